@@ -1,0 +1,56 @@
+# Every target sets up its own virtual environment first; nothing outside .venv is assumed
+# beyond python3 >= 3.11 (and, for the browser tests, Debian's chromium, installed when missing).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DATA   ?= data/sample
+OUT    ?= reports
+JOBS   ?= 2
+
+.PHONY: setup report test test-fast lab app bench sample chromium clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,dask,bench]'
+	touch $@
+
+## make report: render the weekly report of every sample account into reports/
+report: $(STAMP)
+	$(VENV)/bin/perfkit check $(DATA)
+	$(VENV)/bin/perfkit report $(DATA) --out $(OUT) --jobs $(JOBS)
+
+## make test: every test, the browser ones included
+test: $(STAMP) chromium
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not browser and not slow"
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## make lab: JupyterLab on the project's environment, explorer open
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/explore.ipynb
+
+## make app: the explorer without code, served by Voila
+app: $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt voila
+	$(VENV)/bin/voila notebooks/explore.ipynb
+
+## make bench: the benchmarks (not part of make test)
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+sample: $(STAMP)
+	$(VENV)/bin/perfkit sample $(DATA)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

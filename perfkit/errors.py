@@ -1,0 +1,47 @@
+"""User-facing errors: one line that says where the problem is and what to do."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class PerfkitError(Exception):
+    """A user mistake (bad input, bad option). The CLI prints ``str(err)`` and exits 2."""
+
+
+def describe_rows(rows: Sequence[int], limit: int = 5) -> str:
+    """``rows 3, 7, 9 (3 in all)``: the first few file row numbers and the total."""
+    shown = ", ".join(str(r) for r in rows[:limit])
+    noun = "row" if len(rows) == 1 else "rows"
+    more = f" ({len(rows)} in all)" if len(rows) > 1 else ""
+    return f"{noun} {shown}{more}"
+
+
+class DataError(PerfkitError):
+    """A problem in an input file, located to the file, rows and column."""
+
+    def __init__(
+        self,
+        file: str,
+        problem: str,
+        *,
+        column: str | None = None,
+        rows: Sequence[int] = (),
+        found: Sequence[object] = (),
+        expected: str | None = None,
+    ) -> None:
+        self.file = file
+        self.column = column
+        self.rows = list(rows)
+        self.found = list(found)
+        self.expected = expected
+        parts = [file]
+        if self.rows:
+            parts.append(describe_rows(self.rows))
+        if column:
+            parts.append(f"column '{column}'")
+        message = ", ".join(parts) + f": {problem}"
+        if self.found:
+            message += " (found " + ", ".join(repr(f) for f in self.found[:3]) + ")"
+        if expected:
+            message += f"; expected {expected}"
+        super().__init__(message)

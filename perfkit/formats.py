@@ -1,0 +1,103 @@
+"""Amazon's own report downloads, recognised by their headers and mapped to perfkit tables.
+
+Each format says which table it feeds, how its headers map onto canonical columns, fixed
+values it implies (the shipping-dates report lists seller-fulfilled orders only), and whether
+its dates are in a marketplace-dependent order rather than ISO 8601.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ReportFormat:
+    name: str
+    table: str
+    signature: frozenset[str]  # headers (lower case) that identify the report
+    columns: dict[str, str]  # report header (lower case) -> canonical column
+    defaults: dict[str, str] = field(default_factory=dict)
+    local_dates: bool = False  # dates like 1/15/26 whose order depends on the marketplace
+
+
+ALL_ORDERS = ReportFormat(
+    name="Amazon All Orders report",
+    table="orders",
+    signature=frozenset({"amazon-order-id", "purchase-date", "order-status", "fulfillment-channel"}),
+    columns={
+        "amazon-order-id": "order_id",
+        "purchase-date": "purchase_date",
+        "order-status": "order_status",
+        "fulfillment-channel": "fulfillment_channel",
+        "is-business-order": "is_business_order",
+        "product-name": "product_name",
+    },
+)
+
+SHIPPING_DATES = ReportFormat(
+    name="Amazon order report with shipping dates",
+    table="orders",
+    signature=frozenset({"order-id", "purchase-date", "latest-ship-date"}),
+    columns={
+        "order-id": "order_id",
+        "purchase-date": "purchase_date",
+        "latest-ship-date": "latest_ship_date",
+        "latest-delivery-date": "latest_delivery_date",
+        "is-business-order": "is_business_order",
+        "product-name": "product_name",
+    },
+    # This report lists seller-fulfilled orders only.
+    defaults={"fulfillment_channel": "MFN"},
+)
+
+FEEDBACK = ReportFormat(
+    name="Amazon Feedback report",
+    table="feedback",
+    signature=frozenset({"date", "rating", "order id"}),
+    columns={"date": "feedback_date", "rating": "rating", "comments": "comments", "order id": "order_id"},
+    local_dates=True,
+)
+
+RETURNS = ReportFormat(
+    name="Amazon Returns report",
+    table="returns",
+    signature=frozenset({"order id", "return request date", "return request status"}),
+    columns={
+        "order id": "order_id",
+        "return request date": "request_date",
+        "return request status": "decision",
+        "amazon rma id": "return_id",
+    },
+    local_dates=True,
+)
+
+REPORT_FORMATS = (ALL_ORDERS, SHIPPING_DATES, FEEDBACK, RETURNS)
+
+# Amazon's Returns report states the request's status, not the seller's decision: statuses
+# that are not a decision yet become empty.
+RETURN_STATUS_DECISIONS = {
+    "approved": "authorized", "authorized": "authorized", "closed": "authorized",
+    "completed": "authorized", "rejected": "rejected", "denied": "rejected",
+}
+
+# Marketplaces that write dates month first (1/15/26) or year first (26/01/15).
+MONTH_FIRST = frozenset({"US", "CA", "MX", "BR"})
+YEAR_FIRST = frozenset({"JP", "CN"})
+
+
+def detect(headers: list[str]) -> ReportFormat | None:
+    """The Amazon report these headers belong to, or None."""
+    lowered = {h.strip().lower() for h in headers}
+    for fmt in REPORT_FORMATS:
+        if fmt.signature <= lowered:
+            return fmt
+    return None
+
+
+def date_order(marketplace: str | None) -> str:
+    """'mdy', 'dmy' or 'ymd': how a marketplace writes short dates in its reports."""
+    mp = (marketplace or "US").upper()
+    if mp in MONTH_FIRST:
+        return "mdy"
+    if mp in YEAR_FIRST:
+        return "ymd"
+    return "dmy"

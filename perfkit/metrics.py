@@ -1,0 +1,195 @@
+"""Rates over rolling windows, judged against the policy's targets, for any set of as-of days.
+
+Counting is done with sorted day numbers, never by re-filtering the orders per day: the number
+of units with anchor in ``[D-lag-window+1, D-lag]`` and a time ``t <= D`` equals
+``#{max(anchor, t-lag) <= D-lag} - #{max(anchor, t-lag-window) <= D-lag-window}``, and each
+term is one ``searchsorted`` over all as-of days at once.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import PerfkitError
+from .loaders import Account, load_accounts
+from .policy import MetricPolicy, Policy, resolve_policy
+from .units import BUILDERS, INPUTS, NEVER, AccountDays, Units, build_units, date_to_day, day_to_date
+
+COLUMNS = ["account_id", "as_of", "metric", "segment", "window_days", "numerator", "denominator",
+           "rate", "target", "status", "headroom"]
+STATUSES = ("ok", "at_risk", "breach", "no_data", "info")
+
+
+def window_count(anchor: np.ndarray, t: np.ndarray, days: np.ndarray, window: int, lag: int) -> np.ndarray:
+    """For each as-of day D: units with anchor in [D-lag-window+1, D-lag] and t <= D."""
+    live = t < NEVER
+    a, tt = anchor[live], t[live]
+    upper = np.sort(np.maximum(a, tt - lag))
+    lower = np.sort(np.maximum(a, tt - lag - window))
+    x = days - lag
+    return (np.searchsorted(upper, x, side="right")
+            - np.searchsorted(lower, x - window, side="right")).astype(np.int64)
+
+
+def judge(mp: MetricPolicy, defects: np.ndarray, denominator: np.ndarray) -> dict[str, np.ndarray]:
+    """Numerator, rate, status and exact headroom from integer defect and unit counts."""
+    den = denominator.astype(np.int64)
+    bad = defects.astype(np.int64)
+    good = den - bad
+    num = good if mp.counts_good else bad
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+    n = len(den)
+    status = np.full(n, "info", dtype=object)
+    room = np.zeros(n, dtype=np.int64)
+    if mp.target != "info":
+        p, q = mp.value.numerator, mp.value.denominator
+        if mp.target == "<":
+            ok = bad * q < p * den
+            # The most defects that still meet "< value": ceil(value * den) - 1.
+            room = (p * den + q - 1) // q - 1 - bad
+        else:
+            ok = good * q > p * den
+            # The fewest good units that meet "> value" is floor(value * den) + 1.
+            room = den - ((p * den) // q + 1) - bad
+        warn = np.zeros(n, bool)
+        if mp.warn is not None:
+            wp, wq = mp.warn.numerator, mp.warn.denominator
+            warn = (bad * wq >= wp * den) if mp.target == "<" else (good * wq <= wp * den)
+        status = np.where(ok, np.where(warn | (room == 0), "at_risk", "ok"), "breach").astype(object)
+    status[den == 0] = "no_data"
+    # Headroom is an integer, undefined (NA) for info metrics and empty windows.
+    headroom = pd.arrays.IntegerArray(room, (den == 0) | (mp.target == "info"))
+    return {"numerator": num, "rate": rate, "status": status, "headroom": headroom}
+
+
+def _selected(policy: Policy, metrics: Sequence[str] | None, early: bool) -> list[MetricPolicy]:
+    if metrics:
+        unknown = [m for m in metrics if m not in policy.metrics]
+        if unknown:
+            raise PerfkitError(f"unknown metric {unknown[0]!r}; choose from {', '.join(policy.metrics)}")
+        chosen = [policy[m] for m in metrics]
+    else:
+        chosen = [m for m in policy.metrics.values() if early or not m.maturing]
+    for mp in chosen:
+        if mp.id not in BUILDERS:
+            raise PerfkitError(f"{policy.source}: metric '{mp.id}' has no counting rule in perfkit; "
+                               f"policy metrics must be among {', '.join(BUILDERS)}")
+    return chosen
+
+
+def last_data_day(account: Account) -> pd.Timestamp | None:
+    """The account's latest local day with an event in it (deadlines, which lie ahead, excluded)."""
+    tz = account.timezone
+    stamps = [account.orders[c] for c in ("purchase_date", "ship_confirm_date", "delivered_date",
+                                          "invoice_upload_date", "refund_date")]
+    stamps += [account.feedback["feedback_date"], account.claims["claim_date"],
+               account.chargebacks["chargeback_date"], account.returns["request_date"],
+               account.returns["response_date"]]
+    latest = [s.max() for s in stamps if len(s) and s.notna().any()]
+    if not latest:
+        return None
+    return max(latest).tz_convert(tz).tz_localize(None).normalize()
+
+
+def first_data_day(account: Account) -> pd.Timestamp | None:
+    p = account.orders["purchase_date"]
+    if not p.notna().any():
+        return None
+    return p.min().tz_convert(account.timezone).tz_localize(None).normalize()
+
+
+def as_of_days(account: Account, as_of: Iterable[object] | None = None, start: object = None,
+               end: object = None) -> np.ndarray:
+    """The as-of days asked for: a list, a range, or by default the last day of data."""
+    if as_of is not None:
+        days = [date_to_day(d) for d in as_of]
+    elif start is not None or end is not None:
+        last = last_data_day(account)
+        lo = date_to_day(start) if start is not None else date_to_day(first_data_day(account) or last)
+        hi = date_to_day(end) if end is not None else date_to_day(last)
+        if hi < lo:
+            raise PerfkitError(f"--from {day_to_date(lo).date()} is after --to {day_to_date(hi).date()}")
+        days = list(range(lo, hi + 1))
+    else:
+        last = last_data_day(account)
+        if last is None:
+            raise PerfkitError(f"{account.account_id}: no dated orders, so there is no last day of data; pass --as-of")
+        days = [date_to_day(last)]
+    return np.asarray(days, dtype=np.int64)
+
+
+def _segment_rows(account_id: str, mp: MetricPolicy, units: Units, days: np.ndarray,
+                  dates: np.ndarray) -> list[pd.DataFrame]:
+    frames = []
+    for segment, mask in units.segments.items():
+        a, e, k = units.anchor[mask], units.enter[mask], units.known[mask]
+        den = window_count(a, e, days, mp.window, mp.lag)
+        bad = window_count(a, np.maximum(e, k), days, mp.window, mp.lag)
+        judged = judge(mp, bad, den)
+        frames.append(pd.DataFrame({
+            "account_id": account_id,
+            "as_of": dates,
+            "metric": mp.id,
+            "segment": segment,
+            "window_days": mp.window,
+            "numerator": judged["numerator"],
+            "denominator": den,
+            "rate": judged["rate"],
+            "target": mp.target_text(),
+            "status": judged["status"],
+            "headroom": judged["headroom"],
+            "defects": bad,
+        }))
+    return frames
+
+
+def account_series(account: Account, as_of: Iterable[object] | None = None, *, start: object = None,
+                   end: object = None, policy: Policy | str | Path | None = None,
+                   metrics: Sequence[str] | None = None, early: bool = False) -> pd.DataFrame:
+    """The daily series of every metric and segment for one account (tidy: one row per value).
+
+    Columns are the CSV contract (:data:`COLUMNS`) plus ``defects`` (defective units, also for
+    the rates whose numerator counts good units). ``early=True`` adds the maturing ODR view.
+    """
+    pol = resolve_policy(policy)
+    chosen = _selected(pol, metrics, early)
+    days = as_of_days(account, as_of, start, end)
+    dates = days.astype("datetime64[D]")
+    prepared = AccountDays.build(account, pol)
+    frames: list[pd.DataFrame] = []
+    for mp in chosen:
+        frames += _segment_rows(account.account_id, mp, build_units(prepared, mp.id), days, dates)
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS + ["defects"])
+    out = pd.concat(frames, ignore_index=True)
+    out["as_of"] = pd.to_datetime(out["as_of"]).dt.date
+    return out
+
+
+def portfolio_series(root: str | Path, accounts: Sequence[str] | None = None, **kwargs) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``account_series`` for every account under a data root; returns (series, failures)."""
+    portfolio = load_accounts(root, list(accounts) if accounts else None)
+    frames, failures = [], dict(portfolio.failures)
+    for aid, account in portfolio.accounts.items():
+        try:
+            frames.append(account_series(account, **kwargs))
+        except PerfkitError as exc:
+            failures[aid] = str(exc)
+    series = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    return series, failures
+
+
+def missing_inputs(account: Account, metric_id: str) -> list[str]:
+    """The inputs a metric needs that this account did not supply."""
+    return [i for i in INPUTS.get(metric_id, ()) if not account.has(i)]
+
+
+def to_contract(series: pd.DataFrame) -> pd.DataFrame:
+    """Only the contract's columns, in order, with as_of as ISO text."""
+    out = series.loc[:, COLUMNS].copy()
+    out["as_of"] = out["as_of"].astype(str)
+    return out

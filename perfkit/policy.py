@@ -1,0 +1,156 @@
+"""The policy: thresholds, windows and counting rules, read from one TOML file.
+
+The shipped default is ``perfkit/policy.toml``. A user's own file (same keys) replaces it
+wholesale with ``--policy FILE`` or ``policy=`` in the Python API, so Amazon changing a target
+is an edit to data, never to code.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+
+from .errors import PerfkitError
+
+TARGET_OPS = ("<", ">", "info")
+
+
+@dataclass(frozen=True)
+class MetricPolicy:
+    """One metric's window, lag, target and warning level."""
+
+    id: str
+    name_en: str
+    name_zh: str
+    window: int
+    lag: int
+    target: str  # "<", ">" or "info"
+    value: Fraction | None
+    warn: Fraction | None
+    segments: tuple[str, ...]
+    numerator: str  # "defects" or "good"
+    maturing: bool = False  # an early view, left out of tables unless asked for
+
+    @property
+    def counts_good(self) -> bool:
+        """True when the reported numerator counts good units (rates judged "above")."""
+        return self.numerator == "good"
+
+    def target_text(self) -> str:
+        """The target as the CSV contract writes it, e.g. ``< 0.01``; empty for info."""
+        if self.target == "info" or self.value is None:
+            return ""
+        return f"{self.target} {_decimal_text(self.value)}"
+
+    def name(self, lang: str = "en") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Every metric's policy plus the counting rules shared between metrics."""
+
+    metrics: dict[str, MetricPolicy]
+    claim_statuses_not_counted: frozenset[str]
+    negative_ratings: frozenset[int]
+    chargeback_kinds_not_counted: frozenset[str]
+    business_days: frozenset[int]
+    return_response_hours: int
+    pace_days: int
+    horizon_days: int
+    source: str = field(default="default")
+
+    def __getitem__(self, metric_id: str) -> MetricPolicy:
+        return self.metrics[metric_id]
+
+
+def _decimal_text(value: Fraction) -> str:
+    """Write a fraction with a terminating decimal expansion exactly (1/100 -> 0.01)."""
+    text = f"{float(value):.10f}".rstrip("0").rstrip(".")
+    return text if Fraction(text) == value else str(value)
+
+
+def _fraction(raw: object, where: str) -> Fraction:
+    try:
+        # Strings are exact; a float written without quotes goes through its repr (0.01 -> "0.01").
+        return Fraction(str(raw))
+    except (ValueError, ZeroDivisionError):
+        raise PerfkitError(f"{where}: '{raw}' is not a number; write it like \"0.01\"") from None
+
+
+def _metric(metric_id: str, raw: dict, where: str) -> MetricPolicy:
+    here = f"{where}: [metrics.{metric_id}]"
+    target = raw.get("target", "info")
+    if target not in TARGET_OPS:
+        raise PerfkitError(f"{here} target '{target}' must be one of {', '.join(TARGET_OPS)}")
+    for key in ("window", "lag"):
+        if not isinstance(raw.get(key, 0), int) or raw.get(key, 0) < 0:
+            raise PerfkitError(f"{here} {key} must be a whole number of days >= 0")
+    if raw.get("window", 0) < 1:
+        raise PerfkitError(f"{here} window must be at least 1 day")
+    value = warn = None
+    if target != "info":
+        if "value" not in raw:
+            raise PerfkitError(f"{here} has target '{target}' but no value")
+        value = _fraction(raw["value"], f"{here} value")
+        warn = _fraction(raw["warn"], f"{here} warn") if "warn" in raw else None
+    numerator = raw.get("numerator", "good" if target == ">" else "defects")
+    if numerator not in ("good", "defects"):
+        raise PerfkitError(f"{here} numerator must be 'good' or 'defects'")
+    return MetricPolicy(
+        id=metric_id,
+        name_en=str(raw.get("name_en", metric_id)),
+        name_zh=str(raw.get("name_zh", raw.get("name_en", metric_id))),
+        window=int(raw["window"]),
+        lag=int(raw.get("lag", 0)),
+        target=target,
+        value=value,
+        warn=warn,
+        segments=tuple(raw.get("segments", ["all"])),
+        numerator=numerator,
+        maturing=bool(raw.get("maturing", False)),
+    )
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Read a policy file; ``None`` reads the default shipped with perfkit."""
+    if path is None:
+        text = resources.files("perfkit").joinpath("policy.toml").read_text(encoding="utf-8")
+        where = "default policy"
+    else:
+        p = Path(path)
+        if not p.is_file():
+            raise PerfkitError(f"{p}: policy file not found; pass the path of a TOML file")
+        text = p.read_text(encoding="utf-8")
+        where = str(p)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PerfkitError(f"{where}: not valid TOML ({exc}); fix the file") from None
+    counting = raw.get("counting", {})
+    forecast = raw.get("forecast", {})
+    metrics = {mid: _metric(mid, m, where) for mid, m in raw.get("metrics", {}).items()}
+    if not metrics:
+        raise PerfkitError(f"{where}: no [metrics.*] tables; copy perfkit/policy.toml and edit it")
+    return Policy(
+        metrics=metrics,
+        claim_statuses_not_counted=frozenset(
+            s.lower() for s in counting.get("claim_statuses_not_counted", ["denied", "withdrawn"])
+        ),
+        negative_ratings=frozenset(int(r) for r in counting.get("negative_ratings", [1, 2])),
+        chargeback_kinds_not_counted=frozenset(
+            k.lower() for k in counting.get("chargeback_kinds_not_counted", ["fraud"])
+        ),
+        business_days=frozenset(int(d) for d in counting.get("business_days", [0, 1, 2, 3, 4])),
+        return_response_hours=int(counting.get("return_response_hours", 48)),
+        pace_days=int(forecast.get("pace_days", 30)),
+        horizon_days=int(forecast.get("horizon_days", 365)),
+        source=where,
+    )
+
+
+def resolve_policy(policy: Policy | str | Path | None) -> Policy:
+    """Accept a Policy, a path, or None (the default) wherever a policy is taken."""
+    return policy if isinstance(policy, Policy) else load_policy(policy)

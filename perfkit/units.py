@@ -1,0 +1,309 @@
+"""Who is counted: for each metric, its units, the day each enters the window and the day its
+defect became known.
+
+Every date becomes a day number on the account's own calendar (days since 1970-01-01, local).
+A unit is described by three day numbers:
+
+- ``anchor``: the day that places it in a window (purchase, ship-by, ship-confirm, ...);
+- ``enter``: the first day it is known to be in the population (usually the anchor);
+- ``known``: the first day its defect is known (``NEVER`` when it has none).
+
+The value at as-of day D then counts units with anchor in the window and enter <= D, and the
+defective ones among them with known <= D: nothing learned after D leaks into D.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .loaders import Account
+from .policy import Policy
+
+NEVER = np.int64(1) << 40  # a day number later than any date
+
+
+def local_days(ts: pd.Series, tz: str) -> np.ndarray:
+    """UTC instants to local day numbers; missing instants become NEVER."""
+    if len(ts) == 0:
+        return np.empty(0, dtype=np.int64)
+    local = ts.dt.tz_convert(tz).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    days = local.astype("datetime64[D]").astype(np.int64)
+    days[np.isnat(local)] = NEVER
+    return days
+
+
+def day_to_date(day: int | np.integer) -> pd.Timestamp:
+    return pd.Timestamp(np.datetime64(int(day), "D"))
+
+
+def date_to_day(value: object) -> int:
+    """A date (``'2026-03-01'``, date, Timestamp) to its day number."""
+    ts = pd.Timestamp(value)
+    return int(np.datetime64(ts.date(), "D").astype(np.int64))
+
+
+def weekday(days: np.ndarray) -> np.ndarray:
+    """Monday = 0 ... Sunday = 6 (1970-01-01 was a Thursday)."""
+    return (days + 3) % 7
+
+
+def next_business_day(days: np.ndarray, business_days: frozenset[int]) -> np.ndarray:
+    """The first business day strictly after each day."""
+    out = np.full(days.shape, NEVER, dtype=np.int64)
+    todo = days < NEVER
+    for step in range(1, 8):
+        cand = days + step
+        hit = todo & np.isin(weekday(cand), list(business_days))
+        out[hit] = cand[hit]
+        todo &= ~hit
+    return out
+
+
+@dataclass
+class Units:
+    """The units of one metric (see the module docstring)."""
+
+    table: str  # "orders" or "returns": where ``rows`` point
+    rows: np.ndarray
+    anchor: np.ndarray
+    enter: np.ndarray
+    known: np.ndarray
+    components: dict[str, np.ndarray]  # defect component -> day it became known (NEVER if none)
+    channel: np.ndarray
+    category: np.ndarray
+    segments: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class AccountDays:
+    """An account's dates as local day numbers, computed once and shared by every metric."""
+
+    account: Account
+    policy: Policy
+    orders: dict[str, np.ndarray]
+    negative_feedback: np.ndarray
+    counted_claim: np.ndarray
+    any_claim: np.ndarray
+    service_chargeback: np.ndarray
+    channel: np.ndarray
+    category: np.ndarray
+
+    @classmethod
+    def build(cls, account: Account, policy: Policy) -> AccountDays:
+        tz = account.timezone
+        o = account.orders
+        days = {c: local_days(o[c], tz) for c in (
+            "purchase_date", "latest_ship_date", "ship_confirm_date", "latest_delivery_date",
+            "delivered_date", "invoice_upload_date", "refund_date")}
+        index = pd.Index(o["order_id"])
+
+        def first_day(frame: pd.DataFrame, mask: np.ndarray, column: str) -> np.ndarray:
+            out = np.full(len(o), NEVER, dtype=np.int64)
+            if mask.any():
+                pos = index.get_indexer(frame.loc[mask, "order_id"])
+                ok = pos >= 0
+                np.minimum.at(out, pos[ok], local_days(frame.loc[mask, column], tz)[ok])
+            return out
+
+        fb, cl, cb = account.feedback, account.claims, account.chargebacks
+        neg = (fb["rating"].isin(list(policy.negative_ratings)) & ~fb["removed"]).to_numpy(bool)
+        counted = (~cl["status"].isin(list(policy.claim_statuses_not_counted))).to_numpy(bool)
+        service = (~cb["kind"].isin(list(policy.chargeback_kinds_not_counted))).to_numpy(bool)
+        return cls(
+            account=account,
+            policy=policy,
+            orders=days,
+            negative_feedback=first_day(fb, neg, "feedback_date"),
+            counted_claim=first_day(cl, counted, "claim_date"),
+            any_claim=first_day(cl, np.ones(len(cl), bool), "claim_date"),
+            service_chargeback=first_day(cb, service, "chargeback_date"),
+            channel=o["fulfillment_channel"].astype(str).to_numpy(),
+            category=o["category"].astype(object).where(o["category"].notna(), None).to_numpy(),
+        )
+
+    # --- shared building blocks -------------------------------------------------------------
+
+    def status(self, value: str) -> np.ndarray:
+        return (self.account.orders["order_status"] == value).to_numpy(bool)
+
+    def seller_cancelled(self) -> np.ndarray:
+        return self.status("Cancelled") & ~self.account.orders["buyer_requested_cancel"].to_numpy(bool)
+
+    def late_shipment(self) -> np.ndarray:
+        """Shipped after the ship-by instant, or never confirmed (judged once ship-by passed)."""
+        o = self.account.orders
+        confirm, lsd = o["ship_confirm_date"], o["latest_ship_date"]
+        late = (confirm > lsd) | confirm.isna()
+        return (late & lsd.notna()).to_numpy(bool)
+
+    def odr_components(self) -> dict[str, np.ndarray]:
+        return {
+            "negative_feedback": self.negative_feedback,
+            "a_to_z_claim": self.counted_claim,
+            "chargeback": self.service_chargeback,
+        }
+
+    def order_units(self, keep: np.ndarray, anchor: np.ndarray, components: dict[str, np.ndarray],
+                    enter: np.ndarray | None = None) -> Units:
+        rows = np.flatnonzero(keep & (anchor < NEVER))
+        comps = {k: v[rows] for k, v in components.items()}
+        known = np.full(len(rows), NEVER, dtype=np.int64)
+        for v in comps.values():
+            known = np.minimum(known, v)
+        a = anchor[rows]
+        e = a if enter is None else enter[rows]
+        return Units("orders", rows, a, e, known, comps, self.channel[rows], self.category[rows])
+
+
+def _when(mask: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """``day`` where mask holds, NEVER elsewhere."""
+    return np.where(mask, day, NEVER)
+
+
+def _odr(component: str | None) -> Callable[[AccountDays], Units]:
+    def build(d: AccountDays) -> Units:
+        comps = d.odr_components()
+        if component is not None:
+            comps = {component: comps[component]}
+        everything = np.ones(len(d.channel), bool)
+        return d.order_units(everything, d.orders["purchase_date"], comps)
+    return build
+
+
+def _cancel(d: AccountDays) -> Units:
+    p = d.orders["purchase_date"]
+    return d.order_units(d.channel == "MFN", p, {"seller_cancellation": _when(d.seller_cancelled(), p)})
+
+
+def _late_shipment(d: AccountDays) -> Units:
+    lsd = d.orders["latest_ship_date"]
+    keep = (d.channel == "MFN") & ~d.status("Cancelled")
+    return d.order_units(keep, lsd, {"late_shipment": _when(d.late_shipment(), lsd)})
+
+
+def _valid_tracking(d: AccountDays) -> Units:
+    c = d.orders["ship_confirm_date"]
+    invalid = ~d.account.orders["tracking_valid"].to_numpy(bool)
+    return d.order_units(d.channel == "MFN", c, {"invalid_tracking": _when(invalid, c)})
+
+
+def _on_time_delivery(d: AccountDays) -> Units:
+    o = d.account.orders
+    ldd, confirm = d.orders["latest_delivery_date"], d.orders["ship_confirm_date"]
+    keep = (d.channel == "MFN") & (confirm < NEVER) & o["tracking_valid"].to_numpy(bool)
+    delivered, promised = o["delivered_date"], o["latest_delivery_date"]
+    late = ((delivered > promised) | delivered.isna()).to_numpy(bool)
+    return d.order_units(keep, ldd, {"late_delivery": _when(late, ldd)}, enter=confirm)
+
+
+def _invoice(d: AccountDays) -> Units:
+    o = d.account.orders
+    confirm = d.orders["ship_confirm_date"]
+    keep = (d.channel == "MFN") & o["is_business_order"].to_numpy(bool)
+    deadline = next_business_day(confirm, d.policy.business_days)
+    missed = d.orders["invoice_upload_date"] > deadline  # NEVER (no upload) is later than any deadline
+    return d.order_units(keep, confirm, {"missing_invoice": _when(missed, deadline)})
+
+
+def _perfect_order(d: AccountDays) -> Units:
+    p = d.orders["purchase_date"]
+    comps = {
+        "a_to_z_claim": d.any_claim,
+        "seller_cancellation": _when(d.seller_cancelled(), p),
+        "late_shipment": _when(d.late_shipment() & (d.channel == "MFN"), d.orders["latest_ship_date"]),
+        "negative_feedback": d.negative_feedback,
+        "refund": d.orders["refund_date"],
+        "chargeback": d.service_chargeback,
+    }
+    return d.order_units(np.ones(len(p), bool), p, comps)
+
+
+def _refund(d: AccountDays) -> Units:
+    p = d.orders["purchase_date"]
+    return d.order_units(np.ones(len(p), bool), p, {"refund": d.orders["refund_date"]})
+
+
+def _return_dissatisfaction(d: AccountDays) -> Units:
+    r = d.account.returns
+    tz = d.account.timezone
+    request = local_days(r["request_date"], tz)
+    response_instant = r["response_date"]
+    deadline_instant = r["request_date"] + pd.Timedelta(hours=d.policy.return_response_hours)
+    late = (response_instant.isna() | (response_instant > deadline_instant)).to_numpy(bool)
+    invalid = ((r["decision"] == "rejected").fillna(False) & ~r["rejection_valid"]).to_numpy(bool)
+    response = local_days(response_instant, tz)
+    comps = {
+        # The return-feedback rating carries no date of its own: it counts from the request.
+        "negative_return_feedback": _when(r["negative_return_feedback"].to_numpy(bool), request),
+        "late_response": _when(late, local_days(deadline_instant, tz)),
+        "invalid_rejection": _when(invalid, np.where(response < NEVER, response, request)),
+    }
+    known = np.full(len(r), NEVER, dtype=np.int64)
+    for v in comps.values():
+        known = np.minimum(known, v)
+    order_pos = pd.Index(d.account.orders["order_id"]).get_indexer(r["order_id"])
+    channel = np.where(order_pos >= 0, d.channel[order_pos], "")
+    category = np.where(order_pos >= 0, d.category[order_pos], None)
+    return Units("returns", np.arange(len(r)), request, request, known, comps, channel, category)
+
+
+BUILDERS: dict[str, Callable[[AccountDays], Units]] = {
+    "odr": _odr(None),
+    "odr_early": _odr(None),
+    "odr_negative_feedback": _odr("negative_feedback"),
+    "odr_claims": _odr("a_to_z_claim"),
+    "odr_chargebacks": _odr("chargeback"),
+    "cancel_rate": _cancel,
+    "late_shipment_rate_10d": _late_shipment,
+    "late_shipment_rate_30d": _late_shipment,
+    "valid_tracking_rate": _valid_tracking,
+    "on_time_delivery_rate": _on_time_delivery,
+    "invoice_defect_rate": _invoice,
+    "return_dissatisfaction_rate": _return_dissatisfaction,
+    "perfect_order_percentage": _perfect_order,
+    "refund_rate": _refund,
+}
+
+# The inputs each metric needs: when one is missing the value is computed but flagged.
+INPUTS: dict[str, tuple[str, ...]] = {
+    "odr": ("feedback", "claims", "chargebacks"),
+    "odr_early": ("feedback", "claims", "chargebacks"),
+    "odr_negative_feedback": ("feedback",),
+    "odr_claims": ("claims",),
+    "odr_chargebacks": ("chargebacks",),
+    "cancel_rate": ("orders.buyer_requested_cancel",),
+    "late_shipment_rate_10d": ("orders.latest_ship_date", "orders.ship_confirm_date"),
+    "late_shipment_rate_30d": ("orders.latest_ship_date", "orders.ship_confirm_date"),
+    "valid_tracking_rate": ("orders.ship_confirm_date",),
+    "on_time_delivery_rate": ("orders.latest_delivery_date", "orders.delivered_date", "orders.ship_confirm_date"),
+    "invoice_defect_rate": ("orders.is_business_order", "orders.invoice_upload_date", "orders.ship_confirm_date"),
+    "return_dissatisfaction_rate": ("returns",),
+    "perfect_order_percentage": ("feedback", "claims", "chargebacks", "orders.refund_date", "orders.latest_ship_date"),
+    "refund_rate": ("orders.refund_date",),
+}
+
+
+def segment_masks(units: Units, segments: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Segment label -> mask over the units, in the policy's order (categories sorted)."""
+    out: dict[str, np.ndarray] = {}
+    for seg in segments:
+        if seg == "all":
+            out["all"] = np.ones(len(units.anchor), bool)
+        elif seg in ("MFN", "AFN"):
+            out[seg] = units.channel == seg
+        elif seg == "category":
+            cats = sorted({c for c in units.category if c is not None and c == c})
+            for cat in cats:
+                out[f"category={cat}"] = units.category == cat
+    return out
+
+
+def build_units(days: AccountDays, metric_id: str) -> Units:
+    if metric_id not in BUILDERS:
+        raise KeyError(metric_id)
+    units = BUILDERS[metric_id](days)
+    units.segments = segment_masks(units, days.policy[metric_id].segments)
+    return units
