@@ -601,8 +601,8 @@ def account_dirs(root: str | Path) -> list[Path]:
     return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
-def load_accounts(root: str | Path, accounts: list[str] | None = None) -> Portfolio:
-    """Load every account folder under ``root`` (or only ``accounts``); failures are collected."""
+def select_account_dirs(root: str | Path, accounts: list[str] | None = None) -> list[Path]:
+    """The folders of the chosen accounts (all when ``accounts`` is empty); unknown ids are refused."""
     base = Path(root)
     dirs = account_dirs(base)
     if accounts:
@@ -612,6 +612,15 @@ def load_accounts(root: str | Path, accounts: list[str] | None = None) -> Portfo
             if a not in names:
                 raise PerfkitError(f"{base}: no account folder '{a}'; choose from {', '.join(sorted(names)) or 'none'}")
         dirs = [d for d in dirs if d.name in accounts]
+    if not dirs:
+        raise PerfkitError(f"{base}: no account folders found; each account is a sub-folder holding orders.csv")
+    return dirs
+
+
+def load_accounts(root: str | Path, accounts: list[str] | None = None) -> Portfolio:
+    """Load every account folder under ``root`` (or only ``accounts``); failures are collected."""
+    base = Path(root)
+    dirs = select_account_dirs(base, accounts)
     loaded: dict[str, Account] = {}
     failures: dict[str, str] = {}
     for d in dirs:
@@ -622,5 +631,6 @@ def load_accounts(root: str | Path, accounts: list[str] | None = None) -> Portfo
     return Portfolio(base, loaded, failures)
 
 
-__all__ = ["Account", "Portfolio", "load_account", "load_accounts", "account_dirs", "read_table_file",
+__all__ = ["Account", "Portfolio", "load_account", "load_accounts", "account_dirs", "select_account_dirs",
+           "read_table_file",
            "check_account_id"]

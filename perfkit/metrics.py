@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import PerfkitError
-from .loaders import Account, load_accounts
+from .loaders import Account, load_account, select_account_dirs
 from .policy import MetricPolicy, Policy, resolve_policy
 from .units import BUILDERS, INPUTS, NEVER, AccountDays, Units, build_units, date_to_day, day_to_date
 
@@ -170,15 +170,28 @@ def account_series(account: Account, as_of: Iterable[object] | None = None, *, s
     return out
 
 
-def portfolio_series(root: str | Path, accounts: Sequence[str] | None = None, **kwargs) -> tuple[pd.DataFrame, dict[str, str]]:
-    """``account_series`` for every account under a data root; returns (series, failures)."""
-    portfolio = load_accounts(root, list(accounts) if accounts else None)
-    frames, failures = [], dict(portfolio.failures)
-    for aid, account in portfolio.accounts.items():
-        try:
-            frames.append(account_series(account, **kwargs))
-        except PerfkitError as exc:
-            failures[aid] = str(exc)
+def _account_job(folder: str, **kwargs) -> tuple[str, pd.DataFrame | None, str | None]:
+    """Load and compute one account; a user-facing failure is returned, not raised."""
+    name = Path(folder).name
+    try:
+        return name, account_series(load_account(folder), **kwargs), None
+    except PerfkitError as exc:
+        return name, None, str(exc)
+
+
+def portfolio_series(root: str | Path, accounts: Sequence[str] | None = None, *, scheduler: str | None = None,
+                     **kwargs) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``account_series`` for every account under a data root; returns (series, failures).
+
+    With ``scheduler`` (a Dask scheduler address) each account is computed on the cluster;
+    the workers must see ``root`` at the same path.
+    """
+    from .cluster import map_accounts
+
+    dirs = select_account_dirs(root, list(accounts) if accounts else None)
+    results = map_accounts(_account_job, [str(d) for d in dirs], scheduler, **kwargs)
+    frames = [frame for _, frame, _ in results if frame is not None]
+    failures = {name: reason for name, _, reason in results if reason is not None}
     series = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     return series, failures
 

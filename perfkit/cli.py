@@ -1,0 +1,208 @@
+"""The ``perfkit`` command. User mistakes print one line and exit 2; bugs still show a traceback."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import PerfkitError
+
+STATUS_COLOURS = {"ok": "32", "at_risk": "33", "breach": "1;31", "no_data": "2", "info": "36"}
+
+
+def _err(message: str) -> None:
+    print(f"perfkit: error: {message}", file=sys.stderr)
+
+
+def _colour(text: str, status: str, enabled: bool) -> str:
+    return f"\033[{STATUS_COLOURS[status]}m{text}\033[0m" if enabled and status in STATUS_COLOURS else text
+
+
+def _use_colour(stream) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+# --- check -----------------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .loaders import account_dirs, load_account
+    from .metrics import first_data_day, last_data_day
+
+    failed = 0
+    dirs = account_dirs(args.data_root)
+    if args.account:
+        dirs = [d for d in dirs if d.name in set(args.account)]
+    if not dirs:
+        raise PerfkitError(f"{args.data_root}: no account folders found; each account is a sub-folder holding orders.csv")
+    for folder in dirs:
+        try:
+            acc = load_account(folder)
+        except PerfkitError as exc:
+            failed += 1
+            print(f"{folder.name}: FAILED: {exc}")
+            continue
+        channels = acc.orders["fulfillment_channel"].value_counts()
+        first, last = first_data_day(acc), last_data_day(acc)
+        span = f"{first.date()} to {last.date()}" if first is not None and last is not None else "no dates"
+        print(f"{acc.account_id}: {acc.name} ({acc.marketplace or '?'}, {acc.timezone})")
+        print(f"  orders: {len(acc.orders)}  ({', '.join(f'{k} {v}' for k, v in channels.items())})  {span}")
+        tables = {t: len(acc.table(t)) for t in ("feedback", "claims", "chargebacks", "returns")}
+        present = ", ".join(f"{t} {n}" for t, n in tables.items() if acc.has(t))
+        print(f"  inputs: {present or 'orders only'}")
+        if acc.missing:
+            print(f"  missing: {', '.join(acc.missing)}")
+        for w in acc.warnings:
+            if not w.startswith("missing input"):
+                print(f"  warning: {w}")
+    if failed:
+        print(f"{failed} of {len(dirs)} accounts failed to load", file=sys.stderr)
+        return 2
+    return 0
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+def _series_args(args: argparse.Namespace) -> dict:
+    return {"as_of": args.as_of, "start": getattr(args, "date_from", None), "end": getattr(args, "date_to", None),
+            "policy": args.policy}
+
+
+def format_table(series: pd.DataFrame, colour: bool = False) -> str:
+    """A readable table: one block per account and day."""
+    lines = []
+    for (account, as_of), block in series.groupby(["account_id", "as_of"], sort=False):
+        lines.append(f"{account}  as of {as_of}")
+        lines.append(f"  {'metric':<30} {'segment':<28} {'num/den':>15} {'rate':>8} {'target':>9} "
+                     f"{'status':<8} {'headroom':>8}")
+        for r in block.itertuples(index=False):
+            rate = "" if pd.isna(r.rate) else f"{r.rate:.2%}"
+            counts = f"{r.numerator}/{r.denominator}"
+            head = "" if pd.isna(r.headroom) else str(int(r.headroom))
+            status = _colour(f"{r.status:<8}", r.status, colour)
+            lines.append(f"  {r.metric:<30} {r.segment[:28]:<28} {counts:>15} {rate:>8} {r.target:>9} "
+                         f"{status} {head:>8}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_output(text: str, out: str | None) -> None:
+    if out:
+        from .atomic import atomic_write_text
+
+        atomic_write_text(out, text)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from .metrics import COLUMNS, portfolio_series, to_contract
+
+    series, failures = portfolio_series(args.data_root, args.account, early=args.early,
+                                        scheduler=args.scheduler, **_series_args(args))
+    for aid, reason in failures.items():
+        _err(f"{aid}: {reason}")
+    if args.format == "csv":
+        write_output(to_contract(series).to_csv(index=False) if len(series) else ",".join(COLUMNS) + "\n", args.out)
+    elif args.format == "json":
+        records = json.loads(to_contract(series).to_json(orient="records")) if len(series) else []
+        write_output(json.dumps(records, ensure_ascii=False, indent=1) + "\n", args.out)
+    else:
+        write_output(format_table(series, colour=_use_colour(sys.stdout) and not args.out), args.out)
+    if failures:
+        return 2
+    if args.fail_on and len(series):
+        bad = {"breach"} if args.fail_on == "breach" else {"breach", "at_risk"}
+        if series["status"].isin(bad).any():
+            return 1
+    return 0
+
+
+# --- sample ----------------------------------------------------------------------------------
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .sample import generate
+
+    written = generate(args.out_dir, accounts=args.accounts, days=args.days, seed=args.seed, end=args.end,
+                       fmt=args.format, daily_orders=args.daily_orders)
+    for path in written:
+        print(path)
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+
+def _add_common(p: argparse.ArgumentParser, many_accounts: bool = True) -> None:
+    p.add_argument("data_root", help="folder with one sub-folder per account")
+    if many_accounts:
+        p.add_argument("--account", action="append", metavar="ID", help="only this account (repeatable)")
+    p.add_argument("--policy", metavar="FILE", help="a policy TOML replacing the default thresholds")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="perfkit", description="Amazon seller account-health toolkit.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="validate account folders and summarise them")
+    p.add_argument("data_root")
+    p.add_argument("--account", action="append", metavar="ID")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("metrics", help="every rate for every account, as a table, CSV or JSON")
+    _add_common(p)
+    p.add_argument("--as-of", action="append", metavar="YYYY-MM-DD", help="as-of day (repeatable)")
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first as-of day of a range")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last as-of day of a range")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--out", metavar="FILE", help="write to a file (atomically) instead of stdout")
+    p.add_argument("--fail-on", choices=("breach", "at_risk"), help="exit 1 when any value is there")
+    p.add_argument("--early", action="store_true", help="also the maturing ODR view (metric odr_early)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786) for per-account work")
+    p.set_defaults(func=cmd_metrics)
+
+    p = sub.add_parser("sample", help="generate realistic sample accounts")
+    p.add_argument("out_dir")
+    p.add_argument("--accounts", type=int, default=5)
+    p.add_argument("--days", type=int, default=190)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--end", metavar="YYYY-MM-DD", help="the day after the last day of data (default 2026-11-16)")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--daily-orders", type=float, help="orders per day for every account (benchmarks)")
+    p.set_defaults(func=cmd_sample)
+
+    _add_later_commands(sub)
+    return parser
+
+
+def _add_later_commands(sub) -> None:
+    """Commands whose modules import heavier dependencies; registered here, imported on use."""
+    from . import cli_more
+
+    cli_more.register(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except PerfkitError as exc:
+        _err(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Per-account work, locally or on a Dask distributed cluster.
+
+Accounts are independent, so the unit of distribution is one account. With no scheduler
+address nothing here imports Dask: a local run does not need it installed.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from .errors import PerfkitError
+
+T = TypeVar("T")
+
+
+def map_accounts(func: Callable[..., T], items: Sequence[str], scheduler: str | None = None, **kwargs) -> list[T]:
+    """``[func(item, **kwargs) for item in items]``, on the Dask cluster at ``scheduler`` if given."""
+    if not scheduler:
+        return [func(item, **kwargs) for item in items]
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise PerfkitError("--scheduler needs Dask: pip install 'perfkit[dask]'") from None
+    try:
+        client = Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        raise PerfkitError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); "
+                           "check the address (tcp://host:8786) and that it is running") from None
+    with client:
+        futures = client.map(func, list(items), pure=False, **kwargs)
+        return client.gather(futures)
