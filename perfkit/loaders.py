@@ -103,6 +103,23 @@ def _decode(raw: bytes, name: str) -> str:
                         expected="a file saved as UTF-8, UTF-16 or GB18030/GBK") from None
 
 
+def _read_header(path: Path, label: str) -> list[str]:
+    """The header names of a text table, reading only its first 64 KiB."""
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:4096].count(0) > 0:
+        head = head[: len(head) - len(head) % 2]  # whole UTF-16 code units only
+    elif len(head) == 65536 and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]  # no multi-byte character cut in half
+    try:
+        text = _decode(head, label)
+    except (DataError, UnicodeDecodeError):
+        text = _decode(path.read_bytes(), label)
+    first = text.split("\n", 1)[0].rstrip("\r")
+    sep = "\t" if "\t" in first and first.count("\t") >= first.count(",") else ","
+    return [c.strip().strip('"').lstrip("\ufeff") for c in first.split(sep)]
+
+
 def _read_text_table(path: Path, label: str) -> pd.DataFrame:
     raw = path.read_bytes()
     if raw.startswith((b"\x89PNG", b"PK\x03\x04", b"%PDF", b"\xff\xd8\xff", b"GIF8")):
@@ -337,7 +354,14 @@ def _sources(folder: Path, account_id: str, marketplace: str | None, warnings: l
         if suffix not in DATA_SUFFIXES:
             warnings.append(f"{label}: ignored (not .csv, .tsv, .txt or .parquet)")
             continue
-        if stem in TABLES:
+        fmt = None
+        if suffix != ".parquet":
+            header = _read_header(path, label)
+            required = {c.name for c in TABLES.get(stem, {}).values() if c.required}
+            # An Amazon download saved as "Feedback.txt" is still Amazon's layout, not ours.
+            if not (stem in TABLES and required <= {h.lower() for h in header}):
+                fmt = formats.detect(header)
+        if stem in TABLES and fmt is None:
             if stem in seen:
                 raise DataError(label, f"a second file for table '{stem}' beside {seen[stem].name}",
                                 expected="one file per table; remove or rename one")
@@ -347,8 +371,6 @@ def _sources(folder: Path, account_id: str, marketplace: str | None, warnings: l
         if suffix == ".parquet":
             warnings.append(f"{label}: ignored (not a perfkit table name; list it in mapping.json)")
             continue
-        header = _read_text_table(path, label).columns.tolist()
-        fmt = formats.detect(header)
         if fmt is None:
             warnings.append(f"{label}: ignored (not a perfkit table nor a known Amazon report; "
                             "describe it in mapping.json to load it)")

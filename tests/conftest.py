@@ -1,0 +1,35 @@
+"""Shared helpers: tiny account folders written from CSV text, counted by hand in each test."""
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+def write_account(root: Path, account_id: str = "acct", *, tz: str | None = "UTC", name: str | None = None,
+                  marketplace: str | None = "US", **tables: str) -> Path:
+    """Write ``root/account_id`` with account.json and one CSV per keyword (text is dedented)."""
+    folder = root / account_id
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {k: v for k, v in {"name": name, "marketplace": marketplace, "timezone": tz}.items() if v}
+    (folder / "account.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    for table, text in tables.items():
+        filename = table if "." in table else f"{table}.csv"
+        (folder / filename).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return folder
+
+
+def orders_csv(rows: list[str], header: str = "order_id,purchase_date,fulfillment_channel,order_status") -> str:
+    return header + "\n" + "\n".join(rows) + "\n"
+
+
+@pytest.fixture
+def account_dir(tmp_path):
+    def make(**kwargs) -> Path:
+        return write_account(tmp_path, **kwargs)
+    return make

@@ -1,0 +1,447 @@
+"""The input contract, rule by rule, each on a tiny hand-made file."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from perfkit.errors import DataError, PerfkitError
+from perfkit.loaders import load_account, load_accounts
+
+from .conftest import write_account
+
+BASIC = """\
+order_id,purchase_date,fulfillment_channel,order_status
+A1,2026-03-01T10:00:00,MFN,Shipped
+A2,2026-03-02T12:00:00Z,AFN,Shipped
+"""
+
+
+def ts(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text).tz_convert("UTC")
+
+
+def test_canonical_folder_loads_with_identity(tmp_path):
+    folder = write_account(tmp_path, "shop-1", tz="America/Los_Angeles", name="山峰户外", marketplace="US",
+                           orders=BASIC)
+    acc = load_account(folder)
+    assert (acc.account_id, acc.name, acc.marketplace, acc.timezone) == ("shop-1", "山峰户外", "US",
+                                                                          "America/Los_Angeles")
+    assert acc.orders["order_id"].tolist() == ["A1", "A2"]
+    # Local 10:00 in Los Angeles on 1 March (PST, UTC-8) is 18:00 UTC; "Z" is already UTC.
+    assert acc.orders["purchase_date"].tolist() == [ts("2026-03-01T18:00:00Z"), ts("2026-03-02T12:00:00Z")]
+
+
+def test_missing_account_json_means_utc_and_folder_name(tmp_path):
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "orders.csv").write_text(BASIC, encoding="utf-8")
+    acc = load_account(folder)
+    assert (acc.timezone, acc.name) == ("UTC", "plain")
+    assert acc.orders["purchase_date"].iat[0] == ts("2026-03-01T10:00:00Z")
+
+
+def test_datetime_rules_offsets_bare_dates_and_deadlines(tmp_path):
+    folder = write_account(tmp_path, tz="Asia/Shanghai", orders="""\
+        order_id,purchase_date,fulfillment_channel,order_status,latest_ship_date,ship_confirm_date
+        A1,2026-03-01,MFN,Shipped,2026-03-03,2026-03-01T23:30:00+00:00
+        A2,2026-03-01T08:00:00-05:00,MFN,Shipped,2026-03-03T12:00:00,2026-03-02T09:15
+        """)
+    o = load_account(folder).orders
+    # A bare purchase date is the start of the local day: 00:00 in Shanghai is 16:00 UTC the day before.
+    assert o["purchase_date"].iat[0] == ts("2026-02-28T16:00:00Z")
+    # A bare deadline is the end of the local day: 23:59:59 Shanghai = 15:59:59 UTC.
+    assert o["latest_ship_date"].iat[0] == ts("2026-03-03T15:59:59Z")
+    assert o["latest_ship_date"].iat[1] == ts("2026-03-03T04:00:00Z")
+    assert o["ship_confirm_date"].iat[0] == ts("2026-03-01T23:30:00Z")
+    assert o["purchase_date"].iat[1] == ts("2026-03-01T13:00:00Z")
+    assert o["ship_confirm_date"].iat[1] == ts("2026-03-02T01:15:00Z")
+
+
+def test_bool_spellings_and_empty_means_false(tmp_path):
+    folder = write_account(tmp_path, orders="""\
+        order_id,purchase_date,fulfillment_channel,order_status,buyer_requested_cancel,is_business_order
+        A1,2026-03-01,MFN,Cancelled,TRUE,yes
+        A2,2026-03-01,MFN,Cancelled,0,N
+        A3,2026-03-01,MFN,Cancelled,Y,1
+        A4,2026-03-01,MFN,Cancelled,,no
+        A5,2026-03-01,MFN,Cancelled,False,
+        """)
+    o = load_account(folder).orders
+    assert o["buyer_requested_cancel"].tolist() == [True, False, True, False, False]
+    assert o["is_business_order"].tolist() == [True, False, True, False, False]
+
+
+def test_tracking_valid_defaults_to_having_a_tracking_id(tmp_path):
+    folder = write_account(tmp_path, orders="""\
+        order_id,purchase_date,fulfillment_channel,order_status,tracking_id,tracking_valid
+        A1,2026-03-01,MFN,Shipped,1Z999,
+        A2,2026-03-01,MFN,Shipped,,
+        A3,2026-03-01,MFN,Shipped,1Z998,false
+        """)
+    assert load_account(folder).orders["tracking_valid"].tolist() == [True, False, False]
+
+
+def test_channel_and_status_spellings(tmp_path):
+    folder = write_account(tmp_path, orders="""\
+        order_id,purchase_date,fulfillment_channel,order_status
+        A1,2026-03-01,Merchant,Canceled
+        A2,2026-03-01,Amazon,shipped
+        A3,2026-03-01,mfn,Unshipped
+        A4,2026-03-01,AFN,Pending
+        """)
+    o = load_account(folder).orders
+    assert o["fulfillment_channel"].astype(str).tolist() == ["MFN", "AFN", "MFN", "AFN"]
+    assert o["order_status"].astype(str).tolist() == ["Cancelled", "Shipped", "Unshipped", "Pending"]
+
+
+def test_repeated_item_rows_are_one_order_with_a_warning(tmp_path):
+    folder = write_account(tmp_path, orders="""\
+        order_id,purchase_date,fulfillment_channel,order_status,category
+        A1,2026-03-01,MFN,Shipped,Toys
+        A1,2026-03-01,MFN,Shipped,
+        A2,2026-03-01,MFN,Shipped,Garden
+        A1,2026-03-01,MFN,Shipped,Toys
+        """)
+    acc = load_account(folder)
+    assert acc.orders["order_id"].tolist() == ["A1", "A2"]
+    assert acc.orders["category"].tolist() == ["Toys", "Garden"]
+    assert any("3 rows repeat 1 order ids" in w for w in acc.warnings)
+
+
+@pytest.mark.parametrize("sep,suffix", [("\t", ".tsv"), ("\t", ".txt")])
+def test_tab_separated_files_load(tmp_path, sep, suffix):
+    folder = write_account(tmp_path, **{f"orders{suffix}": BASIC.replace(",", sep)})
+    assert load_account(folder).orders["order_id"].tolist() == ["A1", "A2"]
+
+
+def test_parquet_loads_the_same_columns(tmp_path):
+    csv_acc = load_account(write_account(tmp_path / "a", orders=BASIC, tz="Europe/Berlin"))
+    folder = write_account(tmp_path / "b", tz="Europe/Berlin")
+    pd.read_csv(folder.parent.parent / "a" / "acct" / "orders.csv", dtype=str).to_parquet(folder / "orders.parquet")
+    pq_acc = load_account(folder)
+    cols = ["order_id", "purchase_date", "fulfillment_channel", "order_status"]
+    pd.testing.assert_frame_equal(csv_acc.orders[cols], pq_acc.orders[cols])
+
+
+def test_parquet_with_typed_timestamps(tmp_path):
+    folder = write_account(tmp_path, tz="America/New_York")
+    pd.DataFrame({
+        "order_id": ["A1", "A2"],
+        "purchase_date": pd.to_datetime(["2026-03-01 10:00", "2026-03-01 11:00"]),  # naive = local
+        "fulfillment_channel": ["MFN", "AFN"],
+        "order_status": ["Shipped", "Shipped"],
+        "refund_date": pd.to_datetime(["2026-03-05 10:00", None]).tz_localize("UTC"),
+    }).to_parquet(folder / "orders.parquet")
+    o = load_account(folder).orders
+    assert o["purchase_date"].iat[0] == ts("2026-03-01T15:00:00Z")
+    assert o["refund_date"].iat[0] == ts("2026-03-05T10:00:00Z")
+    assert pd.isna(o["refund_date"].iat[1])
+
+
+def test_utf8_bom_gb18030_and_utf16_load_chinese_text(tmp_path):
+    text = "order_id,purchase_date,fulfillment_channel,order_status,category\nA1,2026-03-01,MFN,Shipped,厨房用品\n"
+    for enc, sep, fname in (("utf-8-sig", ",", "orders.csv"), ("gb18030", ",", "orders.csv"),
+                            ("utf-16", "\t", "orders.txt")):
+        folder = write_account(tmp_path / enc)
+        (folder / fname).write_bytes(text.replace(",", sep).encode(enc))
+        assert load_account(folder).orders["category"].tolist() == ["厨房用品"], enc
+
+
+def test_png_renamed_to_orders_csv_is_a_clear_error(tmp_path):
+    folder = write_account(tmp_path)
+    (folder / "orders.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(DataError) as err:
+        load_account(folder)
+    assert "acct/orders.csv" in str(err.value) and "not a text table" in str(err.value)
+
+
+def test_undecodable_text_names_the_encoding_problem(tmp_path):
+    folder = write_account(tmp_path)
+    (folder / "orders.csv").write_bytes(BASIC.encode() + b"A3,2026-03-01,MFN,Shipped\xff\xfe\xfa\x80\n")
+    with pytest.raises(DataError, match=r"acct/orders.csv: is neither UTF-8 nor GB18030"):
+        load_account(folder)
+
+
+# --- errors: each names the file, the rows, the column, what was found and what is expected ---
+
+
+def error_for(tmp_path, **tables) -> str:
+    folder = write_account(tmp_path, **tables)
+    with pytest.raises(PerfkitError) as err:
+        load_account(folder)
+    return str(err.value)
+
+
+def test_missing_orders_file(tmp_path):
+    msg = error_for(tmp_path, feedback="order_id,feedback_date,rating\n")
+    assert msg.startswith("acct/orders.csv: required file missing")
+
+
+def test_missing_required_column(tmp_path):
+    msg = error_for(tmp_path, orders="order_id,purchase_date,order_status\nA1,2026-03-01,Shipped\n")
+    assert "acct/orders.csv" in msg and "column 'fulfillment_channel'" in msg and "required column missing" in msg
+
+
+def test_unparsable_date_names_rows_column_and_value(tmp_path):
+    msg = error_for(tmp_path, orders=BASIC + "A3,03/14/2026 noon,MFN,Shipped\nA4,yesterday,MFN,Shipped\n")
+    assert msg.startswith("acct/orders.csv, rows 4, 5 (2 in all), column 'purchase_date': cannot read as a date")
+    assert "'03/14/2026 noon'" in msg and "expected an ISO 8601" in msg
+
+
+def test_unknown_channel(tmp_path):
+    msg = error_for(tmp_path, orders=BASIC + "A3,2026-03-01,Seller,Shipped\n")
+    assert msg.startswith("acct/orders.csv, row 4, column 'fulfillment_channel': unknown value (found 'Seller')")
+    assert "expected MFN or AFN" in msg
+
+
+def test_unknown_status(tmp_path):
+    msg = error_for(tmp_path, orders=BASIC + "A3,2026-03-01,MFN,Lost\n")
+    assert msg.startswith("acct/orders.csv, row 4, column 'order_status': unknown value (found 'Lost')")
+
+
+def test_bad_bool(tmp_path):
+    msg = error_for(tmp_path, orders="""\
+        order_id,purchase_date,fulfillment_channel,order_status,is_business_order
+        A1,2026-03-01,MFN,Shipped,maybe
+        """)
+    assert msg.startswith("acct/orders.csv, row 2, column 'is_business_order': unknown value (found 'maybe')")
+
+
+def test_rating_outside_1_to_5(tmp_path):
+    msg = error_for(tmp_path, orders=BASIC, feedback="""\
+        order_id,feedback_date,rating
+        A1,2026-03-05,5
+        A2,2026-03-05,6
+        A1,2026-03-06,0
+        """)
+    assert msg.startswith("acct/feedback.csv, rows 3, 4 (2 in all), column 'rating': rating out of range")
+    assert "expected a whole number from 1 to 5" in msg
+
+
+def test_duplicate_return_id(tmp_path):
+    msg = error_for(tmp_path, orders=BASIC, returns="""\
+        return_id,order_id,request_date
+        R1,A1,2026-03-05
+        R1,A2,2026-03-06
+        """)
+    assert msg.startswith("acct/returns.csv, rows 2, 3 (2 in all), column 'return_id': duplicate return id")
+
+
+def test_empty_required_value(tmp_path):
+    msg = error_for(tmp_path, orders=BASIC + ",2026-03-01,MFN,Shipped\n")
+    assert msg.startswith("acct/orders.csv, row 4, column 'order_id': required value is empty")
+
+
+@pytest.mark.parametrize("bad", ["my shop", "..", "a" * 65, "shop.1"])
+def test_unsafe_account_id_is_refused(tmp_path, bad):
+    folder = tmp_path / "sub" / bad
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "orders.csv").write_text(BASIC)
+    with pytest.raises(PerfkitError, match="is not a safe name"):
+        load_account(folder)
+
+
+def test_unsafe_account_option_is_refused(tmp_path):
+    write_account(tmp_path, "good", orders=BASIC)
+    res = run_cli("metrics", str(tmp_path), "--account", "../good")
+    assert res.returncode == 2 and "account id '../good' is not a safe name" in res.stderr
+
+
+def test_bad_timezone(tmp_path):
+    folder = write_account(tmp_path, tz="Mars/Olympus", orders=BASIC)
+    with pytest.raises(DataError, match=r"acct/account.json, column 'timezone': unknown time zone \(found 'Mars/Olympus'\)"):
+        load_account(folder)
+
+
+def test_ragged_csv_is_a_clear_error(tmp_path):
+    msg = error_for(tmp_path, orders=BASIC + "A3,2026-03-01,MFN,Shipped,extra,fields\n")
+    assert msg.startswith("acct/orders.csv: cannot be read as a table")
+
+
+# --- warnings: harmless oddities are counted and shown ---
+
+
+def test_events_for_unknown_orders_are_reported_and_left_out(tmp_path):
+    folder = write_account(tmp_path, orders=BASIC, claims="""\
+        order_id,claim_date,status
+        A1,2026-03-10,granted
+        ZZ9,2026-03-10,granted
+        ZZ8,2026-03-11,pending
+        """)
+    acc = load_account(folder)
+    assert acc.claims["order_id"].tolist() == ["A1"]
+    assert any("claims: 2 rows name order ids not in the orders (e.g. ZZ9, ZZ8)" in w for w in acc.warnings)
+
+
+def test_missing_optional_inputs_are_listed(tmp_path):
+    acc = load_account(write_account(tmp_path, orders=BASIC))
+    assert {"feedback", "claims", "chargebacks", "returns", "orders.latest_ship_date"} <= set(acc.missing)
+    assert any(w.startswith("missing input feedback") for w in acc.warnings)
+    assert len(acc.feedback) == 0 and "rating" in acc.feedback.columns
+
+
+def test_claim_status_any_case_and_unknown_kept(tmp_path):
+    acc = load_account(write_account(tmp_path, orders=BASIC, claims="""\
+        order_id,claim_date,status,reason
+        A1,2026-03-10,GRANTED,<b>never came</b>
+        A2,2026-03-10,Escalated,
+        """))
+    assert acc.claims["status"].tolist() == ["granted", "escalated"]
+    assert acc.claims["reason"].iat[0] == "<b>never came</b>"
+
+
+def test_chargeback_kind_defaults_to_service(tmp_path):
+    acc = load_account(write_account(tmp_path, orders=BASIC, chargebacks="""\
+        order_id,chargeback_date,kind
+        A1,2026-03-10,
+        A2,2026-03-10,fraud
+        """))
+    assert acc.chargebacks["kind"].tolist() == ["service", "fraud"]
+
+
+# --- Amazon's own reports and mapped exports ---
+
+ALL_ORDERS = (
+    "amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\t"
+    "sales-channel\tproduct-name\tsku\tquantity\tis-business-order\n"
+    "111-0000001-0000001\t\t2026-03-01T10:00:00+00:00\t2026-03-02T10:00:00+00:00\tShipped\tMerchant\tAmazon.com\tLamp\tL1\t1\tfalse\n"
+    "111-0000001-0000001\t\t2026-03-01T10:00:00+00:00\t2026-03-02T10:00:00+00:00\tShipped\tMerchant\tAmazon.com\tBulb\tB1\t2\tfalse\n"
+    "111-0000002-0000002\t\t2026-03-01T11:00:00+00:00\t2026-03-02T10:00:00+00:00\tShipped - Delivered to Buyer\tAmazon\tAmazon.com\tDesk\tD1\t1\ttrue\n"
+)
+SHIP_DATES = (
+    "order-id\torder-item-id\tpurchase-date\tpayments-date\tlatest-ship-date\tlatest-delivery-date\tsku\n"
+    "111-0000001-0000001\t1\t2026-03-01T10:00:00+00:00\t2026-03-01T10:05:00+00:00\t2026-03-03T07:59:59+00:00\t2026-03-09T07:59:59+00:00\tL1\n"
+)
+FEEDBACK_REPORT = (
+    "Date\tRating\tComments\tYour Response\tOrder ID\tRater Email\n"
+    "3/15/26\t1\tBroken <script>alert(1)</script>\t\t111-0000001-0000001\tx@example.com\n"
+    "3/16/26\t5\tGreat\t\t111-0000002-0000002\ty@example.com\n"
+)
+RETURNS_REPORT = (
+    "Order ID,Order date,Return request date,Return request status,Amazon RMA ID,Return reason\n"
+    "111-0000001-0000001,2026-03-01,2026-03-12,Approved,DRMA1,Defective\n"
+)
+
+
+def test_amazon_reports_combine_by_order_id(tmp_path):
+    folder = write_account(tmp_path, marketplace="US", tz="America/Los_Angeles", **{
+        "All Orders Report 2026-03.txt": ALL_ORDERS,
+        "ship-dates.txt": SHIP_DATES,
+        "Feedback.txt": FEEDBACK_REPORT,
+        "returns-2026.csv": RETURNS_REPORT,
+    })
+    acc = load_account(folder)
+    o = acc.orders.set_index("order_id")
+    assert list(o.index) == ["111-0000001-0000001", "111-0000002-0000002"]
+    assert o["fulfillment_channel"].astype(str).tolist() == ["MFN", "AFN"]
+    assert o["order_status"].astype(str).tolist() == ["Shipped", "Shipped"]
+    assert o["is_business_order"].tolist() == [False, True]
+    assert o.loc["111-0000001-0000001", "latest_ship_date"] == ts("2026-03-03T07:59:59Z")
+    # US feedback dates are month first: 3/15/26 is 15 March 2026, local midnight in Los Angeles.
+    assert acc.feedback["feedback_date"].tolist() == [ts("2026-03-15T07:00:00Z"), ts("2026-03-16T07:00:00Z")]
+    assert acc.feedback["rating"].tolist() == [1, 5]
+    assert acc.returns[["return_id", "decision"]].values.tolist() == [["DRMA1", "authorized"]]
+    assert any("merged by order id" in w for w in acc.warnings)
+
+
+def test_feedback_report_day_first_outside_north_america(tmp_path):
+    acc = load_account(write_account(tmp_path, marketplace="UK", tz="Europe/London", orders=BASIC.replace(
+        "A1", "111-0000001-0000001"), **{"Feedback.txt": FEEDBACK_REPORT.replace("3/15/26", "15/03/26")
+                                        .replace("3/16/26", "16/03/26")}))
+    assert acc.feedback["feedback_date"].iat[0] == ts("2026-03-15T00:00:00Z")
+
+
+def test_mapping_file_loads_an_erp_export_with_chinese_headers(tmp_path):
+    folder = write_account(tmp_path, tz="Asia/Shanghai", orders=BASIC)
+    (folder / "erp导出.csv").write_bytes(
+        "订单号,发货时间,物流商,运单号,渠道\nA1,2026-03-02 09:30:00,云途,YT123,自发货\n".encode("gb18030"))
+    (folder / "mapping.json").write_text(json.dumps({"files": {"erp导出.csv": {
+        "table": "orders",
+        "columns": {"订单号": "order_id", "发货时间": "ship_confirm_date", "物流商": "carrier",
+                    "运单号": "tracking_id", "渠道": "fulfillment_channel"},
+        "values": {"fulfillment_channel": {"自发货": "MFN", "亚马逊配送": "AFN"}},
+    }}}, ensure_ascii=False), encoding="utf-8")
+    o = load_account(folder).orders.set_index("order_id")
+    assert o.loc["A1", "carrier"] == "云途" and o.loc["A1", "tracking_id"] == "YT123"
+    assert o.loc["A1", "ship_confirm_date"] == ts("2026-03-02T01:30:00Z")
+
+
+def test_mapping_to_unknown_column_is_refused(tmp_path):
+    folder = write_account(tmp_path, orders=BASIC)
+    (folder / "mapping.json").write_text(json.dumps({"files": {"x.csv": {"table": "orders",
+                                                                         "columns": {"a": "shipping_cost"}}}}))
+    with pytest.raises(DataError, match=r"mapping.json: entry 'x.csv' maps to unknown columns \['shipping_cost'\]"):
+        load_account(folder)
+
+
+def test_unknown_extra_file_is_a_warning(tmp_path):
+    acc = load_account(write_account(tmp_path, orders=BASIC, **{"notes.csv": "a,b\n1,2\n"}))
+    assert any("acct/notes.csv: ignored" in w for w in acc.warnings)
+
+
+# --- portfolio and CLI ---
+
+
+def test_load_accounts_collects_failures_and_keeps_the_rest(tmp_path):
+    write_account(tmp_path, "good", orders=BASIC)
+    write_account(tmp_path, "bad", orders=BASIC + "A3,2026-03-01,XYZ,Shipped\n")
+    p = load_accounts(tmp_path)
+    assert list(p.accounts) == ["good"]
+    assert p.failures["bad"].startswith("bad/orders.csv, row 4, column 'fulfillment_channel'")
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "perfkit.cli", *args], capture_output=True, text=True)
+
+
+def test_cli_check_prints_summary_and_one_line_errors(tmp_path):
+    write_account(tmp_path, "good", orders=BASIC, feedback="order_id,feedback_date,rating\nA1,2026-03-09,2\n")
+    write_account(tmp_path, "bad", orders=BASIC.replace("2026-03-02T12:00:00Z", "not-a-date"))
+    res = run_cli("check", str(tmp_path))
+    assert res.returncode == 2
+    assert "Traceback" not in res.stdout + res.stderr
+    assert "good: good (US, UTC)" in res.stdout
+    assert "orders: 2  (" in res.stdout and "2026-03-01 to 2026-03-09" in res.stdout
+    assert "bad: FAILED: bad/orders.csv, row 3, column 'purchase_date': cannot read as a date" in res.stdout
+
+
+def test_cli_missing_root_is_one_line(tmp_path):
+    res = run_cli("metrics", str(tmp_path / "nowhere"))
+    assert res.returncode == 2
+    assert res.stderr.strip().count("\n") == 0 and "no such data folder" in res.stderr
+
+
+# --- the committed sample ---
+
+
+def test_sample_data_is_what_the_generator_makes(tmp_path):
+    from perfkit.sample import generate
+
+    from .conftest import SAMPLE
+
+    generate(tmp_path)
+    made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(SAMPLE) for p in SAMPLE.rglob("*") if p.is_file())
+    assert made == committed
+    for rel in made:
+        assert (tmp_path / rel).read_bytes() == (SAMPLE / rel).read_bytes(), rel
+
+
+def test_sample_portfolio_is_realistic():
+    from .conftest import SAMPLE
+
+    p = load_accounts(SAMPLE)
+    assert not p.failures and len(p.accounts) >= 4
+    total = sum(f.stat().st_size for f in SAMPLE.rglob("*") if f.is_file())
+    assert total < 10 * 1024 * 1024
+    names = [a.name for a in p.accounts.values()]
+    assert any(any("\u4e00" <= ch <= "\u9fff" for ch in n) for n in names)
+    assert any(any(ch.isascii() and ch.isalpha() for ch in n) for n in names)
+    for acc in p.accounts.values():
+        span = acc.orders["purchase_date"].max() - acc.orders["purchase_date"].min()
+        assert span >= pd.Timedelta(days=182), acc.account_id
+        assert (acc.path / "account.json").is_file()
