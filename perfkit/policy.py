@@ -114,10 +114,15 @@ def _metric(metric_id: str, raw: dict, where: str) -> MetricPolicy:
     )
 
 
+def default_policy_text() -> str:
+    """The default policy file's text: a starting point for a user's own policy."""
+    return resources.files("perfkit").joinpath("policy.toml").read_text(encoding="utf-8")
+
+
 def load_policy(path: str | Path | None = None) -> Policy:
     """Read a policy file; ``None`` reads the default shipped with perfkit."""
     if path is None:
-        text = resources.files("perfkit").joinpath("policy.toml").read_text(encoding="utf-8")
+        text = default_policy_text()
         where = "default policy"
     else:
         p = Path(path)

@@ -1,0 +1,356 @@
+"""Exact values on small hand-built accounts, one rule of the metric spec per test.
+
+Every expected number is counted by hand in the comment above it.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from perfkit.loaders import load_account
+from perfkit.metrics import account_series, judge
+from perfkit.policy import default_policy_text, load_policy
+
+from .conftest import write_account
+
+H = "order_id,purchase_date,fulfillment_channel,order_status"
+
+
+def value(folder, as_of: str, metric: str, segment: str = "all", **kwargs) -> dict:
+    series = account_series(load_account(folder), [as_of], metrics=[metric], **kwargs)
+    rows = series[series["segment"] == segment]
+    assert len(rows) == 1, series
+    return rows.iloc[0].to_dict()
+
+
+def counts(row: dict) -> tuple:
+    head = None if pd.isna(row["headroom"]) else int(row["headroom"])
+    return row["numerator"], row["denominator"], row["status"], head
+
+
+def many_orders(n: int, day: str = "2026-03-01", channel: str = "MFN", prefix: str = "O") -> list[str]:
+    return [f"{prefix}{i},{day}T12:00:00,{channel},Shipped" for i in range(n)]
+
+
+# --- ODR -------------------------------------------------------------------------------------
+
+
+def test_three_defects_in_300_orders_is_a_breach_with_headroom_minus_one(tmp_path):
+    # 300 orders on 1 March; 3 of them get a negative feedback. 3/300 = 1% is not below 1%.
+    # Allowed: the most n with n/300 < 1% is 2, so headroom = 2 - 3 = -1.
+    rows = many_orders(300)
+    fb = "\n".join(f"O{i},2026-03-05,1" for i in range(3))
+    folder = write_account(tmp_path, orders=H + "\n" + "\n".join(rows),
+                           feedback=f"order_id,feedback_date,rating\n{fb}\n")
+    # ODR at D covers purchases D-73 .. D-14: as of 20 March the window is 6 Jan .. 6 March.
+    r = value(folder, "2026-03-20", "odr")
+    assert counts(r) == (3, 300, "breach", -1)
+    assert r["rate"] == pytest.approx(0.01)
+    assert r["target"] == "< 0.01"
+
+
+def test_two_defects_in_300_orders_is_at_risk(tmp_path):
+    # 2/300 = 0.67% < 1%: ok by the target, but headroom 2 - 2 = 0, so one more defect breaches.
+    fb = "O0,2026-03-05,1\nO1,2026-03-05,2\n"
+    folder = write_account(tmp_path, orders=H + "\n" + "\n".join(many_orders(300)),
+                           feedback="order_id,feedback_date,rating\n" + fb)
+    assert counts(value(folder, "2026-03-20", "odr")) == (2, 300, "at_risk", 0)
+
+
+def test_warning_level_marks_at_risk(tmp_path):
+    # 8 defects in 1000 orders: 0.8% < 1% (ok) but >= 0.75% warn; headroom: max n with n/1000 < 1% is 9 -> 1.
+    fb = "".join(f"O{i},2026-03-05,1\n" for i in range(8))
+    folder = write_account(tmp_path, orders=H + "\n" + "\n".join(many_orders(1000)),
+                           feedback="order_id,feedback_date,rating\n" + fb)
+    assert counts(value(folder, "2026-03-20", "odr")) == (8, 1000, "at_risk", 1)
+    # 7 defects: 0.7% < 0.75%, headroom 2 -> ok.
+    fb7 = "".join(f"O{i},2026-03-05,1\n" for i in range(7))
+    folder = write_account(tmp_path / "b", orders=H + "\n" + "\n".join(many_orders(1000)),
+                           feedback="order_id,feedback_date,rating\n" + fb7)
+    assert counts(value(folder, "2026-03-20", "odr")) == (7, 1000, "ok", 2)
+
+
+def test_order_with_claim_and_negative_feedback_counts_once(tmp_path):
+    # O0 has both a 1-star feedback and a granted claim; O1 a chargeback. Defective orders: O0, O1 = 2.
+    folder = write_account(
+        tmp_path, orders=H + "\n" + "\n".join(many_orders(10)),
+        feedback="order_id,feedback_date,rating\nO0,2026-03-05,1\n",
+        claims="order_id,claim_date,status\nO0,2026-03-06,granted\n",
+        chargebacks="order_id,chargeback_date,kind\nO1,2026-03-07,service\n")
+    assert counts(value(folder, "2026-03-20", "odr"))[:2] == (2, 10)
+    assert counts(value(folder, "2026-03-20", "odr_negative_feedback"))[:3] == (1, 10, "info")
+    assert counts(value(folder, "2026-03-20", "odr_claims"))[:2] == (1, 10)
+    assert counts(value(folder, "2026-03-20", "odr_chargebacks"))[:2] == (1, 10)
+
+
+def test_removed_feedback_denied_claim_and_fraud_chargeback_do_not_count(tmp_path):
+    # O0: 1-star removed; O1: 3-star (not negative); O2: denied claim; O3: withdrawn claim;
+    # O4: fraud chargeback; O5: pending claim (counts). Defects: O5 only.
+    folder = write_account(
+        tmp_path, orders=H + "\n" + "\n".join(many_orders(10)),
+        feedback="order_id,feedback_date,rating,removed\nO0,2026-03-05,1,true\nO1,2026-03-05,3,\n",
+        claims="order_id,claim_date,status\nO2,2026-03-06,denied\nO3,2026-03-06,Withdrawn\nO5,2026-03-06,pending\n",
+        chargebacks="order_id,chargeback_date,kind\nO4,2026-03-07,fraud\n")
+    assert counts(value(folder, "2026-03-20", "odr"))[:2] == (1, 10)
+
+
+def test_claim_policy_can_count_every_status(tmp_path):
+    # The 2015 wording counted every claim: with an empty "not counted" list O2, O3 and O5 count.
+    folder = write_account(
+        tmp_path, orders=H + "\n" + "\n".join(many_orders(10)),
+        claims="order_id,claim_date,status\nO2,2026-03-06,denied\nO3,2026-03-06,withdrawn\nO5,2026-03-06,pending\n")
+    policy_file = tmp_path / "p.toml"
+    policy_file.write_text(default_policy_text().replace('claim_statuses_not_counted = ["denied", "withdrawn"]',
+                                        "claim_statuses_not_counted = []"), encoding="utf-8")
+    assert counts(value(folder, "2026-03-20", "odr"))[:2] == (1, 10)
+    assert counts(value(folder, "2026-03-20", "odr", policy=policy_file))[:2] == (3, 10)
+
+
+def test_odr_window_is_60_days_ending_14_days_before(tmp_path):
+    # As of 31 May: D-14 = 17 May; D-73 = 19 March (31 May - 31 days = 30 April, - 30 = 31 March,
+    # - 12 = 19 March). Window 19 March .. 17 May (13 + 30 + 17 = 60 days).
+    # Orders: 18 Mar (out), 19 Mar (in), 17 May (in), 18 May (out).
+    folder = write_account(tmp_path, orders=H + """
+A,2026-03-18T12:00:00,MFN,Shipped
+B,2026-03-19T12:00:00,MFN,Shipped
+C,2026-05-17T12:00:00,MFN,Shipped
+D,2026-05-18T12:00:00,MFN,Shipped
+""")
+    assert value(folder, "2026-05-31", "odr")["denominator"] == 2
+    # The early view (lag 0) as of 31 May covers 2 April .. 31 May: C and D.
+    assert value(folder, "2026-05-31", "odr_early")["denominator"] == 2
+
+
+def test_odr_early_view_window_edges(tmp_path):
+    # One order on 18 March. Early window as of 16 May = 18 March .. 16 May (D-59 .. D): in.
+    # As of 17 May it starts 19 March: out.
+    folder = write_account(tmp_path, orders=H + "\nA,2026-03-18T12:00:00,MFN,Shipped\n")
+    assert value(folder, "2026-05-16", "odr_early")["denominator"] == 1
+    assert value(folder, "2026-05-17", "odr_early")["denominator"] == 0
+
+
+def test_odr_is_per_channel_and_combined(tmp_path):
+    # 2 MFN orders (one defective), 3 AFN orders (one defective): MFN 1/2, AFN 1/3, all 2/5.
+    folder = write_account(tmp_path, orders=H + "\n" + "\n".join(
+        many_orders(2, channel="MFN", prefix="M") + many_orders(3, channel="AFN", prefix="F")),
+        feedback="order_id,feedback_date,rating\nM0,2026-03-05,1\nF0,2026-03-05,2\n")
+    s = account_series(load_account(folder), ["2026-03-20"], metrics=["odr"]).set_index("segment")
+    assert s.loc["MFN", ["numerator", "denominator"]].tolist() == [1, 2]
+    assert s.loc["AFN", ["numerator", "denominator"]].tolist() == [1, 3]
+    assert s.loc["all", ["numerator", "denominator"]].tolist() == [2, 5]
+
+
+def test_event_after_as_of_is_not_counted_yet(tmp_path):
+    # The feedback is dated 25 March: unknown as of 24 March, counted from 25 March.
+    folder = write_account(tmp_path, orders=H + "\n" + "\n".join(many_orders(4)),
+                           feedback="order_id,feedback_date,rating\nO0,2026-03-25,1\n")
+    assert value(folder, "2026-03-24", "odr")["numerator"] == 0
+    assert value(folder, "2026-03-25", "odr")["numerator"] == 1
+
+
+def test_empty_window_is_no_data_never_zero(tmp_path):
+    folder = write_account(tmp_path, orders=H + "\n" + "\n".join(many_orders(4)))
+    r = value(folder, "2026-02-01", "odr")
+    assert r["status"] == "no_data" and r["denominator"] == 0 and pd.isna(r["rate"]) and pd.isna(r["headroom"])
+
+
+@pytest.mark.parametrize("tz,local,expected_day", [
+    ("Asia/Shanghai", "2026-03-01T23:30:00", "2026-03-01"),         # east of UTC: 15:30 UTC, still 1 March locally
+    ("America/Los_Angeles", "2026-03-01T23:30:00", "2026-03-01"),   # west of UTC: 07:30 UTC on 2 March
+    ("Asia/Shanghai", "2026-03-01T23:30:00-08:00", "2026-03-02"),   # an instant: 15:30 on 2 March in Shanghai
+])
+def test_orders_at_2330_land_on_the_local_day(tmp_path, tz, local, expected_day):
+    # One MFN order, seller-cancelled. Cancel rate's 7-day window as of D holds D-6 .. D, so the
+    # order first counts on its local day and not the day before.
+    folder = write_account(tmp_path, tz=tz, orders=f"{H}\nA,{local},MFN,Cancelled\n")
+    day = pd.Timestamp(expected_day)
+    before = (day - pd.Timedelta(days=1)).date().isoformat()
+    assert value(folder, before, "cancel_rate", "MFN")["denominator"] == 0
+    assert counts(value(folder, expected_day, "cancel_rate", "MFN"))[:2] == (1, 1)
+    last = (day + pd.Timedelta(days=6)).date().isoformat()
+    gone = (day + pd.Timedelta(days=7)).date().isoformat()
+    assert value(folder, last, "cancel_rate", "MFN")["denominator"] == 1
+    assert value(folder, gone, "cancel_rate", "MFN")["denominator"] == 0
+
+
+# --- cancel rate -----------------------------------------------------------------------------
+
+
+def test_cancel_rate_counts_seller_cancellations_of_mfn_orders_only(tmp_path):
+    # MFN: M0 seller-cancelled (defect), M1 buyer-requested (not a defect), M2..M4 shipped -> 1/5.
+    # F0 is an FBA cancellation: not in the population at all.
+    folder = write_account(tmp_path, orders="""\
+        order_id,purchase_date,fulfillment_channel,order_status,buyer_requested_cancel
+        M0,2026-03-01,MFN,Cancelled,false
+        M1,2026-03-01,MFN,Cancelled,true
+        M2,2026-03-01,MFN,Shipped,
+        M3,2026-03-02,MFN,Shipped,
+        M4,2026-03-03,MFN,Shipped,
+        F0,2026-03-02,AFN,Cancelled,false
+        """)
+    r = value(folder, "2026-03-05", "cancel_rate", "MFN")
+    assert counts(r) == (1, 5, "breach", 0 - 1)  # allowed: max n with n/5 < 2.5% is 0
+
+
+# --- late shipment ---------------------------------------------------------------------------
+
+LSR_H = "order_id,purchase_date,fulfillment_channel,order_status,latest_ship_date,ship_confirm_date"
+
+
+def test_shipment_confirmed_exactly_at_deadline_is_on_time(tmp_path):
+    # A: confirmed at the deadline instant (on time). B: one second later (late).
+    # C: never confirmed, deadline passed (late). D: cancelled (out of population).
+    # E: FBA (out). Population A, B, C; late B, C -> 2/3.
+    folder = write_account(tmp_path, orders=f"""\
+        {LSR_H}
+        A,2026-03-01,MFN,Shipped,2026-03-03,2026-03-03T23:59:59
+        B,2026-03-01,MFN,Shipped,2026-03-03,2026-03-04T00:00:00
+        C,2026-03-01,MFN,Unshipped,2026-03-03,
+        D,2026-03-01,MFN,Cancelled,2026-03-03,
+        E,2026-03-01,AFN,Shipped,2026-03-03,
+        """)
+    assert counts(value(folder, "2026-03-05", "late_shipment_rate_10d", "MFN"))[:2] == (2, 3)
+    # The anchor is the ship-by day: as of 2 March nothing is due yet.
+    assert value(folder, "2026-03-02", "late_shipment_rate_10d", "MFN")["denominator"] == 0
+    # 30-day window as of 1 April holds 3 March (D-29 = 3 March); the 10-day one does not.
+    assert value(folder, "2026-04-01", "late_shipment_rate_30d", "MFN")["denominator"] == 3
+    assert value(folder, "2026-04-01", "late_shipment_rate_10d", "MFN")["denominator"] == 0
+
+
+def test_unconfirmed_order_is_late_from_its_deadline_day(tmp_path):
+    # Deadline 3 March, confirmed 6 March: late as of 3, 4 and 5 March already (unconfirmed, deadline passed).
+    folder = write_account(tmp_path, orders=f"{LSR_H}\nA,2026-03-01,MFN,Shipped,2026-03-03,2026-03-06T10:00:00\n")
+    assert counts(value(folder, "2026-03-03", "late_shipment_rate_10d", "MFN"))[:2] == (1, 1)
+
+
+# --- valid tracking --------------------------------------------------------------------------
+
+
+def test_valid_tracking_per_category_and_overall(tmp_path):
+    # Confirmed MFN shipments: Toys T1 valid, T2 valid, T3 invalid; Garden G1 no tracking id.
+    # Overall good 2/4 (defects 2); Toys 2/3; Garden 0/1. U1 unconfirmed: not a shipment.
+    folder = write_account(tmp_path, orders="""\
+        order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,tracking_id,tracking_valid,category
+        T1,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,1Z1,,Toys
+        T2,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,1Z2,true,Toys
+        T3,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,1Z3,false,Toys
+        G1,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,,,Garden
+        U1,2026-03-01,MFN,Unshipped,,,,Garden
+        """)
+    s = account_series(load_account(folder), ["2026-03-10"], metrics=["valid_tracking_rate"]).set_index("segment")
+    assert list(s.index) == ["MFN", "category=Garden", "category=Toys"]
+    assert s.loc["MFN", ["numerator", "denominator", "defects"]].tolist() == [2, 4, 2]
+    assert s.loc["category=Toys", ["numerator", "denominator"]].tolist() == [2, 3]
+    assert s.loc["category=Garden", ["numerator", "denominator", "status"]].tolist() == [0, 1, "breach"]
+    # > 95%: good must exceed 0.95 * 4 = 3.8, so 4 good are needed; bad allowed 0; headroom 0 - 2 = -2.
+    assert s.loc["MFN", "headroom"] == -2
+    assert s.loc["MFN", "target"] == "> 0.95"
+
+
+def test_above_target_headroom_and_at_risk(tmp_path):
+    mp = load_policy()["valid_tracking_rate"]
+    # 100 shipments, 4 bad: 96% > 95% ok, but 96% <= 96% warn -> at_risk; bad allowed: good > 95 -> 96 good -> 4 bad; headroom 0.
+    j = judge(mp, pd.Series([4, 3, 5]).to_numpy(), pd.Series([100, 100, 100]).to_numpy())
+    assert list(j["status"]) == ["at_risk", "ok", "breach"]
+    assert list(j["headroom"]) == [0, 1, -1]
+    assert list(j["numerator"]) == [96, 97, 95]
+
+
+# --- on-time delivery ------------------------------------------------------------------------
+
+
+def test_on_time_delivery(tmp_path):
+    # Promised by 10 March (end of day). A delivered 10 March 20:00 (on time); B 11 March (late);
+    # C not delivered (late once the date passed); D invalid tracking (out); E not shipped (out).
+    folder = write_account(tmp_path, orders="""\
+        order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,tracking_id,latest_delivery_date,delivered_date
+        A,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,1Z1,2026-03-10,2026-03-10T20:00:00
+        B,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,1Z2,2026-03-10,2026-03-11T08:00:00
+        C,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,1Z3,2026-03-10,
+        D,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,,2026-03-10,2026-03-05T08:00:00
+        E,2026-03-01,MFN,Unshipped,,,2026-03-10,
+        """)
+    r = value(folder, "2026-03-12", "on_time_delivery_rate", "MFN")
+    assert counts(r)[:2] == (1, 3)  # numerator counts the on-time shipments
+    assert r["status"] == "breach"
+
+
+# --- invoice defects -------------------------------------------------------------------------
+
+INV_H = "order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,is_business_order,invoice_upload_date"
+
+
+def test_friday_ship_confirm_with_monday_invoice_is_on_time(tmp_path):
+    # 6 March 2026 is a Friday: the deadline is the end of Monday 9 March.
+    # A: invoice Monday 23:00 (on time). B: Tuesday (defect). C: none (defect). D: not business (out).
+    folder = write_account(tmp_path, orders=f"""\
+        {INV_H}
+        A,2026-03-05,MFN,Shipped,2026-03-06T18:00:00,true,2026-03-09T23:00:00
+        B,2026-03-05,MFN,Shipped,2026-03-06T18:00:00,true,2026-03-10T08:00:00
+        C,2026-03-05,MFN,Shipped,2026-03-06T18:00:00,yes,
+        D,2026-03-05,MFN,Shipped,2026-03-06T18:00:00,false,
+        """)
+    # As of Sunday 8 March the deadline has not passed: 3 units, 0 defects known.
+    assert counts(value(folder, "2026-03-08", "invoice_defect_rate", "MFN"))[:2] == (0, 3)
+    # As of Monday 9 March (end of day) the deadline has passed: B and C are defects.
+    assert counts(value(folder, "2026-03-09", "invoice_defect_rate", "MFN"))[:2] == (2, 3)
+
+
+# --- returns ---------------------------------------------------------------------------------
+
+
+def test_return_answered_exactly_at_48_hours_is_on_time(tmp_path):
+    # R1 answered at 48h exactly (ok); R2 at 48h + 1s (late); R3 never answered (late, known once
+    # 48 h have passed); R4 rejected and not upheld (defect); R5 negative return feedback (defect);
+    # R6 rejected and upheld (ok). Population 6, defects R2, R3, R4, R5 = 4.
+    folder = write_account(tmp_path, orders=H + "\n" + "\n".join(many_orders(6)), returns="""\
+        return_id,order_id,request_date,response_date,decision,rejection_valid,negative_return_feedback
+        R1,O0,2026-03-10T09:00:00,2026-03-12T09:00:00,authorized,,
+        R2,O1,2026-03-10T09:00:00,2026-03-12T09:00:01,authorized,,
+        R3,O2,2026-03-10T09:00:00,,,,
+        R4,O3,2026-03-10T09:00:00,2026-03-10T12:00:00,rejected,false,
+        R5,O4,2026-03-10T09:00:00,2026-03-10T12:00:00,authorized,,yes
+        R6,O5,2026-03-10T09:00:00,2026-03-10T12:00:00,rejected,true,
+        """)
+    assert counts(value(folder, "2026-03-20", "return_dissatisfaction_rate"))[:2] == (4, 6)
+    # As of 11 March the 48 hours have not run out: only R4 and R5 are known defects.
+    assert counts(value(folder, "2026-03-11", "return_dissatisfaction_rate"))[:2] == (2, 6)
+
+
+# --- perfect order and refunds ---------------------------------------------------------------
+
+
+def test_perfect_order_percentage_and_refund_rate(tmp_path):
+    # 5 orders on 1 March. O0 refunded 5 March; O1 1-star feedback; O2 seller-cancelled;
+    # O3 buyer-cancelled (still perfect); O4 clean. Perfect: O3, O4 -> 2/5. Refunds: 1/5.
+    folder = write_account(tmp_path, orders="""\
+        order_id,purchase_date,fulfillment_channel,order_status,buyer_requested_cancel,refund_date
+        O0,2026-03-01,AFN,Shipped,,2026-03-05T10:00:00
+        O1,2026-03-01,AFN,Shipped,,
+        O2,2026-03-01,MFN,Cancelled,false,
+        O3,2026-03-01,MFN,Cancelled,true,
+        O4,2026-03-01,MFN,Shipped,,
+        """, feedback="order_id,feedback_date,rating\nO1,2026-03-06,2\n")
+    assert counts(value(folder, "2026-03-10", "perfect_order_percentage"))[:3] == (2, 5, "info")
+    assert counts(value(folder, "2026-03-10", "refund_rate"))[:2] == (1, 5)
+    assert counts(value(folder, "2026-03-04", "refund_rate"))[:2] == (0, 5)
+
+
+# --- policy as data --------------------------------------------------------------------------
+
+
+def test_changing_a_threshold_in_the_policy_changes_status(tmp_path):
+    folder = write_account(tmp_path, orders=H + "\n" + "\n".join(many_orders(300)),
+                           feedback="order_id,feedback_date,rating\n" + "".join(f"O{i},2026-03-05,1\n" for i in range(3)))
+    loose = tmp_path / "loose.toml"
+    loose.write_text(default_policy_text().replace('value = "0.01"\nwarn = "0.0075"', 'value = "0.02"\nwarn = "0.015"', 1), encoding="utf-8")
+    r = value(folder, "2026-03-20", "odr", policy=loose)
+    # 3/300 = 1% < 2%: ok; allowed max n with n/300 < 2% is 5, headroom 2.
+    assert counts(r) == (3, 300, "ok", 2) and r["target"] == "< 0.02"
+
+
+def test_series_over_a_range_has_one_row_per_day_metric_and_segment(tmp_path):
+    folder = write_account(tmp_path, orders=H + "\n" + "\n".join(many_orders(3)))
+    s = account_series(load_account(folder), start="2026-03-01", end="2026-03-10")
+    assert s["as_of"].nunique() == 10
+    assert not s.duplicated(["as_of", "metric", "segment"]).any()
