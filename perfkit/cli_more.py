@@ -1,6 +1,51 @@
-"""Sub-commands registered after the core ones (reconcile, report, poa)."""
+"""Sub-commands beyond check/metrics/sample: reconcile, report, poa."""
 from __future__ import annotations
+
+import argparse
+import json
+
+from .errors import PerfkitError
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from .cli import write_output
+    from .loaders import check_account_id, load_account
+    from .reconcile import reconcile
+
+    check_account_id(args.account, "--account")
+    from pathlib import Path
+
+    folder = Path(args.data_root) / args.account
+    if not folder.is_dir():
+        raise PerfkitError(f"{args.data_root}: no account folder '{args.account}'")
+    frame = reconcile(load_account(folder), args.amazon, policy=args.policy, keep=not args.no_keep)
+    if args.format == "csv":
+        write_output(frame.to_csv(index=False), args.out)
+    elif args.format == "json":
+        write_output(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")), indent=1) + "\n",
+                     args.out)
+    else:
+        lines = [f"{args.account}: Amazon's report against perfkit, window by window"]
+        if frame.attrs.get("ahrScore") is not None:
+            lines.append(f"  Account Health Rating: {frame.attrs['ahrScore']} ({frame.attrs.get('ahrStatus')})")
+        for r in frame.itertuples(index=False):
+            amz = f"{r.amazon_numerator}/{r.amazon_denominator}" if r.amazon_denominator is not None else "?"
+            ours = f"{r.perfkit_numerator}/{r.perfkit_denominator}"
+            ar = "" if r.amazon_rate is None or r.amazon_rate != r.amazon_rate else f"{r.amazon_rate:.2%}"
+            pr = "" if r.perfkit_rate is None or r.perfkit_rate != r.perfkit_rate else f"{r.perfkit_rate:.2%}"
+            lines.append(f"  {r.metric:<24} {r.segment:<4} {r.window_from}..{r.window_to}  Amazon {amz:>11} {ar:>7}"
+                         f"  perfkit {ours:>11} {pr:>7}  {r.reason}")
+        write_output("\n".join(lines) + "\n", args.out)
+    return 0
 
 
 def register(sub) -> None:
-    return None
+    p = sub.add_parser("reconcile", help="compare with Amazon's Seller Performance report (JSON)")
+    p.add_argument("data_root")
+    p.add_argument("--account", required=True, metavar="ID")
+    p.add_argument("--amazon", required=True, metavar="FILE.json", help="GET_V2_SELLER_PERFORMANCE_REPORT JSON")
+    p.add_argument("--policy", metavar="FILE")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--out", metavar="FILE")
+    p.add_argument("--no-keep", action="store_true", help="do not archive the report in the account folder")
+    p.set_defaults(func=cmd_reconcile)

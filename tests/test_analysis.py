@@ -1,0 +1,178 @@
+"""Drill-down, recovery forecast, reconciliation with Amazon, and the metrics CLI contract."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from perfkit import defective_units, drivers, load_account, recovery_forecast, window_units
+from perfkit.metrics import COLUMNS
+from perfkit.reconcile import official_points, reconcile
+
+from .conftest import write_account
+
+H = "order_id,purchase_date,fulfillment_channel,order_status,buyer_requested_cancel"
+
+
+def cancel_account(tmp_path):
+    # 10 MFN orders a day, 1..10 March 2026. On 8 March five are cancelled by the seller.
+    rows = []
+    for d in range(1, 11):
+        for i in range(10):
+            status = "Cancelled" if d == 8 and i < 5 else "Shipped"
+            rows.append(f"D{d}-{i},2026-03-{d:02d}T10:00:00,MFN,{status},false")
+    return write_account(tmp_path, orders=H + "\n" + "\n".join(rows) + "\n")
+
+
+def test_drilldown_lists_the_defective_orders(tmp_path):
+    acc = load_account(cancel_account(tmp_path))
+    bad = defective_units(acc, "cancel_rate", "2026-03-10", "MFN")
+    assert sorted(bad["order_id"]) == [f"D8-{i}" for i in range(5)]
+    assert set(bad["defect"]) == {"seller_cancellation"}
+    units = window_units(acc, "cancel_rate", "2026-03-10", "MFN")
+    assert len(units) == 70  # 4..10 March, 10 a day
+    by_week = drivers(units)["week"]
+    # Weeks start Monday: 2 March (4..8 March: 50 orders, 5 defects) and 9 March (20 orders).
+    assert by_week[["defects", "units"]].values.tolist() == [[5, 50], [0, 20]]
+
+
+def test_recovery_forecast_no_new_defects_and_recent_pace(tmp_path):
+    acc = load_account(cancel_account(tmp_path))
+    rec = recovery_forecast(acc, "cancel_rate", "2026-03-10", "MFN")
+    # 5/70 now. The 8 March defects leave the 7-day window on 15 March (window 9..15 March).
+    assert (rec.defects, rec.units) == (5, 70)
+    assert rec.date_no_new_defects == pd.Timestamp("2026-03-15")
+    assert rec.schedule.values.tolist() == [[pd.Timestamp("2026-03-15").date(), 5, 0]]
+    # Recent pace: 5 defects in 70 orders over 7 days keeps the rate at 7.1%: never.
+    assert rec.daily_units == 10 and rec.daily_defects == pytest.approx(5 / 7)
+    assert rec.date_at_recent_pace is None
+    assert "not at this pace" in rec.describe()
+
+
+def test_recovery_with_a_slow_pace_that_still_meets_the_target(tmp_path):
+    # ODR-like arithmetic on cancel rate: 1000 orders over 10 days (100 a day), 30 seller cancels
+    # on 10 March (3% > 2.5%). Window as of 10 March: 4..10 March = 700 orders, 30 defects.
+    rows = []
+    for d in range(1, 11):
+        for i in range(100):
+            status = "Cancelled" if d == 10 and i < 30 else "Shipped"
+            rows.append(f"D{d}-{i},2026-03-{d:02d}T10:00:00,MFN,{status},false")
+    acc = load_account(write_account(tmp_path, orders=H + "\n" + "\n".join(rows) + "\n"))
+    rec = recovery_forecast(acc, "cancel_rate", "2026-03-10", "MFN")
+    assert (rec.defects, rec.units) == (30, 700)
+    # No new defects: volume stays 700; 30/700 = 4.3% until the 10 March orders leave on 17 March.
+    assert rec.date_no_new_defects == pd.Timestamp("2026-03-17")
+    # Recent pace: 30 defects / 7 days = 4.29 a day over 100 a day = 4.3%: never.
+    assert rec.date_at_recent_pace is None
+
+
+AMAZON = {
+    "performanceMetrics": [{
+        "marketplaceId": "ATVPDKIKX0DER",
+        "preFulfillmentCancellationRate": {
+            "reportingDateRange": {"reportingDateFrom": "2026-03-04T00:00:00Z", "reportingDateTo": "2026-03-10T00:00:00Z"},
+            "orderCount": 70, "cancellationCount": 5, "rate": 0.0714, "targetValue": 0.025,
+            "targetCondition": "LESS_THAN", "status": "BAD"},
+        "lateShipmentRateList": [{
+            "reportingDateRange": {"reportingDateFrom": "2026-03-01T00:00:00Z", "reportingDateTo": "2026-03-10T00:00:00Z"},
+            "orderCount": 100, "lateShipmentCount": 0, "rate": 0.0}],
+        "orderDefectRate": {"mfn": {
+            "reportingDateRange": {"reportingDateFrom": "2026-01-01", "reportingDateTo": "2026-03-01"},
+            "orderCount": 12, "orderWithDefects": {"count": 1}, "rate": 8.3}},
+        "accountHealthRating": {"ahrStatus": "AT_RISK", "ahrScore": 180},
+    }]
+}
+
+
+def test_reconcile_same_window_and_reasons(tmp_path):
+    folder = cancel_account(tmp_path)
+    report = tmp_path / "perf.json"
+    report.write_text(json.dumps(AMAZON))
+    frame = reconcile(load_account(folder), report).set_index("metric")
+    # Cancel rate over Amazon's window 4..10 March: 5/70, a match.
+    c = frame.loc["cancel_rate"]
+    assert (c.amazon_numerator, c.amazon_denominator, c.perfkit_numerator, c.perfkit_denominator) == (5, 70, 5, 70)
+    assert c.reason == "match"
+    # The 10-day list entry becomes late_shipment_rate_10d; the orders carry no ship-by dates.
+    ls = frame.loc["late_shipment_rate_10d"]
+    assert ls.perfkit_denominator == 0 and "missing input: orders.latest_ship_date" in ls.reason
+    # ODR MFN: the rate 8.3 is a percentage in this payload; the counts win: 1/12.
+    o = frame.loc["odr"]
+    assert o.amazon_rate == pytest.approx(1 / 12)
+    assert o.perfkit_denominator == 10 and "2 fewer units than Amazon counts" in o.reason
+    assert frame.attrs["ahrScore"] == 180
+    # The report was archived by date and becomes official points for the charts.
+    pts = official_points(load_account(folder))
+    assert (folder / "amazon-performance" / "2026-03-10.json").is_file()
+    assert set(pts["metric"]) == {"cancel_rate", "late_shipment_rate_10d", "odr"}
+    odr_point = pts[pts.metric == "odr"].iloc[0]
+    assert odr_point.as_of == pd.Timestamp("2026-03-15").date()  # window end + the 14-day lag
+
+
+def test_reconcile_refuses_a_file_that_is_not_the_report(tmp_path):
+    folder = cancel_account(tmp_path)
+    bad = tmp_path / "x.json"
+    bad.write_text('{"hello": 1}')
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli", "reconcile", str(tmp_path), "--account", "acct",
+                          "--amazon", str(bad)], capture_output=True, text=True)
+    assert res.returncode == 2 and "x.json: has no performanceMetrics list" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert folder.is_dir()
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "perfkit.cli", *args], capture_output=True, text=True)
+
+
+def test_metrics_csv_contract_columns_and_values(tmp_path):
+    cancel_account(tmp_path)
+    res = run("metrics", str(tmp_path), "--format", "csv", "--as-of", "2026-03-10")
+    assert res.returncode == 0, res.stderr
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert list(rows[0]) == COLUMNS
+    cancel = [r for r in rows if r["metric"] == "cancel_rate"][0]
+    assert cancel == {"account_id": "acct", "as_of": "2026-03-10", "metric": "cancel_rate", "segment": "MFN",
+                      "window_days": "7", "numerator": "5", "denominator": "70", "rate": str(5 / 70),
+                      "target": "< 0.025", "status": "breach", "headroom": "-4"}
+    afn = [r for r in rows if r["metric"] == "odr" and r["segment"] == "AFN"][0]
+    assert (afn["rate"], afn["status"], afn["headroom"]) == ("", "no_data", "")
+    info = [r for r in rows if r["metric"] == "refund_rate"][0]
+    assert (info["target"], info["status"], info["headroom"]) == ("", "info", "")
+    assert {r["metric"] for r in rows}.isdisjoint({"odr_early"})
+
+
+def test_metrics_json_range_and_fail_on(tmp_path):
+    cancel_account(tmp_path)
+    res = run("metrics", str(tmp_path), "--format", "json", "--from", "2026-03-09", "--to", "2026-03-10",
+              "--fail-on", "breach")
+    assert res.returncode == 1
+    records = json.loads(res.stdout)
+    assert list(records[0]) == COLUMNS
+    assert sorted({r["as_of"] for r in records}) == ["2026-03-09", "2026-03-10"]
+    ok = run("metrics", str(tmp_path), "--as-of", "2026-02-01", "--fail-on", "at_risk")
+    assert ok.returncode == 0 and "no_data" in ok.stdout
+
+
+def test_metrics_policy_option_changes_status(tmp_path):
+    from perfkit.policy import default_policy_text
+
+    cancel_account(tmp_path)
+    loose = tmp_path / "loose.toml"
+    loose.write_text(default_policy_text().replace('value = "0.025"', 'value = "0.10"'), encoding="utf-8")
+    res = run("metrics", str(tmp_path), "--format", "csv", "--as-of", "2026-03-10", "--policy", str(loose))
+    row = [r for r in csv.DictReader(io.StringIO(res.stdout)) if r["metric"] == "cancel_rate"][0]
+    # 5/70 = 7.1% < 10%, but >= the 2% warning level: at_risk; allowed max n with n/70 < 10% is 6 -> headroom 1.
+    assert (row["target"], row["status"], row["headroom"]) == ("< 0.1", "at_risk", "1")
+
+
+def test_bad_policy_file_is_one_line(tmp_path):
+    cancel_account(tmp_path)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[metrics.odr]\nwindow = 60\ntarget = '<'\n")
+    res = run("metrics", str(tmp_path), "--policy", str(bad))
+    assert res.returncode == 2 and "bad.toml: [metrics.odr] has target '<' but no value" in res.stderr
