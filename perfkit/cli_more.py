@@ -39,7 +39,38 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    import sys
+
+    from .batch import run_batch
+
+    folder, outcomes = run_batch(args.data_root, args.account, args.as_of, args.out, args.lang, args.jobs,
+                                 args.policy, args.self_contained, args.causes_db, args.notebook, args.scheduler,
+                                 progress=not args.quiet)
+    failed = [o for o in outcomes.values() if not o.ok]
+    for o in sorted(outcomes.values(), key=lambda o: o.account_id):
+        line = f"{o.account_id}: " + (f"{folder / o.html}" if o.ok else f"FAILED: {o.reason}")
+        print(line, file=sys.stderr if not o.ok else sys.stdout)
+    print(f"index: {folder / 'index.html'}  ({len(outcomes) - len(failed)} rendered, {len(failed)} failed)")
+    return 1 if failed else 0
+
+
 def register(sub) -> None:
+    p = sub.add_parser("report", help="render the weekly HTML report of every account, and an index")
+    p.add_argument("data_root")
+    p.add_argument("--account", action="append", metavar="ID", help="only this account (repeatable)")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="the week's last day (default: the last full week)")
+    p.add_argument("--out", metavar="DIR", help="report folder (default reports/)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p.add_argument("--jobs", type=int, default=2, metavar="N", help="accounts rendered in parallel")
+    p.add_argument("--policy", metavar="FILE")
+    p.add_argument("--self-contained", action="store_true", help="inline plotly.js in every page")
+    p.add_argument("--causes-db", metavar="FILE", help="the root-cause database (default data/perfkit.sqlite)")
+    p.add_argument("--notebook", metavar="FILE", help="the report notebook (default notebooks/report.ipynb)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="render on a Dask cluster")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_report)
+
     p = sub.add_parser("reconcile", help="compare with Amazon's Seller Performance report (JSON)")
     p.add_argument("data_root")
     p.add_argument("--account", required=True, metavar="ID")

@@ -1,0 +1,135 @@
+"""One plotly figure per chart, usable in notebooks, reports or any script.
+
+Each rate is drawn over time against its target (a labelled dashed line) and warning level
+(dotted), with breach periods shaded and numerator/denominator in the hover.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .labels import metric_name, segment_name, t
+from .policy import Policy, resolve_policy
+
+STATUS_COLOURS = {"ok": "#1a7f37", "at_risk": "#b7791f", "breach": "#c0392b", "no_data": "#8a8f98",
+                  "info": "#2f6fb5", "failed": "#6b2c91"}
+LINE_COLOURS = ["#1f5fa8", "#e07b00", "#2a9d8f", "#8e44ad", "#c0392b", "#6d6875", "#3a86ff", "#8ab17d"]
+
+
+def _pct(value) -> str:
+    return f"{float(value) * 100:.4g}%"
+
+
+def _runs(dates: pd.Series, flags: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Contiguous runs of True as (first day, last day)."""
+    runs, start, prev = [], None, None
+    for d, f in zip(dates, flags):
+        if f and start is None:
+            start = d
+        if not f and start is not None:
+            runs.append((start, prev))
+            start = None
+        prev = d
+    if start is not None:
+        runs.append((start, prev))
+    return runs
+
+
+def rate_chart(series: pd.DataFrame, metric: str, lang: str = "en", policy: Policy | str | Path | None = None,
+               segments: list[str] | None = None, early: pd.DataFrame | None = None,
+               official: pd.DataFrame | None = None, height: int = 360) -> go.Figure:
+    """The rate of one metric over time, one line per segment.
+
+    ``series`` is :func:`perfkit.account_series` output for one account. ``early`` (rows of
+    ``odr_early``) adds the maturing view as dashed lines; ``official`` (from
+    :func:`perfkit.reconcile.official_points`) adds Amazon's own figures as markers.
+    """
+    pol = resolve_policy(policy)
+    mp = pol[metric]
+    rows = series[series["metric"] == metric]
+    segs = segments or list(dict.fromkeys(rows["segment"]))
+    fig = go.Figure()
+    good = mp.counts_good
+    count_label = t("good_counts" if good else "counts", lang)
+    for i, seg in enumerate(segs):
+        s = rows[rows["segment"] == seg].sort_values("as_of")
+        colour = LINE_COLOURS[i % len(LINE_COLOURS)]
+        fig.add_trace(go.Scatter(
+            x=pd.to_datetime(s["as_of"]), y=s["rate"] * 100, mode="lines", name=html.escape(segment_name(seg, lang)),
+            line={"color": colour, "width": 2.4 if i == 0 else 1.6},
+            customdata=list(zip(s["numerator"], s["denominator"], [t(x, lang) for x in s["status"]])),
+            hovertemplate=(f"%{{x|%Y-%m-%d}}<br>{html.escape(segment_name(seg, lang))}: %{{y:.2f}}%<br>"
+                           f"{count_label}: %{{customdata[0]}} / %{{customdata[1]}}<br>%{{customdata[2]}}<extra></extra>"),
+        ))
+        if early is not None and len(early):
+            e = early[(early["metric"] == "odr_early") & (early["segment"] == seg)].sort_values("as_of")
+            if len(e):
+                fig.add_trace(go.Scatter(
+                    x=pd.to_datetime(e["as_of"]), y=e["rate"] * 100, mode="lines",
+                    name=html.escape(f"{segment_name(seg, lang)} ({t('maturing', lang)})"),
+                    line={"color": colour, "dash": "dash", "width": 1.3}, opacity=0.8,
+                    customdata=list(zip(e["numerator"], e["denominator"])),
+                    hovertemplate=(f"%{{x|%Y-%m-%d}}<br>{html.escape(t('maturing', lang))}: %{{y:.2f}}%<br>"
+                                   f"{count_label}: %{{customdata[0]}} / %{{customdata[1]}}<extra></extra>"),
+                ))
+    if official is not None and len(official):
+        o = official[(official["metric"] == metric) & official["segment"].isin(segs)]
+        if len(o):
+            fig.add_trace(go.Scatter(
+                x=pd.to_datetime(o["as_of"]), y=o["rate"] * 100, mode="markers", name=t("amazon_official", lang),
+                marker={"symbol": "diamond", "size": 10, "color": "#232f3e", "line": {"color": "#ff9900", "width": 2}},
+                hovertemplate=f"%{{x|%Y-%m-%d}}<br>{html.escape(t('amazon_official', lang))}: %{{y:.2f}}%<extra></extra>",
+            ))
+    if mp.target != "info" and mp.value is not None:
+        fig.add_hline(y=float(mp.value) * 100, line={"color": STATUS_COLOURS["breach"], "dash": "dash", "width": 1.5},
+                      annotation_text=f"{t('target', lang)} {mp.target} {_pct(mp.value)}",
+                      annotation_position="top left", annotation_font_color=STATUS_COLOURS["breach"])
+        if mp.warn is not None:
+            fig.add_hline(y=float(mp.warn) * 100, line={"color": STATUS_COLOURS["at_risk"], "dash": "dot", "width": 1},
+                          annotation_text=f"{t('warn', lang)} {_pct(mp.warn)}", annotation_position="bottom left",
+                          annotation_font_color=STATUS_COLOURS["at_risk"])
+        primary = rows[rows["segment"] == segs[0]].sort_values("as_of") if segs else rows.iloc[0:0]
+        for start, end in _runs(pd.to_datetime(primary["as_of"]), primary["status"] == "breach"):
+            fig.add_vrect(x0=start - pd.Timedelta(hours=12), x1=end + pd.Timedelta(hours=12),
+                          fillcolor=STATUS_COLOURS["breach"], opacity=0.10, line_width=0, layer="below")
+    title = metric_name(metric, lang, pol)
+    window = f"{mp.window}d" + (f", lag {mp.lag}d" if mp.lag else "")
+    fig.update_layout(
+        title={"text": f"{html.escape(title)} <span style='font-size:12px;color:#666'>({window})</span>", "x": 0.01},
+        height=height, margin={"l": 50, "r": 20, "t": 50, "b": 40}, hovermode="x unified",
+        legend={"orientation": "h", "y": -0.18}, template="plotly_white",
+        # Rates judged "above" live near 100%: starting their axis at 0 would flatten them.
+        yaxis={"title": t("rate", lang) + " (%)", "rangemode": "normal" if mp.target == ">" else "tozero"},
+    )
+    return fig
+
+
+def metric_charts(series: pd.DataFrame, lang: str = "en", policy: Policy | str | Path | None = None,
+                  official: pd.DataFrame | None = None, with_info: bool = False) -> list[tuple[str, go.Figure]]:
+    """A chart for every metric in the series (ODR with its early view), in policy order."""
+    pol = resolve_policy(policy)
+    early = series[series["metric"] == "odr_early"]
+    out = []
+    for metric, mp in pol.metrics.items():
+        if mp.maturing or metric not in set(series["metric"]):
+            continue
+        if mp.target == "info" and not with_info:
+            continue
+        out.append((metric, rate_chart(series, metric, lang, pol, early=early if metric == "odr" else None,
+                                       official=official)))
+    return out
+
+
+def drivers_chart(table: pd.DataFrame, key: str, lang: str = "en", height: int = 280) -> go.Figure:
+    """Defects by one driver (component, category, carrier or week) as horizontal bars."""
+    label = table.columns[0]
+    names = [html.escape(t(str(v), lang) if key == "component" else str(v)) for v in table[label]]
+    fig = go.Figure(go.Bar(x=table["defects"], y=names, orientation="h", marker_color=STATUS_COLOURS["breach"],
+                           hovertemplate="%{y}: %{x}<extra></extra>"))
+    fig.update_layout(height=height, margin={"l": 140, "r": 20, "t": 30, "b": 30}, template="plotly_white",
+                      title={"text": html.escape(t(f"by_{key}", lang)), "x": 0.01},
+                      yaxis={"autorange": "reversed"})
+    return fig

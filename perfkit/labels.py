@@ -1,0 +1,123 @@
+"""Every label a user sees, in English and Chinese, chosen by one ``lang`` parameter."""
+from __future__ import annotations
+
+from .policy import Policy, resolve_policy
+
+LANGS = ("en", "zh")
+
+TEXT: dict[str, dict[str, str]] = {
+    # statuses
+    "ok": {"en": "OK", "zh": "正常"},
+    "at_risk": {"en": "At risk", "zh": "有风险"},
+    "breach": {"en": "Breach", "zh": "超标"},
+    "no_data": {"en": "No data", "zh": "无数据"},
+    "info": {"en": "Info", "zh": "参考"},
+    "failed": {"en": "Failed", "zh": "失败"},
+    # segments
+    "MFN": {"en": "Seller-fulfilled", "zh": "自配送"},
+    "AFN": {"en": "FBA", "zh": "亚马逊配送"},
+    "all": {"en": "All orders", "zh": "全部订单"},
+    # defect components
+    "negative_feedback": {"en": "Negative feedback", "zh": "负面反馈"},
+    "a_to_z_claim": {"en": "A-to-z claim", "zh": "交易保障索赔"},
+    "chargeback": {"en": "Chargeback", "zh": "信用卡拒付"},
+    "seller_cancellation": {"en": "Seller cancellation", "zh": "卖家取消"},
+    "late_shipment": {"en": "Late shipment", "zh": "迟发"},
+    "invalid_tracking": {"en": "No valid tracking", "zh": "无有效追踪"},
+    "late_delivery": {"en": "Late delivery", "zh": "延迟送达"},
+    "missing_invoice": {"en": "Invoice missing or late", "zh": "发票缺失或延迟"},
+    "negative_return_feedback": {"en": "Negative return feedback", "zh": "退货差评"},
+    "late_response": {"en": "Return not answered in 48 h", "zh": "48小时内未回应退货"},
+    "invalid_rejection": {"en": "Invalid return rejection", "zh": "无效的退货拒绝"},
+    "refund": {"en": "Refund", "zh": "退款"},
+    # headings and words
+    "metric": {"en": "Metric", "zh": "指标"},
+    "segment": {"en": "Segment", "zh": "范围"},
+    "rate": {"en": "Rate", "zh": "比率"},
+    "target": {"en": "Target", "zh": "目标"},
+    "warn": {"en": "Warning level", "zh": "预警线"},
+    "status": {"en": "Status", "zh": "状态"},
+    "headroom": {"en": "Headroom", "zh": "余量"},
+    "counts": {"en": "Defects / units", "zh": "缺陷数 / 总数"},
+    "good_counts": {"en": "Good / units", "zh": "合格数 / 总数"},
+    "this_week": {"en": "This week", "zh": "本周"},
+    "last_week": {"en": "Last week", "zh": "上周"},
+    "change": {"en": "Change", "zh": "变化"},
+    "trend": {"en": "Trend", "zh": "趋势"},
+    "as_of": {"en": "As of", "zh": "截至"},
+    "date": {"en": "Date", "zh": "日期"},
+    "account": {"en": "Account", "zh": "账户"},
+    "maturing": {"en": "early view, still maturing", "zh": "早期视图,尚未成熟"},
+    "amazon_official": {"en": "Amazon's figure", "zh": "亚马逊官方数据"},
+    "breach_period": {"en": "breach", "zh": "超标期"},
+    "status_heading": {"en": "Account health at a glance", "zh": "账户健康概览"},
+    "charts_heading": {"en": "Each rate over time", "zh": "各项指标走势"},
+    "recovery_heading": {"en": "Breaches and when they recover", "zh": "超标指标及恢复预测"},
+    "drivers_heading": {"en": "What drives the defects", "zh": "缺陷来源"},
+    "causes_heading": {"en": "Root causes recorded by analysts", "zh": "分析师记录的根本原因"},
+    "quality_heading": {"en": "Data quality notes", "zh": "数据质量说明"},
+    "no_causes": {"en": "No root causes recorded yet for this account.", "zh": "该账户尚未记录根本原因。"},
+    "no_breach": {"en": "No metric is in breach.", "zh": "没有超标的指标。"},
+    "no_notes": {"en": "All inputs were supplied; no warnings.", "zh": "所有输入均已提供,无警告。"},
+    "by_component": {"en": "by defect type", "zh": "按缺陷类型"},
+    "by_category": {"en": "by category", "zh": "按品类"},
+    "by_carrier": {"en": "by carrier", "zh": "按承运商"},
+    "by_week": {"en": "by week", "zh": "按周"},
+    "defects": {"en": "Defects", "zh": "缺陷数"},
+    "units": {"en": "Units", "zh": "总数"},
+    "recovers_on": {"en": "Meets the target again on {date} if no new defect arrives",
+                    "zh": "如无新增缺陷,将于 {date} 恢复达标"},
+    "recovers_never": {"en": "Does not meet the target within the forecast horizon even with no new defect",
+                       "zh": "即使没有新增缺陷,预测期内也无法恢复达标"},
+    "pace_on": {"en": "At the recent pace ({pace} defects a day): {date}", "zh": "按近期速度(每天 {pace} 个缺陷):{date}"},
+    "pace_never": {"en": "At the recent pace ({pace} defects a day): not at this pace",
+                   "zh": "按近期速度(每天 {pace} 个缺陷):无法恢复"},
+    "leaving": {"en": "Defects leaving the window", "zh": "缺陷移出窗口时间表"},
+    "headline_safe": {"en": "{name} is safe this week: every rate meets its target.",
+                      "zh": "{name} 本周安全:所有指标均达标。"},
+    "headline_risk": {"en": "{name} meets every target this week, but {n} rate(s) are close to the limit: {list}.",
+                      "zh": "{name} 本周全部达标,但有 {n} 项指标接近上限:{list}。"},
+    "headline_breach": {"en": "{name} needs action this week: {n} rate(s) miss their target: {list}.",
+                        "zh": "{name} 本周需要处理:{n} 项指标未达标:{list}。"},
+    "headline_nodata": {"en": "{name}: no rate could be computed for this week.",
+                        "zh": "{name}:本周无法计算任何指标。"},
+    "missing_input": {"en": "Missing input", "zh": "缺少输入"},
+    "warning": {"en": "Warning", "zh": "警告"},
+    "report_title": {"en": "Account health report", "zh": "账户绩效周报"},
+    "index_title": {"en": "Portfolio account health", "zh": "账户组合绩效总览"},
+    "generated": {"en": "Generated", "zh": "生成时间"},
+    "week": {"en": "Week", "zh": "周"},
+    "data_range": {"en": "Data", "zh": "数据范围"},
+    "reason": {"en": "Reason", "zh": "原因"},
+    "cause": {"en": "Cause", "zh": "原因"},
+    "note": {"en": "Note", "zh": "备注"},
+    "orders": {"en": "Orders", "zh": "订单"},
+    "author": {"en": "Author", "zh": "记录人"},
+    "period": {"en": "Period", "zh": "期间"},
+}
+
+
+def t(key: str, lang: str = "en", **fields: object) -> str:
+    """The label for ``key`` in ``lang`` (English when no translation exists), with fields filled."""
+    entry = TEXT.get(key)
+    text = key if entry is None else entry.get(lang) or entry["en"]
+    return text.format(**fields) if fields else text
+
+
+def metric_name(metric: str, lang: str = "en", policy: Policy | None = None) -> str:
+    pol = resolve_policy(policy)
+    return pol[metric].name(lang) if metric in pol.metrics else metric
+
+
+def segment_name(segment: str, lang: str = "en") -> str:
+    if segment.startswith("category="):
+        return segment.split("=", 1)[1]
+    return t(segment, lang)
+
+
+def check_lang(lang: str) -> str:
+    from .errors import PerfkitError
+
+    if lang not in LANGS:
+        raise PerfkitError(f"language {lang!r} is not available; choose en or zh")
+    return lang

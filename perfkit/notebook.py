@@ -1,0 +1,17 @@
+"""Small helpers for notebooks: showing figures the same way in JupyterLab and exported HTML."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def show_figure(fig: go.Figure) -> None:
+    """Display a figure as a plain HTML div that draws with the page's own plotly.js.
+
+    Exported reports load plotly.js once in their head (inline or from a file beside them), so
+    the figures themselves carry none and the page needs no network.
+    """
+    from IPython.display import HTML, display
+
+    display(HTML(fig.to_html(full_html=False, include_plotlyjs=False, config=CONFIG)))

@@ -1,0 +1,227 @@
+"""The weekly account report: everything the report notebook shows, as escaped HTML pieces.
+
+The notebook stays thin (parameters, then one call per section); everything here is plain
+functions over an :class:`AccountReport`, so the same content is testable without Jupyter.
+Buyer text, analyst notes, product and category names are untrusted: every string that
+reaches HTML goes through :func:`html.escape`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .causes import CauseStore, cause_label
+from .charts import STATUS_COLOURS, drivers_chart, metric_charts
+from .drilldown import drivers, window_units
+from .errors import PerfkitError
+from .forecast import Recovery, recovery_forecast
+from .labels import check_lang, metric_name, segment_name, t
+from .loaders import Account, load_account
+from .metrics import account_series, last_data_day
+from .policy import Policy, resolve_policy
+from .reconcile import official_points
+
+HISTORY_DAYS = 180
+E = html.escape
+
+
+def _e(value: object) -> str:
+    return E("" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value))
+
+
+def fmt_rate(value: object) -> str:
+    return "–" if value is None or pd.isna(value) else f"{float(value):.2%}"
+
+
+def last_full_week_end(latest: dt.date, today: dt.date | None = None) -> dt.date:
+    """The Sunday that ends the last full week covered by data up to ``latest`` (and before today)."""
+    today = today or dt.date.today()
+    last = min(latest, today - dt.timedelta(days=1))
+    return last - dt.timedelta(days=(last.weekday() + 1) % 7)
+
+
+@dataclass
+class AccountReport:
+    account: Account
+    as_of: dt.date
+    lang: str
+    policy: Policy
+    series: pd.DataFrame
+    official: pd.DataFrame
+    causes: pd.DataFrame
+    recoveries: list[Recovery] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, data_root: str | Path, account_id: str, as_of: str | dt.date | None = None, lang: str = "en",
+              policy: Policy | str | Path | None = None, causes_db: str | Path | None = None) -> AccountReport:
+        check_lang(lang)
+        pol = resolve_policy(policy or None)
+        account = load_account(Path(data_root) / account_id)
+        latest = last_data_day(account)
+        if latest is None:
+            raise PerfkitError(f"{account_id}: no dated orders to report on")
+        day = pd.Timestamp(as_of).date() if as_of else last_full_week_end(latest.date())
+        start = day - dt.timedelta(days=HISTORY_DAYS)
+        series = account_series(account, start=start, end=day, policy=pol, early=True)
+        store_rows = pd.DataFrame()
+        if causes_db and Path(causes_db).is_file():
+            store_rows = CauseStore(causes_db).current(account.account_id)
+        report = cls(account, day, lang, pol, series, official_points(account, pol), store_rows)
+        report.recoveries = [recovery_forecast(account, r.metric, day, r.segment, pol)
+                             for r in report.latest().itertuples() if r.status == "breach"]
+        return report
+
+    # --- data ----------------------------------------------------------------------------------
+
+    def latest(self, days_back: int = 0) -> pd.DataFrame:
+        day = self.as_of - dt.timedelta(days=days_back)
+        s = self.series[(self.series["as_of"] == day) & (self.series["metric"] != "odr_early")]
+        return s.reset_index(drop=True)
+
+    def judged(self) -> pd.DataFrame:
+        """This week's and last week's values of every metric with a target."""
+        now, before = self.latest(), self.latest(7)
+        key = ["metric", "segment"]
+        merged = now.merge(before[key + ["rate"]].rename(columns={"rate": "rate_last_week"}), on=key, how="left")
+        return merged[merged["target"] != ""].reset_index(drop=True)
+
+    # --- HTML sections -------------------------------------------------------------------------
+
+    def headline(self) -> str:
+        j = self.judged()
+        name = self.account.name
+        breach = j[j["status"] == "breach"]
+        risk = j[j["status"] == "at_risk"]
+
+        def listing(frame: pd.DataFrame) -> str:
+            return ", ".join(f"{metric_name(r.metric, self.lang, self.policy)} ({segment_name(r.segment, self.lang)})"
+                             f" {fmt_rate(r.rate)}" for r in frame.itertuples())
+
+        if len(breach):
+            key, fields, colour = "headline_breach", {"n": len(breach), "list": listing(breach)}, STATUS_COLOURS["breach"]
+        elif len(risk):
+            key, fields, colour = "headline_risk", {"n": len(risk), "list": listing(risk)}, STATUS_COLOURS["at_risk"]
+        elif j["status"].isin(["ok"]).any():
+            key, fields, colour = "headline_safe", {}, STATUS_COLOURS["ok"]
+        else:
+            key, fields, colour = "headline_nodata", {}, STATUS_COLOURS["no_data"]
+        sentence = t(key, self.lang, name=name, **fields)
+        sub = (f"{t('as_of', self.lang)} {self.as_of.isoformat()} · {_e(self.account.marketplace or '')} · "
+               f"{_e(self.account.timezone)}")
+        return (f"<div class='pk-headline' style='border-left:6px solid {colour}'>"
+                f"<h1>{E(t('report_title', self.lang))}: {E(name)}</h1>"
+                f"<p class='pk-sentence'>{E(sentence)}</p><p class='pk-sub'>{sub}</p></div>")
+
+    def status_table(self) -> str:
+        j = self.judged()
+        head = [t(k, self.lang) for k in ("metric", "segment", "this_week", "last_week", "change", "counts",
+                                          "target", "status", "headroom")]
+        rows = []
+        for r in j.itertuples():
+            change = "–" if pd.isna(r.rate) or pd.isna(r.rate_last_week) else f"{(r.rate - r.rate_last_week) * 100:+.2f} pt"
+            head_room = "–" if pd.isna(r.headroom) else str(int(r.headroom))
+            colour = STATUS_COLOURS.get(r.status, "#999")
+            rows.append(
+                "<tr>" + "".join(f"<td>{c}</td>" for c in (
+                    E(metric_name(r.metric, self.lang, self.policy)), E(segment_name(r.segment, self.lang)),
+                    fmt_rate(r.rate), fmt_rate(r.rate_last_week), change, f"{r.numerator} / {r.denominator}",
+                    E(r.target))) +
+                f"<td><span class='pk-badge' style='background:{colour}'>{E(t(r.status, self.lang))}</span></td>"
+                f"<td>{head_room}</td></tr>")
+        return (f"<h2>{E(t('status_heading', self.lang))}</h2><table class='pk-table'><thead><tr>"
+                + "".join(f"<th>{E(h)}</th>" for h in head) + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+    def charts(self) -> list[tuple[str, object]]:
+        return metric_charts(self.series, self.lang, self.policy, self.official)
+
+    def recovery_section(self) -> str:
+        out = [f"<h2>{E(t('recovery_heading', self.lang))}</h2>"]
+        if not self.recoveries:
+            return out[0] + f"<p>{E(t('no_breach', self.lang))}</p>"
+        for rec in self.recoveries:
+            title = f"{metric_name(rec.metric, self.lang, self.policy)} ({segment_name(rec.segment, self.lang)})"
+            first = (t("recovers_on", self.lang, date=rec.date_no_new_defects.date().isoformat())
+                     if rec.date_no_new_defects is not None else t("recovers_never", self.lang))
+            pace = f"{float(rec.daily_defects):.2f}"
+            second = (t("pace_on", self.lang, pace=pace, date=rec.date_at_recent_pace.date().isoformat())
+                      if rec.date_at_recent_pace is not None else t("pace_never", self.lang, pace=pace))
+            sched = rec.schedule.head(8)
+            sched_html = "".join(f"<tr><td>{r.date}</td><td>{r.defects_leaving}</td><td>{r.defects_left}</td></tr>"
+                                 for r in sched.itertuples())
+            out.append(f"<h3>{E(title)}</h3><ul><li>{E(first)}</li><li>{E(second)}</li></ul>"
+                       f"<details><summary>{E(t('leaving', self.lang))}</summary><table class='pk-table'><thead><tr>"
+                       f"<th>{E(t('date', self.lang))}</th><th>-</th><th>{E(t('defects', self.lang))}</th></tr></thead>"
+                       f"<tbody>{sched_html}</tbody></table></details>")
+        return "".join(out)
+
+    def drivers_section(self, charts: bool = False) -> tuple[str, list]:
+        """Drivers of each breached or at-risk metric: small tables (and optional bar charts)."""
+        j = self.judged()
+        hot = j[j["status"].isin(["breach", "at_risk"]) & (j["numerator"] >= 0)]
+        hot = hot.drop_duplicates("metric")
+        parts, figs = [f"<h2>{E(t('drivers_heading', self.lang))}</h2>"], []
+        if hot.empty:
+            return parts[0] + f"<p>{E(t('no_breach', self.lang))}</p>", figs
+        for r in hot.itertuples():
+            units = window_units(self.account, r.metric, self.as_of, None, self.policy)
+            if not units["defective"].any():
+                continue
+            d = drivers(units)
+            parts.append(f"<h3>{E(metric_name(r.metric, self.lang, self.policy))}</h3><div class='pk-drivers'>")
+            for key in ("component", "category", "carrier"):
+                if key not in d or d[key].empty:
+                    continue
+                tab = d[key].head(6)
+                label = tab.columns[0]
+                body = "".join(
+                    f"<tr><td>{E(t(str(v), self.lang) if key == 'component' else str(v))}</td><td>{n}</td>"
+                    + (f"<td>{fmt_rate(rate)}</td>" if "rate" in tab.columns else "") + "</tr>"
+                    for v, n, rate in zip(tab[label], tab["defects"], tab.get("rate", [None] * len(tab))))
+                rate_head = f"<th>{E(t('rate', self.lang))}</th>" if "rate" in tab.columns else ""
+                parts.append(f"<table class='pk-table pk-small'><caption>{E(t('by_' + key, self.lang))}</caption>"
+                             f"<thead><tr><th></th><th>{E(t('defects', self.lang))}</th>{rate_head}</tr></thead>"
+                             f"<tbody>{body}</tbody></table>")
+                if charts:
+                    figs.append(drivers_chart(d[key], key, self.lang))
+            parts.append("</div>")
+        return "".join(parts), figs
+
+    def causes_section(self) -> str:
+        head = f"<h2>{E(t('causes_heading', self.lang))}</h2>"
+        if self.causes is None or self.causes.empty:
+            return head + f"<p>{E(t('no_causes', self.lang))}</p>"
+        rows = "".join(
+            f"<tr><td>{E(metric_name(r.metric, self.lang, self.policy))}</td>"
+            f"<td>{E(cause_label(r.metric, r.cause, self.lang, r.free_text))}</td><td>{E(r.note)}</td>"
+            f"<td>{E(', '.join(r.orders[:5]) + (' …' if len(r.orders) > 5 else ''))}</td>"
+            f"<td>{E(r.period_start)} – {E(r.period_end)}</td><td>{E(r.author)}</td></tr>"
+            for r in self.causes.itertuples())
+        cols = "".join(f"<th>{E(t(k, self.lang))}</th>" for k in ("metric", "cause", "note", "orders", "period", "author"))
+        return head + f"<table class='pk-table'><thead><tr>{cols}</tr></thead><tbody>{rows}</tbody></table>"
+
+    def quality_section(self) -> str:
+        head = f"<h2>{E(t('quality_heading', self.lang))}</h2>"
+        items = [f"<li>{E(w)}</li>" for w in self.account.warnings]
+        if not items:
+            return head + f"<p>{E(t('no_notes', self.lang))}</p>"
+        return head + "<ul class='pk-notes'>" + "".join(items) + "</ul>"
+
+
+REPORT_CSS = """
+body { font-family: -apple-system, "Segoe UI", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; }
+.pk-headline { padding: 8px 16px; margin: 8px 0 16px; background: #f7f8fa; }
+.pk-headline h1 { font-size: 22px; margin: 4px 0; }
+.pk-sentence { font-size: 17px; margin: 6px 0; }
+.pk-sub { color: #666; font-size: 13px; margin: 2px 0 6px; }
+.pk-table { border-collapse: collapse; margin: 6px 0 14px; font-size: 13px; }
+.pk-table th, .pk-table td { border-bottom: 1px solid #e3e5e8; padding: 4px 10px; text-align: left; }
+.pk-table th { background: #f1f3f5; }
+.pk-table caption { text-align: left; font-weight: 600; padding: 4px 0; }
+.pk-badge { color: #fff; border-radius: 3px; padding: 1px 7px; font-size: 12px; white-space: nowrap; }
+.pk-drivers { display: flex; flex-wrap: wrap; gap: 18px; }
+.pk-small { font-size: 12px; }
+"""
