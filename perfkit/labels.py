@@ -94,6 +94,10 @@ TEXT: dict[str, dict[str, str]] = {
     "orders": {"en": "Orders", "zh": "订单"},
     "author": {"en": "Author", "zh": "记录人"},
     "period": {"en": "Period", "zh": "期间"},
+    "product": {"en": "Product", "zh": "商品"},
+    "buyer_comment": {"en": "Buyer's comment", "zh": "买家评论"},
+    "claim_reason": {"en": "Claim reason", "zh": "索赔原因"},
+    "examples": {"en": "Latest defective orders", "zh": "最近的缺陷订单"},
 }
 
 

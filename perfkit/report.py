@@ -188,7 +188,24 @@ class AccountReport:
                 if charts:
                     figs.append(drivers_chart(d[key], key, self.lang))
             parts.append("</div>")
+            parts.append(self._evidence(units[units["defective"]]))
         return "".join(parts), figs
+
+    def _evidence(self, bad: pd.DataFrame, limit: int = 8) -> str:
+        """The latest defective units with the buyer's own words (escaped: it is untrusted text)."""
+        bad = bad.sort_values("anchor_date", ascending=False).head(limit)
+        cols = [("order_id", "orders"), ("anchor_date", "date"), ("defect", "cause"), ("category", "by_category"),
+                ("carrier", "by_carrier"), ("product_name", "product"), ("buyer_comment", "buyer_comment"),
+                ("claim_reason", "claim_reason")]
+        cols = [(c, k) for c, k in cols if c in bad.columns and bad[c].notna().any()]
+        head = "".join(f"<th>{E(t(k, self.lang))}</th>" for _, k in cols)
+        body = "".join(
+            "<tr>" + "".join(
+                f"<td>{E(', '.join(t(x, self.lang) for x in str(r[c]).split(', '))) if c == 'defect' else _e(r[c])}</td>"
+                for c, _ in cols) + "</tr>"
+            for _, r in bad.iterrows())
+        return (f"<table class='pk-table pk-small'><caption>{E(t('examples', self.lang))}</caption>"
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
     def causes_section(self) -> str:
         head = f"<h2>{E(t('causes_heading', self.lang))}</h2>"

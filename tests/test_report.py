@@ -1,0 +1,130 @@
+"""End to end: `perfkit report` on the sample data, pages opened offline in headless Chromium.
+
+One batch run (module fixture) covers the sample accounts plus a broken account and hostile
+text planted in the inputs and the root-cause database.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from perfkit.causes import CauseChoice, CauseStore
+
+from .browser import open_pages
+from .conftest import SAMPLE
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = "<script>alert(1)</script>"
+AS_OF = "2026-11-15"
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    for name in ("jp-tiny-shop", "uk-homechoice", "us-summit-outdoor"):
+        shutil.copytree(SAMPLE / name, root / name)
+    # Hostile buyer text on a negative feedback of the tiny shop, whose ODR is in breach.
+    fb = root / "jp-tiny-shop" / "feedback.csv"
+    lines = fb.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    idx = header.index("comments")
+    rating = header.index("rating")
+    for i, line in enumerate(lines[1:], start=1):
+        cells = line.split(",")
+        if cells[rating] in ("1", "2") and cells[0]:
+            cells[idx] = f'"{HOSTILE} & <b>bold</b>"'
+            lines[i] = ",".join(cells)
+    fb.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # A broken account: an unknown channel value.
+    broken = root / "zz-broken"
+    broken.mkdir()
+    (broken / "orders.csv").write_text("order_id,purchase_date,fulfillment_channel,order_status\n"
+                                       "A1,2026-11-01,Mars,Shipped\n", encoding="utf-8")
+    db = tmp_path_factory.mktemp("db") / "causes.sqlite"
+    CauseStore(db).save(CauseChoice("jp-tiny-shop", "odr", "other", dt.date(2026, 9, 1), dt.date(2026, 10, 31),
+                                    segment="MFN", free_text=f"carrier {HOSTILE}", note=f"note {HOSTILE}",
+                                    orders=["<img src=x onerror=alert(2)>"], author="qa"))
+    out = tmp_path_factory.mktemp("reports")
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli", "report", str(root), "--out", str(out), "--jobs", "2",
+                          "--as-of", AS_OF, "--causes-db", str(db), "--quiet"],
+                         capture_output=True, text=True, timeout=900)
+    return res, out / AS_OF
+
+
+def test_batch_finishes_with_the_broken_account_listed(batch):
+    res, folder = batch
+    assert res.returncode == 1, res.stderr
+    assert "zz-broken: FAILED: zz-broken/orders.csv, row 2, column 'fulfillment_channel': unknown value" in res.stderr
+    for name in ("jp-tiny-shop", "uk-homechoice", "us-summit-outdoor"):
+        assert (folder / f"{name}.html").is_file() and (folder / f"{name}.ipynb").is_file()
+    assert not (folder / "zz-broken.html").exists()
+    assert not list(folder.glob(".*tmp*")), "temporary files left behind"
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert "Failed: zz-broken/orders.csv, row 2, column &#39;fulfillment_channel&#39;: unknown value" in index
+    assert 'href="us-summit-outdoor.html"' in index
+
+
+def test_pages_render_offline_without_errors_or_code(batch):
+    _, folder = batch
+    pages = sorted(folder.glob("*.html"))
+    assert len(pages) == 4  # three accounts and the index
+    checks = open_pages(pages)
+    for path, c in checks.items():
+        assert c.page_errors == [], (path.name, c.page_errors)
+        assert c.blocked_requests == [], (path.name, c.blocked_requests)
+        assert c.dialogs == [], (path.name, c.dialogs)
+        assert c.plot_divs == c.main_svgs, path.name
+        for forbidden in ("Traceback", "import ", "AccountReport", "display(", "Error:", "Warning:"):
+            assert forbidden not in c.text, (path.name, forbidden)
+        if path.name != "index.html":
+            assert c.plot_divs >= 6, path.name
+    summit = checks[folder / "us-summit-outdoor.html"].text
+    assert "needs action this week" in summit and "Valid Tracking Rate" in summit
+
+
+def test_hostile_text_is_shown_as_text(batch):
+    _, folder = batch
+    check = open_pages([folder / "jp-tiny-shop.html"])[folder / "jp-tiny-shop.html"]
+    assert check.dialogs == []
+    assert HOSTILE in check.text  # the buyer's words, visible as typed
+    assert f"carrier {HOSTILE}" in check.text and f"note {HOSTILE}" in check.text
+    assert "<img src=x onerror=alert(2)>" in check.text
+    raw = (folder / "jp-tiny-shop.html").read_text(encoding="utf-8")
+    assert HOSTILE not in raw and "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
+    assert "<b>bold</b>" not in raw
+
+
+def test_self_contained_page_stands_alone(tmp_path):
+    root = tmp_path / "data"
+    shutil.copytree(SAMPLE / "jp-tiny-shop", root / "jp-tiny-shop")
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli", "report", str(root), "--out", str(tmp_path / "out"),
+                          "--as-of", AS_OF, "--self-contained", "--lang", "zh", "--quiet"],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    folder = tmp_path / "out" / AS_OF
+    assert not (folder / "plotly.min.js").exists()
+    page = folder / "jp-tiny-shop.html"
+    moved = tmp_path / "elsewhere.html"  # e-mailed on its own
+    shutil.copy(page, moved)
+    c = open_pages([moved])[moved]
+    assert c.page_errors == [] and c.blocked_requests == [] and c.plot_divs == c.main_svgs >= 6
+    assert "订单缺陷率" in c.text and "账户健康概览" in c.text
+
+
+def test_rerun_replaces_the_week_cleanly(batch, tmp_path):
+    _, folder = batch
+    before = (folder / "uk-homechoice.html").stat().st_mtime_ns
+    root = tmp_path / "data"
+    shutil.copytree(SAMPLE / "uk-homechoice", root / "uk-homechoice")
+    out = folder.parent
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli", "report", str(root), "--out", str(out),
+                          "--as-of", AS_OF, "--quiet"], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert (folder / "uk-homechoice.html").stat().st_mtime_ns > before
+    assert not list(folder.glob(".*tmp*"))
