@@ -55,7 +55,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_poa(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .cli import write_output
+    from .config import paths
+    from .loaders import check_account_id, load_account
+    from .poa import poa_for
+
+    check_account_id(args.account, "--account")
+    folder = Path(args.data_root) / args.account
+    if not folder.is_dir():
+        raise PerfkitError(f"{args.data_root}: no account folder '{args.account}'")
+    text = poa_for(load_account(folder), args.metric, args.as_of, args.causes_db or paths().causes_db,
+                   args.segment, args.policy)
+    write_output(text, args.out)
+    if args.out:
+        print(args.out)
+    return 0
+
+
 def register(sub) -> None:
+    p = sub.add_parser("poa", help="draft a Plan of Action (Markdown) for one account and metric")
+    p.add_argument("data_root")
+    p.add_argument("--account", required=True, metavar="ID")
+    p.add_argument("--metric", required=True, metavar="METRIC", help="e.g. odr, valid_tracking_rate")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: the last day of data")
+    p.add_argument("--segment", metavar="SEGMENT", help="e.g. MFN or category=Toys (default: the worst)")
+    p.add_argument("--causes-db", metavar="FILE", help="recorded root causes (default data/perfkit.sqlite)")
+    p.add_argument("--policy", metavar="FILE")
+    p.add_argument("--out", metavar="FILE.md", help="write the draft here (atomically) instead of stdout")
+    p.set_defaults(func=cmd_poa)
+
     p = sub.add_parser("report", help="render the weekly HTML report of every account, and an index")
     p.add_argument("data_root")
     p.add_argument("--account", action="append", metavar="ID", help="only this account (repeatable)")

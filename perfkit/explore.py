@@ -1,0 +1,317 @@
+"""The explorer's widget logic: account and date pickers, status, charts, drill-down, root-cause
+picker and Plan of Action draft. The notebook only arranges these; everything here works (and
+is tested) without a browser by setting widget ``.value`` and calling the methods.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import time
+from pathlib import Path
+
+import ipywidgets as W
+import pandas as pd
+
+from .atomic import atomic_write_text
+from .causes import OTHER, CauseChoice, CauseStore, cause_label, causes_for
+from .charts import STATUS_COLOURS, drivers_chart, rate_chart
+from .config import paths
+from .drilldown import drivers, window_units
+from .errors import PerfkitError
+from .labels import metric_name, segment_name, t
+from .loaders import Account, account_dirs, load_account
+from .metrics import account_series, last_data_day
+from .poa import draft_poa
+from .policy import Policy, resolve_policy
+from .reconcile import official_points
+
+DEFAULT_DAYS = 180
+
+
+def _name_of(folder: Path) -> str:
+    try:
+        meta = json.loads((folder / "account.json").read_text(encoding="utf-8-sig"))
+        return str(meta.get("name") or folder.name)
+    except (OSError, ValueError, AttributeError):
+        return folder.name
+
+
+class CausePicker:
+    """Known causes for one metric, a free-text cause, a note and the affected orders; saved to the store."""
+
+    def __init__(self, store: CauseStore, account_id: str, metric: str, segment: str, period: tuple[dt.date, dt.date],
+                 lang: str = "en", orders: list[str] | None = None, author: str = "") -> None:
+        self.store, self.account_id, self.metric, self.segment, self.period = store, account_id, metric, segment, period
+        self.lang = lang
+        options = causes_for(metric, lang)
+        recorded = store.current(account_id, metric)
+        recorded = recorded[recorded["segment"] == segment]
+        known = {k for k, _ in options}
+        self.causes = W.SelectMultiple(options=[(label, key) for key, label in options],
+                                       value=tuple(k for k in recorded["cause"] if k in known),
+                                       description=t("cause", lang), rows=min(6, max(2, len(options))),
+                                       layout=W.Layout(width="95%"))
+        others = recorded[recorded["cause"] == OTHER]
+        self.other = W.Text(value=others["free_text"].iloc[-1] if len(others) else "",
+                            placeholder="other cause / 其他原因", description="+", layout=W.Layout(width="95%"))
+        notes = recorded["note"].tolist()
+        self.note = W.Textarea(value=notes[-1] if notes else "", description=t("note", lang),
+                               layout=W.Layout(width="95%", height="70px"))
+        prefill = list(orders or [])
+        previous = [o for lst in recorded["orders"] for o in lst]
+        self.orders = W.SelectMultiple(options=list(dict.fromkeys(prefill + previous)),
+                                       value=tuple(dict.fromkeys(previous or prefill)),
+                                       description=t("orders", lang), rows=6, layout=W.Layout(width="95%"))
+        self.author = W.Text(value=author, description=t("author", lang))
+        self.save_button = W.Button(description="Save / 保存", button_style="primary", icon="save")
+        self.message = W.HTML()
+        self.save_button.on_click(lambda _b: self.save())
+
+    def save(self) -> list[int]:
+        """Store every selected cause (and the free-text one) with the note and orders."""
+        chosen = list(self.causes.value)
+        ids = []
+        common = dict(account_id=self.account_id, metric=self.metric, segment=self.segment,
+                      period_start=self.period[0], period_end=self.period[1], note=self.note.value,
+                      orders=list(self.orders.value), author=self.author.value)
+        for key in chosen:
+            ids.append(self.store.save(CauseChoice(cause=key, **common)))
+        if self.other.value.strip():
+            ids.append(self.store.save(CauseChoice(cause=OTHER, free_text=self.other.value.strip(), **common)))
+        saved = len(ids)
+        self.message.value = html.escape(f"saved {saved} cause(s) at {dt.datetime.now():%H:%M:%S}" if saved
+                                         else "choose a cause or type one first")
+        return ids
+
+    def widget(self) -> W.Widget:
+        title = W.HTML(f"<b>{html.escape(metric_name(self.metric, self.lang))} · "
+                       f"{html.escape(segment_name(self.segment, self.lang))}</b>")
+        return W.VBox([title, self.causes, self.other, self.note, self.orders,
+                       W.HBox([self.author, self.save_button]), self.message])
+
+
+class Explorer:
+    """One account at a time: status, charts, drill-down, causes and the POA draft."""
+
+    def __init__(self, data_root: str | Path | None = None, account_id: str | None = None, start: object = None,
+                 end: object = None, lang: str = "en", causes_db: str | Path | None = None,
+                 policy: Policy | str | Path | None = None, poa_dir: str | Path | None = None) -> None:
+        p = paths()
+        self.root = Path(data_root or p.data)
+        self.policy = resolve_policy(policy or None)
+        self.store = CauseStore(causes_db or p.causes_db)
+        self.poa_dir = Path(poa_dir or p.reports / "poa")
+        folders = account_dirs(self.root)
+        if not folders:
+            raise PerfkitError(f"{self.root}: no account folders")
+        self._accounts: dict[str, Account] = {}
+        self._series: dict[tuple, pd.DataFrame] = {}
+        options = [(f"{_name_of(f)} ({f.name})", f.name) for f in folders]
+        ids = [v for _, v in options]
+        self.account = W.Dropdown(options=options, value=account_id if account_id in ids else ids[0],
+                                  description=t("account", lang))
+        self.lang = W.ToggleButtons(options=[("English", "en"), ("中文", "zh")], value=lang)
+        self.start = W.DatePicker(description="from", value=pd.Timestamp(start).date() if start else None)
+        self.end = W.DatePicker(description="to", value=pd.Timestamp(end).date() if end else None)
+        targets = [m for m, mp in self.policy.metrics.items() if not mp.maturing]
+        self.metric = W.Dropdown(options=[(metric_name(m, lang, self.policy), m) for m in targets], value="odr"
+                                 if "odr" in targets else targets[0], description=t("metric", lang))
+        self.segment = W.Dropdown(options=[], description=t("segment", lang))
+        self.drill_date = W.DatePicker(description=t("date", lang))
+        self.status_out, self.chart_out, self.drill_out = W.Output(), W.Output(), W.Output()
+        self.causes_out, self.poa_out = W.Output(), W.Output()
+        self.poa_text = W.Textarea(layout=W.Layout(width="100%", height="360px"))
+        self.poa_save = W.Button(description="Save POA (.md)", icon="save")
+        self.poa_message = W.HTML()
+        self.poa_save.on_click(lambda _b: self.save_poa())
+        self.last_refresh_ms = 0.0
+        self._quiet = False  # set while the explorer itself moves the date pickers
+        self._fill_dates()
+        self.account.observe(self._on_account, "value")
+        for w in (self.lang, self.start, self.end):
+            w.observe(lambda _c: None if self._quiet else self.refresh(), "value")
+        self.metric.observe(lambda _c: self._on_metric(), "value")
+        self.segment.observe(lambda _c: self.show_drill(), "value")
+        self.drill_date.observe(lambda _c: None if self._quiet else self.show_drill(), "value")
+
+    # --- data ----------------------------------------------------------------------------------
+
+    @property
+    def lang_code(self) -> str:
+        return self.lang.value
+
+    def current_account(self) -> Account:
+        aid = self.account.value
+        if aid not in self._accounts:
+            self._accounts[aid] = load_account(self.root / aid)
+        return self._accounts[aid]
+
+    def _fill_dates(self) -> None:
+        last = last_data_day(self.current_account())
+        if last is None:
+            return
+        if self.end.value is None:
+            self.end.value = last.date()
+        if self.start.value is None:
+            self.start.value = self.end.value - dt.timedelta(days=DEFAULT_DAYS)
+        if self.drill_date.value is None:
+            self.drill_date.value = self.end.value
+
+    def series(self) -> pd.DataFrame:
+        key = (self.account.value, self.start.value, self.end.value)
+        if key not in self._series:
+            self._series[key] = account_series(self.current_account(), start=self.start.value, end=self.end.value,
+                                               policy=self.policy, early=True)
+        return self._series[key]
+
+    def status(self) -> pd.DataFrame:
+        """Last day's value of every metric with a target, with the change over 7 days."""
+        s = self.series()
+        last = s["as_of"].max()
+        now = s[(s["as_of"] == last) & (s["metric"] != "odr_early")]
+        week = s[s["as_of"] == last - dt.timedelta(days=7)][["metric", "segment", "rate"]]
+        out = now.merge(week.rename(columns={"rate": "rate_7d_ago"}), on=["metric", "segment"], how="left")
+        out["trend"] = (out["rate"] - out["rate_7d_ago"]) * 100
+        return out[["as_of", "metric", "segment", "numerator", "denominator", "rate", "target", "status", "headroom",
+                    "trend"]]
+
+    def hot_metrics(self) -> list[tuple[str, str]]:
+        """(metric, segment) in breach or at risk on the last day, worst first."""
+        st = self.status()
+        st = st[st["status"].isin(["breach", "at_risk"])]
+        st = st.assign(_o=st["status"].map({"breach": 0, "at_risk": 1})).sort_values(["_o", "metric"])
+        return list(zip(st["metric"], st["segment"]))
+
+    # --- views ---------------------------------------------------------------------------------
+
+    def status_html(self) -> str:
+        lang = self.lang_code
+        rows = []
+        for r in self.status().itertuples():
+            rate = "–" if pd.isna(r.rate) else f"{r.rate:.2%}"
+            trend = "" if pd.isna(r.trend) else f"{r.trend:+.2f} pt"
+            head = "" if pd.isna(r.headroom) else str(int(r.headroom))
+            colour = STATUS_COLOURS.get(r.status, "#999")
+            rows.append(f"<tr><td>{html.escape(metric_name(r.metric, lang, self.policy))}</td>"
+                        f"<td>{html.escape(segment_name(r.segment, lang))}</td><td>{rate}</td>"
+                        f"<td>{r.numerator}/{r.denominator}</td><td>{html.escape(r.target)}</td>"
+                        f"<td style='color:{colour};font-weight:600'>{html.escape(t(r.status, lang))}</td>"
+                        f"<td>{head}</td><td>{trend}</td></tr>")
+        heads = "".join(f"<th>{html.escape(t(k, lang))}</th>" for k in
+                        ("metric", "segment", "rate", "counts", "target", "status", "headroom", "trend"))
+        return f"<table><thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+    def chart(self, metric: str | None = None):
+        metric = metric or self.metric.value
+        s = self.series()
+        early = s[s["metric"] == "odr_early"] if metric == "odr" else None
+        return rate_chart(s, metric, self.lang_code, self.policy, early=early,
+                          official=official_points(self.current_account(), self.policy))
+
+    def segments(self, metric: str | None = None) -> list[str]:
+        s = self.series()
+        return list(dict.fromkeys(s.loc[s["metric"] == (metric or self.metric.value), "segment"]))
+
+    def drill(self, metric: str | None = None, day: object = None, segment: str | None = None) -> pd.DataFrame:
+        """The units behind the chosen metric on the chosen day (defective ones first)."""
+        units = window_units(self.current_account(), metric or self.metric.value, day or self.drill_date.value,
+                             segment if segment is not None else (self.segment.value or None), self.policy)
+        return units.sort_values(["defective", "anchor_date"], ascending=[False, False]).reset_index(drop=True)
+
+    def cause_picker(self, metric: str, segment: str) -> CausePicker:
+        mp = self.policy[metric]
+        end = self.drill_date.value or self.end.value
+        hi = end - dt.timedelta(days=mp.lag)
+        units = window_units(self.current_account(), metric, end, segment, self.policy)
+        orders = units.loc[units["defective"], "order_id"].astype(str).tolist()
+        return CausePicker(self.store, self.account.value, metric, segment,
+                           (hi - dt.timedelta(days=mp.window - 1), hi), self.lang_code, orders)
+
+    def draft_poa(self, metric: str | None = None, segment: str | None = None) -> str:
+        metric = metric or self.metric.value
+        recorded = self.store.current(self.account.value, metric)
+        if segment is not None and len(recorded):
+            recorded = recorded[recorded["segment"].isin([segment, "all"])]
+        text = draft_poa(self.current_account(), metric, self.drill_date.value or self.end.value, recorded,
+                         segment, self.policy)
+        self.poa_text.value = text
+        return text
+
+    def save_poa(self, text: str | None = None) -> Path:
+        text = self.poa_text.value if text is None else text
+        day = self.drill_date.value or self.end.value
+        target = self.poa_dir / f"{self.account.value}-{self.metric.value}-{day}.md"
+        atomic_write_text(target, text)
+        self.poa_message.value = html.escape(f"saved {target}")
+        return target
+
+    # --- wiring --------------------------------------------------------------------------------
+
+    def _on_account(self, _change) -> None:
+        self._quiet = True
+        try:
+            self.start.value = self.end.value = self.drill_date.value = None
+            self._fill_dates()
+        finally:
+            self._quiet = False
+        self.refresh()
+
+    def _on_metric(self) -> None:
+        segs = self.segments()
+        self.segment.options = [(segment_name(s, self.lang_code), s) for s in segs]
+        self.segment.value = segs[0] if segs else None
+        self.redraw()
+
+    def refresh(self) -> float:
+        """Recompute for the chosen account and dates and redraw everything; returns milliseconds."""
+        t0 = time.perf_counter()
+        self.series()
+        self.status_out.clear_output(wait=True)
+        with self.status_out:
+            from IPython.display import HTML, display
+
+            display(HTML(self.status_html()))
+        self._on_metric()
+        self.last_refresh_ms = (time.perf_counter() - t0) * 1000
+        return self.last_refresh_ms
+
+    def redraw(self) -> float:
+        """Redraw the chart and drill-down for the chosen metric; returns milliseconds."""
+        t0 = time.perf_counter()
+        fig = self.chart()
+        self.chart_out.clear_output(wait=True)
+        with self.chart_out:
+            fig.show()
+        self.show_drill()
+        return (time.perf_counter() - t0) * 1000
+
+    def show_drill(self) -> None:
+        from IPython.display import HTML, display
+
+        if self.metric.value is None or self.drill_date.value is None:
+            return
+        units = self.drill()
+        bad = units[units["defective"]]
+        self.drill_out.clear_output(wait=True)
+        with self.drill_out:
+            display(HTML(f"<b>{len(bad)} / {len(units)}</b> · {html.escape(t('defects', self.lang_code))}"))
+            cols = [c for c in ("order_id", "return_id", "defect", "anchor_date", "category", "carrier",
+                                "buyer_comment", "claim_reason") if c in bad.columns]
+            display(HTML(bad[cols].head(50).to_html(index=False, escape=True, na_rep="")))
+            for key, table in drivers(units).items():
+                if len(table) and key != "week":
+                    drivers_chart(table.head(8), key, self.lang_code).show()
+
+    def widget(self) -> W.Widget:
+        """The whole explorer for JupyterLab."""
+        self.refresh()
+        pickers = [self.cause_picker(m, s).widget() for m, s in self.hot_metrics()]
+        self.draft_poa(self.hot_metrics()[0][0] if self.hot_metrics() else None)
+        causes = W.VBox(pickers or [W.HTML(html.escape(t("no_breach", self.lang_code)))])
+        poa = W.VBox([self.poa_text, W.HBox([self.poa_save, self.poa_message])])
+        tabs = W.Tab(children=[W.VBox([self.metric, self.chart_out]),
+                               W.VBox([W.HBox([self.segment, self.drill_date]), self.drill_out]), causes, poa])
+        for i, name in enumerate(("charts", "drill-down", "root causes", "Plan of Action")):
+            tabs.set_title(i, name)
+        return W.VBox([W.HBox([self.account, self.lang]), W.HBox([self.start, self.end]), self.status_out, tabs])
