@@ -487,6 +487,22 @@ def _finish_orders(orders: pd.DataFrame, missing: list[str]) -> pd.DataFrame:
     return orders.reset_index(drop=True)
 
 
+def positions(keys: pd.Series | pd.Index, lookup: pd.Series) -> np.ndarray:
+    """For each value of ``lookup``, its position in the unique ``keys`` (-1 when absent).
+
+    Arrow's hash lookup is used when it can be: pandas would first re-check that the keys are
+    unique and, on Arrow strings, fall back to Python objects.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        found = pc.index_in(pa.array(lookup, type=pa.string()), value_set=pa.array(keys, type=pa.string()))
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pd.Index(keys).get_indexer(lookup)
+
+
 def _finish_events(table: str, frame: pd.DataFrame, known: pd.Index, warnings: list[str]) -> pd.DataFrame:
     for name, col in TABLES[table].items():
         if name not in frame.columns:
@@ -506,7 +522,8 @@ def _finish_events(table: str, frame: pd.DataFrame, known: pd.Index, warnings: l
             raise DataError(files, "duplicate return id", column="return_id",
                             rows=frame.loc[dup, "_row"].tolist(), found=frame.loc[dup, "return_id"].unique().tolist(),
                             expected="each return_id once per account")
-    unknown = ~frame["order_id"].isin(known)
+    # A hash lookup: Series.isin on Arrow strings walks every value in Python.
+    unknown = positions(known, frame["order_id"]) < 0
     if unknown.any():
         examples = ", ".join(frame.loc[unknown, "order_id"].astype(str).unique()[:3])
         warnings.append(f"{table}: {int(unknown.sum())} rows name order ids not in the orders "
@@ -654,5 +671,5 @@ def load_accounts(root: str | Path, accounts: list[str] | None = None) -> Portfo
 
 
 __all__ = ["Account", "Portfolio", "load_account", "load_accounts", "account_dirs", "select_account_dirs",
-           "read_table_file",
+           "read_table_file", "positions",
            "check_account_id"]

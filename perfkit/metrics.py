@@ -23,15 +23,26 @@ COLUMNS = ["account_id", "as_of", "metric", "segment", "window_days", "numerator
 STATUSES = ("ok", "at_risk", "breach", "no_data", "info")
 
 
+def _count_at_most(values: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """For each x: how many values are <= x (a histogram over days and its running sum)."""
+    if values.size == 0:
+        return np.zeros(len(x), dtype=np.int64)
+    lo, hi = int(x.min()), int(x.max())
+    below = int(np.count_nonzero(values < lo))
+    inside = values[(values >= lo) & (values <= hi)] - lo
+    running = np.cumsum(np.bincount(inside, minlength=hi - lo + 1)) + below
+    return running[x - lo]
+
+
 def window_count(anchor: np.ndarray, t: np.ndarray, days: np.ndarray, window: int, lag: int) -> np.ndarray:
     """For each as-of day D: units with anchor in [D-lag-window+1, D-lag] and t <= D."""
+    if len(days) == 0:
+        return np.zeros(0, dtype=np.int64)
     live = t < NEVER
     a, tt = anchor[live], t[live]
-    upper = np.sort(np.maximum(a, tt - lag))
-    lower = np.sort(np.maximum(a, tt - lag - window))
     x = days - lag
-    return (np.searchsorted(upper, x, side="right")
-            - np.searchsorted(lower, x - window, side="right")).astype(np.int64)
+    return (_count_at_most(np.maximum(a, tt - lag), x)
+            - _count_at_most(np.maximum(a, tt - lag - window), x - window)).astype(np.int64)
 
 
 def judge(mp: MetricPolicy, defects: np.ndarray, denominator: np.ndarray) -> dict[str, np.ndarray]:
@@ -122,29 +133,46 @@ def as_of_days(account: Account, as_of: Iterable[object] | None = None, start: o
     return np.asarray(days, dtype=np.int64)
 
 
-def _segment_rows(account_id: str, mp: MetricPolicy, units: Units, days: np.ndarray,
-                  dates: np.ndarray) -> list[pd.DataFrame]:
-    frames = []
+def _segment_values(mp: MetricPolicy, units: Units, days: np.ndarray) -> list[dict]:
+    """One block of values per segment: counts, judged, for every as-of day."""
+    blocks = []
     for segment, mask in units.segments.items():
         a, e, k = units.anchor[mask], units.enter[mask], units.known[mask]
         den = window_count(a, e, days, mp.window, mp.lag)
         bad = window_count(a, np.maximum(e, k), days, mp.window, mp.lag)
-        judged = judge(mp, bad, den)
-        frames.append(pd.DataFrame({
-            "account_id": account_id,
-            "as_of": dates,
-            "metric": mp.id,
-            "segment": segment,
-            "window_days": mp.window,
-            "numerator": judged["numerator"],
-            "denominator": den,
-            "rate": judged["rate"],
-            "target": mp.target_text(),
-            "status": judged["status"],
-            "headroom": judged["headroom"],
-            "defects": bad,
-        }))
-    return frames
+        blocks.append({"metric": mp.id, "segment": segment, "window_days": mp.window, "target": mp.target_text(),
+                       "denominator": den, "defects": bad, **judge(mp, bad, den)})
+    return blocks
+
+
+def _assemble(account_id: str, blocks: list[dict], days: np.ndarray) -> pd.DataFrame:
+    """One frame from all blocks at once (building a frame per segment costs more than the counting)."""
+    n = len(days)
+    if not blocks:
+        return pd.DataFrame(columns=COLUMNS + ["defects"])
+
+    def repeat(key: str) -> np.ndarray:
+        return np.repeat(np.array([b[key] for b in blocks], dtype=object), n)
+
+    def stack(key: str) -> np.ndarray:
+        return np.concatenate([b[key] for b in blocks])
+
+    headroom = pd.arrays.IntegerArray(np.concatenate([b["headroom"]._data for b in blocks]),
+                                      np.concatenate([b["headroom"]._mask for b in blocks]))
+    return pd.DataFrame({
+        "account_id": account_id,
+        "as_of": np.tile(days.astype("datetime64[D]"), len(blocks)).astype(object),
+        "metric": repeat("metric"),
+        "segment": repeat("segment"),
+        "window_days": np.repeat(np.array([b["window_days"] for b in blocks], dtype=np.int64), n),
+        "numerator": stack("numerator"),
+        "denominator": stack("denominator"),
+        "rate": stack("rate"),
+        "target": repeat("target"),
+        "status": stack("status"),
+        "headroom": headroom,
+        "defects": stack("defects"),
+    })
 
 
 def account_series(account: Account, as_of: Iterable[object] | None = None, *, start: object = None,
@@ -158,16 +186,11 @@ def account_series(account: Account, as_of: Iterable[object] | None = None, *, s
     pol = resolve_policy(policy)
     chosen = _selected(pol, metrics, early)
     days = as_of_days(account, as_of, start, end)
-    dates = days.astype("datetime64[D]")
     prepared = AccountDays.build(account, pol)
-    frames: list[pd.DataFrame] = []
+    blocks: list[dict] = []
     for mp in chosen:
-        frames += _segment_rows(account.account_id, mp, build_units(prepared, mp.id), days, dates)
-    if not frames:
-        return pd.DataFrame(columns=COLUMNS + ["defects"])
-    out = pd.concat(frames, ignore_index=True)
-    out["as_of"] = pd.to_datetime(out["as_of"]).dt.date
-    return out
+        blocks += _segment_values(mp, build_units(prepared, mp.id), days)
+    return _assemble(account.account_id, blocks, days)
 
 
 def _account_job(folder: str, **kwargs) -> tuple[str, pd.DataFrame | None, str | None]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .loaders import Account
+from .loaders import Account, positions
 from .policy import Policy
 
 NEVER = np.int64(1) << 40  # a day number later than any date
@@ -33,6 +33,20 @@ def local_days(ts: pd.Series, tz: str) -> np.ndarray:
     days = local.astype("datetime64[D]").astype(np.int64)
     days[np.isnat(local)] = NEVER
     return days
+
+
+def _small_strings(values: pd.Series) -> np.ndarray:
+    """A column of a few distinct strings as a NumPy unicode array (fast to compare)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([str(u) for u in uniques] + [""])
+    return table[codes]
+
+
+def _objects(values: pd.Series) -> np.ndarray:
+    """A text column as a NumPy object array with None for missing, converted once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([str(u) for u in uniques] + [None], dtype=object)
+    return table[codes]
 
 
 def day_to_date(day: int | np.integer) -> pd.Timestamp:
@@ -90,6 +104,7 @@ class AccountDays:
     service_chargeback: np.ndarray
     channel: np.ndarray
     category: np.ndarray
+    order_ids: pd.Series
 
     @classmethod
     def build(cls, account: Account, policy: Policy) -> AccountDays:
@@ -98,12 +113,12 @@ class AccountDays:
         days = {c: local_days(o[c], tz) for c in (
             "purchase_date", "latest_ship_date", "ship_confirm_date", "latest_delivery_date",
             "delivered_date", "invoice_upload_date", "refund_date")}
-        index = pd.Index(o["order_id"])
+        index = o["order_id"]
 
         def first_day(frame: pd.DataFrame, mask: np.ndarray, column: str) -> np.ndarray:
             out = np.full(len(o), NEVER, dtype=np.int64)
             if mask.any():
-                pos = index.get_indexer(frame.loc[mask, "order_id"])
+                pos = positions(index, frame.loc[mask, "order_id"])
                 ok = pos >= 0
                 np.minimum.at(out, pos[ok], local_days(frame.loc[mask, column], tz)[ok])
             return out
@@ -120,8 +135,9 @@ class AccountDays:
             counted_claim=first_day(cl, counted, "claim_date"),
             any_claim=first_day(cl, np.ones(len(cl), bool), "claim_date"),
             service_chargeback=first_day(cb, service, "chargeback_date"),
-            channel=o["fulfillment_channel"].astype(str).to_numpy(),
-            category=o["category"].astype(object).where(o["category"].notna(), None).to_numpy(),
+            channel=_small_strings(o["fulfillment_channel"]),
+            category=_objects(o["category"]),
+            order_ids=index,
         )
 
     # --- shared building blocks -------------------------------------------------------------
@@ -244,7 +260,7 @@ def _return_dissatisfaction(d: AccountDays) -> Units:
     known = np.full(len(r), NEVER, dtype=np.int64)
     for v in comps.values():
         known = np.minimum(known, v)
-    order_pos = pd.Index(d.account.orders["order_id"]).get_indexer(r["order_id"])
+    order_pos = positions(d.order_ids, r["order_id"])
     channel = np.where(order_pos >= 0, d.channel[order_pos], "")
     category = np.where(order_pos >= 0, d.category[order_pos], None)
     return Units("returns", np.arange(len(r)), request, request, known, comps, channel, category)
@@ -295,7 +311,7 @@ def segment_masks(units: Units, segments: tuple[str, ...]) -> dict[str, np.ndarr
         elif seg in ("MFN", "AFN"):
             out[seg] = units.channel == seg
         elif seg == "category":
-            cats = sorted({c for c in units.category if c is not None and c == c})
+            cats = sorted(c for c in pd.unique(units.category) if c is not None and c == c)
             for cat in cats:
                 out[f"category={cat}"] = units.category == cat
     return out
