@@ -104,7 +104,7 @@ def write_output(text: str, out: str | None) -> None:
 def cmd_metrics(args: argparse.Namespace) -> int:
     from .metrics import COLUMNS, portfolio_series, to_contract
 
-    series, failures = portfolio_series(args.data_root, args.account, early=args.early,
+    series, failures = portfolio_series(args.data_root, args.account, early=args.early, jobs=args.jobs,
                                         scheduler=args.scheduler, **_series_args(args))
     for aid, reason in failures.items():
         _err(f"{aid}: {reason}")
@@ -165,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="write to a file (atomically) instead of stdout")
     p.add_argument("--fail-on", choices=("breach", "at_risk"), help="exit 1 when any value is there")
     p.add_argument("--early", action="store_true", help="also the maturing ODR view (metric odr_early)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="accounts computed in parallel processes")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786) for per-account work")
     p.set_defaults(func=cmd_metrics)
 

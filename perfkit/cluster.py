@@ -13,10 +13,20 @@ from .errors import PerfkitError
 T = TypeVar("T")
 
 
-def map_accounts(func: Callable[..., T], items: Sequence[str], scheduler: str | None = None, **kwargs) -> list[T]:
-    """``[func(item, **kwargs) for item in items]``, on the Dask cluster at ``scheduler`` if given."""
+def map_accounts(func: Callable[..., T], items: Sequence[str], scheduler: str | None = None, jobs: int = 1,
+                 **kwargs) -> list[T]:
+    """``[func(item, **kwargs) for item in items]``: on the Dask cluster at ``scheduler`` if given,
+    else in ``jobs`` local processes (results in the order of ``items``)."""
     if not scheduler:
-        return [func(item, **kwargs) for item in items]
+        if jobs <= 1 or len(items) <= 1:
+            return [func(item, **kwargs) for item in items]
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from functools import partial
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            return list(pool.map(partial(func, **kwargs), items))
     try:
         from dask.distributed import Client
     except ImportError:

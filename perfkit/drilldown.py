@@ -31,7 +31,7 @@ def _segment_mask(units: Units, metric: str, segment: str | None) -> np.ndarray:
 
 
 def window_units(account: Account, metric: str, as_of: object = None, segment: str | None = None,
-                 policy: Policy | str | Path | None = None) -> pd.DataFrame:
+                 policy: Policy | str | Path | None = None, prepared: AccountDays | None = None) -> pd.DataFrame:
     """Every unit in the metric's window as of a day, with ``defective`` and its components.
 
     One row per unit. ``defect`` names the components known by the as-of day (comma-separated);
@@ -42,7 +42,9 @@ def window_units(account: Account, metric: str, as_of: object = None, segment: s
         raise PerfkitError(f"unknown metric {metric!r}; choose from {', '.join(pol.metrics)}")
     mp = pol[metric]
     day = int(as_of_days(account, None if as_of is None else [as_of])[0])
-    units = build_units(AccountDays.build(account, pol), metric)
+    if prepared is None or prepared.account is not account or prepared.policy is not pol:
+        prepared = AccountDays.build(account, pol)
+    units = build_units(prepared, metric)
     hi = day - mp.lag
     lo = hi - mp.window + 1
     keep = _segment_mask(units, metric, segment) & (units.anchor >= lo) & (units.anchor <= hi) & (units.enter <= day)

@@ -23,6 +23,7 @@ from .labels import metric_name, segment_name, t
 from .loaders import Account, account_dirs, load_account
 from .metrics import account_series, last_data_day
 from .poa import draft_poa
+from .units import AccountDays
 from .policy import Policy, resolve_policy
 from .reconcile import official_points
 
@@ -35,6 +36,13 @@ def _name_of(folder: Path) -> str:
         return str(meta.get("name") or folder.name)
     except (OSError, ValueError, AttributeError):
         return folder.name
+
+
+def _show(out: W.Output, *objects: object) -> None:
+    """Replace an Output widget's content (works with or without a running kernel)."""
+    out.outputs = ()
+    for obj in objects:
+        out.append_display_data(obj)
 
 
 class CausePicker:
@@ -106,6 +114,7 @@ class Explorer:
         if not folders:
             raise PerfkitError(f"{self.root}: no account folders")
         self._accounts: dict[str, Account] = {}
+        self._prepared: dict[str, AccountDays] = {}
         self._series: dict[tuple, pd.DataFrame] = {}
         options = [(f"{_name_of(f)} ({f.name})", f.name) for f in folders]
         ids = [v for _, v in options]
@@ -146,6 +155,13 @@ class Explorer:
         if aid not in self._accounts:
             self._accounts[aid] = load_account(self.root / aid)
         return self._accounts[aid]
+
+    def prepared(self) -> AccountDays:
+        """The account's dates as day numbers, computed once per account and reused by every view."""
+        aid = self.account.value
+        if aid not in self._prepared:
+            self._prepared[aid] = AccountDays.build(self.current_account(), self.policy)
+        return self._prepared[aid]
 
     def _fill_dates(self) -> None:
         last = last_data_day(self.current_account())
@@ -216,14 +232,15 @@ class Explorer:
     def drill(self, metric: str | None = None, day: object = None, segment: str | None = None) -> pd.DataFrame:
         """The units behind the chosen metric on the chosen day (defective ones first)."""
         units = window_units(self.current_account(), metric or self.metric.value, day or self.drill_date.value,
-                             segment if segment is not None else (self.segment.value or None), self.policy)
+                             segment if segment is not None else (self.segment.value or None), self.policy,
+                             prepared=self.prepared())
         return units.sort_values(["defective", "anchor_date"], ascending=[False, False]).reset_index(drop=True)
 
     def cause_picker(self, metric: str, segment: str) -> CausePicker:
         mp = self.policy[metric]
         end = self.drill_date.value or self.end.value
         hi = end - dt.timedelta(days=mp.lag)
-        units = window_units(self.current_account(), metric, end, segment, self.policy)
+        units = window_units(self.current_account(), metric, end, segment, self.policy, prepared=self.prepared())
         orders = units.loc[units["defective"], "order_id"].astype(str).tolist()
         return CausePicker(self.store, self.account.value, metric, segment,
                            (hi - dt.timedelta(days=mp.window - 1), hi), self.lang_code, orders)
@@ -265,13 +282,11 @@ class Explorer:
 
     def refresh(self) -> float:
         """Recompute for the chosen account and dates and redraw everything; returns milliseconds."""
+        from IPython.display import HTML
+
         t0 = time.perf_counter()
         self.series()
-        self.status_out.clear_output(wait=True)
-        with self.status_out:
-            from IPython.display import HTML, display
-
-            display(HTML(self.status_html()))
+        _show(self.status_out, HTML(self.status_html()))
         self._on_metric()
         self.last_refresh_ms = (time.perf_counter() - t0) * 1000
         return self.last_refresh_ms
@@ -279,29 +294,24 @@ class Explorer:
     def redraw(self) -> float:
         """Redraw the chart and drill-down for the chosen metric; returns milliseconds."""
         t0 = time.perf_counter()
-        fig = self.chart()
-        self.chart_out.clear_output(wait=True)
-        with self.chart_out:
-            fig.show()
+        _show(self.chart_out, self.chart())
         self.show_drill()
         return (time.perf_counter() - t0) * 1000
 
     def show_drill(self) -> None:
-        from IPython.display import HTML, display
+        from IPython.display import HTML
 
         if self.metric.value is None or self.drill_date.value is None:
             return
         units = self.drill()
         bad = units[units["defective"]]
-        self.drill_out.clear_output(wait=True)
-        with self.drill_out:
-            display(HTML(f"<b>{len(bad)} / {len(units)}</b> · {html.escape(t('defects', self.lang_code))}"))
-            cols = [c for c in ("order_id", "return_id", "defect", "anchor_date", "category", "carrier",
-                                "buyer_comment", "claim_reason") if c in bad.columns]
-            display(HTML(bad[cols].head(50).to_html(index=False, escape=True, na_rep="")))
-            for key, table in drivers(units).items():
-                if len(table) and key != "week":
-                    drivers_chart(table.head(8), key, self.lang_code).show()
+        cols = [c for c in ("order_id", "return_id", "defect", "anchor_date", "category", "carrier",
+                            "buyer_comment", "claim_reason") if c in bad.columns]
+        items = [HTML(f"<b>{len(bad)} / {len(units)}</b> · {html.escape(t('defects', self.lang_code))}"),
+                 HTML(bad[cols].head(50).to_html(index=False, escape=True, na_rep=""))]
+        items += [drivers_chart(table.head(8), key, self.lang_code)
+                  for key, table in drivers(units).items() if len(table) and key != "week"]
+        _show(self.drill_out, *items)
 
     def widget(self) -> W.Widget:
         """The whole explorer for JupyterLab."""

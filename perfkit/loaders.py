@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -380,10 +381,12 @@ def _sources(folder: Path, account_id: str, marketplace: str | None, warnings: l
     return found
 
 
-def _canonical_frame(src: Source, tz: str) -> pd.DataFrame:
+def _canonical_frame(src: Source, tz: str, keep: set[str] | None = None) -> pd.DataFrame:
     wanted = None
     if src.path.suffix.lower() == ".parquet":
-        wanted = list(TABLES[src.table]) + list(src.columns)
+        # Column pruning: Parquet reads only the canonical columns asked for (all by default).
+        names = [c for c in TABLES[src.table] if keep is None or c in keep or TABLES[src.table][c].required]
+        wanted = names + [k for k, v in src.columns.items() if v in names]
     raw = read_table_file(src.path, src.label, wanted)
     raw = raw.reset_index(drop=True)
     raw["_row"] = np.arange(2, len(raw) + 2)
@@ -467,11 +470,11 @@ def _empty(table: str) -> pd.DataFrame:
                   table, table, "UTC", None).iloc[0:0]
 
 
-def _finish_orders(orders: pd.DataFrame, missing: list[str]) -> pd.DataFrame:
+def _finish_orders(orders: pd.DataFrame, missing: list[str], keep: set[str] | None = None) -> pd.DataFrame:
     for name, col in TABLES["orders"].items():
         if name not in orders.columns:
             # No tracking_valid column has a rule of its own (valid if a tracking id is present).
-            if name not in ("product_name", "tracking_valid"):
+            if name not in ("product_name", "tracking_valid") and (keep is None or name in keep):
                 missing.append(f"orders.{name}")
             dtype = "datetime64[ns, UTC]" if col.kind in ("datetime", "deadline") else (
                 "boolean" if col.kind == "bool" else "string")
@@ -580,8 +583,14 @@ def check_account_id(account_id: str, where: str = "account") -> str:
     return account_id
 
 
-def load_account(path: str | Path) -> Account:
-    """Load one account folder into typed tables; raises :class:`DataError` on bad input."""
+def load_account(path: str | Path, columns: Collection[str] | None = None,
+                 tables: Collection[str] | None = None) -> Account:
+    """Load one account folder into typed tables; raises :class:`DataError` on bad input.
+
+    ``columns`` (orders columns) and ``tables`` (optional tables) restrict what is read from
+    Parquet files, for callers that compute only some metrics; what was not asked for is
+    empty, not reported missing.
+    """
     folder = Path(path)
     account_id = check_account_id(folder.name, str(folder))
     if not folder.is_dir():
@@ -593,20 +602,24 @@ def load_account(path: str | Path) -> Account:
     missing: list[str] = []
     sources = _sources(folder, account_id, marketplace, warnings)
     by_table: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
+    keep = None if columns is None else set(columns)
     for src in sources:
-        by_table[src.table].append(_canonical_frame(src, tz))
+        if tables is not None and src.table != "orders" and src.table not in tables:
+            continue
+        by_table[src.table].append(_canonical_frame(src, tz, keep if src.table == "orders" else None))
     if not by_table["orders"]:
         raise DataError(f"{account_id}/orders.csv", "required file missing",
                         expected="orders.csv (or .tsv/.parquet, or an Amazon All Orders report) in the account folder")
     orders = _merge_orders(by_table["orders"], warnings)
     _require_order_columns(orders, by_table["orders"])
-    orders = _finish_orders(orders, missing)
+    orders = _finish_orders(orders, missing, keep)
     tables = {"orders": orders}
     known = pd.Index(orders["order_id"])
     for table in OPTIONAL_TABLES:
         frames = by_table[table]
         if not frames:
-            missing.append(table)
+            if tables is None or table in tables:
+                missing.append(table)
             tables[table] = _finish_events(table, _empty(table), known, warnings)
             continue
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

@@ -16,7 +16,7 @@ import pandas as pd
 from .errors import PerfkitError
 from .loaders import Account, load_account, select_account_dirs
 from .policy import MetricPolicy, Policy, resolve_policy
-from .units import BUILDERS, INPUTS, NEVER, AccountDays, Units, build_units, date_to_day, day_to_date
+from .units import BUILDERS, INPUTS, NEVER, AccountDays, Units, build_units, date_to_day, day_to_date, reads
 
 COLUMNS = ["account_id", "as_of", "metric", "segment", "window_days", "numerator", "denominator",
            "rate", "target", "status", "headroom"]
@@ -193,26 +193,31 @@ def account_series(account: Account, as_of: Iterable[object] | None = None, *, s
     return _assemble(account.account_id, blocks, days)
 
 
-def _account_job(folder: str, **kwargs) -> tuple[str, pd.DataFrame | None, str | None]:
+def _account_job(folder: str, prune: bool = False, **kwargs) -> tuple[str, pd.DataFrame | None, str | None]:
     """Load and compute one account; a user-facing failure is returned, not raised."""
     name = Path(folder).name
     try:
-        return name, account_series(load_account(folder), **kwargs), None
+        columns = tables = None
+        if prune and kwargs.get("metrics"):
+            columns, tables = reads(kwargs["metrics"])
+        account = load_account(folder, columns=columns, tables=tables)
+        return name, account_series(account, **kwargs), None
     except PerfkitError as exc:
         return name, None, str(exc)
 
 
 def portfolio_series(root: str | Path, accounts: Sequence[str] | None = None, *, scheduler: str | None = None,
-                     **kwargs) -> tuple[pd.DataFrame, dict[str, str]]:
+                     jobs: int = 1, prune: bool = False, **kwargs) -> tuple[pd.DataFrame, dict[str, str]]:
     """``account_series`` for every account under a data root; returns (series, failures).
 
-    With ``scheduler`` (a Dask scheduler address) each account is computed on the cluster;
-    the workers must see ``root`` at the same path.
+    Accounts are independent: ``jobs`` > 1 computes them in that many local processes, and
+    ``scheduler`` (a Dask scheduler address) on a cluster whose workers see ``root`` at the
+    same path. ``prune=True`` with ``metrics=`` reads only the columns those metrics need.
     """
     from .cluster import map_accounts
 
     dirs = select_account_dirs(root, list(accounts) if accounts else None)
-    results = map_accounts(_account_job, [str(d) for d in dirs], scheduler, **kwargs)
+    results = map_accounts(_account_job, [str(d) for d in dirs], scheduler, jobs=jobs, prune=prune, **kwargs)
     frames = [frame for _, frame, _ in results if frame is not None]
     failures = {name: reason for name, _, reason in results if reason is not None}
     series = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)

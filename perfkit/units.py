@@ -13,7 +13,7 @@ defective ones among them with known <= D: nothing learned after D leaks into D.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -300,6 +300,35 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "perfect_order_percentage": ("feedback", "claims", "chargebacks", "orders.refund_date", "orders.latest_ship_date"),
     "refund_rate": ("orders.refund_date",),
 }
+
+
+# What each metric reads beyond the required order columns: (orders columns, optional tables).
+READS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "odr": ((), ("feedback", "claims", "chargebacks")),
+    "cancel_rate": (("buyer_requested_cancel",), ()),
+    "late_shipment_rate_10d": (("latest_ship_date", "ship_confirm_date"), ()),
+    "valid_tracking_rate": (("ship_confirm_date", "tracking_id", "tracking_valid", "category"), ()),
+    "on_time_delivery_rate": (("ship_confirm_date", "tracking_id", "tracking_valid", "latest_delivery_date",
+                               "delivered_date"), ()),
+    "invoice_defect_rate": (("ship_confirm_date", "is_business_order", "invoice_upload_date"), ()),
+    "return_dissatisfaction_rate": ((), ("returns",)),
+    "perfect_order_percentage": (("buyer_requested_cancel", "latest_ship_date", "ship_confirm_date", "refund_date"),
+                                 ("feedback", "claims", "chargebacks")),
+    "refund_rate": (("refund_date",), ()),
+}
+for _alias, _same in (("odr_early", "odr"), ("odr_negative_feedback", "odr"), ("odr_claims", "odr"),
+                      ("odr_chargebacks", "odr"), ("late_shipment_rate_30d", "late_shipment_rate_10d")):
+    READS[_alias] = READS[_same]
+
+
+def reads(metrics: Collection[str]) -> tuple[set[str], set[str]]:
+    """The orders columns and optional tables a set of metrics needs (for column pruning)."""
+    columns, tables = set(), set()
+    for m in metrics:
+        cols, tabs = READS.get(m, ((), ()))
+        columns |= set(cols)
+        tables |= set(tabs)
+    return columns, tables
 
 
 def segment_masks(units: Units, segments: tuple[str, ...]) -> dict[str, np.ndarray]:
