@@ -83,24 +83,31 @@ def rate_chart(series: pd.DataFrame, metric: str, lang: str = "en", policy: Poli
                 marker={"symbol": "diamond", "size": 10, "color": "#232f3e", "line": {"color": "#ff9900", "width": 2}},
                 hovertemplate=f"%{{x|%Y-%m-%d}}<br>{html.escape(t('amazon_official', lang))}: %{{y:.2f}}%<extra></extra>",
             ))
+    # Target, warning level and breach periods as plain layout shapes: one update, no per-shape
+    # axis bookkeeping (add_hline/add_vrect cost more than the rest of the chart).
+    shapes, notes = [], []
     if mp.target != "info" and mp.value is not None:
-        fig.add_hline(y=float(mp.value) * 100, line={"color": STATUS_COLOURS["breach"], "dash": "dash", "width": 1.5},
-                      annotation_text=f"{t('target', lang)} {mp.target} {_pct(mp.value)}",
-                      annotation_position="top left", annotation_font_color=STATUS_COLOURS["breach"])
+        lines = [(mp.value, "breach", "dash", 1.5, f"{t('target', lang)} {mp.target} {_pct(mp.value)}", "bottom")]
         if mp.warn is not None:
-            fig.add_hline(y=float(mp.warn) * 100, line={"color": STATUS_COLOURS["at_risk"], "dash": "dot", "width": 1},
-                          annotation_text=f"{t('warn', lang)} {_pct(mp.warn)}", annotation_position="bottom left",
-                          annotation_font_color=STATUS_COLOURS["at_risk"])
+            lines.append((mp.warn, "at_risk", "dot", 1.0, f"{t('warn', lang)} {_pct(mp.warn)}", "top"))
+        for value, status, dash, width, text, anchor in lines:
+            y = float(value) * 100
+            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y,
+                           "line": {"color": STATUS_COLOURS[status], "dash": dash, "width": width}})
+            notes.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "y", "y": y, "yanchor": anchor,
+                          "text": html.escape(text), "showarrow": False, "font": {"color": STATUS_COLOURS[status]}})
         primary = rows[rows["segment"] == segs[0]].sort_values("as_of") if segs else rows.iloc[0:0]
         for start, end in _runs(pd.to_datetime(primary["as_of"]), primary["status"] == "breach"):
-            fig.add_vrect(x0=start - pd.Timedelta(hours=12), x1=end + pd.Timedelta(hours=12),
-                          fillcolor=STATUS_COLOURS["breach"], opacity=0.10, line_width=0, layer="below")
+            shapes.append({"type": "rect", "xref": "x", "x0": start - pd.Timedelta(hours=12),
+                           "x1": end + pd.Timedelta(hours=12), "yref": "paper", "y0": 0, "y1": 1,
+                           "fillcolor": STATUS_COLOURS["breach"], "opacity": 0.10, "line": {"width": 0},
+                           "layer": "below"})
     title = metric_name(metric, lang, pol)
     window = f"{mp.window}d" + (f", lag {mp.lag}d" if mp.lag else "")
     fig.update_layout(
         title={"text": f"{html.escape(title)} <span style='font-size:12px;color:#666'>({window})</span>", "x": 0.01},
         height=height, margin={"l": 50, "r": 20, "t": 50, "b": 40}, hovermode="x unified",
-        legend={"orientation": "h", "y": -0.18}, template="plotly_white",
+        legend={"orientation": "h", "y": -0.18}, template="plotly_white", shapes=shapes, annotations=notes,
         # Rates judged "above" live near 100%: starting their axis at 0 would flatten them.
         yaxis={"title": t("rate", lang) + " (%)", "rangemode": "normal" if mp.target == ">" else "tozero"},
     )

@@ -5,13 +5,14 @@ carrier, and the buyer's own words (untrusted text: whoever shows it must escape
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import PerfkitError
-from .loaders import Account
+from .loaders import Account, positions
 from .metrics import as_of_days
 from .policy import Policy, resolve_policy
 from .units import NEVER, AccountDays, Units, build_units, day_to_date
@@ -30,13 +31,23 @@ def _segment_mask(units: Units, metric: str, segment: str | None) -> np.ndarray:
     return units.segments[segment]
 
 
-def window_units(account: Account, metric: str, as_of: object = None, segment: str | None = None,
-                 policy: Policy | str | Path | None = None, prepared: AccountDays | None = None) -> pd.DataFrame:
-    """Every unit in the metric's window as of a day, with ``defective`` and its components.
+@dataclass
+class Window:
+    """The units of one metric's window on one day, as arrays (cheap to make and to count)."""
 
-    One row per unit. ``defect`` names the components known by the as-of day (comma-separated);
-    dates are local to the account.
-    """
+    metric: str
+    day: int
+    units: Units
+    keep: np.ndarray  # which of the metric's units are in the window
+    mask: np.ndarray  # per unit in the window: bit i set when component i is known by the day
+
+    @property
+    def defective(self) -> np.ndarray:
+        return self.mask != 0
+
+
+def _window(account: Account, metric: str, as_of: object, segment: str | None, policy: Policy | str | Path | None,
+            prepared: AccountDays | None) -> tuple[Window, AccountDays]:
     pol = resolve_policy(policy)
     if metric not in pol.metrics:
         raise PerfkitError(f"unknown metric {metric!r}; choose from {', '.join(pol.metrics)}")
@@ -48,18 +59,69 @@ def window_units(account: Account, metric: str, as_of: object = None, segment: s
     hi = day - mp.lag
     lo = hi - mp.window + 1
     keep = _segment_mask(units, metric, segment) & (units.anchor >= lo) & (units.anchor <= hi) & (units.enter <= day)
-    rows = units.rows[keep]
+    mask = np.zeros(int(keep.sum()), dtype=np.int64)
+    for bit, c in enumerate(units.components):
+        mask |= (units.components[c][keep] <= day).astype(np.int64) << bit
+    return Window(metric, day, units, keep, mask), prepared
+
+
+def window_units(account: Account, metric: str, as_of: object = None, segment: str | None = None,
+                 policy: Policy | str | Path | None = None, prepared: AccountDays | None = None,
+                 defective_only: bool = False, latest: int | None = None) -> pd.DataFrame:
+    """Every unit in the metric's window as of a day, with ``defective`` and its components.
+
+    One row per unit (only the defective ones with ``defective_only``; only the ``latest`` n by
+    anchor date if given). ``defect`` names the components known by the as-of day
+    (comma-separated); dates are local to the account.
+    """
+    w, _ = _window(account, metric, as_of, segment, policy, prepared)
+    units, day = w.units, w.day
+    pick = w.defective if defective_only else np.ones(len(w.mask), bool)
+    if latest is not None:
+        idx = np.flatnonzero(pick)
+        newest = idx[np.argsort(-units.anchor[w.keep][idx], kind="stable")[:latest]]
+        pick = np.zeros(len(w.mask), bool)
+        pick[newest] = True
+    mask = w.mask[pick]
+    rows = units.rows[w.keep][pick]
     comp_names = list(units.components)
-    active = {c: units.components[c][keep] <= day for c in comp_names}
-    defect = np.array([", ".join(c for c in comp_names if active[c][i]) for i in range(len(rows))], dtype=object)
+    # Each unit's set of components as a bit mask, named once per distinct mask.
+    names = {m: ", ".join(c for bit, c in enumerate(comp_names) if m >> bit & 1) for m in np.unique(mask)}
     frame = _detail(account, units.table, rows)
     frame.insert(0, "metric", metric)
-    frame["anchor_date"] = [day_to_date(a).date() for a in units.anchor[keep]]
-    frame["defective"] = defect != ""
-    frame["defect"] = defect
-    known = np.maximum(units.enter[keep], units.known[keep])
-    frame["defect_known_date"] = [day_to_date(k).date() if k < NEVER and k <= day else None for k in known]
+    frame["anchor_date"] = units.anchor[w.keep][pick].astype("datetime64[D]").astype(object)
+    frame["defective"] = mask != 0
+    frame["defect"] = pd.Series(mask, dtype=np.int64).map(names).to_numpy(dtype=object)
+    known = np.maximum(units.enter[w.keep], units.known[w.keep])[pick]
+    shown = (known < NEVER) & (known <= day) & (mask != 0)
+    frame["defect_known_date"] = np.where(shown, np.where(shown, known, 0).astype("datetime64[D]").astype(object), None)
     return _with_buyer_words(account, frame, day)
+
+
+def window_drivers(account: Account, metric: str, as_of: object = None, segment: str | None = None,
+                   policy: Policy | str | Path | None = None,
+                   prepared: AccountDays | None = None) -> tuple[int, int, dict[str, pd.DataFrame]]:
+    """(units, defects, drivers) for a window, counted on arrays: what the explorer redraws on a switch."""
+    w, prepared = _window(account, metric, as_of, segment, policy, prepared)
+    units = w.units
+    bad = w.defective
+    out: dict[str, pd.DataFrame] = {}
+    comps = [(c, int(np.count_nonzero(w.mask >> bit & 1))) for bit, c in enumerate(units.components)]
+    comps = sorted((x for x in comps if x[1]), key=lambda x: -x[1])
+    out["component"] = pd.DataFrame(comps, columns=["component", "defects"])
+    if units.table == "orders":
+        rows = units.rows[w.keep]
+        for key in ("category", "carrier"):
+            all_codes, labels = prepared.codes(key)
+            codes = all_codes[rows]
+            n = np.bincount(codes, minlength=len(labels))
+            d = np.bincount(codes, weights=bad, minlength=len(labels)).astype(int)
+            seen = n > 0
+            if not seen.any() or (seen.sum() == 1 and labels[seen][0] == "(none)"):
+                continue
+            table = pd.DataFrame({key: labels[seen], "defects": d[seen], "units": n[seen], "rate": d[seen] / n[seen]})
+            out[key] = table.sort_values(["defects", "rate"], ascending=False).reset_index(drop=True)
+    return int(len(w.mask)), int(bad.sum()), out
 
 
 def defective_units(account: Account, metric: str, as_of: object = None, segment: str | None = None,
@@ -86,17 +148,20 @@ def _detail(account: Account, table: str, rows: np.ndarray) -> pd.DataFrame:
 
 
 def _with_buyer_words(account: Account, frame: pd.DataFrame, day: int) -> pd.DataFrame:
-    """Attach the latest negative feedback comment and claim reason known by the as-of day."""
+    """Attach, to the defective units, the latest negative feedback comment and claim known by the day."""
     tz = account.timezone
     cutoff = day_to_date(day + 1).tz_localize(tz)
+    bad_ids = frame.loc[frame["defective"], "order_id"]
     fb = account.feedback[(account.feedback["feedback_date"] < cutoff) & (account.feedback["rating"] <= 2)]
     cl = account.claims[account.claims["claim_date"] < cutoff]
-    comments = fb.sort_values("feedback_date").groupby("order_id")["comments"].last()
-    reasons = cl.sort_values("claim_date").groupby("order_id")["reason"].last()
-    statuses = cl.sort_values("claim_date").groupby("order_id")["status"].last()
-    frame["buyer_comment"] = comments.reindex(frame["order_id"]).to_numpy()
-    frame["claim_reason"] = reasons.reindex(frame["order_id"]).to_numpy()
-    frame["claim_status"] = statuses.reindex(frame["order_id"]).to_numpy()
+    fb = fb[positions(bad_ids, fb["order_id"]) >= 0].sort_values("feedback_date")
+    cl = cl[positions(bad_ids, cl["order_id"]) >= 0].sort_values("claim_date")
+    for column, source, field_name in (("buyer_comment", fb, "comments"), ("claim_reason", cl, "reason"),
+                                       ("claim_status", cl, "status")):
+        latest = source.groupby("order_id")[field_name].last()
+        values = np.full(len(frame), None, dtype=object)
+        values[frame["defective"].to_numpy()] = latest.reindex(bad_ids).to_numpy(dtype=object)
+        frame[column] = values
     return frame
 
 

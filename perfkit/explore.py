@@ -15,9 +15,9 @@ import pandas as pd
 
 from .atomic import atomic_write_text
 from .causes import OTHER, CauseChoice, CauseStore, cause_label, causes_for
-from .charts import STATUS_COLOURS, drivers_chart, rate_chart
+from .charts import STATUS_COLOURS, rate_chart
 from .config import paths
-from .drilldown import drivers, window_units
+from .drilldown import window_drivers, window_units
 from .errors import PerfkitError
 from .labels import metric_name, segment_name, t
 from .loaders import Account, account_dirs, load_account
@@ -303,14 +303,24 @@ class Explorer:
 
         if self.metric.value is None or self.drill_date.value is None:
             return
-        units = self.drill()
-        bad = units[units["defective"]]
+        metric, day = self.metric.value, self.drill_date.value
+        segment = self.segment.value or None
+        n_units, n_bad, tables = window_drivers(self.current_account(), metric, day, segment, self.policy,
+                                                prepared=self.prepared())
+        bad = window_units(self.current_account(), metric, day, segment, self.policy, prepared=self.prepared(),
+                           defective_only=True, latest=50).sort_values("anchor_date", ascending=False)
         cols = [c for c in ("order_id", "return_id", "defect", "anchor_date", "category", "carrier",
                             "buyer_comment", "claim_reason") if c in bad.columns]
-        items = [HTML(f"<b>{len(bad)} / {len(units)}</b> · {html.escape(t('defects', self.lang_code))}"),
+        items = [HTML(f"<b>{n_bad} / {n_units}</b> · {html.escape(t('defects', self.lang_code))}"),
                  HTML(bad[cols].head(50).to_html(index=False, escape=True, na_rep=""))]
-        items += [drivers_chart(table.head(8), key, self.lang_code)
-                  for key, table in drivers(units).items() if len(table) and key != "week"]
+        # Drivers as small tables: drawing three more figures on every switch costs more than it shows.
+        for key, table in tables.items():
+            if len(table):
+                head = table.head(8).copy()
+                if key == "component":
+                    head["component"] = [t(c, self.lang_code) for c in head["component"]]
+                items.append(HTML(f"<b>{html.escape(t('by_' + key, self.lang_code))}</b>"
+                                  + head.to_html(index=False, escape=True, float_format=lambda v: f"{v:.2%}")))
         _show(self.drill_out, *items)
 
     def widget(self) -> W.Widget:

@@ -105,6 +105,16 @@ class AccountDays:
     channel: np.ndarray
     category: np.ndarray
     order_ids: pd.Series
+    built: dict[str, Units] = field(default_factory=dict)  # units per metric, built once
+    factorized: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """An orders text column as (codes, labels), missing as the label "(none)"; computed once."""
+        if column not in self.factorized:
+            codes, labels = pd.factorize(self.account.orders[column], use_na_sentinel=True)
+            labels = np.array([str(x) for x in labels] + ["(none)"], dtype=object)
+            self.factorized[column] = (np.where(codes < 0, len(labels) - 1, codes), labels)
+        return self.factorized[column]
 
     @classmethod
     def build(cls, account: Account, policy: Policy) -> AccountDays:
@@ -347,8 +357,11 @@ def segment_masks(units: Units, segments: tuple[str, ...]) -> dict[str, np.ndarr
 
 
 def build_units(days: AccountDays, metric_id: str) -> Units:
+    """A metric's units for an account (memoised on ``days``: units do not depend on the as-of day)."""
     if metric_id not in BUILDERS:
         raise KeyError(metric_id)
-    units = BUILDERS[metric_id](days)
-    units.segments = segment_masks(units, days.policy[metric_id].segments)
-    return units
+    if metric_id not in days.built:
+        units = BUILDERS[metric_id](days)
+        units.segments = segment_masks(units, days.policy[metric_id].segments)
+        days.built[metric_id] = units
+    return days.built[metric_id]

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from perfkit import defective_units, drivers, load_account, recovery_forecast, window_units
+from perfkit.drilldown import window_drivers
 from perfkit.metrics import COLUMNS
 from perfkit.reconcile import official_points, reconcile
 
@@ -176,3 +177,24 @@ def test_bad_policy_file_is_one_line(tmp_path):
     bad.write_text("[metrics.odr]\nwindow = 60\ntarget = '<'\n")
     res = run("metrics", str(tmp_path), "--policy", str(bad))
     assert res.returncode == 2 and "bad.toml: [metrics.odr] has target '<' but no value" in res.stderr
+
+
+@pytest.mark.parametrize("metric", ["valid_tracking_rate", "odr", "on_time_delivery_rate", "late_shipment_rate_10d"])
+def test_fast_drivers_equal_the_frame_drivers(metric):
+    from .conftest import SAMPLE
+
+    acc = load_account(SAMPLE / "us-summit-outdoor")
+    units = window_units(acc, metric, "2026-11-01")
+    slow = drivers(units)
+    n, bad, fast = window_drivers(acc, metric, "2026-11-01")
+    assert (n, bad) == (len(units), int(units["defective"].sum()))
+    for key in ("component", "category", "carrier"):
+        if key not in slow:
+            continue
+        a = slow[key].set_index(slow[key].columns[0])["defects"].sort_index()
+        b = fast[key].set_index(key)["defects"].sort_index()
+        assert a[a > 0].to_dict() == b[b > 0].to_dict(), key
+    latest = window_units(acc, metric, "2026-11-01", defective_only=True, latest=5)
+    assert len(latest) == min(5, bad) and latest["defective"].all()
+    assert sorted(latest["anchor_date"], reverse=True) == sorted(units.loc[units["defective"], "anchor_date"],
+                                                                 reverse=True)[:len(latest)]
