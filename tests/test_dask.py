@@ -1,0 +1,57 @@
+"""Per-account work on a Dask distributed cluster gives the local engine's numbers."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from perfkit.errors import PerfkitError
+from perfkit.metrics import portfolio_series
+
+from .conftest import SAMPLE
+
+distributed = pytest.importorskip("dask.distributed", reason="the dask extra is part of make test")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as c:
+        yield c
+
+
+def test_cluster_equals_local_engine(cluster):
+    kwargs = {"start": "2026-10-01", "end": "2026-11-15"}
+    local, local_fail = portfolio_series(SAMPLE, **kwargs)
+    remote, remote_fail = portfolio_series(SAMPLE, scheduler=cluster.scheduler_address, **kwargs)
+    assert local_fail == remote_fail == {}
+    key = ["account_id", "as_of", "metric", "segment"]
+    pd.testing.assert_frame_equal(local.sort_values(key).reset_index(drop=True),
+                                  remote.sort_values(key).reset_index(drop=True))
+    assert remote["account_id"].nunique() == 5
+
+
+def test_cli_scheduler_option(cluster):
+    args = [sys.executable, "-m", "perfkit.cli", "metrics", str(SAMPLE), "--format", "csv", "--as-of", "2026-11-15"]
+    local = subprocess.run(args, capture_output=True, text=True)
+    remote = subprocess.run(args + ["--scheduler", cluster.scheduler_address], capture_output=True, text=True)
+    assert local.returncode == remote.returncode == 0, remote.stderr
+    assert sorted(local.stdout.splitlines()) == sorted(remote.stdout.splitlines())
+
+
+def test_unreachable_scheduler_is_one_line():
+    with pytest.raises(PerfkitError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        portfolio_series(SAMPLE, scheduler="tcp://127.0.0.1:9", as_of=["2026-11-15"])
+
+
+def test_local_processes_equal_serial():
+    serial, _ = portfolio_series(SAMPLE, as_of=["2026-11-01", "2026-11-15"])
+    parallel, _ = portfolio_series(SAMPLE, as_of=["2026-11-01", "2026-11-15"], jobs=2)
+    pd.testing.assert_frame_equal(serial, parallel)
+    pruned, _ = portfolio_series(SAMPLE, as_of=["2026-11-15"], metrics=["cancel_rate", "odr"], prune=True)
+    full = serial[(serial["as_of"] == pd.Timestamp("2026-11-15").date()) & serial["metric"].isin(["cancel_rate", "odr"])]
+    key = ["account_id", "metric", "segment"]
+    pd.testing.assert_frame_equal(pruned.sort_values(key).reset_index(drop=True),
+                                  full.sort_values(key).reset_index(drop=True))
