@@ -20,20 +20,27 @@ from .conftest import write_account
 H = "order_id,purchase_date,fulfillment_channel,order_status,buyer_requested_cancel"
 
 
+def daily_orders(per_day: int, first: str, days: int, cancelled=lambda day, i: False) -> str:
+    """``per_day`` MFN orders at 10:00 on each of ``days`` days from ``first``; ids D<yyyymmdd>-<i>."""
+    start = pd.Timestamp(first)
+    rows = []
+    for k in range(days):
+        day = start + pd.Timedelta(days=k)
+        for i in range(per_day):
+            status = "Cancelled" if cancelled(day.day, i) else "Shipped"
+            rows.append(f"D{day:%Y%m%d}-{i},{day:%Y-%m-%d}T10:00:00,MFN,{status},false")
+    return H + "\n" + "\n".join(rows) + "\n"
+
+
 def cancel_account(tmp_path):
     # 10 MFN orders a day, 1..10 March 2026. On 8 March five are cancelled by the seller.
-    rows = []
-    for d in range(1, 11):
-        for i in range(10):
-            status = "Cancelled" if d == 8 and i < 5 else "Shipped"
-            rows.append(f"D{d}-{i},2026-03-{d:02d}T10:00:00,MFN,{status},false")
-    return write_account(tmp_path, orders=H + "\n" + "\n".join(rows) + "\n")
+    return write_account(tmp_path, orders=daily_orders(10, "2026-03-01", 10, lambda d, i: d == 8 and i < 5))
 
 
 def test_drilldown_lists_the_defective_orders(tmp_path):
     acc = load_account(cancel_account(tmp_path))
     bad = defective_units(acc, "cancel_rate", "2026-03-10", "MFN")
-    assert sorted(bad["order_id"]) == [f"D8-{i}" for i in range(5)]
+    assert sorted(bad["order_id"]) == [f"D20260308-{i}" for i in range(5)]
     assert set(bad["defect"]) == {"seller_cancellation"}
     units = window_units(acc, "cancel_rate", "2026-03-10", "MFN")
     assert len(units) == 70  # 4..10 March, 10 a day
@@ -56,20 +63,22 @@ def test_recovery_forecast_no_new_defects_and_recent_pace(tmp_path):
 
 
 def test_recovery_with_a_slow_pace_that_still_meets_the_target(tmp_path):
-    # ODR-like arithmetic on cancel rate: 1000 orders over 10 days (100 a day), 30 seller cancels
-    # on 10 March (3% > 2.5%). Window as of 10 March: 4..10 March = 700 orders, 30 defects.
-    rows = []
-    for d in range(1, 11):
-        for i in range(100):
-            status = "Cancelled" if d == 10 and i < 30 else "Shipped"
-            rows.append(f"D{d}-{i},2026-03-{d:02d}T10:00:00,MFN,{status},false")
-    acc = load_account(write_account(tmp_path, orders=H + "\n" + "\n".join(rows) + "\n"))
-    rec = recovery_forecast(acc, "cancel_rate", "2026-03-10", "MFN")
-    assert (rec.defects, rec.units) == (30, 700)
-    # No new defects: volume stays 700; 30/700 = 4.3% until the 10 March orders leave on 17 March.
-    assert rec.date_no_new_defects == pd.Timestamp("2026-03-17")
-    # Recent pace: 30 defects / 7 days = 4.29 a day over 100 a day = 4.3%: never.
-    assert rec.date_at_recent_pace is None
+    # The early ODR view (60 days, no lag): 20 orders a day, 1 January .. 1 March 2026 = 1200 orders.
+    # 15 orders of 5 January get 1-star feedback (10 January); one order of 20 February too (25 February).
+    # As of 1 March: 16/1200 = 1.33%, a breach.
+    feedback = [f"D20260105-{i},2026-01-10,1" for i in range(15)] + ["D20260220-0,2026-02-25,1"]
+    acc = load_account(write_account(tmp_path, orders=daily_orders(20, "2026-01-01", 60),
+                                     feedback="order_id,feedback_date,rating\n" + "\n".join(feedback) + "\n"))
+    rec = recovery_forecast(acc, "odr_early", "2026-03-01", "MFN")
+    assert (rec.defects, rec.units) == (16, 1200)
+    # The 5 January defects leave on 6 March (window 6 January .. 6 March): 1/1200 < 1%.
+    assert rec.date_no_new_defects == pd.Timestamp("2026-03-06")
+    # Recent pace (last 30 days of the window): 600 orders, 1 defect -> 20 a day, 1/30 defect a day.
+    # On 6 March: 1 + 5/30 defects over 1200 orders = 0.097% < 1%: the same day.
+    assert rec.daily_units == 20 and rec.daily_defects == pytest.approx(1 / 30)
+    assert rec.date_at_recent_pace == pd.Timestamp("2026-03-06")
+    assert rec.schedule.values.tolist() == [[pd.Timestamp("2026-03-06").date(), 15, 1],
+                                            [pd.Timestamp("2026-04-21").date(), 1, 0]]
 
 
 AMAZON = {
