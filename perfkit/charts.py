@@ -5,6 +5,7 @@ Each rate is drawn over time against its target (a labelled dashed line) and war
 """
 from __future__ import annotations
 
+import functools
 import html
 from pathlib import Path
 
@@ -23,6 +24,22 @@ def _pct(value) -> str:
     return f"{float(value) * 100:.4g}%"
 
 
+def _days(values: pd.Series) -> list[str]:
+    return [str(v) for v in values]
+
+
+def _pct_values(rates: pd.Series) -> list[float | None]:
+    return [None if pd.isna(r) else float(r) * 100 for r in rates]
+
+
+@functools.lru_cache(maxsize=1)
+def _template() -> dict:
+    """The plotly_white template as plain JSON, looked up once."""
+    import plotly.io as pio
+
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
 def _runs(dates: pd.Series, flags: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """Contiguous runs of True as (first day, last day)."""
     runs, start, prev = [], None, None
@@ -38,48 +55,44 @@ def _runs(dates: pd.Series, flags: pd.Series) -> list[tuple[pd.Timestamp, pd.Tim
     return runs
 
 
-def rate_chart(series: pd.DataFrame, metric: str, lang: str = "en", policy: Policy | str | Path | None = None,
-               segments: list[str] | None = None, early: pd.DataFrame | None = None,
-               official: pd.DataFrame | None = None, height: int = 360) -> go.Figure:
-    """The rate of one metric over time, one line per segment.
-
-    ``series`` is :func:`perfkit.account_series` output for one account. ``early`` (rows of
-    ``odr_early``) adds the maturing view as dashed lines; ``official`` (from
-    :func:`perfkit.reconcile.official_points`) adds Amazon's own figures as markers.
-    """
+def rate_chart_spec(series: pd.DataFrame, metric: str, lang: str = "en", policy: Policy | str | Path | None = None,
+                    segments: list[str] | None = None, early: pd.DataFrame | None = None,
+                    official: pd.DataFrame | None = None, height: int = 360) -> dict:
+    """:func:`rate_chart` as a plain plotly figure dict (no validation: cheap to build and render)."""
     pol = resolve_policy(policy)
     mp = pol[metric]
     rows = series[series["metric"] == metric]
     segs = segments or list(dict.fromkeys(rows["segment"]))
-    fig = go.Figure()
+    traces: list[dict] = []
     good = mp.counts_good
     count_label = t("good_counts" if good else "counts", lang)
     for i, seg in enumerate(segs):
         s = rows[rows["segment"] == seg].sort_values("as_of")
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
-        fig.add_trace(go.Scatter(
-            x=pd.to_datetime(s["as_of"]), y=s["rate"] * 100, mode="lines", name=html.escape(segment_name(seg, lang)),
-            line={"color": colour, "width": 2.4 if i == 0 else 1.6},
-            customdata=list(zip(s["numerator"], s["denominator"], [t(x, lang) for x in s["status"]])),
+        traces.append(dict(
+            type="scatter", x=_days(s["as_of"]), y=_pct_values(s["rate"]), mode="lines",
+            name=html.escape(segment_name(seg, lang)), line={"color": colour, "width": 2.4 if i == 0 else 1.6},
+            customdata=[[int(n), int(d), t(x, lang)] for n, d, x in zip(s["numerator"], s["denominator"], s["status"])],
             hovertemplate=(f"%{{x|%Y-%m-%d}}<br>{html.escape(segment_name(seg, lang))}: %{{y:.2f}}%<br>"
                            f"{count_label}: %{{customdata[0]}} / %{{customdata[1]}}<br>%{{customdata[2]}}<extra></extra>"),
         ))
         if early is not None and len(early):
             e = early[(early["metric"] == "odr_early") & (early["segment"] == seg)].sort_values("as_of")
             if len(e):
-                fig.add_trace(go.Scatter(
-                    x=pd.to_datetime(e["as_of"]), y=e["rate"] * 100, mode="lines",
+                traces.append(dict(
+                    type="scatter", x=_days(e["as_of"]), y=_pct_values(e["rate"]), mode="lines",
                     name=html.escape(f"{segment_name(seg, lang)} ({t('maturing', lang)})"),
                     line={"color": colour, "dash": "dash", "width": 1.3}, opacity=0.8,
-                    customdata=list(zip(e["numerator"], e["denominator"])),
+                    customdata=[[int(n), int(d)] for n, d in zip(e["numerator"], e["denominator"])],
                     hovertemplate=(f"%{{x|%Y-%m-%d}}<br>{html.escape(t('maturing', lang))}: %{{y:.2f}}%<br>"
                                    f"{count_label}: %{{customdata[0]}} / %{{customdata[1]}}<extra></extra>"),
                 ))
     if official is not None and len(official):
         o = official[(official["metric"] == metric) & official["segment"].isin(segs)]
         if len(o):
-            fig.add_trace(go.Scatter(
-                x=pd.to_datetime(o["as_of"]), y=o["rate"] * 100, mode="markers", name=t("amazon_official", lang),
+            traces.append(dict(
+                type="scatter", x=_days(o["as_of"]), y=_pct_values(o["rate"]), mode="markers",
+                name=html.escape(t("amazon_official", lang)),
                 marker={"symbol": "diamond", "size": 10, "color": "#232f3e", "line": {"color": "#ff9900", "width": 2}},
                 hovertemplate=f"%{{x|%Y-%m-%d}}<br>{html.escape(t('amazon_official', lang))}: %{{y:.2f}}%<extra></extra>",
             ))
@@ -98,24 +111,38 @@ def rate_chart(series: pd.DataFrame, metric: str, lang: str = "en", policy: Poli
                           "text": html.escape(text), "showarrow": False, "font": {"color": STATUS_COLOURS[status]}})
         primary = rows[rows["segment"] == segs[0]].sort_values("as_of") if segs else rows.iloc[0:0]
         for start, end in _runs(pd.to_datetime(primary["as_of"]), primary["status"] == "breach"):
-            shapes.append({"type": "rect", "xref": "x", "x0": start - pd.Timedelta(hours=12),
-                           "x1": end + pd.Timedelta(hours=12), "yref": "paper", "y0": 0, "y1": 1,
+            shapes.append({"type": "rect", "xref": "x", "x0": (start - pd.Timedelta(hours=12)).isoformat(),
+                           "x1": (end + pd.Timedelta(hours=12)).isoformat(), "yref": "paper", "y0": 0, "y1": 1,
                            "fillcolor": STATUS_COLOURS["breach"], "opacity": 0.10, "line": {"width": 0},
                            "layer": "below"})
     title = metric_name(metric, lang, pol)
     window = f"{mp.window}d" + (f", lag {mp.lag}d" if mp.lag else "")
-    fig.update_layout(
-        title={"text": f"{html.escape(title)} <span style='font-size:12px;color:#666'>({window})</span>", "x": 0.01},
-        height=height, margin={"l": 50, "r": 20, "t": 50, "b": 40}, hovermode="x unified",
-        legend={"orientation": "h", "y": -0.18}, template="plotly_white", shapes=shapes, annotations=notes,
+    layout = {
+        "title": {"text": f"{html.escape(title)} <span style='font-size:12px;color:#666'>({window})</span>", "x": 0.01},
+        "height": height, "margin": {"l": 50, "r": 20, "t": 50, "b": 40}, "hovermode": "x unified",
+        "legend": {"orientation": "h", "y": -0.18}, "template": _template(), "shapes": shapes, "annotations": notes,
+        "xaxis": {"type": "date"},
         # Rates judged "above" live near 100%: starting their axis at 0 would flatten them.
-        yaxis={"title": t("rate", lang) + " (%)", "rangemode": "normal" if mp.target == ">" else "tozero"},
-    )
-    return fig
+        "yaxis": {"title": {"text": t("rate", lang) + " (%)"}, "rangemode": "normal" if mp.target == ">" else "tozero"},
+    }
+    return {"data": traces, "layout": layout}
+
+
+def rate_chart(series: pd.DataFrame, metric: str, lang: str = "en", policy: Policy | str | Path | None = None,
+               segments: list[str] | None = None, early: pd.DataFrame | None = None,
+               official: pd.DataFrame | None = None, height: int = 360) -> go.Figure:
+    """The rate of one metric over time, one line per segment.
+
+    ``series`` is :func:`perfkit.account_series` output for one account. ``early`` (rows of
+    ``odr_early``) adds the maturing view as dashed lines; ``official`` (from
+    :func:`perfkit.reconcile.official_points`) adds Amazon's own figures as markers.
+    """
+    return go.Figure(rate_chart_spec(series, metric, lang, policy, segments, early, official, height))
 
 
 def metric_charts(series: pd.DataFrame, lang: str = "en", policy: Policy | str | Path | None = None,
-                  official: pd.DataFrame | None = None, with_info: bool = False) -> list[tuple[str, go.Figure]]:
+                  official: pd.DataFrame | None = None, with_info: bool = False,
+                  as_spec: bool = False) -> list[tuple[str, go.Figure | dict]]:
     """A chart for every metric in the series (ODR with its early view), in policy order."""
     pol = resolve_policy(policy)
     early = series[series["metric"] == "odr_early"]
@@ -125,8 +152,9 @@ def metric_charts(series: pd.DataFrame, lang: str = "en", policy: Policy | str |
             continue
         if mp.target == "info" and not with_info:
             continue
-        out.append((metric, rate_chart(series, metric, lang, pol, early=early if metric == "odr" else None,
-                                       official=official)))
+        make = rate_chart_spec if as_spec else rate_chart
+        out.append((metric, make(series, metric, lang, pol, early=early if metric == "odr" else None,
+                                 official=official)))
     return out
 
 

@@ -53,7 +53,7 @@ def _meets(mp: MetricPolicy, bad: Fraction, den: Fraction) -> bool:
 
 
 def recovery_forecast(account: Account, metric: str, as_of: object = None, segment: str | None = None,
-                      policy: Policy | str | Path | None = None) -> Recovery:
+                      policy: Policy | str | Path | None = None, prepared: AccountDays | None = None) -> Recovery:
     """Project a metric's recovery from the as-of day (see the module docstring)."""
     pol = resolve_policy(policy)
     if metric not in pol.metrics:
@@ -62,7 +62,9 @@ def recovery_forecast(account: Account, metric: str, as_of: object = None, segme
     if mp.target == "info":
         raise PerfkitError(f"{metric} has no target, so there is nothing to recover to")
     day = int(as_of_days(account, None if as_of is None else [as_of])[0])
-    units = build_units(AccountDays.build(account, pol), metric)
+    if prepared is None or prepared.account is not account or prepared.policy is not pol:
+        prepared = AccountDays.build(account, pol)
+    units = build_units(prepared, metric)
     seg = segment or next(iter(units.segments), mp.segments[0])
     mask = units.segments.get(seg)
     if mask is None:

@@ -613,14 +613,14 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
     orders = _merge_orders(by_table["orders"], warnings)
     _require_order_columns(orders, by_table["orders"])
     orders = _finish_orders(orders, missing, keep)
-    tables = {"orders": orders}
+    loaded = {"orders": orders}
     known = pd.Index(orders["order_id"])
     for table in OPTIONAL_TABLES:
         frames = by_table[table]
         if not frames:
             if tables is None or table in tables:
                 missing.append(table)
-            tables[table] = _finish_events(table, _empty(table), known, warnings)
+            loaded[table] = _finish_events(table, _empty(table), known, warnings)
             continue
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         if len(frames) > 1:
@@ -629,7 +629,7 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
             frame = frame.drop_duplicates(subset=key)
             if before != len(frame):
                 warnings.append(f"{table}: {before - len(frame)} identical rows from several files counted once")
-        tables[table] = _finish_events(table, frame, known, warnings)
+        loaded[table] = _finish_events(table, frame, known, warnings)
     for item in missing:
         warnings.append(f"missing input {item}: {MISSING_NOTES.get(item, 'not used')}")
     return Account(
@@ -641,7 +641,7 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
         warnings=warnings,
         sources=[f"{s.label} ({s.fmt or s.table})" for s in sources],
         path=folder,
-        **tables,
+        **loaded,
     )
 
 

@@ -177,7 +177,8 @@ def _assemble(account_id: str, blocks: list[dict], days: np.ndarray) -> pd.DataF
 
 def account_series(account: Account, as_of: Iterable[object] | None = None, *, start: object = None,
                    end: object = None, policy: Policy | str | Path | None = None,
-                   metrics: Sequence[str] | None = None, early: bool = False) -> pd.DataFrame:
+                   metrics: Sequence[str] | None = None, early: bool = False,
+                   prepared: AccountDays | None = None) -> pd.DataFrame:
     """The daily series of every metric and segment for one account (tidy: one row per value).
 
     Columns are the CSV contract (:data:`COLUMNS`) plus ``defects`` (defective units, also for
@@ -186,7 +187,8 @@ def account_series(account: Account, as_of: Iterable[object] | None = None, *, s
     pol = resolve_policy(policy)
     chosen = _selected(pol, metrics, early)
     days = as_of_days(account, as_of, start, end)
-    prepared = AccountDays.build(account, pol)
+    if prepared is None or prepared.account is not account or prepared.policy is not pol:
+        prepared = AccountDays.build(account, pol)
     blocks: list[dict] = []
     for mp in chosen:
         blocks += _segment_values(mp, build_units(prepared, mp.id), days)

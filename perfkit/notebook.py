@@ -6,7 +6,14 @@ import plotly.graph_objects as go
 CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def show_figure(fig: go.Figure) -> None:
+def figure_html(fig: go.Figure | dict) -> str:
+    """A figure (or a figure dict, rendered without re-validation) as a div without plotly.js."""
+    import plotly.io as pio
+
+    return pio.to_html(fig, full_html=False, include_plotlyjs=False, config=CONFIG, validate=False)
+
+
+def show_figure(fig: go.Figure | dict) -> None:
     """Display a figure as a plain HTML div that draws with the page's own plotly.js.
 
     Exported reports load plotly.js once in their head (inline or from a file beside them), so
@@ -14,4 +21,4 @@ def show_figure(fig: go.Figure) -> None:
     """
     from IPython.display import HTML, display
 
-    display(HTML(fig.to_html(full_html=False, include_plotlyjs=False, config=CONFIG)))
+    display(HTML(figure_html(fig)))

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .causes import CauseStore, cause_label
 from .charts import STATUS_COLOURS, drivers_chart, metric_charts
-from .drilldown import drivers, window_units
+from .drilldown import window_drivers, window_units
 from .errors import PerfkitError
 from .forecast import Recovery, recovery_forecast
 from .labels import check_lang, metric_name, segment_name, t
@@ -24,6 +24,7 @@ from .loaders import Account, load_account
 from .metrics import account_series, last_data_day
 from .policy import Policy, resolve_policy
 from .reconcile import official_points
+from .units import AccountDays
 
 HISTORY_DAYS = 180
 E = html.escape
@@ -54,6 +55,7 @@ class AccountReport:
     official: pd.DataFrame
     causes: pd.DataFrame
     recoveries: list[Recovery] = field(default_factory=list)
+    _prepared: AccountDays | None = None
 
     @classmethod
     def build(cls, data_root: str | Path, account_id: str, as_of: str | dt.date | None = None, lang: str = "en",
@@ -66,12 +68,14 @@ class AccountReport:
             raise PerfkitError(f"{account_id}: no dated orders to report on")
         day = pd.Timestamp(as_of).date() if as_of else last_full_week_end(latest.date())
         start = day - dt.timedelta(days=HISTORY_DAYS)
-        series = account_series(account, start=start, end=day, policy=pol, early=True)
+        prepared = AccountDays.build(account, pol)
+        series = account_series(account, start=start, end=day, policy=pol, early=True, prepared=prepared)
         store_rows = pd.DataFrame()
         if causes_db and Path(causes_db).is_file():
             store_rows = CauseStore(causes_db).current(account.account_id)
         report = cls(account, day, lang, pol, series, official_points(account, pol), store_rows)
-        report.recoveries = [recovery_forecast(account, r.metric, day, r.segment, pol)
+        report._prepared = prepared
+        report.recoveries = [recovery_forecast(account, r.metric, day, r.segment, pol, prepared)
                              for r in report.latest().itertuples() if r.status == "breach"]
         return report
 
@@ -135,8 +139,9 @@ class AccountReport:
         return (f"<h2>{E(t('status_heading', self.lang))}</h2><table class='pk-table'><thead><tr>"
                 + "".join(f"<th>{E(h)}</th>" for h in head) + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
-    def charts(self) -> list[tuple[str, object]]:
-        return metric_charts(self.series, self.lang, self.policy, self.official)
+    def charts(self) -> list[tuple[str, dict]]:
+        """Every metric's chart as a figure dict (rendered as is: validating each costs more than drawing it)."""
+        return metric_charts(self.series, self.lang, self.policy, self.official, as_spec=True)
 
     def recovery_section(self) -> str:
         out = [f"<h2>{E(t('recovery_heading', self.lang))}</h2>"]
@@ -161,21 +166,20 @@ class AccountReport:
     def drivers_section(self, charts: bool = False) -> tuple[str, list]:
         """Drivers of each breached or at-risk metric: small tables (and optional bar charts)."""
         j = self.judged()
-        hot = j[j["status"].isin(["breach", "at_risk"]) & (j["numerator"] >= 0)]
-        hot = hot.drop_duplicates("metric")
+        hot = j[j["status"].isin(["breach", "at_risk"])].drop_duplicates("metric")
         parts, figs = [f"<h2>{E(t('drivers_heading', self.lang))}</h2>"], []
         if hot.empty:
             return parts[0] + f"<p>{E(t('no_breach', self.lang))}</p>", figs
         for r in hot.itertuples():
-            units = window_units(self.account, r.metric, self.as_of, None, self.policy)
-            if not units["defective"].any():
+            _, n_bad, tables = window_drivers(self.account, r.metric, self.as_of, None, self.policy,
+                                              prepared=self._prepared)
+            if not n_bad:
                 continue
-            d = drivers(units)
             parts.append(f"<h3>{E(metric_name(r.metric, self.lang, self.policy))}</h3><div class='pk-drivers'>")
             for key in ("component", "category", "carrier"):
-                if key not in d or d[key].empty:
+                if key not in tables or tables[key].empty:
                     continue
-                tab = d[key].head(6)
+                tab = tables[key].head(6)
                 label = tab.columns[0]
                 body = "".join(
                     f"<tr><td>{E(t(str(v), self.lang) if key == 'component' else str(v))}</td><td>{n}</td>"
@@ -186,9 +190,10 @@ class AccountReport:
                              f"<thead><tr><th></th><th>{E(t('defects', self.lang))}</th>{rate_head}</tr></thead>"
                              f"<tbody>{body}</tbody></table>")
                 if charts:
-                    figs.append(drivers_chart(d[key], key, self.lang))
+                    figs.append(drivers_chart(tables[key], key, self.lang))
             parts.append("</div>")
-            parts.append(self._evidence(units[units["defective"]]))
+            parts.append(self._evidence(window_units(self.account, r.metric, self.as_of, None, self.policy,
+                                                     prepared=self._prepared, defective_only=True, latest=8)))
         return "".join(parts), figs
 
     def _evidence(self, bad: pd.DataFrame, limit: int = 8) -> str:
