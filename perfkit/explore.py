@@ -15,13 +15,14 @@ import pandas as pd
 
 from .atomic import atomic_write_text
 from .causes import OTHER, CauseChoice, CauseStore, cause_label, causes_for
-from .charts import STATUS_COLOURS, rate_chart
+from .charts import STATUS_COLOURS, rate_chart, rate_chart_spec
 from .config import paths
 from .drilldown import window_drivers, window_units
 from .errors import PerfkitError
 from .labels import metric_name, segment_name, t
 from .loaders import Account, account_dirs, load_account
 from .metrics import account_series, last_data_day
+from .notebook import FigureSpec
 from .poa import draft_poa
 from .units import AccountDays
 from .policy import Policy, resolve_policy
@@ -218,12 +219,14 @@ class Explorer:
                         ("metric", "segment", "rate", "counts", "target", "status", "headroom", "trend"))
         return f"<table><thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
-    def chart(self, metric: str | None = None):
+    def chart(self, metric: str | None = None, spec: bool = False):
+        """The chosen metric's chart (a go.Figure, or with ``spec`` the cheaper figure dict)."""
         metric = metric or self.metric.value
         s = self.series()
         early = s[s["metric"] == "odr_early"] if metric == "odr" else None
-        return rate_chart(s, metric, self.lang_code, self.policy, early=early,
-                          official=official_points(self.current_account(), self.policy))
+        make = rate_chart_spec if spec else rate_chart
+        return make(s, metric, self.lang_code, self.policy, early=early,
+                    official=official_points(self.current_account(), self.policy))
 
     def segments(self, metric: str | None = None) -> list[str]:
         s = self.series()
@@ -294,7 +297,7 @@ class Explorer:
     def redraw(self) -> float:
         """Redraw the chart and drill-down for the chosen metric; returns milliseconds."""
         t0 = time.perf_counter()
-        _show(self.chart_out, self.chart())
+        _show(self.chart_out, FigureSpec(self.chart(spec=True)))
         self.show_drill()
         return (time.perf_counter() - t0) * 1000
 

@@ -22,3 +22,18 @@ def show_figure(fig: go.Figure | dict) -> None:
     from IPython.display import HTML, display
 
     display(HTML(figure_html(fig)))
+
+
+class FigureSpec:
+    """A figure dict that displays as a plotly figure in JupyterLab without building a go.Figure."""
+
+    def __init__(self, spec: dict) -> None:
+        self.spec = spec
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        import json
+
+        import plotly.io as pio
+
+        data = json.loads(pio.to_json(self.spec, validate=False))
+        return {"application/vnd.plotly.v1+json": {**data, "config": CONFIG}, "text/html": figure_html(self.spec)}
