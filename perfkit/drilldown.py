@@ -140,7 +140,7 @@ def _detail(account: Account, table: str, rows: np.ndarray) -> pd.DataFrame:
         for col in ("category", "carrier", "fulfillment_channel"):
             detail[col] = o[col].reindex(detail["order_id"]).to_numpy()
     else:
-        detail = account.orders.iloc[rows][ORDER_DETAIL].reset_index(drop=True).copy()
+        detail = account.orders[ORDER_DETAIL].iloc[rows].reset_index(drop=True)
     for col in detail.columns:
         if isinstance(detail[col].dtype, pd.DatetimeTZDtype):
             detail[col] = detail[col].dt.tz_convert(tz).dt.tz_localize(None)

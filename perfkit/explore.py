@@ -116,6 +116,7 @@ class Explorer:
             raise PerfkitError(f"{self.root}: no account folders")
         self._accounts: dict[str, Account] = {}
         self._prepared: dict[str, AccountDays] = {}
+        self._last_day: dict[str, pd.Timestamp | None] = {}
         self._series: dict[tuple, pd.DataFrame] = {}
         options = [(f"{_name_of(f)} ({f.name})", f.name) for f in folders]
         ids = [v for _, v in options]
@@ -164,8 +165,14 @@ class Explorer:
             self._prepared[aid] = AccountDays.build(self.current_account(), self.policy)
         return self._prepared[aid]
 
+    def last_day(self) -> pd.Timestamp | None:
+        aid = self.account.value
+        if aid not in self._last_day:
+            self._last_day[aid] = last_data_day(self.current_account())
+        return self._last_day[aid]
+
     def _fill_dates(self) -> None:
-        last = last_data_day(self.current_account())
+        last = self.last_day()
         if last is None:
             return
         if self.end.value is None:
