@@ -63,7 +63,7 @@ class CausePicker:
                                        layout=W.Layout(width="95%"))
         others = recorded[recorded["cause"] == OTHER]
         self.other = W.Text(value=others["free_text"].iloc[-1] if len(others) else "",
-                            placeholder="other cause / 其他原因", description="+", layout=W.Layout(width="95%"))
+                            placeholder=t("other_cause", lang), description="+", layout=W.Layout(width="95%"))
         notes = recorded["note"].tolist()
         self.note = W.Textarea(value=notes[-1] if notes else "", description=t("note", lang),
                                layout=W.Layout(width="95%", height="70px"))
@@ -73,7 +73,7 @@ class CausePicker:
                                        value=tuple(dict.fromkeys(previous or prefill)),
                                        description=t("orders", lang), rows=6, layout=W.Layout(width="95%"))
         self.author = W.Text(value=author, description=t("author", lang))
-        self.save_button = W.Button(description="Save / 保存", button_style="primary", icon="save")
+        self.save_button = W.Button(description=t("save", lang), button_style="primary", icon="save")
         self.message = W.HTML()
         self.save_button.on_click(lambda _b: self.save())
 
@@ -123,8 +123,8 @@ class Explorer:
         self.account = W.Dropdown(options=options, value=account_id if account_id in ids else ids[0],
                                   description=t("account", lang))
         self.lang = W.ToggleButtons(options=[("English", "en"), ("中文", "zh")], value=lang)
-        self.start = W.DatePicker(description="from", value=pd.Timestamp(start).date() if start else None)
-        self.end = W.DatePicker(description="to", value=pd.Timestamp(end).date() if end else None)
+        self.start = W.DatePicker(value=pd.Timestamp(start).date() if start else None)
+        self.end = W.DatePicker(value=pd.Timestamp(end).date() if end else None)
         targets = [m for m, mp in self.policy.metrics.items() if not mp.maturing]
         self.metric = W.Dropdown(options=[(metric_name(m, lang, self.policy), m) for m in targets], value="odr"
                                  if "odr" in targets else targets[0], description=t("metric", lang))
@@ -133,7 +133,8 @@ class Explorer:
         self.status_out, self.chart_out, self.drill_out = W.Output(), W.Output(), W.Output()
         self.causes_out, self.poa_out = W.Output(), W.Output()
         self.poa_text = W.Textarea(layout=W.Layout(width="100%", height="360px"))
-        self.poa_save = W.Button(description="Save POA (.md)", icon="save")
+        self.poa_save = W.Button(icon="save")
+        self.tabs = W.Tab()
         self.poa_message = W.HTML()
         self.poa_save.on_click(lambda _b: self.save_poa())
         self.last_refresh_ms = 0.0
@@ -142,6 +143,7 @@ class Explorer:
         self.account.observe(self._on_account, "value")
         for w in (self.lang, self.start, self.end):
             w.observe(lambda _c: None if self._quiet else self.refresh(), "value")
+        self._relabel()
         self.metric.observe(lambda _c: self._on_metric(), "value")
         self.segment.observe(lambda _c: self.show_drill(), "value")
         self.drill_date.observe(lambda _c: None if self._quiet else self.show_drill(), "value")
@@ -290,11 +292,25 @@ class Explorer:
         self.segment.value = segs[0] if segs else None
         self.redraw()
 
+    def _relabel(self) -> None:
+        """Every visible label in the chosen language."""
+        lang = self.lang_code
+        for widget, key in ((self.account, "account"), (self.start, "from_date"), (self.end, "to_date"),
+                            (self.metric, "metric"), (self.segment, "segment"), (self.drill_date, "date"),
+                            (self.poa_save, "save_poa")):
+            widget.description = t(key, lang)
+        chosen = self.metric.value
+        self.metric.options = [(metric_name(m, lang, self.policy), m) for _, m in self.metric.options]
+        self.metric.value = chosen
+        if len(self.tabs.children) == 4:
+            self.tabs.titles = tuple(t(k, lang) for k in ("tab_charts", "tab_drill", "tab_causes", "tab_poa"))
+
     def refresh(self) -> float:
         """Recompute for the chosen account and dates and redraw everything; returns milliseconds."""
         from IPython.display import HTML
 
         t0 = time.perf_counter()
+        self._relabel()
         self.series()
         _show(self.status_out, HTML(self.status_html()))
         self._on_metric()
@@ -340,8 +356,7 @@ class Explorer:
         self.draft_poa(self.hot_metrics()[0][0] if self.hot_metrics() else None)
         causes = W.VBox(pickers or [W.HTML(html.escape(t("no_breach", self.lang_code)))])
         poa = W.VBox([self.poa_text, W.HBox([self.poa_save, self.poa_message])])
-        tabs = W.Tab(children=[W.VBox([self.metric, self.chart_out]),
-                               W.VBox([W.HBox([self.segment, self.drill_date]), self.drill_out]), causes, poa])
-        for i, name in enumerate(("charts", "drill-down", "root causes", "Plan of Action")):
-            tabs.set_title(i, name)
-        return W.VBox([W.HBox([self.account, self.lang]), W.HBox([self.start, self.end]), self.status_out, tabs])
+        self.tabs.children = [W.VBox([self.metric, self.chart_out]),
+                              W.VBox([W.HBox([self.segment, self.drill_date]), self.drill_out]), causes, poa]
+        self._relabel()
+        return W.VBox([W.HBox([self.account, self.lang]), W.HBox([self.start, self.end]), self.status_out, self.tabs])

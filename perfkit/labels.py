@@ -98,6 +98,15 @@ TEXT: dict[str, dict[str, str]] = {
     "buyer_comment": {"en": "Buyer's comment", "zh": "买家评论"},
     "claim_reason": {"en": "Claim reason", "zh": "索赔原因"},
     "examples": {"en": "Latest defective orders", "zh": "最近的缺陷订单"},
+    "from_date": {"en": "From", "zh": "从"},
+    "to_date": {"en": "To", "zh": "至"},
+    "save": {"en": "Save", "zh": "保存"},
+    "save_poa": {"en": "Save POA (.md)", "zh": "保存申诉计划 (.md)"},
+    "tab_charts": {"en": "Charts", "zh": "图表"},
+    "tab_drill": {"en": "Drill-down", "zh": "订单明细"},
+    "tab_causes": {"en": "Root causes", "zh": "根本原因"},
+    "tab_poa": {"en": "Plan of Action", "zh": "申诉计划 (POA)"},
+    "other_cause": {"en": "Other cause, in your words", "zh": "其他原因(自行填写)"},
 }
 
 

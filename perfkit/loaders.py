@@ -146,12 +146,14 @@ def _read_text_table(path: Path, label: str) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path, label: str, columns: list[str] | None) -> pd.DataFrame:
+    import pyarrow as pa
     import pyarrow.parquet as pq  # local: only Parquet users pay for the import
 
     try:
         schema_names = pq.read_schema(path).names
         wanted = [c for c in schema_names if columns is None or c in columns]
-        return pq.read_table(path, columns=wanted).to_pandas()
+        # Nullable booleans stay booleans (not Python objects), so they skip the text path.
+        return pq.read_table(path, columns=wanted).to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise DataError(label, f"is not a readable Parquet file ({type(exc).__name__}: {exc})",
                         expected="a .parquet file written by pandas, pyarrow or DuckDB") from None
@@ -183,7 +185,9 @@ def _blank(series: pd.Series) -> pd.Series:
 def _map_values(series: pd.Series, mapping: dict, label: str, column: str, frame: pd.DataFrame,
                 expected: str) -> pd.Series:
     """Map spellings onto canonical values through the distinct values only (fast on 10M rows)."""
-    codes, uniques = pd.factorize(series.astype("string").str.strip().str.lower(), use_na_sentinel=True)
+    # Factorize first, then clean only the distinct spellings: a few values, not millions.
+    codes, raw_uniques = pd.factorize(series, use_na_sentinel=True)
+    uniques = [str(u).strip().lower() for u in raw_uniques]
     mapped = [mapping.get(u, _BAD) for u in uniques]
     bad_codes = [i for i, m in enumerate(mapped) if m is _BAD and uniques[i] != ""]
     if bad_codes:

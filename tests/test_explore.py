@@ -35,6 +35,10 @@ def test_switching_account_and_metric_updates_everything(explorer):
     assert segs[0] == "MFN" and all(s.startswith("category=") for s in segs[1:])
     explorer.lang.value = "zh"
     assert "配送前取消率" in explorer.status_html() and "超标" in explorer.status_html()
+    explorer.widget()
+    assert (explorer.start.description, explorer.account.description) == ("从", "账户")
+    assert explorer.tabs.titles == ("图表", "订单明细", "根本原因", "申诉计划 (POA)")
+    assert dict(explorer.metric.options)["配送前取消率"] == "cancel_rate"
 
 
 def test_drilldown_follows_metric_date_and_segment(explorer):
