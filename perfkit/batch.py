@@ -174,6 +174,8 @@ def run_batch(data_root: str | Path, accounts: list[str] | None = None, as_of: s
         raise PerfkitError(f"{root}: no account could be loaded, so there is no week to report; see the errors above")
     folder = Path(out or p.reports).resolve() / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(".*.tmp*"):  # left by a run that was killed mid-write
+        stale.unlink(missing_ok=True)
     frames = []
     for aid, acc in portfolio.accounts.items():
         frames.append(account_series(acc, [day], policy=pol))

@@ -74,7 +74,7 @@ def window_units(account: Account, metric: str, as_of: object = None, segment: s
     anchor date if given). ``defect`` names the components known by the as-of day
     (comma-separated); dates are local to the account.
     """
-    w, _ = _window(account, metric, as_of, segment, policy, prepared)
+    w, prepared = _window(account, metric, as_of, segment, policy, prepared)
     units, day = w.units, w.day
     pick = w.defective if defective_only else np.ones(len(w.mask), bool)
     if latest is not None:
@@ -87,7 +87,7 @@ def window_units(account: Account, metric: str, as_of: object = None, segment: s
     comp_names = list(units.components)
     # Each unit's set of components as a bit mask, named once per distinct mask.
     names = {m: ", ".join(c for bit, c in enumerate(comp_names) if m >> bit & 1) for m in np.unique(mask)}
-    frame = _detail(account, units.table, rows)
+    frame = _detail(prepared, units.table, rows)
     frame.insert(0, "metric", metric)
     frame["anchor_date"] = units.anchor[w.keep][pick].astype("datetime64[D]").astype(object)
     frame["defective"] = mask != 0
@@ -131,14 +131,15 @@ def defective_units(account: Account, metric: str, as_of: object = None, segment
     return units[units["defective"]].reset_index(drop=True)
 
 
-def _detail(account: Account, table: str, rows: np.ndarray) -> pd.DataFrame:
+def _detail(prepared: AccountDays, table: str, rows: np.ndarray) -> pd.DataFrame:
+    account = prepared.account
     tz = account.timezone
     if table == "returns":
         r = account.returns.iloc[rows].reset_index(drop=True)
-        o = account.orders.set_index("order_id")
         detail = r[["return_id", "order_id", "request_date", "response_date", "decision"]].copy()
+        pos = prepared.order_positions("returns")[rows]  # events name known orders only
         for col in ("category", "carrier", "fulfillment_channel"):
-            detail[col] = o[col].reindex(detail["order_id"]).to_numpy()
+            detail[col] = account.orders[col].iloc[pos].to_numpy(dtype=object)
     else:
         detail = account.orders[ORDER_DETAIL].iloc[rows].reset_index(drop=True)
     for col in detail.columns:

@@ -108,6 +108,13 @@ class AccountDays:
     built: dict[str, Units] = field(default_factory=dict)  # units per metric, built once
     factorized: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
+    def order_positions(self, table: str) -> np.ndarray:
+        """For each row of an event table, the position of its order (hashing the order ids once)."""
+        key = f"positions:{table}"
+        if key not in self.factorized:
+            self.factorized[key] = (positions(self.order_ids, self.account.table(table)["order_id"]), np.empty(0))
+        return self.factorized[key][0]
+
     def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """An orders text column as (codes, labels), missing as the label "(none)"; computed once."""
         if column not in self.factorized:
@@ -270,7 +277,7 @@ def _return_dissatisfaction(d: AccountDays) -> Units:
     known = np.full(len(r), NEVER, dtype=np.int64)
     for v in comps.values():
         known = np.minimum(known, v)
-    order_pos = positions(d.order_ids, r["order_id"])
+    order_pos = d.order_positions("returns")
     channel = np.where(order_pos >= 0, d.channel[order_pos], "")
     category = np.where(order_pos >= 0, d.category[order_pos], None)
     return Units("returns", np.arange(len(r)), request, request, known, comps, channel, category)

@@ -6,10 +6,12 @@ text planted in the inputs and the root-cause database.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import signal
 import subprocess
 import sys
-from pathlib import Path
+import time
 
 import pytest
 
@@ -117,8 +119,24 @@ def test_self_contained_page_stands_alone(tmp_path):
     assert "订单缺陷率" in c.text and "账户健康概览" in c.text
 
 
+def test_killed_run_leaves_a_whole_page(batch, tmp_path):
+    _, folder = batch
+    root = tmp_path / "data"
+    shutil.copytree(SAMPLE / "jp-tiny-shop", root / "jp-tiny-shop")
+    for delay in (3, 6, 9):  # kill it at different points of the run
+        proc = subprocess.Popen([sys.executable, "-m", "perfkit.cli", "report", str(root), "--out", str(folder.parent),
+                                 "--as-of", AS_OF, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        page = (folder / "jp-tiny-shop.html").read_text(encoding="utf-8")
+        assert page.rstrip().endswith("</html>") and "Tiny Shop" in page
+
+
 def test_rerun_replaces_the_week_cleanly(batch, tmp_path):
     _, folder = batch
+    (folder / ".uk-homechoice.999.tmp.ipynb").write_text("half a notebook")  # left by a killed run
     before = (folder / "uk-homechoice.html").stat().st_mtime_ns
     root = tmp_path / "data"
     shutil.copytree(SAMPLE / "uk-homechoice", root / "uk-homechoice")
