@@ -53,7 +53,7 @@ def _window(account: Account, metric: str, as_of: object, segment: str | None, p
         raise PerfkitError(f"unknown metric {metric!r}; choose from {', '.join(pol.metrics)}")
     mp = pol[metric]
     day = int(as_of_days(account, None if as_of is None else [as_of])[0])
-    if prepared is None or prepared.account is not account or prepared.policy is not pol:
+    if prepared is None or prepared.account is not account or prepared.policy != pol:
         prepared = AccountDays.build(account, pol)
     units = build_units(prepared, metric)
     hi = day - mp.lag

@@ -62,7 +62,7 @@ def recovery_forecast(account: Account, metric: str, as_of: object = None, segme
     if mp.target == "info":
         raise PerfkitError(f"{metric} has no target, so there is nothing to recover to")
     day = int(as_of_days(account, None if as_of is None else [as_of])[0])
-    if prepared is None or prepared.account is not account or prepared.policy is not pol:
+    if prepared is None or prepared.account is not account or prepared.policy != pol:
         prepared = AccountDays.build(account, pol)
     units = build_units(prepared, metric)
     seg = segment or next(iter(units.segments), mp.segments[0])

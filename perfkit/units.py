@@ -29,6 +29,8 @@ def local_days(ts: pd.Series, tz: str) -> np.ndarray:
     """UTC instants to local day numbers; missing instants become NEVER."""
     if len(ts) == 0:
         return np.empty(0, dtype=np.int64)
+    if not ts.notna().any():  # a column not supplied (or not loaded)
+        return np.full(len(ts), NEVER, dtype=np.int64)
     local = ts.dt.tz_convert(tz).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
     days = local.astype("datetime64[D]").astype(np.int64)
     days[np.isnat(local)] = NEVER
@@ -131,31 +133,40 @@ class AccountDays:
             "purchase_date", "latest_ship_date", "ship_confirm_date", "latest_delivery_date",
             "delivered_date", "invoice_upload_date", "refund_date")}
         index = o["order_id"]
+        fb, cl, cb = account.feedback, account.claims, account.chargebacks
+        # One hash lookup for every event table at once: building the set of order ids is the cost.
+        tables = {"feedback": fb, "claims": cl, "chargebacks": cb, "returns": account.returns}
+        ids = pd.concat([tbl["order_id"].astype("string") for tbl in tables.values()], ignore_index=True)
+        found = positions(index, ids) if len(ids) else np.empty(0, dtype=np.int64)
+        cuts = np.cumsum([0] + [len(tbl) for tbl in tables.values()])
+        event_pos = {name: found[cuts[i]:cuts[i + 1]] for i, name in enumerate(tables)}
 
-        def first_day(frame: pd.DataFrame, mask: np.ndarray, column: str) -> np.ndarray:
+        def first_day(table: str, frame: pd.DataFrame, mask: np.ndarray, column: str) -> np.ndarray:
             out = np.full(len(o), NEVER, dtype=np.int64)
             if mask.any():
-                pos = positions(index, frame.loc[mask, "order_id"])
+                pos = event_pos[table][mask]
                 ok = pos >= 0
                 np.minimum.at(out, pos[ok], local_days(frame.loc[mask, column], tz)[ok])
             return out
 
-        fb, cl, cb = account.feedback, account.claims, account.chargebacks
         neg = (fb["rating"].isin(list(policy.negative_ratings)) & ~fb["removed"]).to_numpy(bool)
         counted = (~cl["status"].isin(list(policy.claim_statuses_not_counted))).to_numpy(bool)
         service = (~cb["kind"].isin(list(policy.chargeback_kinds_not_counted))).to_numpy(bool)
-        return cls(
+        prepared = cls(
             account=account,
             policy=policy,
             orders=days,
-            negative_feedback=first_day(fb, neg, "feedback_date"),
-            counted_claim=first_day(cl, counted, "claim_date"),
-            any_claim=first_day(cl, np.ones(len(cl), bool), "claim_date"),
-            service_chargeback=first_day(cb, service, "chargeback_date"),
+            negative_feedback=first_day("feedback", fb, neg, "feedback_date"),
+            counted_claim=first_day("claims", cl, counted, "claim_date"),
+            any_claim=first_day("claims", cl, np.ones(len(cl), bool), "claim_date"),
+            service_chargeback=first_day("chargebacks", cb, service, "chargeback_date"),
             channel=_small_strings(o["fulfillment_channel"]),
             category=_objects(o["category"]),
             order_ids=index,
         )
+        for name, pos in event_pos.items():
+            prepared.factorized[f"positions:{name}"] = (pos, np.empty(0))
+        return prepared
 
     # --- shared building blocks -------------------------------------------------------------
 
