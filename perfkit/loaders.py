@@ -510,7 +510,7 @@ def positions(keys: pd.Series | pd.Index, lookup: pd.Series) -> np.ndarray:
         return pd.Index(keys).get_indexer(lookup)
 
 
-def _finish_events(table: str, frame: pd.DataFrame, known: pd.Index, warnings: list[str]) -> pd.DataFrame:
+def _finish_events(table: str, frame: pd.DataFrame, unknown: np.ndarray, warnings: list[str]) -> pd.DataFrame:
     for name, col in TABLES[table].items():
         if name not in frame.columns:
             dtype = "datetime64[ns, UTC]" if col.kind in ("datetime", "deadline") else (
@@ -529,8 +529,6 @@ def _finish_events(table: str, frame: pd.DataFrame, known: pd.Index, warnings: l
             raise DataError(files, "duplicate return id", column="return_id",
                             rows=frame.loc[dup, "_row"].tolist(), found=frame.loc[dup, "return_id"].unique().tolist(),
                             expected="each return_id once per account")
-    # A hash lookup: Series.isin on Arrow strings walks every value in Python.
-    unknown = positions(known, frame["order_id"]) < 0
     if unknown.any():
         examples = ", ".join(frame.loc[unknown, "order_id"].astype(str).unique()[:3])
         warnings.append(f"{table}: {int(unknown.sum())} rows name order ids not in the orders "
@@ -618,13 +616,13 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
     _require_order_columns(orders, by_table["orders"])
     orders = _finish_orders(orders, missing, keep)
     loaded = {"orders": orders}
-    known = pd.Index(orders["order_id"])
+    events: dict[str, pd.DataFrame] = {}
     for table in OPTIONAL_TABLES:
         frames = by_table[table]
         if not frames:
             if tables is None or table in tables:
                 missing.append(table)
-            loaded[table] = _finish_events(table, _empty(table), known, warnings)
+            events[table] = _empty(table)
             continue
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         if len(frames) > 1:
@@ -633,7 +631,15 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
             frame = frame.drop_duplicates(subset=key)
             if before != len(frame):
                 warnings.append(f"{table}: {before - len(frame)} identical rows from several files counted once")
-        loaded[table] = _finish_events(table, frame, known, warnings)
+        events[table] = frame
+    # One hash lookup of every event's order id: hashing the orders' ids is the costly part.
+    ids = pd.concat([f["order_id"].astype("string") for f in events.values()], ignore_index=True)
+    found = positions(orders["order_id"], ids) if len(ids) else np.empty(0, dtype=np.int64)
+    start = 0
+    for table, frame in events.items():
+        unknown = found[start:start + len(frame)] < 0
+        start += len(frame)
+        loaded[table] = _finish_events(table, frame, unknown, warnings)
     for item in missing:
         warnings.append(f"missing input {item}: {MISSING_NOTES.get(item, 'not used')}")
     return Account(
