@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 from .errors import PerfkitError
 
@@ -13,8 +15,6 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from .reconcile import reconcile
 
     check_account_id(args.account, "--account")
-    from pathlib import Path
-
     folder = Path(args.data_root) / args.account
     if not folder.is_dir():
         raise PerfkitError(f"{args.data_root}: no account folder '{args.account}'")
@@ -40,8 +40,6 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    import sys
-
     from .batch import run_batch
 
     folder, outcomes = run_batch(args.data_root, args.account, args.as_of, args.out, args.lang, args.jobs,
@@ -56,8 +54,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_poa(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from .cli import write_output
     from .config import paths
     from .loaders import check_account_id, load_account

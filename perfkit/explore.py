@@ -14,7 +14,7 @@ import ipywidgets as W
 import pandas as pd
 
 from .atomic import atomic_write_text
-from .causes import OTHER, CauseChoice, CauseStore, cause_label, causes_for
+from .causes import OTHER, CauseChoice, CauseStore, causes_for
 from .charts import STATUS_COLOURS, rate_chart, rate_chart_spec
 from .config import paths
 from .drilldown import window_drivers, window_units
