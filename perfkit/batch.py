@@ -8,6 +8,7 @@ good one stood; rerunning a week replaces its files.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import multiprocessing
 import os
 import sys
@@ -134,6 +135,18 @@ def write_index(out: Path, as_of: dt.date, lang: str, policy, names: dict[str, s
                                                       f"{worst['numerator']}/{worst['denominator']}"})
         rows.append({"account_id": aid, "name": names.get(aid, aid), "link": o.html if o.ok else "",
                      "failed": not o.ok, "reason": o.reason, "cells": cells})
+    # A rerun of some accounts keeps the other accounts' rows of the same week (rows.json).
+    sidecar = out / "rows.json"
+    if sidecar.is_file():
+        try:
+            earlier = json.loads(sidecar.read_text(encoding="utf-8"))
+        except ValueError:
+            earlier = []
+        fresh = {r["account_id"] for r in rows}
+        rows += [r for r in earlier if isinstance(r, dict) and r.get("account_id") not in fresh
+                 and (not r.get("link") or (out / r["link"]).is_file())]
+        rows.sort(key=lambda r: r["account_id"])
+    atomic_write_text(sidecar, json.dumps(rows, ensure_ascii=False))
     env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
                       autoescape=select_autoescape(["html", "j2"]))
     page = env.get_template("index.html.j2").render(

@@ -146,3 +146,8 @@ def test_rerun_replaces_the_week_cleanly(batch, tmp_path):
     assert res.returncode == 0, res.stderr
     assert (folder / "uk-homechoice.html").stat().st_mtime_ns > before
     assert not list(folder.glob(".*tmp*"))
+    # The index still lists the week's other accounts (and the failure) next to the rerun one.
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    for name in ("jp-tiny-shop", "uk-homechoice", "us-summit-outdoor"):
+        assert f'href="{name}.html"' in index
+    assert "zz-broken/orders.csv" in index
