@@ -107,6 +107,9 @@ def cmd_metrics(args: argparse.Namespace) -> int:
                                         scheduler=args.scheduler, **_series_args(args))
     for aid, reason in failures.items():
         _err(f"{aid}: {reason}")
+    for aid, notes in series.attrs.get("warnings", {}).items():
+        for note in notes:
+            print(f"perfkit: warning: {aid}: {note}", file=sys.stderr)
     if args.format == "csv":
         write_output(to_contract(series).to_csv(index=False) if len(series) else ",".join(COLUMNS) + "\n", args.out)
     elif args.format == "json":

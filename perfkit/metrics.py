@@ -195,17 +195,17 @@ def account_series(account: Account, as_of: Iterable[object] | None = None, *, s
     return _assemble(account.account_id, blocks, days)
 
 
-def _account_job(folder: str, prune: bool = False, **kwargs) -> tuple[str, pd.DataFrame | None, str | None]:
-    """Load and compute one account; a user-facing failure is returned, not raised."""
+def _account_job(folder: str, prune: bool = False, **kwargs) -> tuple[str, pd.DataFrame | None, str | None, list[str]]:
+    """Load and compute one account: (name, series, failure, loading warnings); never raises for bad input."""
     name = Path(folder).name
     try:
         columns = tables = None
         if prune and kwargs.get("metrics"):
             columns, tables = reads(kwargs["metrics"])
         account = load_account(folder, columns=columns, tables=tables)
-        return name, account_series(account, **kwargs), None
+        return name, account_series(account, **kwargs), None, account.warnings
     except PerfkitError as exc:
-        return name, None, str(exc)
+        return name, None, str(exc), []
 
 
 def portfolio_series(root: str | Path, accounts: Sequence[str] | None = None, *, scheduler: str | None = None,
@@ -220,9 +220,11 @@ def portfolio_series(root: str | Path, accounts: Sequence[str] | None = None, *,
 
     dirs = select_account_dirs(root, list(accounts) if accounts else None)
     results = map_accounts(_account_job, [str(d) for d in dirs], scheduler, jobs=jobs, prune=prune, **kwargs)
-    frames = [frame for _, frame, _ in results if frame is not None]
-    failures = {name: reason for name, _, reason in results if reason is not None}
+    frames = [frame for _, frame, _, _ in results if frame is not None]
+    failures = {name: reason for name, _, reason, _ in results if reason is not None}
     series = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    # Missing inputs and other loading notes travel with the numbers: a rate without its inputs is not 0%.
+    series.attrs["warnings"] = {name: notes for name, _, _, notes in results if notes}
     return series, failures
 
 

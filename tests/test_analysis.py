@@ -151,6 +151,8 @@ def test_metrics_csv_contract_columns_and_values(tmp_path):
                       "target": "< 0.025", "status": "breach", "headroom": "-4"}
     afn = [r for r in rows if r["metric"] == "odr" and r["segment"] == "AFN"][0]
     assert (afn["rate"], afn["status"], afn["headroom"]) == ("", "no_data", "")
+    # The account has no feedback, claims or chargebacks: the CLI says so (on stderr, the CSV stays clean).
+    assert "perfkit: warning: acct: missing input feedback: negative feedback is not counted in ODR" in res.stderr
     info = [r for r in rows if r["metric"] == "refund_rate"][0]
     assert (info["target"], info["status"], info["headroom"]) == ("", "info", "")
     assert {r["metric"] for r in rows}.isdisjoint({"odr_early"})
