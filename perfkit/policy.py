@@ -80,8 +80,24 @@ def _fraction(raw: object, where: str) -> Fraction:
         raise PerfkitError(f"{where}: '{raw}' is not a number; write it like \"0.01\"") from None
 
 
+METRIC_KEYS = {"name_en", "name_zh", "window", "lag", "target", "value", "warn", "segments", "numerator", "maturing"}
+SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "chargeback_kinds_not_counted",
+                         "business_days", "return_response_hours"},
+            "forecast": {"pace_days", "horizon_days"}, "metrics": None}
+
+
+def _check_keys(where: str, found: object, allowed: set[str]) -> None:
+    """A misspelt key would silently keep the default: refuse it instead."""
+    if not isinstance(found, dict):
+        raise PerfkitError(f"{where} must be a table")
+    unknown = sorted(set(found) - allowed)
+    if unknown:
+        raise PerfkitError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
+
+
 def _metric(metric_id: str, raw: dict, where: str) -> MetricPolicy:
     here = f"{where}: [metrics.{metric_id}]"
+    _check_keys(here, raw, METRIC_KEYS)
     target = raw.get("target", "info")
     if target not in TARGET_OPS:
         raise PerfkitError(f"{here} target '{target}' must be one of {', '.join(TARGET_OPS)}")
@@ -134,8 +150,11 @@ def load_policy(path: str | Path | None = None) -> Policy:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PerfkitError(f"{where}: not valid TOML ({exc}); fix the file") from None
+    _check_keys(where, raw, set(SECTIONS))
     counting = raw.get("counting", {})
     forecast = raw.get("forecast", {})
+    _check_keys(f"{where}: [counting]", counting, SECTIONS["counting"])
+    _check_keys(f"{where}: [forecast]", forecast, SECTIONS["forecast"])
     metrics = {mid: _metric(mid, m, where) for mid, m in raw.get("metrics", {}).items()}
     if not metrics:
         raise PerfkitError(f"{where}: no [metrics.*] tables; copy perfkit/policy.toml and edit it")

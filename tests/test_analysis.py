@@ -209,3 +209,14 @@ def test_fast_drivers_equal_the_frame_drivers(metric):
     assert len(latest) == min(5, bad) and latest["defective"].all()
     assert sorted(latest["anchor_date"], reverse=True) == sorted(units.loc[units["defective"], "anchor_date"],
                                                                  reverse=True)[:len(latest)]
+
+
+def test_misspelt_policy_key_is_refused(tmp_path):
+    from perfkit.policy import default_policy_text
+
+    cancel_account(tmp_path)
+    typo = tmp_path / "typo.toml"
+    typo.write_text(default_policy_text().replace('value = "0.025"', 'vlaue = "0.025"'), encoding="utf-8")
+    res = run("metrics", str(tmp_path), "--policy", str(typo))
+    assert res.returncode == 2
+    assert "typo.toml: [metrics.cancel_rate]: unknown key 'vlaue'" in res.stderr
