@@ -343,6 +343,8 @@ def _sources(folder: Path, account_id: str, marketplace: str | None, warnings: l
     found: list[Source] = []
     seen: dict[str, Path] = {}
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    for name in sorted(set(mapping) - {p.name for p in files}):
+        warnings.append(f"{account_id}/mapping.json names {name!r}, which is not in the folder (check the file name)")
     for path in files:
         label = f"{account_id}/{path.name}"
         stem, suffix = path.stem.lower(), path.suffix.lower()

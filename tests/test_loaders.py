@@ -370,6 +370,13 @@ def test_mapping_file_loads_an_erp_export_with_chinese_headers(tmp_path):
     assert o.loc["A1", "ship_confirm_date"] == ts("2026-03-02T01:30:00Z")
 
 
+def test_mapping_for_an_absent_file_is_a_warning(tmp_path):
+    folder = write_account(tmp_path, orders=BASIC)
+    (folder / "mapping.json").write_text(json.dumps({"files": {"shipments.csv": {"table": "orders"}}}))
+    acc = load_account(folder)
+    assert any("mapping.json names 'shipments.csv', which is not in the folder" in w for w in acc.warnings)
+
+
 def test_mapping_to_unknown_column_is_refused(tmp_path):
     folder = write_account(tmp_path, orders=BASIC)
     (folder / "mapping.json").write_text(json.dumps({"files": {"x.csv": {"table": "orders",
