@@ -476,16 +476,20 @@ def _empty(table: str) -> pd.DataFrame:
                   table, table, "UTC", None).iloc[0:0]
 
 
+def _absent(col: Column, index: pd.Index) -> pd.Series:
+    """An all-missing column of the type the column would have had."""
+    if col.kind in ("datetime", "deadline"):
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
+    return pd.Series(pd.NA, index=index, dtype="boolean" if col.kind == "bool" else "string")
+
+
 def _finish_orders(orders: pd.DataFrame, missing: list[str], keep: set[str] | None = None) -> pd.DataFrame:
     for name, col in TABLES["orders"].items():
         if name not in orders.columns:
             # No tracking_valid column has a rule of its own (valid if a tracking id is present).
             if name not in ("product_name", "tracking_valid") and (keep is None or name in keep):
                 missing.append(f"orders.{name}")
-            dtype = "datetime64[ns, UTC]" if col.kind in ("datetime", "deadline") else (
-                "boolean" if col.kind == "bool" else "string")
-            orders[name] = pd.Series(pd.NA if dtype != "datetime64[ns, UTC]" else pd.NaT,
-                                     index=orders.index, dtype=dtype)
+            orders[name] = _absent(col, orders.index)
     # Missing tracking_valid means "valid if a tracking id is present".
     has_tracking = orders["tracking_id"].notna()
     orders["tracking_valid"] = orders["tracking_valid"].fillna(has_tracking).astype(bool)
@@ -515,9 +519,7 @@ def positions(keys: pd.Series | pd.Index, lookup: pd.Series) -> np.ndarray:
 def _finish_events(table: str, frame: pd.DataFrame, unknown: np.ndarray, warnings: list[str]) -> pd.DataFrame:
     for name, col in TABLES[table].items():
         if name not in frame.columns:
-            dtype = "datetime64[ns, UTC]" if col.kind in ("datetime", "deadline") else (
-                "boolean" if col.kind == "bool" else "string")
-            frame[name] = pd.Series(pd.NaT if "datetime" in dtype else pd.NA, index=frame.index, dtype=dtype)
+            frame[name] = _absent(col, frame.index)
     if table == "feedback":
         frame["removed"] = frame["removed"].fillna(False).astype(bool)
     if table == "chargebacks":
