@@ -15,20 +15,11 @@ from .errors import PerfkitError
 from .loaders import Account, positions
 from .metrics import as_of_days
 from .policy import Policy, resolve_policy
-from .units import NEVER, AccountDays, Units, build_units, day_to_date
+from .units import NEVER, AccountDays, Units, build_units, day_to_date, segment_mask
 
 ORDER_DETAIL = ["order_id", "fulfillment_channel", "order_status", "category", "carrier", "tracking_id",
                 "purchase_date", "latest_ship_date", "ship_confirm_date", "latest_delivery_date",
                 "delivered_date", "product_name"]
-
-
-def _segment_mask(units: Units, metric: str, segment: str | None) -> np.ndarray:
-    if segment is None:
-        return np.ones(len(units.anchor), bool)
-    if segment not in units.segments:
-        choices = ", ".join(units.segments) or "none (no units)"
-        raise PerfkitError(f"metric {metric} has no segment {segment!r}; choose from {choices}")
-    return units.segments[segment]
 
 
 @dataclass
@@ -53,12 +44,11 @@ def _window(account: Account, metric: str, as_of: object, segment: str | None, p
         raise PerfkitError(f"unknown metric {metric!r}; choose from {', '.join(pol.metrics)}")
     mp = pol[metric]
     day = int(as_of_days(account, None if as_of is None else [as_of])[0])
-    if prepared is None or prepared.account is not account or prepared.policy != pol:
-        prepared = AccountDays.build(account, pol)
+    prepared = AccountDays.reuse(prepared, account, pol)
     units = build_units(prepared, metric)
     hi = day - mp.lag
     lo = hi - mp.window + 1
-    keep = _segment_mask(units, metric, segment) & (units.anchor >= lo) & (units.anchor <= hi) & (units.enter <= day)
+    keep = segment_mask(units, metric, segment) & (units.anchor >= lo) & (units.anchor <= hi) & (units.enter <= day)
     mask = np.zeros(int(keep.sum()), dtype=np.int64)
     for bit, c in enumerate(units.components):
         mask |= (units.components[c][keep] <= day).astype(np.int64) << bit

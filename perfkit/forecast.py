@@ -21,7 +21,7 @@ from .errors import PerfkitError
 from .loaders import Account
 from .metrics import as_of_days
 from .policy import MetricPolicy, Policy, resolve_policy
-from .units import AccountDays, build_units, day_to_date
+from .units import AccountDays, build_units, day_to_date, segment_mask
 
 
 @dataclass
@@ -62,13 +62,10 @@ def recovery_forecast(account: Account, metric: str, as_of: object = None, segme
     if mp.target == "info":
         raise PerfkitError(f"{metric} has no target, so there is nothing to recover to")
     day = int(as_of_days(account, None if as_of is None else [as_of])[0])
-    if prepared is None or prepared.account is not account or prepared.policy != pol:
-        prepared = AccountDays.build(account, pol)
+    prepared = AccountDays.reuse(prepared, account, pol)
     units = build_units(prepared, metric)
     seg = segment or next(iter(units.segments), mp.segments[0])
-    mask = units.segments.get(seg)
-    if mask is None:
-        raise PerfkitError(f"metric {metric} has no segment {seg!r}; choose from {', '.join(units.segments)}")
+    mask = segment_mask(units, metric, seg)
     W, L = mp.window, mp.lag
     hi = day - L
     known = mask & (units.enter <= day)

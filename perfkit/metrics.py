@@ -187,8 +187,7 @@ def account_series(account: Account, as_of: Iterable[object] | None = None, *, s
     pol = resolve_policy(policy)
     chosen = _selected(pol, metrics, early)
     days = as_of_days(account, as_of, start, end)
-    if prepared is None or prepared.account is not account or prepared.policy != pol:
-        prepared = AccountDays.build(account, pol)
+    prepared = AccountDays.reuse(prepared, account, pol)
     blocks: list[dict] = []
     for mp in chosen:
         blocks += _segment_values(mp, build_units(prepared, mp.id), days)

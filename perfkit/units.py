@@ -126,6 +126,13 @@ class AccountDays:
         return self.factorized[column]
 
     @classmethod
+    def reuse(cls, prepared: AccountDays | None, account: Account, policy: Policy) -> AccountDays:
+        """``prepared`` when it was built for this account and policy, else a new build."""
+        if prepared is not None and prepared.account is account and prepared.policy == policy:
+            return prepared
+        return cls.build(account, policy)
+
+    @classmethod
     def build(cls, account: Account, policy: Policy) -> AccountDays:
         tz = account.timezone
         o = account.orders
@@ -372,6 +379,18 @@ def segment_masks(units: Units, segments: tuple[str, ...]) -> dict[str, np.ndarr
             for cat in cats:
                 out[f"category={cat}"] = units.category == cat
     return out
+
+
+def segment_mask(units: Units, metric: str, segment: str | None) -> np.ndarray:
+    """The mask of one segment (every unit for ``None``); an unknown segment is a user error."""
+    from .errors import PerfkitError
+
+    if segment is None:
+        return np.ones(len(units.anchor), bool)
+    if segment not in units.segments:
+        choices = ", ".join(units.segments) or "none (no units)"
+        raise PerfkitError(f"metric {metric} has no segment {segment!r}; choose from {choices}")
+    return units.segments[segment]
 
 
 def build_units(days: AccountDays, metric_id: str) -> Units:
