@@ -108,9 +108,15 @@ def recovery_forecast(account: Account, metric: str, as_of: object = None, segme
     )
 
 
-def breach_forecasts(account: Account, series: pd.DataFrame, policy: Policy | str | Path | None = None) -> list[Recovery]:
-    """A recovery forecast for every (metric, segment) in breach on the series' last day."""
+def breach_forecasts(account: Account, series: pd.DataFrame, policy: Policy | str | Path | None = None,
+                     prepared: AccountDays | None = None) -> list[Recovery]:
+    """A recovery forecast for every (metric, segment) in breach on the series' last day.
+
+    Maturing views (the early ODR) are left out: they are not the figure Amazon judges.
+    """
     pol = resolve_policy(policy)
+    prepared = AccountDays.reuse(prepared, account, pol)
     last = series["as_of"].max()
     rows = series[(series["as_of"] == last) & (series["status"] == "breach")]
-    return [recovery_forecast(account, r.metric, last, r.segment, pol) for r in rows.itertuples()]
+    return [recovery_forecast(account, r.metric, last, r.segment, pol, prepared) for r in rows.itertuples()
+            if not pol[r.metric].maturing]

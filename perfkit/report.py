@@ -18,7 +18,7 @@ from .causes import CauseStore, cause_label
 from .charts import STATUS_COLOURS, drivers_chart, metric_charts
 from .drilldown import window_drivers, window_units
 from .errors import PerfkitError
-from .forecast import Recovery, recovery_forecast
+from .forecast import Recovery, breach_forecasts
 from .labels import check_lang, metric_name, segment_name, t
 from .loaders import Account, load_account
 from .metrics import account_series, last_data_day
@@ -75,8 +75,7 @@ class AccountReport:
             store_rows = CauseStore(causes_db).current(account.account_id)
         report = cls(account, day, lang, pol, series, official_points(account, pol), store_rows)
         report._prepared = prepared
-        report.recoveries = [recovery_forecast(account, r.metric, day, r.segment, pol, prepared)
-                             for r in report.latest().itertuples() if r.status == "breach"]
+        report.recoveries = breach_forecasts(account, series, pol, prepared)
         return report
 
     # --- data ----------------------------------------------------------------------------------

@@ -79,6 +79,15 @@ def test_recovery_with_a_slow_pace_that_still_meets_the_target(tmp_path):
     assert rec.date_at_recent_pace == pd.Timestamp("2026-03-06")
     assert rec.schedule.values.tolist() == [[pd.Timestamp("2026-03-06").date(), 15, 1],
                                             [pd.Timestamp("2026-04-21").date(), 1, 0]]
+    # Every breach on the last day gets a forecast, but not the maturing early view: Amazon judges ODR
+    # (1 January .. 15 February: 15 defects in 920 orders, MFN and all).
+    from perfkit import account_series
+    from perfkit.forecast import breach_forecasts
+
+    series = account_series(acc, ["2026-03-01"], early=True)
+    assert set(series.loc[series["status"] == "breach", "metric"]) == {"odr", "odr_early"}
+    assert [(r.metric, r.segment, r.defects, r.units) for r in breach_forecasts(acc, series)] == [
+        ("odr", "MFN", 15, 920), ("odr", "all", 15, 920)]
 
 
 AMAZON = {
