@@ -39,7 +39,6 @@ class Outcome:
     ok: bool
     reason: str = ""
     html: str = ""
-    seconds: float = 0.0
 
 
 def one_line(text: str) -> str:
@@ -75,7 +74,6 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    started = dt.datetime.now()
     out = Path(out_dir)
     tmp_nb = out / f".{account_id}.{os.getpid()}.tmp.ipynb"
     params = {"data_root": data_root, "account_id": account_id, "as_of": as_of, "lang": lang,
@@ -96,8 +94,7 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
         html_path = out / f"{account_id}.html"
         atomic_write_text(html_path, page)
         os.replace(tmp_nb, out / f"{account_id}.ipynb")
-        return Outcome(account_id, True, html=html_path.name,
-                       seconds=(dt.datetime.now() - started).total_seconds())
+        return Outcome(account_id, True, html=html_path.name)
     finally:
         tmp_nb.unlink(missing_ok=True)
 
@@ -238,9 +235,5 @@ def _execute(args: list[tuple], jobs: int, scheduler: str | None, progress: bool
 
 def _render_tuple(a: tuple) -> Outcome:
     return render_account(*a)
-
-
-def summary(outcomes: dict[str, Outcome]) -> list[str]:
-    return [f"{o.account_id}: {'ok' if o.ok else 'FAILED: ' + o.reason}" for o in outcomes.values()]
 
 

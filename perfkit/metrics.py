@@ -20,7 +20,6 @@ from .units import BUILDERS, INPUTS, NEVER, AccountDays, Units, build_units, dat
 
 COLUMNS = ["account_id", "as_of", "metric", "segment", "window_days", "numerator", "denominator",
            "rate", "target", "status", "headroom"]
-STATUSES = ("ok", "at_risk", "breach", "no_data", "info")
 
 
 def _count_at_most(values: np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -42,7 +42,6 @@ class Incident:
     start: int  # day offsets from the account's first day
     end: int
     target: str | None = None  # the carrier or category hit
-    strength: float = 1.0
 
 
 @dataclass
@@ -65,17 +64,17 @@ def default_profiles(days: int) -> list[Profile]:
     return [
         Profile("us-summit-outdoor", "山峰户外 Summit Outdoor (US)", "US", "America/Los_Angeles", 60, 0.7,
                 ["Sports & Outdoors", "Tools", "Garden"], ["UPS", "USPS", "FedEx", "YunExpress"],
-                incidents=[Incident("carrier_tracking", d - 40, d - 12, "YunExpress", 1.0),
-                           Incident("late_shipping", d - 75, d - 60, None, 1.0)]),
+                incidents=[Incident("carrier_tracking", d - 40, d - 12, "YunExpress"),
+                           Incident("late_shipping", d - 75, d - 60, None)]),
         Profile("uk-homechoice", "HomeChoice 家居优选 (UK)", "UK", "Europe/London", 45, 0.8,
                 ["Home & Kitchen", "Furniture", "Lighting"], ["Royal Mail", "DPD", "Evri"],
                 business_share=0.12,
-                incidents=[Incident("stock_out", d - 9, d - 2, "Lighting", 1.0),
-                           Incident("missed_invoices", d - 30, d, None, 1.0)]),
+                incidents=[Incident("stock_out", d - 9, d - 2, "Lighting"),
+                           Incident("missed_invoices", d - 30, d, None)]),
         Profile("de-shenzhen-elec", "深圳电子 Shenzhen Electronics (DE)", "DE", "Europe/Berlin", 50, 0.55,
                 ["Electronics", "Cell Phone Accessories", "Computers"], ["DHL", "Hermes", "4PX"],
-                incidents=[Incident("bad_batch", d - 85, d - 40, "Cell Phone Accessories", 1.0),
-                           Incident("slow_returns", d - 35, d, None, 1.0)]),
+                incidents=[Incident("bad_batch", d - 85, d - 40, "Cell Phone Accessories"),
+                           Incident("slow_returns", d - 35, d, None)]),
         Profile("jp-tiny-shop", "小店 Tiny Shop (JP)", "JP", "Asia/Tokyo", 3.2, 1.0,
                 ["Beauty", "Kitchen"], ["Japan Post", "Yamato"],
                 incidents=[Incident("two_claims", d - 55, d - 45)]),

@@ -68,9 +68,6 @@ TABLES: dict[str, dict[str, Column]] = {
     ),
 }
 
-#: Columns added by perfkit itself (not part of the input contract).
-DERIVED = {"orders": ("product_name",)}
-
 OPTIONAL_TABLES = ("feedback", "claims", "chargebacks", "returns")
 
 BOOL_VALUES = {
