@@ -35,13 +35,17 @@ def many_orders(n: int, day: str = "2026-03-01", channel: str = "MFN", prefix: s
 # --- ODR -------------------------------------------------------------------------------------
 
 
+def odr_account(root, orders: int, negative: int):
+    """``orders`` MFN orders on 1 March; the first ``negative`` get 1-star feedback on 5 March."""
+    fb = "".join(f"O{i},2026-03-05,1\n" for i in range(negative))
+    return write_account(root, orders=H + "\n" + "\n".join(many_orders(orders)),
+                         feedback="order_id,feedback_date,rating\n" + fb)
+
+
 def test_three_defects_in_300_orders_is_a_breach_with_headroom_minus_one(tmp_path):
     # 300 orders on 1 March; 3 of them get a negative feedback. 3/300 = 1% is not below 1%.
     # Allowed: the most n with n/300 < 1% is 2, so headroom = 2 - 3 = -1.
-    rows = many_orders(300)
-    fb = "\n".join(f"O{i},2026-03-05,1" for i in range(3))
-    folder = write_account(tmp_path, orders=H + "\n" + "\n".join(rows),
-                           feedback=f"order_id,feedback_date,rating\n{fb}\n")
+    folder = odr_account(tmp_path, 300, 3)
     # ODR at D covers purchases D-73 .. D-14: as of 20 March the window is 6 Jan .. 6 March.
     r = value(folder, "2026-03-20", "odr")
     assert counts(r) == (3, 300, "breach", -1)
@@ -51,22 +55,16 @@ def test_three_defects_in_300_orders_is_a_breach_with_headroom_minus_one(tmp_pat
 
 def test_two_defects_in_300_orders_is_at_risk(tmp_path):
     # 2/300 = 0.67% < 1%: ok by the target, but headroom 2 - 2 = 0, so one more defect breaches.
-    fb = "O0,2026-03-05,1\nO1,2026-03-05,2\n"
-    folder = write_account(tmp_path, orders=H + "\n" + "\n".join(many_orders(300)),
-                           feedback="order_id,feedback_date,rating\n" + fb)
+    folder = odr_account(tmp_path, 300, 2)
     assert counts(value(folder, "2026-03-20", "odr")) == (2, 300, "at_risk", 0)
 
 
 def test_warning_level_marks_at_risk(tmp_path):
     # 8 defects in 1000 orders: 0.8% < 1% (ok) but >= 0.75% warn; headroom: max n with n/1000 < 1% is 9 -> 1.
-    fb = "".join(f"O{i},2026-03-05,1\n" for i in range(8))
-    folder = write_account(tmp_path, orders=H + "\n" + "\n".join(many_orders(1000)),
-                           feedback="order_id,feedback_date,rating\n" + fb)
+    folder = odr_account(tmp_path, 1000, 8)
     assert counts(value(folder, "2026-03-20", "odr")) == (8, 1000, "at_risk", 1)
     # 7 defects: 0.7% < 0.75%, headroom 2 -> ok.
-    fb7 = "".join(f"O{i},2026-03-05,1\n" for i in range(7))
-    folder = write_account(tmp_path / "b", orders=H + "\n" + "\n".join(many_orders(1000)),
-                           feedback="order_id,feedback_date,rating\n" + fb7)
+    folder = odr_account(tmp_path / "b", 1000, 7)
     assert counts(value(folder, "2026-03-20", "odr")) == (7, 1000, "ok", 2)
 
 
@@ -340,8 +338,7 @@ def test_perfect_order_percentage_and_refund_rate(tmp_path):
 
 
 def test_changing_a_threshold_in_the_policy_changes_status(tmp_path):
-    folder = write_account(tmp_path, orders=H + "\n" + "\n".join(many_orders(300)),
-                           feedback="order_id,feedback_date,rating\n" + "".join(f"O{i},2026-03-05,1\n" for i in range(3)))
+    folder = odr_account(tmp_path, 300, 3)
     loose = tmp_path / "loose.toml"
     loose.write_text(default_policy_text().replace('value = "0.01"\nwarn = "0.0075"', 'value = "0.02"\nwarn = "0.015"', 1), encoding="utf-8")
     r = value(folder, "2026-03-20", "odr", policy=loose)
