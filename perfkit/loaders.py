@@ -7,6 +7,7 @@ All date-times become UTC instants; day arithmetic happens later on the account'
 """
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -439,22 +440,40 @@ def _amazon_returns(raw: pd.DataFrame) -> pd.DataFrame:
 # Combining
 
 
-def _merge_orders(frames: list[pd.DataFrame], warnings: list[str]) -> pd.DataFrame:
-    orders = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    dup = orders["order_id"].duplicated(keep=False)
-    if dup.any():
-        n_rows = int(dup.sum())
-        n_orders = int(orders.loc[dup, "order_id"].nunique())
-        if len(frames) == 1:
-            warnings.append(f"{frames[0]['_file'].iat[0]}: {n_rows} rows repeat {n_orders} order ids "
-                            "(one row per item); merged into one order each")
-        else:
-            warnings.append(f"orders: {n_rows} rows from {len(frames)} files describe {n_orders} orders; "
-                            "merged by order id")
-        # Each column takes the first value any row gives for the order.
-        merged = orders.groupby("order_id", sort=False, dropna=False).first()
-        orders = merged.reset_index()
-    return orders
+def _merge_orders(orders: pd.DataFrame, codes: np.ndarray, n_files: int, warnings: list[str]) -> pd.DataFrame:
+    """One row per order: rows repeating an order id are merged (``codes`` number the ids by first
+    appearance, so the merged order ``i`` is the one with code ``i``)."""
+    distinct = int(codes.max()) + 1 if len(codes) else 0
+    if distinct == len(codes):
+        return orders
+    dup = pd.Series(codes).duplicated(keep=False).to_numpy()
+    n_rows, n_orders = int(dup.sum()), len(np.unique(codes[dup]))
+    if n_files == 1:
+        warnings.append(f"{orders['_file'].iat[0]}: {n_rows} rows repeat {n_orders} order ids "
+                        "(one row per item); merged into one order each")
+    else:
+        warnings.append(f"orders: {n_rows} rows from {n_files} files describe {n_orders} orders; "
+                        "merged by order id")
+    # Each column takes the first value any row gives for the order.
+    return orders.groupby(codes, sort=True).first().reset_index(drop=True)
+
+
+def first_seen_codes(columns: list[pd.Series]) -> list[np.ndarray]:
+    """Number the ids of several columns by first appearance across them all (one hash pass).
+
+    Hashing the order ids is the dearest step of loading; this single pass finds repeated
+    orders and where every event's order is at once.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lengths = [len(c) for c in columns]
+    try:
+        joined = pa.concat_arrays([pa.array(c, type=pa.large_string()) for c in columns])
+        codes = pc.dictionary_encode(joined).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        codes = pd.factorize(pd.concat([c.astype("string") for c in columns], ignore_index=True))[0]
+    return np.split(codes, np.cumsum(lengths)[:-1])
 
 
 def _require_order_columns(orders: pd.DataFrame, frames: list[pd.DataFrame]) -> None:
@@ -471,9 +490,15 @@ def _require_order_columns(orders: pd.DataFrame, frames: list[pd.DataFrame]) -> 
                             expected="every order to appear in a file that has this column")
 
 
-def _empty(table: str) -> pd.DataFrame:
+@functools.cache
+def _empty_table(table: str) -> pd.DataFrame:
     return _typed(pd.DataFrame({c: pd.Series(dtype="string") for c in TABLES[table]} | {"_row": []}),
                   table, table, "UTC", None).iloc[0:0]
+
+
+def _empty(table: str) -> pd.DataFrame:
+    """A typed table with no rows (a copy: callers add columns)."""
+    return _empty_table(table).copy()
 
 
 def _absent(col: Column, index: pd.Index) -> pd.Series:
@@ -616,10 +641,8 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
     if not by_table["orders"]:
         raise DataError(f"{account_id}/orders.csv", "required file missing",
                         expected="orders.csv (or .tsv/.parquet, or an Amazon All Orders report) in the account folder")
-    orders = _merge_orders(by_table["orders"], warnings)
-    _require_order_columns(orders, by_table["orders"])
-    orders = _finish_orders(orders, missing, keep)
-    loaded = {"orders": orders}
+    frames = by_table["orders"]
+    orders = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     events: dict[str, pd.DataFrame] = {}
     for table in OPTIONAL_TABLES:
         frames = by_table[table]
@@ -636,14 +659,15 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
             if before != len(frame):
                 warnings.append(f"{table}: {before - len(frame)} identical rows from several files counted once")
         events[table] = frame
-    # One hash lookup of every event's order id: hashing the orders' ids is the costly part.
-    ids = pd.concat([f["order_id"].astype("string") for f in events.values()], ignore_index=True)
-    found = positions(orders["order_id"], ids) if len(ids) else np.empty(0, dtype=np.int64)
-    start = 0
-    for table, frame in events.items():
-        unknown = found[start:start + len(frame)] < 0
-        start += len(frame)
-        loaded[table] = _finish_events(table, frame, unknown, warnings)
+    order_codes, *event_codes = first_seen_codes([orders["order_id"]] + [f["order_id"] for f in events.values()])
+    orders = _merge_orders(orders, order_codes, len(by_table["orders"]), warnings)
+    _require_order_columns(orders, by_table["orders"])
+    orders = _finish_orders(orders, missing, keep)
+    loaded = {"orders": orders}
+    for (table, frame), codes in zip(events.items(), event_codes):
+        # Codes below the number of orders are order positions; the rest name no known order.
+        frame["_order"] = np.where(codes < len(orders), codes, -1)
+        loaded[table] = _finish_events(table, frame, frame["_order"].to_numpy() < 0, warnings)
     for item in missing:
         warnings.append(f"missing input {item}: {MISSING_NOTES.get(item, 'not used')}")
     return Account(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .loaders import Account, positions
+from .loaders import Account
 from .policy import Policy
 
 NEVER = np.int64(1) << 40  # a day number later than any date
@@ -106,16 +106,12 @@ class AccountDays:
     service_chargeback: np.ndarray
     channel: np.ndarray
     category: np.ndarray
-    order_ids: pd.Series
     built: dict[str, Units] = field(default_factory=dict)  # units per metric, built once
     factorized: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def order_positions(self, table: str) -> np.ndarray:
-        """For each row of an event table, the position of its order (hashing the order ids once)."""
-        key = f"positions:{table}"
-        if key not in self.factorized:
-            self.factorized[key] = (positions(self.order_ids, self.account.table(table)["order_id"]), np.empty(0))
-        return self.factorized[key][0]
+        """For each row of an event table, the position of its order (found by the loader)."""
+        return self.account.table(table)["_order"].to_numpy()
 
     def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """An orders text column as (codes, labels), missing as the label "(none)"; computed once."""
@@ -139,41 +135,29 @@ class AccountDays:
         days = {c: local_days(o[c], tz) for c in (
             "purchase_date", "latest_ship_date", "ship_confirm_date", "latest_delivery_date",
             "delivered_date", "invoice_upload_date", "refund_date")}
-        index = o["order_id"]
         fb, cl, cb = account.feedback, account.claims, account.chargebacks
-        # One hash lookup for every event table at once: building the set of order ids is the cost.
-        tables = {"feedback": fb, "claims": cl, "chargebacks": cb, "returns": account.returns}
-        ids = pd.concat([tbl["order_id"].astype("string") for tbl in tables.values()], ignore_index=True)
-        found = positions(index, ids) if len(ids) else np.empty(0, dtype=np.int64)
-        cuts = np.cumsum([0] + [len(tbl) for tbl in tables.values()])
-        event_pos = {name: found[cuts[i]:cuts[i + 1]] for i, name in enumerate(tables)}
 
-        def first_day(table: str, frame: pd.DataFrame, mask: np.ndarray, column: str) -> np.ndarray:
+        def first_day(frame: pd.DataFrame, mask: np.ndarray, column: str) -> np.ndarray:
+            """Per order, the first local day of its events where ``mask`` holds."""
             out = np.full(len(o), NEVER, dtype=np.int64)
             if mask.any():
-                pos = event_pos[table][mask]
-                ok = pos >= 0
-                np.minimum.at(out, pos[ok], local_days(frame.loc[mask, column], tz)[ok])
+                np.minimum.at(out, frame["_order"].to_numpy()[mask], local_days(frame.loc[mask, column], tz))
             return out
 
         neg = (fb["rating"].isin(list(policy.negative_ratings)) & ~fb["removed"]).to_numpy(bool)
         counted = (~cl["status"].isin(list(policy.claim_statuses_not_counted))).to_numpy(bool)
         service = (~cb["kind"].isin(list(policy.chargeback_kinds_not_counted))).to_numpy(bool)
-        prepared = cls(
+        return cls(
             account=account,
             policy=policy,
             orders=days,
-            negative_feedback=first_day("feedback", fb, neg, "feedback_date"),
-            counted_claim=first_day("claims", cl, counted, "claim_date"),
-            any_claim=first_day("claims", cl, np.ones(len(cl), bool), "claim_date"),
-            service_chargeback=first_day("chargebacks", cb, service, "chargeback_date"),
+            negative_feedback=first_day(fb, neg, "feedback_date"),
+            counted_claim=first_day(cl, counted, "claim_date"),
+            any_claim=first_day(cl, np.ones(len(cl), bool), "claim_date"),
+            service_chargeback=first_day(cb, service, "chargeback_date"),
             channel=_small_strings(o["fulfillment_channel"]),
             category=_objects(o["category"]),
-            order_ids=index,
         )
-        for name, pos in event_pos.items():
-            prepared.factorized[f"positions:{name}"] = (pos, np.empty(0))
-        return prepared
 
     # --- shared building blocks -------------------------------------------------------------
 

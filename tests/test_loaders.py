@@ -112,6 +112,28 @@ def test_repeated_item_rows_are_one_order_with_a_warning(tmp_path):
     assert any("3 rows repeat 1 order ids" in w for w in acc.warnings)
 
 
+def test_events_point_at_their_merged_order(tmp_path):
+    # A1 repeats (rows 1 and 3), so the merged orders are A1, A2, A3 and each event names one of them.
+    folder = write_account(tmp_path, orders="""\
+        order_id,purchase_date,fulfillment_channel,order_status
+        A1,2026-03-01,MFN,Shipped
+        A2,2026-03-02,MFN,Shipped
+        A1,2026-03-01,MFN,Shipped
+        A3,2026-03-03,AFN,Shipped
+        """, feedback="""\
+        order_id,feedback_date,rating
+        A3,2026-03-10,1
+        ZZ,2026-03-10,1
+        A1,2026-03-11,2
+        A3,2026-03-12,5
+        """)
+    acc = load_account(folder)
+    assert acc.orders["order_id"].tolist() == ["A1", "A2", "A3"]
+    assert acc.feedback["order_id"].tolist() == ["A3", "A1", "A3"]
+    assert acc.feedback["_order"].tolist() == [2, 0, 2]
+    assert any("1 rows name order ids not in the orders (e.g. ZZ)" in w for w in acc.warnings)
+
+
 @pytest.mark.parametrize("sep,suffix", [("\t", ".tsv"), ("\t", ".txt")])
 def test_tab_separated_files_load(tmp_path, sep, suffix):
     folder = write_account(tmp_path, **{f"orders{suffix}": BASIC.replace(",", sep)})
