@@ -183,10 +183,13 @@ def _blank(series: pd.Series) -> pd.Series:
     return series.isna()
 
 
-def _map_values(series: pd.Series, mapping: dict, label: str, column: str, frame: pd.DataFrame,
-                expected: str) -> pd.Series:
-    """Map spellings onto canonical values through the distinct values only (fast on 10M rows)."""
-    # Factorize first, then clean only the distinct spellings: a few values, not millions.
+def _spellings(series: pd.Series, mapping: dict, label: str, column: str, frame: pd.DataFrame,
+               expected: str) -> tuple[np.ndarray, list]:
+    """(codes, canonical values) of a column: code ``i`` means ``values[i]``; -1 means missing.
+
+    Only the distinct spellings are cleaned and mapped (a few values, not millions of cells);
+    a blank spelling maps to None.
+    """
     codes, raw_uniques = pd.factorize(series, use_na_sentinel=True)
     uniques = [str(u).strip().lower() for u in raw_uniques]
     mapped = [mapping.get(u, _BAD) for u in uniques]
@@ -196,8 +199,19 @@ def _map_values(series: pd.Series, mapping: dict, label: str, column: str, frame
         found = list(dict.fromkeys(series[bad].astype(str).tolist()))
         raise DataError(label, "unknown value", column=column, rows=_rownums(frame, bad), found=found,
                         expected=expected)
-    values = np.array([None if (m is _BAD) else m for m in mapped] + [None], dtype=object)
-    return pd.Series(values[codes], index=series.index)
+    return codes, [None if m is _BAD else m for m in mapped]
+
+
+def _map_values(series: pd.Series, mapping: dict, label: str, column: str, frame: pd.DataFrame,
+                expected: str) -> pd.Series:
+    """A text column mapped onto canonical values (a nullable string column)."""
+    import pyarrow as pa
+
+    codes, values = _spellings(series, mapping, label, column, frame, expected)
+    # Arrow's take builds the string column without a Python object per row.
+    table = pa.array(values + [None], type=pa.string())
+    taken = table.take(pa.array(np.where(codes < 0, len(values), codes)))
+    return pd.Series(pd.array(taken, dtype="string"), index=series.index)
 
 
 _BAD = object()
@@ -207,8 +221,11 @@ def _to_bool(series: pd.Series, label: str, column: str, frame: pd.DataFrame) ->
     """Booleans as a nullable column (empty stays missing so callers can apply their default)."""
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.astype("boolean")
-    mapped = _map_values(series, VALUE_MAPS["bool"], label, column, frame, EXPECTED["bool"])
-    return mapped.astype("boolean")
+    codes, values = _spellings(series, VALUE_MAPS["bool"], label, column, frame, EXPECTED["bool"])
+    pick = np.where(codes < 0, len(values), codes)
+    truth = np.array([bool(v) for v in values] + [False])[pick]
+    absent = np.array([v is None for v in values] + [True])[pick]
+    return pd.Series(pd.arrays.BooleanArray(truth, absent), index=series.index)
 
 
 def _localize(naive: pd.Series, tz: str) -> pd.Series:
@@ -258,7 +275,10 @@ def _to_datetime(series: pd.Series, tz: str, deadline: bool, label: str, column:
 
 
 def _to_rating(series: pd.Series, label: str, frame: pd.DataFrame) -> pd.Series:
-    numbers = pd.to_numeric(series.astype("string").str.strip(), errors="coerce")
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        numbers = series  # a typed column (Parquet) skips the text round trip
+    else:
+        numbers = pd.to_numeric(series.astype("string").str.strip(), errors="coerce")
     bad = numbers.isna() | ~numbers.isin([1, 2, 3, 4, 5])
     if bad.any():
         raise DataError(label, "rating out of range", column="rating", rows=_rownums(frame, bad),
@@ -295,7 +315,7 @@ def _convert(series: pd.Series, col: Column, label: str, tz: str, frame: pd.Data
     if kind == "rating":
         return _to_rating(series, label, frame)
     if kind in ("channel", "status", "kind", "decision"):
-        return _map_values(series, VALUE_MAPS[kind], label, col.name, frame, EXPECTED[kind]).astype("string")
+        return _map_values(series, VALUE_MAPS[kind], label, col.name, frame, EXPECTED[kind])
     text = series.astype("string").str.strip()
     text = text.mask(text == "")
     return text.str.lower() if kind == "lower" else text
