@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from . import formats
+from . import formats, timezones
 from .errors import DataError, PerfkitError
 from .schema import EXPECTED, OPTIONAL_TABLES, TABLES, VALUE_MAPS, Column
 
@@ -230,8 +230,8 @@ def _to_bool(series: pd.Series, label: str, column: str, frame: pd.DataFrame) ->
 
 def _localize(naive: pd.Series, tz: str) -> pd.Series:
     # In the autumn hour that happens twice, take the first; in the spring gap, move forward.
-    ambiguous = np.ones(len(naive), dtype=bool)
-    return naive.dt.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward").dt.tz_convert("UTC")
+    utc = timezones.localize(naive.to_numpy(dtype="datetime64[ns]"), tz)
+    return pd.Series(utc, index=naive.index).dt.tz_localize("UTC")
 
 
 def _to_datetime(series: pd.Series, tz: str, deadline: bool, label: str, column: str,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import timezones
 from .loaders import Account
 from .policy import Policy
 
@@ -31,7 +32,7 @@ def local_days(ts: pd.Series, tz: str) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     if not ts.notna().any():  # a column not supplied (or not loaded)
         return np.full(len(ts), NEVER, dtype=np.int64)
-    local = ts.dt.tz_convert(tz).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    local = timezones.to_local(timezones.utc_values(ts), tz)
     days = local.astype("datetime64[D]").astype(np.int64)
     days[np.isnat(local)] = NEVER
     return days
