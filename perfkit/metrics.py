@@ -22,26 +22,29 @@ COLUMNS = ["account_id", "as_of", "metric", "segment", "window_days", "numerator
            "rate", "target", "status", "headroom"]
 
 
-def _count_at_most(values: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """For each x: how many values are <= x (a histogram over days and its running sum)."""
-    if values.size == 0:
-        return np.zeros(len(x), dtype=np.int64)
-    lo, hi = int(x.min()), int(x.max())
-    below = int(np.count_nonzero(values < lo))
-    inside = values[(values >= lo) & (values <= hi)] - lo
-    running = np.cumsum(np.bincount(inside, minlength=hi - lo + 1)) + below
-    return running[x - lo]
+def _running(values: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``out[i]`` = how many values are <= ``lo + i``, for i in 0..hi-lo (one histogram and its running sum)."""
+    # Values below lo fall in bucket 0, above hi (NEVER included) in the last bucket.
+    buckets = np.clip(values, lo - 1, hi + 1) - (lo - 1)
+    return np.cumsum(np.bincount(buckets, minlength=hi - lo + 3))[1:hi - lo + 2]
 
 
-def window_count(anchor: np.ndarray, t: np.ndarray, days: np.ndarray, window: int, lag: int) -> np.ndarray:
-    """For each as-of day D: units with anchor in [D-lag-window+1, D-lag] and t <= D."""
+def window_count(anchor: np.ndarray, t: np.ndarray | None, days: np.ndarray, window: int, lag: int) -> np.ndarray:
+    """For each as-of day D: units with anchor in [D-lag-window+1, D-lag] and t <= D.
+
+    ``t=None`` means each unit is known from its anchor on (``t`` = anchor): one histogram of
+    the anchors then serves both ends of the window.
+    """
     if len(days) == 0:
         return np.zeros(0, dtype=np.int64)
-    live = t < NEVER
-    a, tt = anchor[live], t[live]
     x = days - lag
-    return (_count_at_most(np.maximum(a, tt - lag), x)
-            - _count_at_most(np.maximum(a, tt - lag - window), x - window)).astype(np.int64)
+    lo, hi = int(x.min()) - window, int(x.max())
+    if t is None:
+        run = _running(anchor, lo, hi)
+        return (run[x - lo] - run[x - window - lo]).astype(np.int64)
+    enter = _running(np.maximum(anchor, t - lag), lo, hi)
+    leave = _running(np.maximum(anchor, t - lag - window), lo, hi)
+    return (enter[x - lo] - leave[x - window - lo]).astype(np.int64)
 
 
 def judge(mp: MetricPolicy, defects: np.ndarray, denominator: np.ndarray) -> dict[str, np.ndarray]:
@@ -134,11 +137,22 @@ def as_of_days(account: Account, as_of: Iterable[object] | None = None, start: o
 
 def _segment_values(mp: MetricPolicy, units: Units, days: np.ndarray) -> list[dict]:
     """One block of values per segment: counts, judged, for every as-of day."""
+    # Units enter on their anchor day for most metrics; defects are few, so they are counted
+    # on their own short arrays.
+    from_anchor = units.enter is units.anchor
+    bad_rows = np.flatnonzero(units.known < NEVER)
+    bad_anchor = units.anchor[bad_rows]
+    bad_t = np.maximum(units.enter[bad_rows], units.known[bad_rows])
     blocks = []
     for segment, mask in units.segments.items():
-        a, e, k = units.anchor[mask], units.enter[mask], units.known[mask]
-        den = window_count(a, e, days, mp.window, mp.lag)
-        bad = window_count(a, np.maximum(e, k), days, mp.window, mp.lag)
+        whole = bool(mask.all())
+        a = units.anchor if whole else units.anchor[mask]
+        if from_anchor:
+            den = window_count(a, None, days, mp.window, mp.lag)
+        else:
+            den = window_count(a, units.enter if whole else units.enter[mask], days, mp.window, mp.lag)
+        pick = mask[bad_rows]
+        bad = window_count(bad_anchor[pick], bad_t[pick], days, mp.window, mp.lag)
         blocks.append({"metric": mp.id, "segment": segment, "window_days": mp.window, "target": mp.target_text(),
                        "denominator": den, "defects": bad, **judge(mp, bad, den)})
     return blocks

@@ -45,13 +45,6 @@ def _small_strings(values: pd.Series) -> np.ndarray:
     return table[codes]
 
 
-def _objects(values: pd.Series) -> np.ndarray:
-    """A text column as a NumPy object array with None for missing, converted once per distinct value."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    table = np.array([str(u) for u in uniques] + [None], dtype=object)
-    return table[codes]
-
-
 def day_to_date(day: int | np.integer) -> pd.Timestamp:
     return pd.Timestamp(np.datetime64(int(day), "D"))
 
@@ -89,8 +82,7 @@ class Units:
     enter: np.ndarray
     known: np.ndarray
     components: dict[str, np.ndarray]  # defect component -> day it became known (NEVER if none)
-    channel: np.ndarray
-    category: np.ndarray
+    orders: np.ndarray  # the position of each unit's order (-1 for a return naming no known order)
     segments: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -106,7 +98,6 @@ class AccountDays:
     any_claim: np.ndarray
     service_chargeback: np.ndarray
     channel: np.ndarray
-    category: np.ndarray
     built: dict[str, Units] = field(default_factory=dict)  # units per metric, built once
     factorized: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
@@ -157,7 +148,6 @@ class AccountDays:
             any_claim=first_day(cl, np.ones(len(cl), bool), "claim_date"),
             service_chargeback=first_day(cb, service, "chargeback_date"),
             channel=_small_strings(o["fulfillment_channel"]),
-            category=_objects(o["category"]),
         )
 
     # --- shared building blocks -------------------------------------------------------------
@@ -191,7 +181,7 @@ class AccountDays:
             known = np.minimum(known, v)
         a = anchor[rows]
         e = a if enter is None else enter[rows]
-        return Units("orders", rows, a, e, known, comps, self.channel[rows], self.category[rows])
+        return Units("orders", rows, a, e, known, comps, rows)
 
 
 def _when(mask: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -204,8 +194,7 @@ def _odr(component: str | None) -> Callable[[AccountDays], Units]:
         comps = d.odr_components()
         if component is not None:
             comps = {component: comps[component]}
-        everything = np.ones(len(d.channel), bool)
-        return d.order_units(everything, d.orders["purchase_date"], comps)
+        return d.order_units(np.ones(len(d.channel), bool), d.orders["purchase_date"], comps)
     return build
 
 
@@ -280,10 +269,7 @@ def _return_dissatisfaction(d: AccountDays) -> Units:
     known = np.full(len(r), NEVER, dtype=np.int64)
     for v in comps.values():
         known = np.minimum(known, v)
-    order_pos = d.order_positions("returns")
-    channel = np.where(order_pos >= 0, d.channel[order_pos], "")
-    category = np.where(order_pos >= 0, d.category[order_pos], None)
-    return Units("returns", np.arange(len(r)), request, request, known, comps, channel, category)
+    return Units("returns", np.arange(len(r)), request, request, known, comps, d.order_positions("returns"))
 
 
 BUILDERS: dict[str, Callable[[AccountDays], Units]] = {
@@ -351,18 +337,21 @@ def reads(metrics: Collection[str]) -> tuple[set[str], set[str]]:
     return columns, tables
 
 
-def segment_masks(units: Units, segments: tuple[str, ...]) -> dict[str, np.ndarray]:
+def segment_masks(units: Units, segments: tuple[str, ...], days: AccountDays) -> dict[str, np.ndarray]:
     """Segment label -> mask over the units, in the policy's order (categories sorted)."""
     out: dict[str, np.ndarray] = {}
+    known = units.orders >= 0
     for seg in segments:
         if seg == "all":
             out["all"] = np.ones(len(units.anchor), bool)
         elif seg in ("MFN", "AFN"):
-            out[seg] = units.channel == seg
+            out[seg] = known & (days.channel[units.orders] == seg)
         elif seg == "category":
-            cats = sorted(c for c in pd.unique(units.category) if c is not None and c == c)
-            for cat in cats:
-                out[f"category={cat}"] = units.category == cat
+            codes, labels = days.codes("category")
+            unit_codes = np.where(known, codes[units.orders], len(labels) - 1)
+            present = np.flatnonzero(np.bincount(unit_codes, minlength=len(labels))[:-1])  # "(none)" is last
+            for code in sorted(present, key=lambda c: labels[c]):
+                out[f"category={labels[code]}"] = unit_codes == code
     return out
 
 
@@ -384,6 +373,6 @@ def build_units(days: AccountDays, metric_id: str) -> Units:
         raise KeyError(metric_id)
     if metric_id not in days.built:
         units = BUILDERS[metric_id](days)
-        units.segments = segment_masks(units, days.policy[metric_id].segments)
+        units.segments = segment_masks(units, days.policy[metric_id].segments, days)
         days.built[metric_id] = units
     return days.built[metric_id]
