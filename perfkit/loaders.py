@@ -203,11 +203,16 @@ def _spellings(series: pd.Series, mapping: dict, label: str, column: str, frame:
 
 
 def _map_values(series: pd.Series, mapping: dict, label: str, column: str, frame: pd.DataFrame,
-                expected: str) -> pd.Series:
-    """A text column mapped onto canonical values (a nullable string column)."""
+                expected: str, categorical: bool = False) -> pd.Series:
+    """A text column mapped onto canonical values (a nullable string column, or a categorical)."""
     import pyarrow as pa
 
     codes, values = _spellings(series, mapping, label, column, frame, expected)
+    if categorical:
+        # Several spellings may share a value ("AFN", "Amazon"): categories are the values.
+        cats = list(dict.fromkeys(v for v in values if v is not None))
+        lookup = np.array([cats.index(v) if v is not None else -1 for v in values] + [-1], dtype=np.int64)
+        return pd.Series(pd.Categorical.from_codes(lookup[codes], categories=cats), index=series.index)
     # Arrow's take builds the string column without a Python object per row.
     table = pa.array(values + [None], type=pa.string())
     taken = table.take(pa.array(np.where(codes < 0, len(values), codes)))
@@ -293,12 +298,16 @@ def _typed(frame: pd.DataFrame, table: str, label: str, tz: str, date_order: str
         if name not in frame.columns:
             continue
         series = frame[name]
-        if col.required:
-            empty = _blank(series)
-            if empty.any():
-                raise DataError(label, "required value is empty", column=name, rows=_rownums(frame, empty),
-                                expected="a value in every row")
-        out[name] = _convert(series, col, label, tz, frame, date_order)
+        # Converted values are missing exactly where the cell was blank (a rating is checked
+        # before, as its conversion refuses blanks itself).
+        empty = _blank(series) if col.required and col.kind == "rating" else None
+        if empty is None or not empty.any():
+            out[name] = _convert(series, col, label, tz, frame, date_order)
+            if col.required:
+                empty = out[name].isna()
+        if col.required and empty.any():
+            raise DataError(label, "required value is empty", column=name, rows=_rownums(frame, empty),
+                            expected="a value in every row")
     typed = pd.DataFrame(out, index=frame.index)
     typed["_row"] = frame["_row"].to_numpy()
     typed["_file"] = label
@@ -315,7 +324,9 @@ def _convert(series: pd.Series, col: Column, label: str, tz: str, frame: pd.Data
     if kind == "rating":
         return _to_rating(series, label, frame)
     if kind in ("channel", "status", "kind", "decision"):
-        return _map_values(series, VALUE_MAPS[kind], label, col.name, frame, EXPECTED[kind])
+        # An order's channel and status are compared millions of times: categorical codes.
+        return _map_values(series, VALUE_MAPS[kind], label, col.name, frame, EXPECTED[kind],
+                           categorical=kind in ("channel", "status"))
     text = series.astype("string").str.strip()
     text = text.mask(text == "")
     return text.str.lower() if kind == "lower" else text
@@ -523,9 +534,14 @@ def _empty(table: str) -> pd.DataFrame:
 
 def _absent(col: Column, index: pd.Index) -> pd.Series:
     """An all-missing column of the type the column would have had."""
+    import pyarrow as pa
+
+    n = len(index)
     if col.kind in ("datetime", "deadline"):
         return pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
-    return pd.Series(pd.NA, index=index, dtype="boolean" if col.kind == "bool" else "string")
+    if col.kind == "bool":
+        return pd.Series(pd.arrays.BooleanArray(np.zeros(n, bool), np.ones(n, bool)), index=index)
+    return pd.Series(pd.array(pa.nulls(n, pa.large_string()), dtype="string"), index=index)
 
 
 def _finish_orders(orders: pd.DataFrame, missing: list[str], keep: set[str] | None = None) -> pd.DataFrame:

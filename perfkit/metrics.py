@@ -121,7 +121,7 @@ def as_of_days(account: Account, as_of: Iterable[object] | None = None, start: o
     if as_of is not None:
         days = [date_to_day(d) for d in as_of]
     elif start is not None or end is not None:
-        last = last_data_day(account)
+        last = last_data_day(account) if start is None or end is None else None
         lo = date_to_day(start) if start is not None else date_to_day(first_data_day(account) or last)
         hi = date_to_day(end) if end is not None else date_to_day(last)
         if hi < lo:

@@ -6,6 +6,8 @@ is an edit to data, never to code.
 """
 from __future__ import annotations
 
+import functools
+
 import tomllib
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -146,6 +148,12 @@ def load_policy(path: str | Path | None = None) -> Policy:
             raise PerfkitError(f"{p}: policy file not found; pass the path of a TOML file")
         text = p.read_text(encoding="utf-8")
         where = str(p)
+    return _parse(text, where)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse(text: str, where: str) -> Policy:
+    """A policy from its TOML text (kept: every account of a batch asks for the same policy)."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -258,6 +258,20 @@ def test_empty_required_value(tmp_path):
     assert msg.startswith("acct/orders.csv, row 4, column 'order_id': required value is empty")
 
 
+@pytest.mark.parametrize("table,text,column", [
+    ("orders", BASIC + "A3, ,MFN,Shipped\n", "purchase_date"),
+    ("orders", BASIC + "A3,2026-03-01,,Shipped\n", "fulfillment_channel"),
+    ("orders", BASIC + "A3,2026-03-01,MFN,  \n", "order_status"),
+    ("feedback", "order_id,feedback_date,rating\nA1,2026-03-05,5\nA2,2026-03-06,\n", "rating"),
+    ("feedback", "order_id,feedback_date,rating\nA1,2026-03-05,5\nA2,,4\n", "feedback_date"),
+])
+def test_each_required_column_refuses_a_blank(tmp_path, table, text, column):
+    tables = {"orders": BASIC, table: text}
+    row = 4 if table == "orders" else 3
+    msg = error_for(tmp_path, **tables)
+    assert msg.startswith(f"acct/{table}.csv, row {row}, column '{column}': required value is empty"), msg
+
+
 @pytest.mark.parametrize("bad", ["my shop", "..", "a" * 65, "shop.1"])
 def test_unsafe_account_id_is_refused(tmp_path, bad):
     folder = tmp_path / "sub" / bad
