@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import formats, timezones
 from .errors import DataError, PerfkitError
+from .idmatch import match_orders
 from .schema import EXPECTED, OPTIONAL_TABLES, TABLES, VALUE_MAPS, Column
 
 ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -489,24 +490,6 @@ def _merge_orders(orders: pd.DataFrame, codes: np.ndarray, n_files: int, warning
     return orders.groupby(codes, sort=True).first().reset_index(drop=True)
 
 
-def first_seen_codes(columns: list[pd.Series]) -> list[np.ndarray]:
-    """Number the ids of several columns by first appearance across them all (one hash pass).
-
-    Hashing the order ids is the dearest step of loading; this single pass finds repeated
-    orders and where every event's order is at once.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    lengths = [len(c) for c in columns]
-    try:
-        joined = pa.concat_arrays([pa.array(c, type=pa.large_string()) for c in columns])
-        codes = pc.dictionary_encode(joined).indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        codes = pd.factorize(pd.concat([c.astype("string") for c in columns], ignore_index=True))[0]
-    return np.split(codes, np.cumsum(lengths)[:-1])
-
-
 def _require_order_columns(orders: pd.DataFrame, frames: list[pd.DataFrame]) -> None:
     labels = ", ".join(dict.fromkeys(f["_file"].iat[0] for f in frames if len(f)))
     for col in (c for c in TABLES["orders"].values() if c.required):
@@ -695,15 +678,14 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
             if before != len(frame):
                 warnings.append(f"{table}: {before - len(frame)} identical rows from several files counted once")
         events[table] = frame
-    order_codes, *event_codes = first_seen_codes([orders["order_id"]] + [f["order_id"] for f in events.values()])
+    order_codes, event_orders = match_orders(orders["order_id"], [f["order_id"] for f in events.values()])
     orders = _merge_orders(orders, order_codes, len(by_table["orders"]), warnings)
     _require_order_columns(orders, by_table["orders"])
     orders = _finish_orders(orders, missing, keep)
     loaded = {"orders": orders}
-    for (table, frame), codes in zip(events.items(), event_codes):
-        # Codes below the number of orders are order positions; the rest name no known order.
-        frame["_order"] = np.where(codes < len(orders), codes, -1)
-        loaded[table] = _finish_events(table, frame, frame["_order"].to_numpy() < 0, warnings)
+    for (table, frame), pos in zip(events.items(), event_orders):
+        frame["_order"] = pos  # the merged order's position, -1 for an id no order has
+        loaded[table] = _finish_events(table, frame, pos < 0, warnings)
     for item in missing:
         warnings.append(f"missing input {item}: {MISSING_NOTES.get(item, 'not used')}")
     return Account(

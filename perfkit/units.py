@@ -38,13 +38,6 @@ def local_days(ts: pd.Series, tz: str) -> np.ndarray:
     return days
 
 
-def _small_strings(values: pd.Series) -> np.ndarray:
-    """A column of a few distinct strings as a NumPy unicode array (fast to compare)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    table = np.array([str(u) for u in uniques] + [""])
-    return table[codes]
-
-
 def day_to_date(day: int | np.integer) -> pd.Timestamp:
     return pd.Timestamp(np.datetime64(int(day), "D"))
 
@@ -97,7 +90,7 @@ class AccountDays:
     counted_claim: np.ndarray
     any_claim: np.ndarray
     service_chargeback: np.ndarray
-    channel: np.ndarray
+    mfn: np.ndarray  # fulfilled by the merchant (the only other channel is AFN)
     built: dict[str, Units] = field(default_factory=dict)  # units per metric, built once
     factorized: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
@@ -147,7 +140,7 @@ class AccountDays:
             counted_claim=first_day(cl, counted, "claim_date"),
             any_claim=first_day(cl, np.ones(len(cl), bool), "claim_date"),
             service_chargeback=first_day(cb, service, "chargeback_date"),
-            channel=_small_strings(o["fulfillment_channel"]),
+            mfn=(o["fulfillment_channel"] == "MFN").to_numpy(dtype=bool, na_value=False),
         )
 
     # --- shared building blocks -------------------------------------------------------------
@@ -161,9 +154,8 @@ class AccountDays:
     def late_shipment(self) -> np.ndarray:
         """Shipped after the ship-by instant, or never confirmed (judged once ship-by passed)."""
         o = self.account.orders
-        confirm, lsd = o["ship_confirm_date"], o["latest_ship_date"]
-        late = (confirm > lsd) | confirm.isna()
-        return (late & lsd.notna()).to_numpy(bool)
+        confirm, lsd = timezones.utc_values(o["ship_confirm_date"]), timezones.utc_values(o["latest_ship_date"])
+        return ((confirm > lsd) | np.isnat(confirm)) & ~np.isnat(lsd)
 
     def odr_components(self) -> dict[str, np.ndarray]:
         return {
@@ -175,12 +167,13 @@ class AccountDays:
     def order_units(self, keep: np.ndarray, anchor: np.ndarray, components: dict[str, np.ndarray],
                     enter: np.ndarray | None = None) -> Units:
         rows = np.flatnonzero(keep & (anchor < NEVER))
-        comps = {k: v[rows] for k, v in components.items()}
+        whole = len(rows) == len(anchor)  # every order is a unit: no copies needed
+        comps = {k: v if whole else v[rows] for k, v in components.items()}
         known = np.full(len(rows), NEVER, dtype=np.int64)
         for v in comps.values():
             known = np.minimum(known, v)
-        a = anchor[rows]
-        e = a if enter is None else enter[rows]
+        a = anchor if whole else anchor[rows]
+        e = a if enter is None else (enter if whole else enter[rows])
         return Units("orders", rows, a, e, known, comps, rows)
 
 
@@ -194,31 +187,31 @@ def _odr(component: str | None) -> Callable[[AccountDays], Units]:
         comps = d.odr_components()
         if component is not None:
             comps = {component: comps[component]}
-        return d.order_units(np.ones(len(d.channel), bool), d.orders["purchase_date"], comps)
+        return d.order_units(np.ones(len(d.mfn), bool), d.orders["purchase_date"], comps)
     return build
 
 
 def _cancel(d: AccountDays) -> Units:
     p = d.orders["purchase_date"]
-    return d.order_units(d.channel == "MFN", p, {"seller_cancellation": _when(d.seller_cancelled(), p)})
+    return d.order_units(d.mfn, p, {"seller_cancellation": _when(d.seller_cancelled(), p)})
 
 
 def _late_shipment(d: AccountDays) -> Units:
     lsd = d.orders["latest_ship_date"]
-    keep = (d.channel == "MFN") & ~d.status("Cancelled")
+    keep = d.mfn & ~d.status("Cancelled")
     return d.order_units(keep, lsd, {"late_shipment": _when(d.late_shipment(), lsd)})
 
 
 def _valid_tracking(d: AccountDays) -> Units:
     c = d.orders["ship_confirm_date"]
     invalid = ~d.account.orders["tracking_valid"].to_numpy(bool)
-    return d.order_units(d.channel == "MFN", c, {"invalid_tracking": _when(invalid, c)})
+    return d.order_units(d.mfn, c, {"invalid_tracking": _when(invalid, c)})
 
 
 def _on_time_delivery(d: AccountDays) -> Units:
     o = d.account.orders
     ldd, confirm = d.orders["latest_delivery_date"], d.orders["ship_confirm_date"]
-    keep = (d.channel == "MFN") & (confirm < NEVER) & o["tracking_valid"].to_numpy(bool)
+    keep = d.mfn & (confirm < NEVER) & o["tracking_valid"].to_numpy(bool)
     delivered, promised = o["delivered_date"], o["latest_delivery_date"]
     late = ((delivered > promised) | delivered.isna()).to_numpy(bool)
     return d.order_units(keep, ldd, {"late_delivery": _when(late, ldd)}, enter=confirm)
@@ -227,7 +220,7 @@ def _on_time_delivery(d: AccountDays) -> Units:
 def _invoice(d: AccountDays) -> Units:
     o = d.account.orders
     confirm = d.orders["ship_confirm_date"]
-    keep = (d.channel == "MFN") & o["is_business_order"].to_numpy(bool)
+    keep = d.mfn & o["is_business_order"].to_numpy(bool)
     deadline = next_business_day(confirm, d.policy.business_days)
     missed = d.orders["invoice_upload_date"] > deadline  # NEVER (no upload) is later than any deadline
     return d.order_units(keep, confirm, {"missing_invoice": _when(missed, deadline)})
@@ -238,7 +231,7 @@ def _perfect_order(d: AccountDays) -> Units:
     comps = {
         "a_to_z_claim": d.any_claim,
         "seller_cancellation": _when(d.seller_cancelled(), p),
-        "late_shipment": _when(d.late_shipment() & (d.channel == "MFN"), d.orders["latest_ship_date"]),
+        "late_shipment": _when(d.late_shipment() & d.mfn, d.orders["latest_ship_date"]),
         "negative_feedback": d.negative_feedback,
         "refund": d.orders["refund_date"],
         "chargeback": d.service_chargeback,
@@ -345,7 +338,7 @@ def segment_masks(units: Units, segments: tuple[str, ...], days: AccountDays) ->
         if seg == "all":
             out["all"] = np.ones(len(units.anchor), bool)
         elif seg in ("MFN", "AFN"):
-            out[seg] = known & (days.channel[units.orders] == seg)
+            out[seg] = known & (days.mfn[units.orders] == (seg == "MFN"))
         elif seg == "category":
             codes, labels = days.codes("category")
             unit_codes = np.where(known, codes[units.orders], len(labels) - 1)

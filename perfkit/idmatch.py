@@ -1,0 +1,114 @@
+"""Order ids: which orders repeat, and which order each event (feedback, claim, ...) names.
+
+Hashing 200k order ids as strings costs about 30 ms an account, the dearest single step of
+loading. Ids are short, so each becomes a 64-bit fingerprint of its bytes computed with
+NumPy; sorting the fingerprints finds repeats, and the few event ids are looked up among
+them. Every match is then checked byte for byte, so a fingerprint collision can only send
+the work to the exact string hashing (Arrow's), never give a wrong answer.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MAX_BYTES = 64  # longer ids are matched as strings
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _bytes(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each id's UTF-8 bytes (one buffer) and their offsets; None when ids are missing or not text."""
+    import pyarrow as pa
+
+    try:
+        arr = pa.array(values, type=pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    if isinstance(arr, pa.ChunkedArray):  # a Parquet column read in several pieces
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        return None
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8) if len(arr) else np.empty(0, np.uint8)
+    return data[offsets[0]:offsets[-1]] if len(arr) else data, offsets
+
+
+def _words(data: np.ndarray, offsets: np.ndarray, per: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each id as ``per`` zero-padded 64-bit words, and its byte length."""
+    lengths = np.diff(offsets)
+    n = len(lengths)
+    padded = np.zeros((n, per * 8), dtype=np.uint8)
+    if n and (lengths == lengths[0]).all():
+        padded[:, :lengths[0]] = data.reshape(n, int(lengths[0]))
+    elif n:
+        padded[np.arange(per * 8) < lengths[:, None]] = data  # row by row, left-aligned
+    return padded.view(np.uint64), lengths
+
+
+def _fingerprint(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    h = lengths.astype(np.uint64) * _MIX
+    for j in range(words.shape[1]):
+        h ^= words[:, j]
+        h *= _MIX
+        h ^= h >> np.uint64(29)
+    return h
+
+
+def _by_strings(order_ids: pd.Series, event_ids: list[pd.Series]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The exact path: one Arrow hash of all ids, numbered by first appearance."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = [order_ids, *event_ids]
+    try:
+        joined = pa.concat_arrays([pa.array(c, type=pa.large_string()) for c in columns])
+        codes = pc.dictionary_encode(joined).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        codes = pd.factorize(pd.concat([c.astype("string") for c in columns], ignore_index=True))[0]
+    order_codes, *event_codes = np.split(codes, np.cumsum([len(c) for c in columns])[:-1])
+    distinct = int(order_codes.max()) + 1 if len(order_codes) else 0
+    return order_codes, [np.where(c < distinct, c, -1) for c in event_codes]
+
+
+def match_orders(order_ids: pd.Series, event_ids: list[pd.Series]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(order codes, event positions).
+
+    Order row ``r`` gets code ``i`` when its id is the ``i``-th distinct id by first
+    appearance (so ``codes == arange(n)`` when no id repeats). Each event gets the code of
+    the order with its id, or -1 when no order has it.
+    """
+    raw = [_bytes(c) for c in [order_ids, *event_ids]]
+    if any(r is None for r in raw):
+        return _by_strings(order_ids, event_ids)
+    longest = max(int(np.diff(off).max(initial=0)) for _, off in raw)
+    if longest > MAX_BYTES:
+        return _by_strings(order_ids, event_ids)
+    # One width for all, so an id has the same fingerprint wherever it appears.
+    per = max(1, (longest + 7) // 8)
+    (o_words, o_len), *events = [_words(data, off, per) for data, off in raw]
+    o_hash = _fingerprint(o_words, o_len)
+    ordered = np.sort(o_hash)
+    if len(ordered) > 1 and (ordered[1:] == ordered[:-1]).any():
+        return _by_strings(order_ids, event_ids)  # a repeated id (or a collision): the exact path
+    # The table is built on the few event ids, and the many order ids are looked up in it.
+    e_words = [w for w, _ in events]
+    e_len = np.concatenate([n for _, n in events]) if events else np.empty(0, np.int64)
+    e_hash = np.concatenate([_fingerprint(w, n) for w, n in events]) if events else np.empty(0, np.uint64)
+    e_codes, e_unique = pd.factorize(e_hash)
+    probe = pd.Index(e_unique).get_indexer(o_hash)
+    hit = probe >= 0
+    owner = np.full(len(e_unique), -1, dtype=np.int64)
+    owner[probe[hit]] = np.flatnonzero(hit)
+    pos = owner[e_codes] if len(e_codes) else np.empty(0, np.int64)
+    # Byte for byte: a fingerprint collision must not join an event to the wrong order.
+    start = 0
+    for w in e_words:
+        part = pos[start:start + len(w)]
+        matched = np.flatnonzero(part >= 0)
+        if len(matched):
+            rows = part[matched]
+            same = (o_len[rows] == e_len[start + matched]) & (o_words[rows] == w[matched]).all(axis=1)
+            if not same.all():
+                return _by_strings(order_ids, event_ids)
+        start += len(w)
+    parts = np.split(pos, np.cumsum([len(w) for w in e_words])[:-1]) if e_words else []
+    return np.arange(len(o_hash), dtype=np.int64), parts
