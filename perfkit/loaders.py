@@ -152,10 +152,12 @@ def _read_parquet(path: Path, label: str, columns: list[str] | None) -> pd.DataF
     import pyarrow.parquet as pq  # local: only Parquet users pay for the import
 
     try:
-        schema_names = pq.read_schema(path).names
-        wanted = [c for c in schema_names if columns is None or c in columns]
+        with pq.ParquetFile(path) as file:
+            wanted = [c for c in file.schema_arrow.names if columns is None or c in columns]
+            # Accounts are the unit of parallel work: Arrow's own threads would only compete.
+            table = file.read(columns=wanted, use_threads=False)
         # Nullable booleans stay booleans (not Python objects), so they skip the text path.
-        return pq.read_table(path, columns=wanted).to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+        return table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get, use_threads=False)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise DataError(label, f"is not a readable Parquet file ({type(exc).__name__}: {exc})",
                         expected="a .parquet file written by pandas, pyarrow or DuckDB") from None
