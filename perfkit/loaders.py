@@ -24,6 +24,8 @@ from .errors import DataError, PerfkitError
 from .idmatch import match_orders
 from .schema import EXPECTED, OPTIONAL_TABLES, TABLES, VALUE_MAPS, Column
 
+# Column kinds whose values are a few spellings: read from Parquet as categoricals.
+FEW_VALUES = ("channel", "status", "kind", "decision", "lower", "bool")
 ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 DATA_SUFFIXES = TEXT_SUFFIXES + (".parquet",)
@@ -147,13 +149,18 @@ def _read_text_table(path: Path, label: str) -> pd.DataFrame:
     return frame
 
 
-def _read_parquet(path: Path, label: str, columns: list[str] | None) -> pd.DataFrame:
+def _read_parquet(path: Path, label: str, columns: list[str] | None, few_values: Collection[str] = ()) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq  # local: only Parquet users pay for the import
 
     try:
-        with pq.ParquetFile(path) as file:
-            wanted = [c for c in file.schema_arrow.names if columns is None or c in columns]
+        schema = pq.read_schema(path)
+        wanted = [c for c in schema.names if columns is None or c in columns]
+        # Text columns with a few distinct values (channel, status, ...) stay dictionary-encoded
+        # as Parquet stores them: categoricals, not a string object per row.
+        text = (pa.types.is_string, pa.types.is_large_string)
+        coded = [c for c in wanted if c in few_values and any(is_(schema.field(c).type) for is_ in text)]
+        with pq.ParquetFile(path, read_dictionary=coded) as file:
             # Accounts are the unit of parallel work: Arrow's own threads would only compete.
             table = file.read(columns=wanted, use_threads=False)
         # Nullable booleans stay booleans (not Python objects), so they skip the text path.
@@ -163,11 +170,15 @@ def _read_parquet(path: Path, label: str, columns: list[str] | None) -> pd.DataF
                         expected="a .parquet file written by pandas, pyarrow or DuckDB") from None
 
 
-def read_table_file(path: Path, label: str | None = None, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read one CSV/TSV/TXT/Parquet file as a raw frame (text cells, '' for empty)."""
+def read_table_file(path: Path, label: str | None = None, columns: list[str] | None = None,
+                    few_values: Collection[str] = ()) -> pd.DataFrame:
+    """Read one CSV/TSV/TXT/Parquet file as a raw frame (text cells, '' for empty).
+
+    ``few_values`` names Parquet text columns to read as categoricals.
+    """
     label = label or path.name
     if path.suffix.lower() == ".parquet":
-        return _read_parquet(path, label, columns)
+        return _read_parquet(path, label, columns, few_values)
     return _read_text_table(path, label)
 
 
@@ -181,6 +192,9 @@ def _rownums(frame: pd.DataFrame, mask: np.ndarray | pd.Series) -> list[int]:
 
 
 def _blank(series: pd.Series) -> pd.Series:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = series.cat.categories
+        return series.isna() | series.isin(cats[cats.astype("string").str.strip() == ""])
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         return series.isna() | (series.astype("string").str.strip() == "")
     return series.isna()
@@ -428,7 +442,8 @@ def _canonical_frame(src: Source, tz: str, keep: set[str] | None = None) -> pd.D
         # Column pruning: Parquet reads only the canonical columns asked for (all by default).
         names = [c for c in TABLES[src.table] if keep is None or c in keep or TABLES[src.table][c].required]
         wanted = names + [k for k, v in src.columns.items() if v in names]
-    raw = read_table_file(src.path, src.label, wanted)
+    few = {c for c, col in TABLES[src.table].items() if col.kind in FEW_VALUES or c in ("category", "carrier")}
+    raw = read_table_file(src.path, src.label, wanted, few | {k for k, v in src.columns.items() if v in few})
     raw = raw.reset_index(drop=True)
     raw["_row"] = np.arange(2, len(raw) + 2)
     if src.columns:

@@ -164,6 +164,38 @@ def test_parquet_with_typed_timestamps(tmp_path):
     assert pd.isna(o["refund_date"].iat[1])
 
 
+def test_parquet_text_columns_with_few_values_follow_every_rule(tmp_path):
+    # Parquet stores these columns dictionary-encoded; they must still be mapped and checked.
+    folder = write_account(tmp_path)
+    pd.DataFrame({
+        "order_id": ["A1", "A2", "A3", "A4"],
+        "purchase_date": ["2026-03-01"] * 4,
+        "fulfillment_channel": ["Merchant", " fba", "MFN", "Amazon"],
+        "order_status": ["Shipped", "cancelled", "Shipped", "Pending"],
+        "buyer_requested_cancel": ["", "yes", "no", ""],
+        "category": [" Toys", "Toys", "", None],
+        "carrier": ["UPS", "UPS", "", "DHL"],
+    }).to_parquet(folder / "orders.parquet")
+    pd.DataFrame({"order_id": ["A1"], "claim_date": ["2026-03-04"], "status": [" Denied"]}).to_parquet(
+        folder / "claims.parquet")
+    acc = load_account(folder)
+    o = acc.orders
+    assert o["fulfillment_channel"].astype(str).tolist() == ["MFN", "AFN", "MFN", "AFN"]
+    assert o["order_status"].astype(str).tolist() == ["Shipped", "Cancelled", "Shipped", "Pending"]
+    assert o["buyer_requested_cancel"].tolist() == [False, True, False, False]
+    assert o["category"].tolist()[:2] == ["Toys", "Toys"] and o["category"].isna().tolist()[2:] == [True, True]
+    assert o["carrier"].isna().tolist() == [False, False, True, False]
+    assert acc.claims["status"].tolist() == ["denied"]
+    pd.DataFrame({"order_id": ["A1"], "purchase_date": ["2026-03-01"], "fulfillment_channel": ["Seller"],
+                  "order_status": ["Shipped"]}).to_parquet(folder / "orders.parquet")
+    with pytest.raises(DataError, match=r"acct/orders.parquet, row 2, column 'fulfillment_channel': unknown value"):
+        load_account(folder)
+    pd.DataFrame({"order_id": ["A1"], "purchase_date": ["2026-03-01"], "fulfillment_channel": ["MFN"],
+                  "order_status": [" "]}).to_parquet(folder / "orders.parquet")
+    with pytest.raises(DataError, match=r"row 2, column 'order_status': required value is empty"):
+        load_account(folder)
+
+
 def test_utf8_bom_gb18030_and_utf16_load_chinese_text(tmp_path):
     text = "order_id,purchase_date,fulfillment_channel,order_status,category\nA1,2026-03-01,MFN,Shipped,厨房用品\n"
     for enc, sep, fname in (("utf-8-sig", ",", "orders.csv"), ("gb18030", ",", "orders.csv"),
