@@ -327,7 +327,7 @@ def _typed(frame: pd.DataFrame, table: str, label: str, tz: str, date_order: str
                             expected="a value in every row")
     typed = pd.DataFrame(out, index=frame.index)
     typed["_row"] = frame["_row"].to_numpy()
-    typed["_file"] = label
+    typed["_file"] = pd.Categorical.from_codes(np.zeros(len(typed), dtype=np.int8), [label])  # one label, not n copies
     return typed
 
 
@@ -344,9 +344,19 @@ def _convert(series: pd.Series, col: Column, label: str, tz: str, frame: pd.Data
         # An order's channel and status are compared millions of times: categorical codes.
         return _map_values(series, VALUE_MAPS[kind], label, col.name, frame, EXPECTED[kind],
                            categorical=kind in ("channel", "status"))
-    text = series.astype("string").str.strip()
-    text = text.mask(text == "")
-    return text.str.lower() if kind == "lower" else text
+    return _to_text(series, lower=kind == "lower")
+
+
+def _to_text(series: pd.Series, lower: bool) -> pd.Series:
+    """Trimmed text, blank as missing, through Arrow's kernels (no Python string per row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(pa.array(series.astype("string")))
+    if lower:
+        text = pc.utf8_lower(text)
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+    return pd.Series(pd.array(text, dtype="string"), index=series.index)
 
 
 # ---------------------------------------------------------------------------------------------
