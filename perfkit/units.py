@@ -24,6 +24,7 @@ from .loaders import Account
 from .policy import Policy
 
 NEVER = np.int64(1) << 40  # a day number later than any date
+DAY_NS = 86_400 * 10**9
 
 
 def local_days(ts: pd.Series, tz: str) -> np.ndarray:
@@ -33,7 +34,7 @@ def local_days(ts: pd.Series, tz: str) -> np.ndarray:
     if not ts.notna().any():  # a column not supplied (or not loaded)
         return np.full(len(ts), NEVER, dtype=np.int64)
     local = timezones.to_local(timezones.utc_values(ts), tz)
-    days = local.astype("datetime64[D]").astype(np.int64)
+    days = local.view(np.int64) // DAY_NS
     days[np.isnat(local)] = NEVER
     return days
 
