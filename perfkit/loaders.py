@@ -266,7 +266,7 @@ def _to_datetime(series: pd.Series, tz: str, deadline: bool, label: str, column:
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         return series.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     if pd.api.types.is_datetime64_dtype(series.dtype):
-        return _localize(series.astype("datetime64[ns]"), tz).astype("datetime64[ns, UTC]")
+        return _localize(series, tz)
     text = series.astype("string").str.strip()
     blank = text.isna() | (text == "")
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")

@@ -54,8 +54,9 @@ def _convert(values: np.ndarray, direction: str, tz: str) -> np.ndarray:
     complete = bool(ok.all())
     if not complete and not ok.any():
         return values.copy()
-    lo = int(values.min(initial=np.iinfo(np.int64).max, where=ok)) >> (SLOT_BITS + BLOCK_BITS)
-    hi = int(values.max(initial=NAT, where=ok)) >> (SLOT_BITS + BLOCK_BITS)
+    # NaT is the smallest int64, so it never is the maximum; the minimum needs it left out.
+    lo = int(values.min() if complete else values[ok].min()) >> (SLOT_BITS + BLOCK_BITS)
+    hi = int(values.max()) >> (SLOT_BITS + BLOCK_BITS)
     if hi - lo >= MAX_BLOCKS:
         out = values.copy()
         out[ok] = EXACT[direction](values[ok], tz)
