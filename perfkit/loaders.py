@@ -555,12 +555,12 @@ def _absent(col: Column, index: pd.Index) -> pd.Series:
 
 
 def _finish_orders(orders: pd.DataFrame, missing: list[str], keep: set[str] | None = None) -> pd.DataFrame:
-    for name, col in TABLES["orders"].items():
-        if name not in orders.columns:
-            # No tracking_valid column has a rule of its own (valid if a tracking id is present).
-            if name not in ("product_name", "tracking_valid") and (keep is None or name in keep):
-                missing.append(f"orders.{name}")
-            orders[name] = _absent(col, orders.index)
+    absent = {name: _absent(col, orders.index) for name, col in TABLES["orders"].items() if name not in orders.columns}
+    # No tracking_valid column has a rule of its own (valid if a tracking id is present).
+    missing += [f"orders.{name}" for name in absent
+                if name not in ("product_name", "tracking_valid") and (keep is None or name in keep)]
+    if absent:  # added at once: one new frame, not one copy per column
+        orders = pd.concat([orders, pd.DataFrame(absent, index=orders.index)], axis=1)
     # Missing tracking_valid means "valid if a tracking id is present".
     has_tracking = orders["tracking_id"].notna()
     orders["tracking_valid"] = orders["tracking_valid"].fillna(has_tracking).astype(bool)
