@@ -13,7 +13,9 @@ defective ones among them with known <= D: nothing learned after D leaks into D.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import dataclasses
+import functools
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,20 +82,79 @@ class Units:
     segments: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+class _OrderDays(Mapping):
+    """The orders' date columns as local day numbers, computed on first use and kept."""
+
+    COLUMNS = ("purchase_date", "latest_ship_date", "ship_confirm_date", "latest_delivery_date",
+               "delivered_date", "invoice_upload_date", "refund_date")
+
+    def __init__(self, days: AccountDays) -> None:
+        self._d = days
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        if column not in self.COLUMNS:
+            raise KeyError(column)
+        cache = self._d._days
+        if column not in cache:
+            cache[column] = local_days(self._d.account.orders[column], self._d.account.timezone)
+        return cache[column]
+
+    def __iter__(self):
+        return iter(self.COLUMNS)
+
+    def __len__(self) -> int:
+        return len(self.COLUMNS)
+
+
 @dataclass
 class AccountDays:
     """An account's dates as local day numbers, computed once and shared by every metric."""
 
     account: Account
     policy: Policy
-    orders: dict[str, np.ndarray]
-    negative_feedback: np.ndarray
-    counted_claim: np.ndarray
-    any_claim: np.ndarray
-    service_chargeback: np.ndarray
-    mfn: np.ndarray  # fulfilled by the merchant (the only other channel is AFN)
     built: dict[str, Units] = field(default_factory=dict)  # units per metric, built once
     factorized: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _days: dict[str, np.ndarray] = field(default_factory=dict)
+    _raw: dict[Callable, Units] = field(default_factory=dict)  # units per counting rule
+
+    @property
+    def orders(self) -> _OrderDays:
+        """Orders date column -> local day numbers (NEVER where missing), each computed when first asked."""
+        return _OrderDays(self)
+
+    @functools.cached_property
+    def mfn(self) -> np.ndarray:
+        """Fulfilled by the merchant (the only other channel is AFN)."""
+        return (self.account.orders["fulfillment_channel"] == "MFN").to_numpy(dtype=bool, na_value=False)
+
+    def _first_day(self, table: str, mask: np.ndarray, column: str) -> np.ndarray:
+        """Per order, the first local day of its events where ``mask`` holds."""
+        frame = self.account.table(table)
+        out = np.full(len(self.account.orders), NEVER, dtype=np.int64)
+        if mask.any():
+            days = local_days(frame.loc[mask, column], self.account.timezone)
+            np.minimum.at(out, frame["_order"].to_numpy()[mask], days)
+        return out
+
+    @functools.cached_property
+    def negative_feedback(self) -> np.ndarray:
+        fb = self.account.feedback
+        neg = (fb["rating"].isin(list(self.policy.negative_ratings)) & ~fb["removed"]).to_numpy(bool)
+        return self._first_day("feedback", neg, "feedback_date")
+
+    @functools.cached_property
+    def counted_claim(self) -> np.ndarray:
+        counted = ~self.account.claims["status"].isin(list(self.policy.claim_statuses_not_counted))
+        return self._first_day("claims", counted.to_numpy(bool), "claim_date")
+
+    @functools.cached_property
+    def any_claim(self) -> np.ndarray:
+        return self._first_day("claims", np.ones(len(self.account.claims), bool), "claim_date")
+
+    @functools.cached_property
+    def service_chargeback(self) -> np.ndarray:
+        service = ~self.account.chargebacks["kind"].isin(list(self.policy.chargeback_kinds_not_counted))
+        return self._first_day("chargebacks", service.to_numpy(bool), "chargeback_date")
 
     def order_positions(self, table: str) -> np.ndarray:
         """For each row of an event table, the position of its order (found by the loader)."""
@@ -116,33 +177,8 @@ class AccountDays:
 
     @classmethod
     def build(cls, account: Account, policy: Policy) -> AccountDays:
-        tz = account.timezone
-        o = account.orders
-        days = {c: local_days(o[c], tz) for c in (
-            "purchase_date", "latest_ship_date", "ship_confirm_date", "latest_delivery_date",
-            "delivered_date", "invoice_upload_date", "refund_date")}
-        fb, cl, cb = account.feedback, account.claims, account.chargebacks
-
-        def first_day(frame: pd.DataFrame, mask: np.ndarray, column: str) -> np.ndarray:
-            """Per order, the first local day of its events where ``mask`` holds."""
-            out = np.full(len(o), NEVER, dtype=np.int64)
-            if mask.any():
-                np.minimum.at(out, frame["_order"].to_numpy()[mask], local_days(frame.loc[mask, column], tz))
-            return out
-
-        neg = (fb["rating"].isin(list(policy.negative_ratings)) & ~fb["removed"]).to_numpy(bool)
-        counted = (~cl["status"].isin(list(policy.claim_statuses_not_counted))).to_numpy(bool)
-        service = (~cb["kind"].isin(list(policy.chargeback_kinds_not_counted))).to_numpy(bool)
-        return cls(
-            account=account,
-            policy=policy,
-            orders=days,
-            negative_feedback=first_day(fb, neg, "feedback_date"),
-            counted_claim=first_day(cl, counted, "claim_date"),
-            any_claim=first_day(cl, np.ones(len(cl), bool), "claim_date"),
-            service_chargeback=first_day(cb, service, "chargeback_date"),
-            mfn=(o["fulfillment_channel"] == "MFN").to_numpy(dtype=bool, na_value=False),
-        )
+        """The account's day numbers; each is computed when a metric first needs it."""
+        return cls(account=account, policy=policy)
 
     # --- shared building blocks -------------------------------------------------------------
 
@@ -266,9 +302,10 @@ def _return_dissatisfaction(d: AccountDays) -> Units:
     return Units("returns", np.arange(len(r)), request, request, known, comps, d.order_positions("returns"))
 
 
+_ODR = _odr(None)
 BUILDERS: dict[str, Callable[[AccountDays], Units]] = {
-    "odr": _odr(None),
-    "odr_early": _odr(None),
+    "odr": _ODR,
+    "odr_early": _ODR,
     "odr_negative_feedback": _odr("negative_feedback"),
     "odr_claims": _odr("a_to_z_claim"),
     "odr_chargebacks": _odr("chargeback"),
@@ -366,7 +403,10 @@ def build_units(days: AccountDays, metric_id: str) -> Units:
     if metric_id not in BUILDERS:
         raise KeyError(metric_id)
     if metric_id not in days.built:
-        units = BUILDERS[metric_id](days)
+        rule = BUILDERS[metric_id]
+        if rule not in days._raw:  # metrics sharing a rule (late shipment 10/30 days) share units
+            days._raw[rule] = rule(days)
+        units = dataclasses.replace(days._raw[rule])
         units.segments = segment_masks(units, days.policy[metric_id].segments, days)
         days.built[metric_id] = units
     return days.built[metric_id]
