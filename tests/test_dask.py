@@ -55,3 +55,31 @@ def test_local_processes_equal_serial():
     key = ["account_id", "metric", "segment"]
     pd.testing.assert_frame_equal(pruned.sort_values(key).reset_index(drop=True),
                                   full.sort_values(key).reset_index(drop=True))
+
+
+def test_workers_fork_only_in_a_single_threaded_process():
+    import threading
+
+    from perfkit.cluster import _start_method
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _start_method() == "spawn"  # another thread could hold a lock: never fork
+    finally:
+        stop.set()
+        other.join()
+    fresh = subprocess.run([sys.executable, "-c", "from perfkit.cluster import _start_method; print(_start_method())"],
+                           capture_output=True, text=True)
+    assert fresh.stdout.strip() == ("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+def test_cli_jobs_equal_serial():
+    # In a fresh single-threaded process the workers are forked: same numbers as one process.
+    args = [sys.executable, "-m", "perfkit.cli", "metrics", str(SAMPLE), "--format", "csv", "--from", "2026-10-01",
+            "--to", "2026-11-15"]
+    one = subprocess.run(args, capture_output=True, text=True)
+    two = subprocess.run(args + ["--jobs", "2"], capture_output=True, text=True)
+    assert one.returncode == two.returncode == 0, two.stderr
+    assert one.stdout == two.stdout and len(one.stdout.splitlines()) > 1000
