@@ -207,12 +207,15 @@ def _spellings(series: pd.Series, mapping: dict, label: str, column: str, frame:
     Only the distinct spellings are cleaned and mapped (a few values, not millions of cells);
     a blank spelling maps to None.
     """
-    codes, raw_uniques = pd.factorize(series, use_na_sentinel=True)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # read dictionary-encoded: codes are at hand
+        codes, raw_uniques = series.cat.codes.to_numpy(), series.cat.categories
+    else:
+        codes, raw_uniques = pd.factorize(series, use_na_sentinel=True)
     uniques = [str(u).strip().lower() for u in raw_uniques]
     mapped = [mapping.get(u, _BAD) for u in uniques]
     bad_codes = [i for i, m in enumerate(mapped) if m is _BAD and uniques[i] != ""]
-    if bad_codes:
-        bad = np.isin(codes, bad_codes)
+    bad = np.isin(codes, bad_codes) if bad_codes else None
+    if bad is not None and bad.any():  # (an unused category may be misspelt: only rows count)
         found = list(dict.fromkeys(series[bad].astype(str).tolist()))
         raise DataError(label, "unknown value", column=column, rows=_rownums(frame, bad), found=found,
                         expected=expected)
@@ -229,7 +232,8 @@ def _map_values(series: pd.Series, mapping: dict, label: str, column: str, frame
         # Several spellings may share a value ("AFN", "Amazon"): categories are the values.
         cats = list(dict.fromkeys(v for v in values if v is not None))
         lookup = np.array([cats.index(v) if v is not None else -1 for v in values] + [-1], dtype=np.int64)
-        return pd.Series(pd.Categorical.from_codes(lookup[codes], categories=cats), index=series.index)
+        dtype = pd.CategoricalDtype(cats)
+        return pd.Series(pd.Categorical.from_codes(lookup[codes], dtype=dtype, validate=False), index=series.index)
     # Arrow's take builds the string column without a Python object per row.
     table = pa.array(values + [None], type=pa.string())
     taken = table.take(pa.array(np.where(codes < 0, len(values), codes)))
