@@ -356,10 +356,13 @@ def _to_text(series: pd.Series, lower: bool) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.utf8_trim_whitespace(pa.array(series.astype("string")))
+    arrow_text = pd.api.types.is_string_dtype(series.dtype) and not isinstance(series.dtype, pd.CategoricalDtype)
+    text = pc.utf8_trim_whitespace(pa.array(series if arrow_text else series.astype("string")))
     if lower:
         text = pc.utf8_lower(text)
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+    empty = pc.equal(text, "")
+    if pc.any(empty).as_py():
+        text = pc.if_else(empty, pa.scalar(None, text.type), text)
     return pd.Series(pd.array(text, dtype="string"), index=series.index)
 
 
