@@ -20,6 +20,7 @@ BLOCK_BITS = 13  # slots are looked up and kept in blocks of 2**13 (about 417 da
 NAT = np.iinfo(np.int64).min  # NaT as an int64
 ODD = NAT  # the shift of a slot that does not move as one piece
 MAX_BLOCKS = 16  # data spread wider than this is converted value by value
+DAY = 86_400 * 10**9  # ns
 
 
 def _localize_exact(x: np.ndarray, tz: str) -> np.ndarray:
@@ -49,31 +50,39 @@ def _block(direction: str, tz: str, block: int) -> np.ndarray:
     return np.where(last - first == (1 << SLOT_BITS) - 1, first - starts, ODD)
 
 
-def _convert(values: np.ndarray, direction: str, tz: str) -> np.ndarray:
-    ok = values != NAT
-    complete = bool(ok.all())
-    if not complete and not ok.any():
-        return values.copy()
+def _convert(values: np.ndarray, direction: str, tz: str, per_day: bool = False,
+             missing: int = NAT) -> np.ndarray:
+    """Converted int64 ns (or, with ``per_day``, day numbers); NaT becomes ``missing``.
+
+    Written with few passes and fresh arrays: on 200k values each new array costs more than
+    the arithmetic.
+    """
+    nat = values == NAT
+    has_nat = bool(nat.any())
+    if has_nat and nat.all():
+        return np.full(len(values), missing, dtype=np.int64)
     # NaT is the smallest int64, so it never is the maximum; the minimum needs it left out.
-    lo = int(values.min() if complete else values[ok].min()) >> (SLOT_BITS + BLOCK_BITS)
+    lo = int(values[~nat].min() if has_nat else values.min()) >> (SLOT_BITS + BLOCK_BITS)
     hi = int(values.max()) >> (SLOT_BITS + BLOCK_BITS)
     if hi - lo >= MAX_BLOCKS:
         out = values.copy()
-        out[ok] = EXACT[direction](values[ok], tz)
-        return out
-    table = np.concatenate([_block(direction, tz, b) for b in range(lo, hi + 1)])
-    slot = (values >> SLOT_BITS) - (lo << BLOCK_BITS)
-    if not complete:
-        slot[~ok] = 0
-    shift = table[slot]
-    out = values + shift
-    odd = shift == ODD
-    if not complete:
-        odd &= ok
-    if odd.any():
-        out[odd] = EXACT[direction](values[odd], tz)
-    if not complete:
-        out[~ok] = NAT
+        out[~nat] = EXACT[direction](values[~nat], tz)
+    else:
+        table = np.concatenate([_block(direction, tz, b) for b in range(lo, hi + 1)])
+        slot = values >> SLOT_BITS
+        slot -= lo << BLOCK_BITS
+        if has_nat:
+            np.clip(slot, 0, len(table) - 1, out=slot)  # NaT rows look anywhere; they are reset below
+        out = table[slot]
+        odd = np.flatnonzero(out == ODD)
+        out += values
+        if len(odd):
+            odd = odd[~nat[odd]]
+            out[odd] = EXACT[direction](values[odd], tz)
+    if per_day:
+        np.floor_divide(out, DAY, out=out)
+    if has_nat:
+        np.putmask(out, nat, missing)
     return out
 
 
@@ -92,6 +101,12 @@ def to_local(utc: np.ndarray, tz: str) -> np.ndarray:
     """UTC instants (datetime64[ns]) to local wall-clock times (datetime64[ns]), NaT kept."""
     values = np.asarray(utc, dtype="datetime64[ns]").view(np.int64)
     return _convert(values, "to_local", tz).view("datetime64[ns]")
+
+
+def local_days(utc: np.ndarray, tz: str, missing: int) -> np.ndarray:
+    """UTC instants (datetime64[ns]) to local day numbers (days since 1970-01-01); NaT -> ``missing``."""
+    values = np.asarray(utc, dtype="datetime64[ns]").view(np.int64)
+    return _convert(values, "to_local", tz, per_day=True, missing=missing)
 
 
 def utc_values(series: pd.Series) -> np.ndarray:

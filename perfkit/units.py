@@ -26,19 +26,13 @@ from .loaders import Account
 from .policy import Policy
 
 NEVER = np.int64(1) << 40  # a day number later than any date
-DAY_NS = 86_400 * 10**9
 
 
 def local_days(ts: pd.Series, tz: str) -> np.ndarray:
     """UTC instants to local day numbers; missing instants become NEVER."""
     if len(ts) == 0:
         return np.empty(0, dtype=np.int64)
-    if not ts.notna().any():  # a column not supplied (or not loaded)
-        return np.full(len(ts), NEVER, dtype=np.int64)
-    local = timezones.to_local(timezones.utc_values(ts), tz)
-    days = local.view(np.int64) // DAY_NS
-    days[np.isnat(local)] = NEVER
-    return days
+    return timezones.local_days(timezones.utc_values(ts), tz, missing=NEVER)
 
 
 def day_to_date(day: int | np.integer) -> pd.Timestamp:

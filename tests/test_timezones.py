@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perfkit.timezones import localize, to_local
+from perfkit.timezones import local_days, localize, to_local
 
 ZONES = ["UTC", "Europe/Berlin", "America/Los_Angeles", "Asia/Shanghai", "Australia/Lord_Howe",
          "America/Santiago", "Asia/Kathmandu", "Pacific/Apia", "America/Havana", "Africa/Casablanca"]
@@ -46,6 +46,9 @@ def test_edges_equal_pandas(tz):
     values = np.concatenate([EDGES, np.array(["NaT"], dtype="datetime64[ns]")])
     assert np.array_equal(localize(values, tz), pandas_localize(values, tz), equal_nan=True)
     assert np.array_equal(to_local(values, tz), pandas_to_local(values, tz), equal_nan=True)
+    days = pandas_to_local(values, tz).astype("datetime64[D]").astype(np.int64)
+    days[-1] = -1  # the NaT
+    assert np.array_equal(local_days(values, tz, missing=-1), days)
 
 
 def test_hand_counted_berlin():
