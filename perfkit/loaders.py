@@ -352,13 +352,42 @@ def _convert(series: pd.Series, col: Column, label: str, tz: str, frame: pd.Data
     return _to_text(series, lower=kind == "lower")
 
 
+_ASCII_SPACE = np.zeros(256, dtype=bool)
+_ASCII_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_ASCII_SPACE[128:] = True  # any non-ASCII byte might start a Unicode space (U+3000, U+00A0, ...)
+
+
+def _may_need_trim(text) -> bool:
+    """Whether any value starts or ends with a byte that could be white space.
+
+    Ids are usually clean: looking at two bytes per value is cheaper than trimming them all.
+    """
+    import pyarrow as pa
+
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) or len(text) == 0:
+        return True
+    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    offsets = np.frombuffer(text.buffers()[1], dtype=width)[text.offset:text.offset + len(text) + 1]
+    data = text.buffers()[2]
+    if data is None:
+        return False  # every value is empty or missing
+    data = np.frombuffer(data, dtype=np.uint8)
+    filled = offsets[1:] > offsets[:-1]
+    starts, ends = offsets[:-1][filled], offsets[1:][filled] - 1
+    return bool(_ASCII_SPACE[data[starts]].any() or _ASCII_SPACE[data[ends]].any())
+
+
 def _to_text(series: pd.Series, lower: bool) -> pd.Series:
     """Trimmed text, blank as missing, through Arrow's kernels (no Python string per row)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     arrow_text = pd.api.types.is_string_dtype(series.dtype) and not isinstance(series.dtype, pd.CategoricalDtype)
-    text = pc.utf8_trim_whitespace(pa.array(series if arrow_text else series.astype("string")))
+    text = pa.array(series if arrow_text else series.astype("string"))
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if _may_need_trim(text):
+        text = pc.utf8_trim_whitespace(text)
     if lower:
         text = pc.utf8_lower(text)
     empty = pc.equal(text, "")

@@ -220,6 +220,10 @@ def _account_job(folder: str, prune: bool = False, **kwargs) -> tuple[str, pd.Da
         return name, None, str(exc), []
 
 
+def _folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+
+
 def portfolio_series(root: str | Path, accounts: Sequence[str] | None = None, *, scheduler: str | None = None,
                      jobs: int = 1, prune: bool = False, **kwargs) -> tuple[pd.DataFrame, dict[str, str]]:
     """``account_series`` for every account under a data root; returns (series, failures).
@@ -231,7 +235,10 @@ def portfolio_series(root: str | Path, accounts: Sequence[str] | None = None, *,
     from .cluster import map_accounts
 
     dirs = select_account_dirs(root, list(accounts) if accounts else None)
-    results = map_accounts(_account_job, [str(d) for d in dirs], scheduler, jobs=jobs, prune=prune, **kwargs)
+    # The largest accounts go first, so no worker is left with a big one at the end.
+    order = sorted(range(len(dirs)), key=lambda i: -_folder_bytes(dirs[i]))
+    done = map_accounts(_account_job, [str(dirs[i]) for i in order], scheduler, jobs=jobs, prune=prune, **kwargs)
+    results = [r for _, r in sorted(zip(order, done), key=lambda pair: pair[0])]
     frames = [frame for _, frame, _, _ in results if frame is not None]
     failures = {name: reason for name, _, reason, _ in results if reason is not None}
     series = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)

@@ -202,7 +202,7 @@ class AccountDays:
         comps = {k: v if whole else v[rows] for k, v in components.items()}
         known = np.full(len(rows), NEVER, dtype=np.int64)
         for v in comps.values():
-            known = np.minimum(known, v)
+            np.minimum(known, v, out=known)
         a = anchor if whole else anchor[rows]
         e = a if enter is None else (enter if whole else enter[rows])
         return Units("orders", rows, a, e, known, comps, rows)

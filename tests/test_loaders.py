@@ -7,6 +7,8 @@ import sys
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perfkit.errors import DataError, PerfkitError
 from perfkit.loaders import load_account, load_accounts
@@ -520,3 +522,15 @@ def test_sample_portfolio_is_realistic():
         span = acc.orders["purchase_date"].max() - acc.orders["purchase_date"].min()
         assert span >= pd.Timedelta(days=182), acc.account_id
         assert (acc.path / "account.json").is_file()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=" \t\r\nab订\u3000\u00a0\x1c\x85", max_size=6)), max_size=12))
+def test_text_is_trimmed_like_python(values):
+    # The loader skips trimming when no value can start or end with white space; the result
+    # must still be Python's own strip, with blanks missing.
+    from perfkit.loaders import _to_text
+
+    expect = [None if v is None or not v.strip() else v.strip() for v in values]
+    got = _to_text(pd.Series(values, dtype="str"), lower=False)
+    assert [None if pd.isna(v) else v for v in got] == expect
