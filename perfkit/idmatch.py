@@ -32,22 +32,33 @@ def _bytes(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     return data[offsets[0]:offsets[-1]] if len(arr) else data, offsets
 
 
-def _words(data: np.ndarray, offsets: np.ndarray, per: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each id as ``per`` zero-padded 64-bit words, and its byte length."""
+def _words(data: np.ndarray, offsets: np.ndarray, per: int, same: int | None) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each id as ``per`` 64-bit words (a list of word columns), and its byte length.
+
+    ``same``: the byte length every id of every column shares, if any (Amazon's 3-7-7 ids):
+    the words are then read in place, the last one overlapping the one before so that together
+    they cover every byte. Otherwise ids are copied left-aligned into zero-padded rows.
+    """
     lengths = np.diff(offsets)
     n = len(lengths)
+    if n == 0:
+        return [np.empty(0, np.uint64) for _ in range(per)], lengths
+    if same is not None and same >= 8:
+        starts = [min(8 * j, same - 8) for j in range(per)]
+        return [np.ndarray(shape=(n,), dtype="<u8", buffer=data, offset=k, strides=(same,)) for k in starts], lengths
     padded = np.zeros((n, per * 8), dtype=np.uint8)
     if n and (lengths == lengths[0]).all():
         padded[:, :lengths[0]] = data.reshape(n, int(lengths[0]))
     elif n:
         padded[np.arange(per * 8) < lengths[:, None]] = data  # row by row, left-aligned
-    return padded.view(np.uint64), lengths
+    words = padded.view(np.uint64)
+    return [words[:, j] for j in range(per)], lengths
 
 
-def _fingerprint(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def _fingerprint(words: list[np.ndarray], lengths: np.ndarray) -> np.ndarray:
     h = lengths.astype(np.uint64) * _MIX
-    for j in range(words.shape[1]):
-        h ^= words[:, j]
+    for w in words:
+        h ^= w
         h *= _MIX
         h ^= h >> np.uint64(29)
     return h
@@ -82,15 +93,16 @@ def match_orders(order_ids: pd.Series, event_ids: list[pd.Series]) -> tuple[np.n
     longest = max(int(np.diff(off).max(initial=0)) for _, off in raw)
     if longest > MAX_BYTES:
         return _by_strings(order_ids, event_ids)
-    # One width for all, so an id has the same fingerprint wherever it appears.
+    # One layout for all, so an id has the same fingerprint wherever it appears.
     per = max(1, (longest + 7) // 8)
-    (o_words, o_len), *events = [_words(data, off, per) for data, off in raw]
+    shortest = min((int(np.diff(off).min()) for _, off in raw if len(off) > 1), default=0)
+    same = longest if shortest == longest else None
+    (o_words, o_len), *events = [_words(data, off, per, same) for data, off in raw]
     o_hash = _fingerprint(o_words, o_len)
     ordered = np.sort(o_hash)
     if len(ordered) > 1 and (ordered[1:] == ordered[:-1]).any():
         return _by_strings(order_ids, event_ids)  # a repeated id (or a collision): the exact path
     # The table is built on the few event ids, and the many order ids are looked up in it.
-    e_words = [w for w, _ in events]
     e_len = np.concatenate([n for _, n in events]) if events else np.empty(0, np.int64)
     e_hash = np.concatenate([_fingerprint(w, n) for w, n in events]) if events else np.empty(0, np.uint64)
     e_codes, e_unique = pd.factorize(e_hash)
@@ -101,14 +113,16 @@ def match_orders(order_ids: pd.Series, event_ids: list[pd.Series]) -> tuple[np.n
     pos = owner[e_codes] if len(e_codes) else np.empty(0, np.int64)
     # Byte for byte: a fingerprint collision must not join an event to the wrong order.
     start = 0
-    for w in e_words:
-        part = pos[start:start + len(w)]
+    for w, n in events:
+        part = pos[start:start + len(n)]
         matched = np.flatnonzero(part >= 0)
         if len(matched):
             rows = part[matched]
-            same = (o_len[rows] == e_len[start + matched]) & (o_words[rows] == w[matched]).all(axis=1)
-            if not same.all():
+            equal = o_len[rows] == e_len[start + matched]
+            for o_col, e_col in zip(o_words, w):
+                equal &= o_col[rows] == e_col[matched]
+            if not equal.all():
                 return _by_strings(order_ids, event_ids)
-        start += len(w)
-    parts = np.split(pos, np.cumsum([len(w) for w in e_words])[:-1]) if e_words else []
+        start += len(n)
+    parts = np.split(pos, np.cumsum([len(n) for _, n in events])[:-1]) if events else []
     return np.arange(len(o_hash), dtype=np.int64), parts

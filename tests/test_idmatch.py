@@ -62,3 +62,20 @@ ids = st.text(alphabet="AB-0订\x00", min_size=1, max_size=12)
 @given(orders=st.lists(ids, min_size=1, max_size=40), events=st.lists(st.lists(ids, max_size=15), max_size=4))
 def test_random_ids_equal_the_dictionary(orders, events):
     assert run(orders, events) == by_dict(orders, events)
+
+
+amazon_like = st.text(alphabet="0123-", min_size=11, max_size=11)  # one byte length for every id
+
+
+@settings(max_examples=100, deadline=None)
+@given(orders=st.lists(amazon_like, min_size=1, max_size=40),
+       events=st.lists(st.lists(amazon_like, max_size=15), max_size=4))
+def test_equal_length_ids_equal_the_dictionary(orders, events):
+    # Equal lengths take the in-place word path; an empty event table is among the cases.
+    assert run(orders, events) == by_dict(orders, events)
+
+
+def test_equal_length_collision_falls_back(monkeypatch):
+    monkeypatch.setattr(idmatch, "_fingerprint", lambda words, lengths: np.zeros(len(lengths), np.uint64))
+    ids = ["111-0000001-0000001", "111-0000002-0000002"]
+    assert run(ids, [["111-0000002-0000002", "111-0000003-0000003"], []]) == ([0, 1], [[1, -1], []])
