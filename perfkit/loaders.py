@@ -352,29 +352,29 @@ def _convert(series: pd.Series, col: Column, label: str, tz: str, frame: pd.Data
     return _to_text(series, lower=kind == "lower")
 
 
-_ASCII_SPACE = np.zeros(256, dtype=bool)
-_ASCII_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
-_ASCII_SPACE[128:] = True  # any non-ASCII byte might start a Unicode space (U+3000, U+00A0, ...)
-
-
 def _may_need_trim(text) -> bool:
-    """Whether any value starts or ends with a byte that could be white space.
+    """Whether any value might start or end with white space.
 
-    Ids are usually clean: looking at two bytes per value is cheaper than trimming them all.
+    Ids are usually clean: looking at two bytes a value is cheaper than trimming them all.
+    Any byte outside printable ASCII ('!' to '~') counts as possible white space (every ASCII
+    space is below '!', every other Unicode space starts with a byte above '~').
     """
     import pyarrow as pa
 
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) or len(text) == 0:
         return True
+    data = text.buffers()[2]
+    if data is None or data.size == 0:
+        return False  # every value is empty or missing
     width = np.int64 if pa.types.is_large_string(text.type) else np.int32
     offsets = np.frombuffer(text.buffers()[1], dtype=width)[text.offset:text.offset + len(text) + 1]
-    data = text.buffers()[2]
-    if data is None:
-        return False  # every value is empty or missing
     data = np.frombuffer(data, dtype=np.uint8)
-    filled = offsets[1:] > offsets[:-1]
-    starts, ends = offsets[:-1][filled], offsets[1:][filled] - 1
-    return bool(_ASCII_SPACE[data[starts]].any() or _ASCII_SPACE[data[ends]].any())
+    # An empty value points at a neighbour's byte (or is clipped to the buffer): at worst a needless trim.
+    for edge in (np.take(data, offsets[:-1], mode="clip"), np.take(data, offsets[1:] - 1, mode="clip")):
+        edge -= np.uint8(33)
+        if (edge > 93).any():
+            return True
+    return False
 
 
 def _to_text(series: pd.Series, lower: bool) -> pd.Series:
