@@ -330,10 +330,9 @@ def _typed(frame: pd.DataFrame, table: str, label: str, tz: str, date_order: str
         if col.required and empty.any():
             raise DataError(label, "required value is empty", column=name, rows=_rownums(frame, empty),
                             expected="a value in every row")
-    typed = pd.DataFrame(out, index=frame.index)
-    typed["_row"] = frame["_row"].to_numpy()
-    typed["_file"] = pd.Categorical.from_codes(np.zeros(len(typed), dtype=np.int8), [label])  # one label, not n copies
-    return typed
+    out["_row"] = frame["_row"].to_numpy()
+    out["_file"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [label])  # one label, not n copies
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _convert(series: pd.Series, col: Column, label: str, tz: str, frame: pd.DataFrame,
@@ -592,20 +591,22 @@ def _absent(col: Column, index: pd.Index) -> pd.Series:
 
 
 def _finish_orders(orders: pd.DataFrame, missing: list[str], keep: set[str] | None = None) -> pd.DataFrame:
-    absent = {name: _absent(col, orders.index) for name, col in TABLES["orders"].items() if name not in orders.columns}
+    orders = orders.reset_index(drop=True)
+    index = orders.index
+    columns = {name: orders[name] if name in orders.columns else _absent(col, index)
+               for name, col in TABLES["orders"].items()}
     # No tracking_valid column has a rule of its own (valid if a tracking id is present).
-    missing += [f"orders.{name}" for name in absent
-                if name not in ("product_name", "tracking_valid") and (keep is None or name in keep)]
-    if absent:  # added at once: one new frame, not one copy per column
-        orders = pd.concat([orders, pd.DataFrame(absent, index=orders.index)], axis=1)
+    missing += [f"orders.{name}" for name in TABLES["orders"] if name not in orders.columns
+                and name not in ("product_name", "tracking_valid") and (keep is None or name in keep)]
     # Missing tracking_valid means "valid if a tracking id is present".
-    has_tracking = orders["tracking_id"].notna()
-    orders["tracking_valid"] = orders["tracking_valid"].fillna(has_tracking).astype(bool)
+    columns["tracking_valid"] = columns["tracking_valid"].fillna(columns["tracking_id"].notna()).astype(bool)
     for flag in ("buyer_requested_cancel", "is_business_order"):
-        orders[flag] = orders[flag].fillna(False).astype(bool)
-    orders["fulfillment_channel"] = orders["fulfillment_channel"].astype("category")
-    orders["order_status"] = orders["order_status"].astype("category")
-    return orders.reset_index(drop=True)
+        columns[flag] = columns[flag].fillna(False).astype(bool)
+    for name in ("fulfillment_channel", "order_status"):
+        columns[name] = columns[name].astype("category")
+    # One new frame (canonical columns first, then the loader's own), not a copy per column.
+    extra = {name: orders[name] for name in orders.columns if name not in columns}
+    return pd.DataFrame(columns | extra, index=index)
 
 
 def positions(keys: pd.Series | pd.Index, lookup: pd.Series) -> np.ndarray:
