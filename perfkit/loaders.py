@@ -164,8 +164,10 @@ def _read_parquet(path: Path, label: str, columns: list[str] | None, few_values:
             # Accounts are the unit of parallel work: Arrow's own threads would only compete.
             table = file.read(columns=wanted, use_threads=False)
         # Nullable booleans stay booleans (not Python objects), so they skip the text path.
+        # Columns are taken one by one (no 2-D block copy); times arrive in the nanoseconds
+        # every later step uses, converted once by Arrow.
         return table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get, use_threads=False,
-                               split_blocks=True)  # columns are taken one by one: no 2-D block copy
+                               split_blocks=True, coerce_temporal_nanoseconds=True)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise DataError(label, f"is not a readable Parquet file ({type(exc).__name__}: {exc})",
                         expected="a .parquet file written by pandas, pyarrow or DuckDB") from None

@@ -143,8 +143,13 @@ def _segment_values(mp: MetricPolicy, units: Units, days: np.ndarray) -> list[di
     bad_rows = np.flatnonzero(units.known < NEVER)
     bad_anchor = units.anchor[bad_rows]
     bad_t = np.maximum(units.enter[bad_rows], units.known[bad_rows])
-    blocks = []
-    for segment, mask in units.segments.items():
+    segs = units.segments
+    # Every order is MFN or AFN: when those two cover every unit, "all" is their sum.
+    split = {"all", "MFN", "AFN"} <= set(segs) and bool((segs["MFN"] | segs["AFN"]).all())
+    counts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for segment, mask in segs.items():
+        if split and segment == "all":
+            continue
         whole = bool(mask.all())
         a = units.anchor if whole else units.anchor[mask]
         if from_anchor:
@@ -152,10 +157,12 @@ def _segment_values(mp: MetricPolicy, units: Units, days: np.ndarray) -> list[di
         else:
             den = window_count(a, units.enter if whole else units.enter[mask], days, mp.window, mp.lag)
         pick = mask[bad_rows]
-        bad = window_count(bad_anchor[pick], bad_t[pick], days, mp.window, mp.lag)
-        blocks.append({"metric": mp.id, "segment": segment, "window_days": mp.window, "target": mp.target_text(),
-                       "denominator": den, "defects": bad, **judge(mp, bad, den)})
-    return blocks
+        counts[segment] = den, window_count(bad_anchor[pick], bad_t[pick], days, mp.window, mp.lag)
+    if split:
+        counts["all"] = counts["MFN"][0] + counts["AFN"][0], counts["MFN"][1] + counts["AFN"][1]
+    return [{"metric": mp.id, "segment": segment, "window_days": mp.window, "target": mp.target_text(),
+             "denominator": den, "defects": bad, **judge(mp, bad, den)}
+            for segment, (den, bad) in ((seg, counts[seg]) for seg in segs)]
 
 
 def _assemble(account_id: str, blocks: list[dict], days: np.ndarray) -> pd.DataFrame:
