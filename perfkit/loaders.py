@@ -24,6 +24,8 @@ from .errors import DataError, PerfkitError
 from .idmatch import match_orders
 from .schema import EXPECTED, OPTIONAL_TABLES, TABLES, VALUE_MAPS, Column
 
+# Event columns that are only ever shown (drill-downs, reports), never counted.
+FREE_TEXT = ("comments", "reason")
 # Column kinds whose values are a few spellings: read from Parquet as categoricals.
 FEW_VALUES = ("channel", "status", "kind", "decision", "lower", "bool")
 ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -706,7 +708,8 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
 
     ``columns`` (orders columns) and ``tables`` (optional tables) restrict what is read from
     Parquet files, for callers that compute only some metrics; what was not asked for is
-    empty, not reported missing.
+    empty, not reported missing. With ``columns`` given, the free text of events (feedback
+    comments, claim reasons) is not read either.
     """
     folder = Path(path)
     account_id = check_account_id(folder.name, str(folder))
@@ -723,7 +726,11 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
     for src in sources:
         if tables is not None and src.table != "orders" and src.table not in tables:
             continue
-        by_table[src.table].append(_canonical_frame(src, tz, keep if src.table == "orders" else None))
+        if src.table == "orders":
+            wanted = keep
+        else:  # when pruning, the buyers' and claimants' free text (shown, never counted) stays unread
+            wanted = None if keep is None else {c for c in TABLES[src.table] if c not in FREE_TEXT}
+        by_table[src.table].append(_canonical_frame(src, tz, wanted))
     if not by_table["orders"]:
         raise DataError(f"{account_id}/orders.csv", "required file missing",
                         expected="orders.csv (or .tsv/.parquet, or an Amazon All Orders report) in the account folder")
