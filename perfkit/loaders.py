@@ -262,7 +262,7 @@ def _to_bool(series: pd.Series, label: str, column: str, frame: pd.DataFrame) ->
 def _localize(naive: pd.Series, tz: str) -> pd.Series:
     # In the autumn hour that happens twice, take the first; in the spring gap, move forward.
     utc = timezones.localize(naive.to_numpy(dtype="datetime64[ns]"), tz)
-    return pd.Series(utc, index=naive.index).dt.tz_localize("UTC")
+    return pd.Series(utc, index=naive.index, dtype="datetime64[ns, UTC]")  # the values are UTC already
 
 
 def _to_datetime(series: pd.Series, tz: str, deadline: bool, label: str, column: str,
