@@ -15,6 +15,19 @@ MAX_BYTES = 64  # longer ids are matched as strings
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
+def utf8_buffers(arr) -> tuple[np.ndarray, np.ndarray]:
+    """A string or large_string Arrow array's bytes and value offsets, as NumPy views (no copy)."""
+    import pyarrow as pa
+
+    if len(arr) == 0:
+        return np.empty(0, np.uint8), np.zeros(1, np.int64)
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset:arr.offset + len(arr) + 1]
+    raw = arr.buffers()[2]
+    data = np.frombuffer(raw, dtype=np.uint8) if raw is not None and raw.size else np.empty(0, np.uint8)
+    return data, offsets
+
+
 def _bytes(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     """Each id's UTF-8 bytes (one buffer) and their offsets; None when ids are missing or not text."""
     import pyarrow as pa
@@ -27,9 +40,8 @@ def _bytes(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
         arr = arr.combine_chunks()
     if arr.null_count:
         return None
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8) if len(arr) else np.empty(0, np.uint8)
-    return data[offsets[0]:offsets[-1]] if len(arr) else data, offsets
+    data, offsets = utf8_buffers(arr)
+    return data[offsets[0]:offsets[-1]], offsets
 
 
 def _words(data: np.ndarray, offsets: np.ndarray, per: int, same: int | None) -> tuple[list[np.ndarray], np.ndarray]:

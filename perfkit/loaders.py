@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import formats, timezones
 from .errors import DataError, PerfkitError
-from .idmatch import match_orders
+from .idmatch import match_orders, utf8_buffers
 from .schema import EXPECTED, OPTIONAL_TABLES, TABLES, VALUE_MAPS, Column
 
 # Event columns that are only ever shown (drill-downs, reports), never counted.
@@ -366,12 +366,9 @@ def _may_need_trim(text) -> bool:
 
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) or len(text) == 0:
         return True
-    data = text.buffers()[2]
-    if data is None or data.size == 0:
+    data, offsets = utf8_buffers(text)
+    if data.size == 0:
         return False  # every value is empty or missing
-    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
-    offsets = np.frombuffer(text.buffers()[1], dtype=width)[text.offset:text.offset + len(text) + 1]
-    data = np.frombuffer(data, dtype=np.uint8)
     # An empty value points at a neighbour's byte (or is clipped to the buffer): at worst a needless trim.
     for edge in (np.take(data, offsets[:-1], mode="clip"), np.take(data, offsets[1:] - 1, mode="clip")):
         edge -= np.uint8(33)
