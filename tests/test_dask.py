@@ -83,3 +83,15 @@ def test_cli_jobs_equal_serial():
     two = subprocess.run(args + ["--jobs", "2"], capture_output=True, text=True)
     assert one.returncode == two.returncode == 0, two.stderr
     assert one.stdout == two.stdout and len(one.stdout.splitlines()) > 1000
+
+
+def test_report_renders_on_the_cluster(cluster, tmp_path):
+    # perfkit report --scheduler: the notebook runs on a Dask worker, the index in this process.
+    from perfkit.batch import run_batch
+
+    folder, outcomes = run_batch(SAMPLE, accounts=["jp-tiny-shop"], out=tmp_path, scheduler=cluster.scheduler_address,
+                                 causes_db=tmp_path / "causes.sqlite", progress=False)
+    assert outcomes["jp-tiny-shop"].ok, outcomes["jp-tiny-shop"].reason
+    page = (folder / "jp-tiny-shop.html").read_text(encoding="utf-8")
+    assert "plotly" in page and "Traceback" not in page
+    assert 'href="jp-tiny-shop.html"' in (folder / "index.html").read_text(encoding="utf-8")
