@@ -192,8 +192,11 @@ def read_table_file(path: Path, label: str | None = None, columns: list[str] | N
 
 
 def _rownums(frame: pd.DataFrame, mask: np.ndarray | pd.Series) -> list[int]:
-    """File row numbers (header is row 1) of the rows where mask holds."""
-    return [int(i) for i in frame["_row"].to_numpy()[np.asarray(mask, dtype=bool)]]
+    """File row numbers (header is row 1) of a raw frame's rows where mask holds.
+
+    A raw frame's index is the position of each data row in its file.
+    """
+    return [int(i) + 2 for i in frame.index.to_numpy()[np.asarray(mask, dtype=bool)]]
 
 
 def _blank(series: pd.Series) -> pd.Series:
@@ -334,7 +337,7 @@ def _typed(frame: pd.DataFrame, table: str, label: str, tz: str, date_order: str
         if col.required and empty.any():
             raise DataError(label, "required value is empty", column=name, rows=_rownums(frame, empty),
                             expected="a value in every row")
-    out["_row"] = frame["_row"].to_numpy()
+    out["_row"] = frame.index.to_numpy() + 2
     out["_file"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [label])  # one label, not n copies
     return pd.DataFrame(out, index=frame.index)
 
@@ -491,15 +494,14 @@ def _canonical_frame(src: Source, tz: str, keep: set[str] | None = None) -> pd.D
         wanted = names + [k for k, v in src.columns.items() if v in names]
     few = {c for c, col in TABLES[src.table].items() if col.kind in FEW_VALUES or c in ("category", "carrier")}
     raw = read_table_file(src.path, src.label, wanted, few | {k for k, v in src.columns.items() if v in few})
-    raw = raw.reset_index(drop=True)
-    raw["_row"] = np.arange(2, len(raw) + 2)
+    raw = raw.reset_index(drop=True)  # the index is each row's position in the file
     if src.columns:
         lower = {k.strip().lower(): v for k, v in src.columns.items()}
         rename = {c: lower[c.strip().lower()] for c in raw.columns if c.strip().lower() in lower}
         raw = raw.drop(columns=[v for v in rename.values() if v in raw.columns and v not in rename])
         raw = raw.rename(columns=rename)
     else:
-        raw.columns = [c if c in ("_row",) else c.strip().lower() for c in raw.columns]
+        raw.columns = [c.strip().lower() for c in raw.columns]
     for column, spelled in src.values.items():
         if column in raw.columns:
             text = raw[column].astype("string").str.strip()
@@ -570,7 +572,7 @@ def _require_order_columns(orders: pd.DataFrame, frames: list[pd.DataFrame]) -> 
 
 @functools.cache
 def _empty_table(table: str) -> pd.DataFrame:
-    return _typed(pd.DataFrame({c: pd.Series(dtype="string") for c in TABLES[table]} | {"_row": []}),
+    return _typed(pd.DataFrame({c: pd.Series(dtype="string") for c in TABLES[table]}),
                   table, table, "UTC", None).iloc[0:0]
 
 
