@@ -156,13 +156,14 @@ def _read_parquet(path: Path, label: str, columns: list[str] | None, few_values:
     import pyarrow.parquet as pq  # local: only Parquet users pay for the import
 
     try:
-        schema = pq.read_schema(path)
+        metadata = pq.read_metadata(path)  # the footer, parsed once and handed to the reader below
+        schema = metadata.schema.to_arrow_schema()
         wanted = [c for c in schema.names if columns is None or c in columns]
         # Text columns with a few distinct values (channel, status, ...) stay dictionary-encoded
         # as Parquet stores them: categoricals, not a string object per row.
         text = (pa.types.is_string, pa.types.is_large_string)
         coded = [c for c in wanted if c in few_values and any(is_(schema.field(c).type) for is_ in text)]
-        with pq.ParquetFile(path, read_dictionary=coded) as file:
+        with pq.ParquetFile(path, metadata=metadata, read_dictionary=coded) as file:
             # Accounts are the unit of parallel work: Arrow's own threads would only compete.
             table = file.read(columns=wanted, use_threads=False)
         # Nullable booleans stay booleans (not Python objects), so they skip the text path.
