@@ -85,7 +85,7 @@ def child_engine(root: Path, mode: str, out: Path | None) -> dict:
 
         frame = duckdb_series(root, bounds(root))
     else:
-        from perfkit.metrics import portfolio_series
+        from perfkit.portfolio import portfolio_series
 
         b = bounds(root)
         lo, hi = min(v[0] for v in b.values()), max(v[1] for v in b.values())

@@ -9,28 +9,30 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import multiprocessing
 import os
 import sys
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
+from . import registry
 from .atomic import atomic_write_text
-from .charts import STATUS_COLOURS
+from .cluster import imap_accounts
 from .config import paths
+from .dates import last_data_day
 from .errors import PerfkitError
 from .labels import check_lang, metric_name, t
-from .loaders import check_account_id, load_accounts, select_account_dirs
-from .metrics import account_series, last_data_day
-from .policy import resolve_policy
+from .loaders import check_account_id, load_account, select_account_dirs
+from .policy import Policy, resolve_policy
 from .report import last_full_week_end
+from .status import STATUS_COLOURS
 
 KERNEL = "python3"
 START_TIMEOUT = 120  # seconds for a kernel to start
 CELL_TIMEOUT = 900   # seconds for one cell
+
+
+ROW_MIME = "application/vnd.perfkit.index-row+json"  # the report notebook's index row (not shown)
+ROW_TAG = "index-row"
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Outcome:
     ok: bool
     reason: str = ""
     html: str = ""
+    row: dict = field(default_factory=dict)  # the account's index row, computed by its own notebook
 
 
 def one_line(text: str) -> str:
@@ -60,12 +63,29 @@ def export_html(notebook_path: Path, head: str) -> str:
     import nbformat
     from nbconvert import HTMLExporter
 
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
     nb = nbformat.read(notebook_path, as_version=4)
     exporter = HTMLExporter(template_name="perfkit_report", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True,
                             extra_template_basedirs=[str(Path(__file__).parent / "templates")])
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={ROW_TAG}), enabled=True)
     body, _ = exporter.from_notebook_node(nb, resources={"perfkit_head": head})
     return body
+
+
+def index_row(notebook_path: Path) -> dict:
+    """The index row the executed notebook displayed (under :data:`ROW_MIME`); empty if none."""
+    import nbformat
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if ROW_MIME in data:
+                row = data[ROW_MIME]
+                return json.loads(row) if isinstance(row, str) else dict(row)
+    return {}
 
 
 def render_account(notebook: str, data_root: str, account_id: str, as_of: str, lang: str, policy: str | None,
@@ -91,47 +111,39 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
                 if attempt + 1 == attempts:
                     return Outcome(account_id, False, one_line(f"kernel failed: {type(exc).__name__}: {exc}"))
         page = export_html(tmp_nb, plotly_head(plotly_mode))
+        row = index_row(tmp_nb)
         html_path = out / f"{account_id}.html"
         atomic_write_text(html_path, page)
         os.replace(tmp_nb, out / f"{account_id}.ipynb")
-        return Outcome(account_id, True, html=html_path.name)
+        return Outcome(account_id, True, html=html_path.name, row=row)
     finally:
         tmp_nb.unlink(missing_ok=True)
 
 
-INDEX_METRICS = ["odr", "cancel_rate", "late_shipment_rate_10d", "late_shipment_rate_30d", "valid_tracking_rate",
-                 "on_time_delivery_rate", "invoice_defect_rate", "return_dissatisfaction_rate"]
-
-
-def _worst(rows: pd.DataFrame) -> pd.Series | None:
-    order = {"breach": 0, "at_risk": 1, "ok": 2, "no_data": 3, "info": 4}
-    if rows.empty:
-        return None
-    return rows.assign(_o=rows["status"].map(order)).sort_values("_o").iloc[0]
-
-
-def write_index(out: Path, as_of: dt.date, lang: str, policy, names: dict[str, str], latest: pd.DataFrame,
+def write_index(out: Path, as_of: dt.date, lang: str, policy: Policy, names: dict[str, str],
                 outcomes: dict[str, Outcome], data_range: str) -> Path:
-    """The portfolio page: every account by every metric, colour-coded, with links."""
+    """The portfolio page: every account by every index metric, colour-coded, with links.
+
+    Each account's cells come from its outcome's index row (computed by its own report).
+    """
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    pol = resolve_policy(policy)
-    metrics = [m for m in INDEX_METRICS if m in pol.metrics]
+    metrics = registry.index_metrics(policy)
     rows = []
     for aid in sorted(outcomes):
         o = outcomes[aid]
         cells = []
         for m in metrics:
-            worst = _worst(latest[(latest["account_id"] == aid) & (latest["metric"] == m)])
-            if worst is None:
+            worst = o.row.get(m)
+            if not worst:
                 cells.append({"colour": STATUS_COLOURS["no_data"], "text": "–", "title": ""})
                 continue
-            rate = "–" if pd.isna(worst["rate"]) else f"{worst['rate']:.2%}"
+            rate = "–" if worst["rate"] is None else f"{worst['rate']:.2%}"
             cells.append({"colour": STATUS_COLOURS.get(worst["status"], "#999"),
                           "text": f"{rate}", "title": f"{t(worst['status'], lang)} · {worst['segment']} · "
                                                       f"{worst['numerator']}/{worst['denominator']}"})
-        rows.append({"account_id": aid, "name": names.get(aid, aid), "link": o.html if o.ok else "",
-                     "failed": not o.ok, "reason": o.reason, "cells": cells})
+        rows.append({"account_id": aid, "name": names.get(aid) or o.row.get("_name") or aid,
+                     "link": o.html if o.ok else "", "failed": not o.ok, "reason": o.reason, "cells": cells})
     # A rerun of some accounts keeps the other accounts' rows of the same week (rows.json).
     sidecar = out / "rows.json"
     if sidecar.is_file():
@@ -152,9 +164,21 @@ def write_index(out: Path, as_of: dt.date, lang: str, policy, names: dict[str, s
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         labels={k: t(k, lang) for k in ("week", "data_range", "generated", "account", "failed")},
         legend=[(t(s, lang), STATUS_COLOURS[s]) for s in ("ok", "at_risk", "breach", "no_data", "failed")],
-        metrics=[{"name": metric_name(m, lang, pol), "target": pol[m].target_text()} for m in metrics],
+        metrics=[{"name": metric_name(m, lang, policy), "target": policy[m].target_text()} for m in metrics],
         rows=rows)
     return atomic_write_text(out / "index.html", page)
+
+
+def _dates_job(folder: str) -> tuple[str, str | None, str | None, str | None]:
+    """(account, name, first purchase day, last data day) or the reason it cannot be read."""
+    try:
+        acc = load_account(folder)
+    except PerfkitError as exc:
+        return Path(folder).name, None, None, f"!{exc}"
+    last = last_data_day(acc)
+    first = acc.orders["purchase_date"].min() if len(acc.orders) else None
+    return (acc.account_id, acc.name, None if first is None or first != first else str(first.tz_convert("UTC").date()),
+            None if last is None else str(last.date()))
 
 
 def run_batch(data_root: str | Path, accounts: list[str] | None = None, as_of: str | None = None,
@@ -162,7 +186,29 @@ def run_batch(data_root: str | Path, accounts: list[str] | None = None, as_of: s
               self_contained: bool = False, causes_db: str | Path | None = None,
               notebook: str | Path | None = None, scheduler: str | None = None,
               progress: bool = True) -> tuple[Path, dict[str, Outcome]]:
-    """Render every account's report and the index; returns (report folder, outcomes)."""
+    """Render every account's report and the index.
+
+    Parameters
+    ----------
+    data_root : str or Path
+        The data root, one folder per account.
+    accounts : list of str, optional
+        Only these accounts.
+    as_of : str, optional
+        The week's last day; by default the last full week of the newest data (this reads
+        every account's dates once before rendering).
+    out : str or Path, optional
+        The report folder (default: ``reports/``); the week's pages go to ``out/<week>/``.
+    lang, jobs, policy, self_contained, causes_db, notebook, scheduler, progress
+        As the ``perfkit report`` options of the same names.
+
+    Returns
+    -------
+    (Path, dict)
+        The week's folder and each account's :class:`Outcome`.
+    """
+    from tqdm import tqdm
+
     check_lang(lang)
     pol = resolve_policy(policy or None)
     p = paths()
@@ -173,67 +219,59 @@ def run_batch(data_root: str | Path, accounts: list[str] | None = None, as_of: s
     for a in accounts or []:
         check_account_id(a, "--account")
     dirs = select_account_dirs(root, accounts)
-    portfolio = load_accounts(root, [d.name for d in dirs])
-    outcomes = {aid: Outcome(aid, False, reason) for aid, reason in portfolio.failures.items()}
-    lasts = [d for d in (last_data_day(a) for a in portfolio.accounts.values()) if d is not None]
+    outcomes: dict[str, Outcome] = {}
+    names: dict[str, str] = {}
+    ids = [d.name for d in dirs]
+    firsts, lasts = [], []
     if as_of:
-        day = pd.Timestamp(as_of).date()
-    elif lasts:
-        day = last_full_week_end(max(lasts).date())
+        day = _iso_date(as_of)
     else:
-        raise PerfkitError(f"{root}: no account could be loaded, so there is no week to report; see the errors above")
+        # The portfolio's week needs every account's last day: read in parallel, dates only kept.
+        for _, res in imap_accounts(_dates_job, [str(d) for d in dirs], scheduler, jobs):
+            aid, name, first, last = res
+            if last is not None and last.startswith("!"):
+                outcomes[aid] = Outcome(aid, False, last[1:])
+                continue
+            names[aid] = name
+            firsts += [first] if first else []
+            lasts += [last] if last else []
+        if not lasts:
+            raise PerfkitError(f"{root}: no account could be loaded, so there is no week to report; "
+                               "see the errors above")
+        day = last_full_week_end(_iso_date(max(lasts)))
+        ids = [a for a in ids if a not in outcomes]
     folder = Path(out or p.reports).resolve() / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob(".*.tmp*"):  # left by a run that was killed mid-write
         stale.unlink(missing_ok=True)
-    frames = []
-    for aid, acc in portfolio.accounts.items():
-        frames.append(account_series(acc, [day], policy=pol))
-    latest = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["account_id", "metric"])
     if not self_contained:
         from plotly.offline import get_plotlyjs
 
         atomic_write_text(folder / "plotly.min.js", get_plotlyjs())
     mode = "inline" if self_contained else "file"
     db = str(Path(causes_db or p.causes_db).resolve())
-    args = [(str(nb), str(root), aid, day.isoformat(), lang, str(Path(policy).resolve()) if policy else None,
-             str(folder), db, mode) for aid in portfolio.accounts]
-    outcomes.update(_execute(args, jobs, scheduler, progress))
-    firsts = [a.orders["purchase_date"].min() for a in portfolio.accounts.values() if len(a.orders)]
-    data_range = (f"{min(firsts).tz_convert('UTC').date()} – {max(lasts).date()}" if firsts and lasts else "–")
-    names = {aid: acc.name for aid, acc in portfolio.accounts.items()}
-    write_index(folder, day, lang, pol, names, latest, outcomes, data_range)
+    bar = tqdm(total=len(ids), desc="reports", unit="account", disable=not progress, file=sys.stderr)
+    # papermill's zmq threads do not survive fork: workers are spawned.
+    for i, res in imap_accounts(_render, ids, scheduler, jobs, method="spawn", notebook=str(nb), data_root=str(root),
+                                as_of=day.isoformat(), lang=lang,
+                                policy=str(Path(policy).resolve()) if policy else None, out_dir=str(folder),
+                                causes_db=db, plotly_mode=mode):
+        aid = ids[i]
+        outcomes[aid] = res if isinstance(res, Outcome) else Outcome(aid, False, one_line(f"{type(res).__name__}: {res}"))
+        bar.set_postfix_str(aid)
+        bar.update()
+    bar.close()
+    firsts += [o.row["_first"] for o in outcomes.values() if o.row.get("_first")]
+    lasts += [o.row["_last"] for o in outcomes.values() if o.row.get("_last")]
+    data_range = f"{min(firsts)} – {max(lasts)}" if firsts and lasts else "–"
+    write_index(folder, day, lang, pol, names, outcomes, data_range)
     return folder, outcomes
 
 
-def _execute(args: list[tuple], jobs: int, scheduler: str | None, progress: bool) -> dict[str, Outcome]:
-    from tqdm import tqdm
-
-    results: dict[str, Outcome] = {}
-    bar = tqdm(total=len(args), desc="reports", unit="account", disable=not progress, file=sys.stderr)
-    if scheduler:
-        from .cluster import map_accounts
-
-        for outcome in map_accounts(_render_tuple, [a for a in args], scheduler):
-            results[outcome.account_id] = outcome
-            bar.update()
-    else:
-        ctx = multiprocessing.get_context("spawn")  # papermill's zmq threads do not survive fork
-        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx) as pool:
-            futures: dict[Future, str] = {pool.submit(render_account, *a): a[2] for a in args}
-            for fut in as_completed(futures):
-                aid = futures[fut]
-                try:
-                    results[aid] = fut.result()
-                except Exception as exc:  # a worker process died: report it, keep going
-                    results[aid] = Outcome(aid, False, one_line(f"{type(exc).__name__}: {exc}"))
-                bar.set_postfix_str(aid)
-                bar.update()
-    bar.close()
-    return results
+def _iso_date(text: str) -> dt.date:
+    """An ISO date (``2026-11-15``) as a date."""
+    return dt.date.fromisoformat(str(text)[:10])
 
 
-def _render_tuple(a: tuple) -> Outcome:
-    return render_account(*a)
-
-
+def _render(account_id: str, **kwargs) -> Outcome:
+    return render_account(account_id=account_id, **kwargs)

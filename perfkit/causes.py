@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import registry
 from .errors import PerfkitError
 
-# metric family -> [(key, English, Chinese)]; the keys are what the store and the POA use.
+# cause family (each metric's declaration names one) -> [(key, English, Chinese)]; the keys are what
+# the store and the POA use.
 CATALOGUE: dict[str, list[tuple[str, str, str]]] = {
     "odr": [
         ("logistics", "Logistics: parcels lost or slow in transit", "物流问题:包裹丢失或运输缓慢"),
@@ -59,15 +61,12 @@ CATALOGUE: dict[str, list[tuple[str, str, str]]] = {
         ("wrongful_rejection", "Returns rejected without a valid reason", "无正当理由拒绝退货"),
     ],
 }
-FAMILY = {"odr": "odr", "odr_early": "odr", "odr_negative_feedback": "odr", "odr_claims": "odr",
-          "odr_chargebacks": "odr", "late_shipment_rate_10d": "late_shipment",
-          "late_shipment_rate_30d": "late_shipment", "perfect_order_percentage": "odr", "refund_rate": "odr"}
 OTHER = "other"  # a free-text cause
 
 
 def causes_for(metric: str, lang: str = "en") -> list[tuple[str, str]]:
     """(key, label) of the known causes for a metric, in the chosen language."""
-    rows = CATALOGUE.get(FAMILY.get(metric, metric), [])
+    rows = CATALOGUE.get(registry.family(metric), [])
     return [(k, zh if lang == "zh" else en) for k, en, zh in rows]
 
 

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import functools
 import html
-from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from .labels import metric_name, segment_name, t
-from .policy import Policy, resolve_policy
+from . import registry
+from .policy import Policy
+from .status import STATUS_COLOURS
 
-STATUS_COLOURS = {"ok": "#1a7f37", "at_risk": "#b7791f", "breach": "#c0392b", "no_data": "#8a8f98",
-                  "info": "#2f6fb5", "failed": "#6b2c91"}
 LINE_COLOURS = ["#1f5fa8", "#e07b00", "#2a9d8f", "#8e44ad", "#c0392b", "#6d6875", "#3a86ff", "#8ab17d"]
 
 
@@ -55,13 +54,15 @@ def _runs(dates: pd.Series, flags: pd.Series) -> list[tuple[pd.Timestamp, pd.Tim
     return runs
 
 
-def rate_chart_spec(series: pd.DataFrame, metric: str, lang: str = "en", policy: Policy | str | Path | None = None,
-                    segments: list[str] | None = None, early: pd.DataFrame | None = None,
-                    official: pd.DataFrame | None = None, height: int = 360) -> dict:
+def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str = "en",
+                    segments: list[str] | None = None, official: pd.DataFrame | None = None,
+                    height: int = 360) -> dict:
     """:func:`rate_chart` as a plain plotly figure dict (no validation: cheap to build and render)."""
-    pol = resolve_policy(policy)
+    pol = policy
     mp = pol[metric]
     rows = series[series["metric"] == metric]
+    early_id = registry.early_view(metric, set(series["metric"]))
+    early = series[series["metric"] == early_id] if early_id else None
     segs = segments or list(dict.fromkeys(rows["segment"]))
     traces: list[dict] = []
     good = mp.counts_good
@@ -77,7 +78,7 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, lang: str = "en", policy:
                            f"{count_label}: %{{customdata[0]}} / %{{customdata[1]}}<br>%{{customdata[2]}}<extra></extra>"),
         ))
         if early is not None and len(early):
-            e = early[(early["metric"] == "odr_early") & (early["segment"] == seg)].sort_values("as_of")
+            e = early[early["segment"] == seg].sort_values("as_of")
             if len(e):
                 traces.append(dict(
                     type="scatter", x=_days(e["as_of"]), y=_pct_values(e["rate"]), mode="lines",
@@ -128,34 +129,37 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, lang: str = "en", policy:
     return {"data": traces, "layout": layout}
 
 
-def rate_chart(series: pd.DataFrame, metric: str, lang: str = "en", policy: Policy | str | Path | None = None,
-               segments: list[str] | None = None, early: pd.DataFrame | None = None,
-               official: pd.DataFrame | None = None, height: int = 360) -> go.Figure:
+def rate_chart(series: pd.DataFrame, metric: str, policy: Policy, lang: str = "en",
+               segments: list[str] | None = None, official: pd.DataFrame | None = None,
+               height: int = 360) -> go.Figure:
     """The rate of one metric over time, one line per segment.
 
-    ``series`` is :func:`perfkit.account_series` output for one account. ``early`` (rows of
-    ``odr_early``) adds the maturing view as dashed lines; ``official`` (from
-    :func:`perfkit.reconcile.official_points`) adds Amazon's own figures as markers.
+    Parameters
+    ----------
+    series : DataFrame
+        :func:`perfkit.account_series` output for one account. When it holds the metric's
+        maturing view (``early=True``: the early ODR), that view is drawn dashed.
+    metric : str
+        The metric to draw.
+    policy : Policy
+        Gives the target (dashed line), warning level (dotted) and the metric's name.
+    lang : str
+        ``en`` or ``zh``.
+    segments : list of str, optional
+        The segments to draw (default: all in the series); breach periods are shaded from the first.
+    official : DataFrame, optional
+        Amazon's own figures (:func:`perfkit.reconcile.official_points`), drawn as markers.
     """
-    return go.Figure(rate_chart_spec(series, metric, lang, policy, segments, early, official, height))
+    return go.Figure(rate_chart_spec(series, metric, policy, lang, segments, official, height))
 
 
-def metric_charts(series: pd.DataFrame, lang: str = "en", policy: Policy | str | Path | None = None,
-                  official: pd.DataFrame | None = None, with_info: bool = False,
-                  as_spec: bool = False) -> list[tuple[str, go.Figure | dict]]:
-    """A chart for every metric in the series (ODR with its early view), in policy order."""
-    pol = resolve_policy(policy)
-    early = series[series["metric"] == "odr_early"]
-    out = []
-    for metric, mp in pol.metrics.items():
-        if mp.maturing or metric not in set(series["metric"]):
-            continue
-        if mp.target == "info" and not with_info:
-            continue
-        make = rate_chart_spec if as_spec else rate_chart
-        out.append((metric, make(series, metric, lang, pol, early=early if metric == "odr" else None,
-                                 official=official)))
-    return out
+def metric_charts(series: pd.DataFrame, policy: Policy, lang: str = "en", official: pd.DataFrame | None = None,
+                  with_info: bool = False, as_spec: bool = False) -> list[tuple[str, go.Figure | dict]]:
+    """A chart for every metric in the series (each with its maturing view), in policy order."""
+    make = rate_chart_spec if as_spec else rate_chart
+    present = set(series["metric"])
+    return [(m, make(series, m, policy, lang, official=official))
+            for m in registry.chart_metrics(policy, with_info) if m in present]
 
 
 def drivers_chart(table: pd.DataFrame, key: str, lang: str = "en", height: int = 280) -> go.Figure:

@@ -1,4 +1,8 @@
-"""The ``perfkit`` command. User mistakes print one line and exit 2; bugs still show a traceback."""
+"""The ``perfkit`` command: check, metrics, reconcile, report, poa and sample.
+
+User mistakes print one line and exit 2; bugs still show a traceback. Each command imports
+what it needs when it runs, so ``perfkit --help`` stays fast.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -30,8 +35,8 @@ def _use_colour(stream) -> bool:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .dates import first_data_day, last_data_day
     from .loaders import account_dirs, load_account
-    from .metrics import first_data_day, last_data_day
 
     failed = 0
     dirs = account_dirs(args.data_root)
@@ -101,7 +106,8 @@ def write_output(text: str, out: str | None) -> None:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from .metrics import COLUMNS, portfolio_series, to_contract
+    from .metrics import COLUMNS, to_contract
+    from .portfolio import portfolio_series
 
     series, failures = portfolio_series(args.data_root, args.account, early=args.early, jobs=args.jobs,
                                         scheduler=args.scheduler, **_series_args(args))
@@ -123,6 +129,75 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         bad = {"breach"} if args.fail_on == "breach" else {"breach", "at_risk"}
         if series["status"].isin(bad).any():
             return 1
+    return 0
+
+
+# --- reconcile, report, poa ---------------------------------------------------------------------
+
+
+def _context(args: argparse.Namespace):
+    """The one account a command is about (``--account``), with its policy: built once, here."""
+    from .context import AccountContext
+    from .loaders import check_account_id
+
+    check_account_id(args.account, "--account")
+    folder = Path(args.data_root) / args.account
+    if not folder.is_dir():
+        raise PerfkitError(f"{args.data_root}: no account folder '{args.account}'")
+    return AccountContext.of(folder, args.policy)
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from .reconcile import reconcile
+
+    frame = reconcile(_context(args), args.amazon, keep=not args.no_keep)
+    if args.format == "csv":
+        write_output(frame.to_csv(index=False), args.out)
+    elif args.format == "json":
+        write_output(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")), indent=1) + "\n",
+                     args.out)
+    else:
+        lines = [f"{args.account}: Amazon's report against perfkit, window by window"]
+        if frame.attrs.get("ahrScore") is not None:
+            lines.append(f"  Account Health Rating: {frame.attrs['ahrScore']} ({frame.attrs.get('ahrStatus')})")
+        for r in frame.itertuples(index=False):
+            amz = f"{r.amazon_numerator}/{r.amazon_denominator}" if r.amazon_denominator is not None else "?"
+            ours = f"{r.perfkit_numerator}/{r.perfkit_denominator}"
+            ar = "" if r.amazon_rate is None or r.amazon_rate != r.amazon_rate else f"{r.amazon_rate:.2%}"
+            pr = "" if r.perfkit_rate is None or r.perfkit_rate != r.perfkit_rate else f"{r.perfkit_rate:.2%}"
+            lines.append(f"  {r.metric:<24} {r.segment:<4} {r.window_from}..{r.window_to}  Amazon {amz:>11} {ar:>7}"
+                         f"  perfkit {ours:>11} {pr:>7}  {r.reason}")
+        write_output("\n".join(lines) + "\n", args.out)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    folder, outcomes = run_batch(args.data_root, args.account, args.as_of, args.out, args.lang, args.jobs,
+                                 args.policy, args.self_contained, args.causes_db, args.notebook, args.scheduler,
+                                 progress=not args.quiet)
+    failed = [o for o in outcomes.values() if not o.ok]
+    for o in sorted(outcomes.values(), key=lambda o: o.account_id):
+        line = f"{o.account_id}: " + (f"{folder / o.html}" if o.ok else f"FAILED: {o.reason}")
+        print(line, file=sys.stderr if not o.ok else sys.stdout)
+    print(f"index: {folder / 'index.html'}  ({len(outcomes) - len(failed)} rendered, {len(failed)} failed)")
+    return 1 if failed else 0
+
+
+def cmd_poa(args: argparse.Namespace) -> int:
+    from .config import paths
+    from .poa import poa_for
+
+    ctx = _context(args)
+    try:
+        mp = ctx.metric(args.metric, targeted=True)  # the one validation of the metric name
+    except PerfkitError as exc:
+        raise PerfkitError(f"a Plan of Action is written for a metric with a target: {exc}") from None
+    text = poa_for(ctx, mp, ctx.day(args.as_of), args.causes_db or paths().causes_db, args.segment)
+    write_output(text, args.out)
+    if args.out:
+        print(args.out)
     return 0
 
 
@@ -181,15 +256,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--daily-orders", type=float, help="orders per day for every account (benchmarks)")
     p.set_defaults(func=cmd_sample)
 
-    _add_later_commands(sub)
+    p = sub.add_parser("poa", help="draft a Plan of Action (Markdown) for one account and metric")
+    p.add_argument("data_root")
+    p.add_argument("--account", required=True, metavar="ID")
+    p.add_argument("--metric", required=True, metavar="METRIC", help="e.g. odr, valid_tracking_rate")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: the last day of data")
+    p.add_argument("--segment", metavar="SEGMENT", help="e.g. MFN or category=Toys (default: the worst)")
+    p.add_argument("--causes-db", metavar="FILE", help="recorded root causes (default data/perfkit.sqlite)")
+    p.add_argument("--policy", metavar="FILE")
+    p.add_argument("--out", metavar="FILE.md", help="write the draft here (atomically) instead of stdout")
+    p.set_defaults(func=cmd_poa)
+
+    p = sub.add_parser("report", help="render the weekly HTML report of every account, and an index")
+    p.add_argument("data_root")
+    p.add_argument("--account", action="append", metavar="ID", help="only this account (repeatable)")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="the week's last day (default: the last full week)")
+    p.add_argument("--out", metavar="DIR", help="report folder (default reports/)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p.add_argument("--jobs", type=int, default=2, metavar="N", help="accounts rendered in parallel")
+    p.add_argument("--policy", metavar="FILE")
+    p.add_argument("--self-contained", action="store_true", help="inline plotly.js in every page")
+    p.add_argument("--causes-db", metavar="FILE", help="the root-cause database (default data/perfkit.sqlite)")
+    p.add_argument("--notebook", metavar="FILE", help="the report notebook (default notebooks/report.ipynb)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="render on a Dask cluster")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("reconcile", help="compare with Amazon's Seller Performance report (JSON)")
+    p.add_argument("data_root")
+    p.add_argument("--account", required=True, metavar="ID")
+    p.add_argument("--amazon", required=True, metavar="FILE.json", help="GET_V2_SELLER_PERFORMANCE_REPORT JSON")
+    p.add_argument("--policy", metavar="FILE")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--out", metavar="FILE")
+    p.add_argument("--no-keep", action="store_true", help="do not archive the report in the account folder")
+    p.set_defaults(func=cmd_reconcile)
     return parser
-
-
-def _add_later_commands(sub) -> None:
-    """Commands whose modules import heavier dependencies; registered here, imported on use."""
-    from . import cli_more
-
-    cli_more.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

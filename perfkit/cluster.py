@@ -1,11 +1,11 @@
-"""Per-account work, locally or on a Dask distributed cluster.
+"""Per-account work, locally or on a Dask distributed cluster: one pool for every command.
 
 Accounts are independent, so the unit of distribution is one account. With no scheduler
 address nothing here imports Dask: a local run does not need it installed.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from .errors import PerfkitError
@@ -26,22 +26,59 @@ def _start_method() -> str:
     return "fork" if sys.platform.startswith("linux") and threading.active_count() == 1 else "spawn"
 
 
+def imap_accounts(func: Callable[..., T], items: Sequence[str], scheduler: str | None = None, jobs: int = 1,
+                  method: str | None = None, **kwargs) -> Iterator[tuple[int, T | BaseException]]:
+    """``(i, func(items[i], **kwargs))`` as each finishes; an item whose worker failed yields
+    its exception instead, and the others go on.
+
+    Parameters
+    ----------
+    func : callable
+        The per-account work (importable: it runs in other processes).
+    items : sequence of str
+        One item per account (usually its folder).
+    scheduler : str, optional
+        A Dask scheduler address; else local processes.
+    jobs : int
+        Local worker processes (1: in this process, in order).
+    method : str, optional
+        The local start method ("fork" or "spawn"); default: fork where safe (:func:`_start_method`).
+    """
+    if scheduler:
+        yield from _dask(func, items, scheduler, **kwargs)
+        return
+    if jobs <= 1 or len(items) <= 1:
+        for i, item in enumerate(items):
+            yield i, func(item, **kwargs)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context(method or _start_method())
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = {pool.submit(func, item, **kwargs): i for i, item in enumerate(items)}
+        for fut in as_completed(futures):
+            try:
+                yield futures[fut], fut.result()
+            except Exception as exc:  # the worker process died: report it, keep going
+                yield futures[fut], exc
+
+
 def map_accounts(func: Callable[..., T], items: Sequence[str], scheduler: str | None = None, jobs: int = 1,
                  **kwargs) -> list[T]:
-    """``[func(item, **kwargs) for item in items]``: on the Dask cluster at ``scheduler`` if given,
-    else in ``jobs`` local processes (results in the order of ``items``)."""
-    if not scheduler:
-        if jobs <= 1 or len(items) <= 1:
-            return [func(item, **kwargs) for item in items]
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-        from functools import partial
+    """``[func(item, **kwargs) for item in items]`` through :func:`imap_accounts`, in the order of
+    ``items``; a worker's failure is raised."""
+    out: list = [None] * len(items)
+    for i, result in imap_accounts(func, items, scheduler, jobs, **kwargs):
+        if isinstance(result, BaseException):
+            raise result
+        out[i] = result
+    return out
 
-        ctx = multiprocessing.get_context(_start_method())
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            return list(pool.map(partial(func, **kwargs), items))
+
+def _dask(func: Callable[..., T], items: Sequence[str], scheduler: str, **kwargs) -> Iterator[tuple[int, T]]:
     try:
-        from dask.distributed import Client
+        from dask.distributed import Client, as_completed
     except ImportError:
         raise PerfkitError("--scheduler needs Dask: pip install 'perfkit[dask]'") from None
     try:
@@ -51,4 +88,9 @@ def map_accounts(func: Callable[..., T], items: Sequence[str], scheduler: str | 
                            "check the address (tcp://host:8786) and that it is running") from None
     with client:
         futures = client.map(func, list(items), pure=False, **kwargs)
-        return client.gather(futures)
+        index = {f.key: i for i, f in enumerate(futures)}
+        for fut in as_completed(futures):
+            try:
+                yield index[fut.key], fut.result()
+            except Exception as exc:
+                yield index[fut.key], exc

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import PerfkitError
+from .context import AccountContext
+from .dates import NEVER, day_to_date
 from .loaders import Account, positions
-from .metrics import as_of_days
-from .policy import Policy, resolve_policy
-from .units import NEVER, AccountDays, Units, build_units, day_to_date, segment_mask
+from .metrics import in_window
+from .policy import MetricPolicy, Policy
+from .units import Units, segment_mask
 
 ORDER_DETAIL = ["order_id", "fulfillment_channel", "order_status", "category", "carrier", "tracking_id",
                 "purchase_date", "latest_ship_date", "ship_confirm_date", "latest_delivery_date",
@@ -37,34 +38,19 @@ class Window:
         return self.mask != 0
 
 
-def _window(account: Account, metric: str, as_of: object, segment: str | None, policy: Policy | str | Path | None,
-            prepared: AccountDays | None) -> tuple[Window, AccountDays]:
-    pol = resolve_policy(policy)
-    if metric not in pol.metrics:
-        raise PerfkitError(f"unknown metric {metric!r}; choose from {', '.join(pol.metrics)}")
-    mp = pol[metric]
-    day = int(as_of_days(account, None if as_of is None else [as_of])[0])
-    prepared = AccountDays.reuse(prepared, account, pol)
-    units = build_units(prepared, metric)
-    hi = day - mp.lag
-    lo = hi - mp.window + 1
-    keep = segment_mask(units, metric, segment) & (units.anchor >= lo) & (units.anchor <= hi) & (units.enter <= day)
+def window(ctx: AccountContext, mp: MetricPolicy, day: int, segment: str | None) -> Window:
+    """The units of a metric's window on one day (the engine's window rule), with their components."""
+    units = ctx.units(mp)
+    keep = segment_mask(units, mp.id, segment) & in_window(units, mp, day)
     mask = np.zeros(int(keep.sum()), dtype=np.int64)
     for bit, c in enumerate(units.components):
         mask |= (units.components[c][keep] <= day).astype(np.int64) << bit
-    return Window(metric, day, units, keep, mask), prepared
+    return Window(mp.id, day, units, keep, mask)
 
 
-def window_units(account: Account, metric: str, as_of: object = None, segment: str | None = None,
-                 policy: Policy | str | Path | None = None, prepared: AccountDays | None = None,
-                 defective_only: bool = False, latest: int | None = None) -> pd.DataFrame:
-    """Every unit in the metric's window as of a day, with ``defective`` and its components.
-
-    One row per unit (only the defective ones with ``defective_only``; only the ``latest`` n by
-    anchor date if given). ``defect`` names the components known by the as-of day
-    (comma-separated); dates are local to the account.
-    """
-    w, prepared = _window(account, metric, as_of, segment, policy, prepared)
+def units_frame(ctx: AccountContext, w: Window, defective_only: bool = False,
+                latest: int | None = None) -> pd.DataFrame:
+    """A window's units as a table (see :func:`window_units`)."""
     units, day = w.units, w.day
     pick = w.defective if defective_only else np.ones(len(w.mask), bool)
     if latest is not None:
@@ -77,22 +63,20 @@ def window_units(account: Account, metric: str, as_of: object = None, segment: s
     comp_names = list(units.components)
     # Each unit's set of components as a bit mask, named once per distinct mask.
     names = {m: ", ".join(c for bit, c in enumerate(comp_names) if m >> bit & 1) for m in np.unique(mask)}
-    frame = _detail(prepared, units.table, rows)
-    frame.insert(0, "metric", metric)
+    frame = _detail(ctx, units.table, rows)
+    frame.insert(0, "metric", w.metric)
     frame["anchor_date"] = units.anchor[w.keep][pick].astype("datetime64[D]").astype(object)
     frame["defective"] = mask != 0
     frame["defect"] = pd.Series(mask, dtype=np.int64).map(names).to_numpy(dtype=object)
     known = np.maximum(units.enter[w.keep], units.known[w.keep])[pick]
     shown = (known < NEVER) & (known <= day) & (mask != 0)
     frame["defect_known_date"] = np.where(shown, np.where(shown, known, 0).astype("datetime64[D]").astype(object), None)
-    return _with_buyer_words(account, frame, day)
+    return _with_buyer_words(ctx.account, frame, day)
 
 
-def window_drivers(account: Account, metric: str, as_of: object = None, segment: str | None = None,
-                   policy: Policy | str | Path | None = None,
-                   prepared: AccountDays | None = None) -> tuple[int, int, dict[str, pd.DataFrame]]:
-    """(units, defects, drivers) for a window, counted on arrays: what the explorer redraws on a switch."""
-    w, prepared = _window(account, metric, as_of, segment, policy, prepared)
+def driver_tables(ctx: AccountContext, w: Window) -> tuple[int, int, dict[str, pd.DataFrame]]:
+    """(units, defects, drivers) of a window: defects and rates by component, category, carrier
+    and week, counted on arrays (what the explorer redraws on every switch)."""
     units = w.units
     bad = w.defective
     out: dict[str, pd.DataFrame] = {}
@@ -102,7 +86,7 @@ def window_drivers(account: Account, metric: str, as_of: object = None, segment:
     if units.table == "orders":
         rows = units.rows[w.keep]
         for key in ("category", "carrier"):
-            all_codes, labels = prepared.codes(key)
+            all_codes, labels = ctx.days.codes(key)
             codes = all_codes[rows]
             n = np.bincount(codes, minlength=len(labels))
             d = np.bincount(codes, weights=bad, minlength=len(labels)).astype(int)
@@ -111,23 +95,85 @@ def window_drivers(account: Account, metric: str, as_of: object = None, segment:
                 continue
             table = pd.DataFrame({key: labels[seen], "defects": d[seen], "units": n[seen], "rate": d[seen] / n[seen]})
             out[key] = table.sort_values(["defects", "rate"], ascending=False).reset_index(drop=True)
+    anchors = units.anchor[w.keep]
+    if len(anchors):
+        monday = anchors - (anchors + 3) % 7  # weeks start on Monday (day 0 was a Thursday)
+        weeks, which = np.unique(monday, return_inverse=True)
+        n = np.bincount(which, minlength=len(weeks))
+        d = np.bincount(which, weights=bad, minlength=len(weeks)).astype(int)
+        out["week"] = pd.DataFrame({"week": [day_to_date(x).date() for x in weeks], "defects": d, "units": n,
+                                    "rate": d / n})
     return int(len(w.mask)), int(bad.sum()), out
 
 
-def defective_units(account: Account, metric: str, as_of: object = None, segment: str | None = None,
-                    policy: Policy | str | Path | None = None) -> pd.DataFrame:
-    """The drill-down: only the defective units behind a metric's value on a day."""
-    units = window_units(account, metric, as_of, segment, policy)
+# --- the public API: edges that build a context and validate the metric once ----------------------
+
+
+def _edge(source, metric: str, as_of: object, policy) -> tuple[AccountContext, MetricPolicy, int]:
+    ctx = AccountContext.of(source, policy)
+    return ctx, ctx.metric(metric), ctx.day(as_of)
+
+
+def window_units(source: AccountContext | Account | str | Path, metric: str, as_of: object = None,
+                 segment: str | None = None, policy: Policy | str | Path | None = None,
+                 defective_only: bool = False, latest: int | None = None) -> pd.DataFrame:
+    """Every unit in a metric's window as of a day, with ``defective`` and its components.
+
+    Parameters
+    ----------
+    source : AccountContext, Account, str or Path
+        The account.
+    metric : str
+        The metric id.
+    as_of : date, optional
+        The as-of day (default: the last day of data).
+    segment : str, optional
+        ``MFN``, ``AFN``, ``all`` or ``category=<name>`` (default: every unit of the metric).
+    policy : Policy, str or Path, optional
+        For an Account or folder: the policy.
+    defective_only : bool
+        Only the defective units.
+    latest : int, optional
+        Only the newest ``latest`` units by anchor date.
+
+    Returns
+    -------
+    DataFrame
+        One row per unit (order or return): its details, ``anchor_date``, ``defective``,
+        ``defect`` (the components known by the day, comma-separated), ``defect_known_date``
+        and, for defective orders, the buyer's latest words (untrusted text: escape it).
+    """
+    ctx, mp, day = _edge(source, metric, as_of, policy)
+    return units_frame(ctx, window(ctx, mp, day, segment), defective_only, latest)
+
+
+def window_drivers(source: AccountContext | Account | str | Path, metric: str, as_of: object = None,
+                   segment: str | None = None,
+                   policy: Policy | str | Path | None = None) -> tuple[int, int, dict[str, pd.DataFrame]]:
+    """What drives a value: (units, defects, tables by component, category, carrier and week).
+
+    Parameters are those of :func:`window_units`. Each table has ``defects`` and (but the
+    component table) ``units`` and ``rate``, largest first.
+    """
+    ctx, mp, day = _edge(source, metric, as_of, policy)
+    return driver_tables(ctx, window(ctx, mp, day, segment))
+
+
+def defective_units(source: AccountContext | Account | str | Path, metric: str, as_of: object = None,
+                    segment: str | None = None, policy: Policy | str | Path | None = None) -> pd.DataFrame:
+    """The drill-down: only the defective units behind a metric's value on a day
+    (parameters as :func:`window_units`)."""
+    units = window_units(source, metric, as_of, segment, policy)
     return units[units["defective"]].reset_index(drop=True)
 
 
-def _detail(prepared: AccountDays, table: str, rows: np.ndarray) -> pd.DataFrame:
-    account = prepared.account
+def _detail(ctx: AccountContext, table: str, rows: np.ndarray) -> pd.DataFrame:
+    account = ctx.account
     tz = account.timezone
     if table == "returns":
         r = account.returns.iloc[rows].reset_index(drop=True)
         detail = r[["return_id", "order_id", "request_date", "response_date", "decision"]].copy()
-        pos = prepared.order_positions("returns")[rows]  # events name known orders only
+        pos = ctx.days.order_positions("returns")[rows]  # events name known orders only
         for col in ("category", "carrier", "fulfillment_channel"):
             detail[col] = account.orders[col].iloc[pos].to_numpy(dtype=object)
     else:
@@ -154,23 +200,3 @@ def _with_buyer_words(account: Account, frame: pd.DataFrame, day: int) -> pd.Dat
         values[frame["defective"].to_numpy()] = latest.reindex(bad_ids).to_numpy(dtype=object)
         frame[column] = values
     return frame
-
-
-def drivers(units: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """What drives a value: defects and defect rate by component, category, carrier and week."""
-    out: dict[str, pd.DataFrame] = {}
-    bad = units[units["defective"]]
-    comp = bad["defect"].str.split(", ").explode()
-    out["component"] = comp.value_counts().rename_axis("component").reset_index(name="defects")
-    for key in ("category", "carrier"):
-        if key in units.columns and units[key].notna().any():
-            g = units.groupby(units[key].fillna("(none)"), dropna=False)["defective"].agg(["sum", "count"])
-            g = g.rename(columns={"sum": "defects", "count": "units"})
-            g["rate"] = g["defects"] / g["units"]
-            out[key] = g.sort_values(["defects", "rate"], ascending=False).reset_index()
-    if len(units):
-        week = pd.to_datetime(units["anchor_date"]).dt.to_period("W-SUN").dt.start_time.dt.date
-        g = units.groupby(week)["defective"].agg(["sum", "count"]).rename(columns={"sum": "defects", "count": "units"})
-        g["rate"] = g["defects"] / g["units"]
-        out["week"] = g.rename_axis("week").reset_index()
-    return out

@@ -11,22 +11,25 @@ import time
 from pathlib import Path
 
 import ipywidgets as W
+import numpy as np
 import pandas as pd
 
+from . import registry
 from .atomic import atomic_write_text
 from .causes import OTHER, CauseChoice, CauseStore, causes_for
-from .charts import STATUS_COLOURS, rate_chart, rate_chart_spec
+from .charts import rate_chart, rate_chart_spec
 from .config import paths
-from .drilldown import window_drivers, window_units
+from .context import AccountContext
+from .drilldown import driver_tables, units_frame, window
 from .errors import PerfkitError
 from .labels import metric_name, segment_name, t
-from .loaders import Account, account_dirs, load_account
-from .metrics import account_series, last_data_day
+from .loaders import Account, account_dirs
+from .metrics import account_series, window_bounds
 from .notebook import FigureSpec
 from .poa import draft_poa
-from .units import AccountDays
 from .policy import Policy, resolve_policy
 from .reconcile import official_points
+from .status import STATUS_COLOURS, rank, status_table
 
 DEFAULT_DAYS = 180
 
@@ -50,9 +53,9 @@ class CausePicker:
     """Known causes for one metric, a free-text cause, a note and the affected orders; saved to the store."""
 
     def __init__(self, store: CauseStore, account_id: str, metric: str, segment: str, period: tuple[dt.date, dt.date],
-                 lang: str = "en", orders: list[str] | None = None, author: str = "") -> None:
+                 policy: Policy, lang: str = "en", orders: list[str] | None = None, author: str = "") -> None:
         self.store, self.account_id, self.metric, self.segment, self.period = store, account_id, metric, segment, period
-        self.lang = lang
+        self.lang, self.policy = lang, policy
         options = causes_for(metric, lang)
         recorded = store.current(account_id, metric)
         recorded = recorded[recorded["segment"] == segment]
@@ -94,7 +97,7 @@ class CausePicker:
         return ids
 
     def widget(self) -> W.Widget:
-        title = W.HTML(f"<b>{html.escape(metric_name(self.metric, self.lang))} · "
+        title = W.HTML(f"<b>{html.escape(metric_name(self.metric, self.lang, self.policy))} · "
                        f"{html.escape(segment_name(self.segment, self.lang))}</b>")
         return W.VBox([title, self.causes, self.other, self.note, self.orders,
                        W.HBox([self.author, self.save_button]), self.message])
@@ -114,9 +117,7 @@ class Explorer:
         folders = account_dirs(self.root)
         if not folders:
             raise PerfkitError(f"{self.root}: no account folders")
-        self._accounts: dict[str, Account] = {}
-        self._prepared: dict[str, AccountDays] = {}
-        self._last_day: dict[str, pd.Timestamp | None] = {}
+        self._contexts: dict[str, AccountContext] = {}
         self._series: dict[tuple, pd.DataFrame] = {}
         options = [(f"{_name_of(f)} ({f.name})", f.name) for f in folders]
         ids = [v for _, v in options]
@@ -125,7 +126,7 @@ class Explorer:
         self.lang = W.ToggleButtons(options=[("English", "en"), ("中文", "zh")], value=lang)
         self.start = W.DatePicker(value=pd.Timestamp(start).date() if start else None)
         self.end = W.DatePicker(value=pd.Timestamp(end).date() if end else None)
-        targets = [m for m, mp in self.policy.metrics.items() if not mp.maturing]
+        targets = registry.chart_metrics(self.policy, with_info=True)
         self.metric = W.Dropdown(options=[(metric_name(m, lang, self.policy), m) for m in targets], value="odr"
                                  if "odr" in targets else targets[0], description=t("metric", lang))
         self.segment = W.Dropdown(options=[], description=t("segment", lang))
@@ -154,24 +155,18 @@ class Explorer:
     def lang_code(self) -> str:
         return self.lang.value
 
-    def current_account(self) -> Account:
+    def ctx(self) -> AccountContext:
+        """The current account's context (loaded, with its day numbers, once per account)."""
         aid = self.account.value
-        if aid not in self._accounts:
-            self._accounts[aid] = load_account(self.root / aid)
-        return self._accounts[aid]
+        if aid not in self._contexts:
+            self._contexts[aid] = AccountContext.of(self.root / aid, self.policy)
+        return self._contexts[aid]
 
-    def prepared(self) -> AccountDays:
-        """The account's dates as day numbers, computed once per account and reused by every view."""
-        aid = self.account.value
-        if aid not in self._prepared:
-            self._prepared[aid] = AccountDays.build(self.current_account(), self.policy)
-        return self._prepared[aid]
+    def current_account(self) -> Account:
+        return self.ctx().account
 
     def last_day(self) -> pd.Timestamp | None:
-        aid = self.account.value
-        if aid not in self._last_day:
-            self._last_day[aid] = last_data_day(self.current_account())
-        return self._last_day[aid]
+        return self.ctx().last_day
 
     def _fill_dates(self) -> None:
         last = self.last_day()
@@ -187,18 +182,14 @@ class Explorer:
     def series(self) -> pd.DataFrame:
         key = (self.account.value, self.start.value, self.end.value)
         if key not in self._series:
-            self._series[key] = account_series(self.current_account(), start=self.start.value, end=self.end.value,
-                                               policy=self.policy, early=True)
+            self._series[key] = account_series(self.ctx(), start=self.start.value, end=self.end.value, early=True)
         return self._series[key]
 
     def status(self) -> pd.DataFrame:
-        """Last day's value of every metric with a target, with the change over 7 days."""
+        """Last day's value of every metric, with the change over 7 days (points)."""
         s = self.series()
-        last = s["as_of"].max()
-        now = s[(s["as_of"] == last) & (s["metric"] != "odr_early")]
-        week = s[s["as_of"] == last - dt.timedelta(days=7)][["metric", "segment", "rate"]]
-        out = now.merge(week.rename(columns={"rate": "rate_7d_ago"}), on=["metric", "segment"], how="left")
-        out["trend"] = (out["rate"] - out["rate_7d_ago"]) * 100
+        out = status_table(s, self.policy, s["as_of"].max())
+        out["trend"] = (out["rate"] - out["rate_before"]) * 100
         return out[["as_of", "metric", "segment", "numerator", "denominator", "rate", "target", "status", "headroom",
                     "trend"]]
 
@@ -206,7 +197,7 @@ class Explorer:
         """(metric, segment) in breach or at risk on the last day, worst first."""
         st = self.status()
         st = st[st["status"].isin(["breach", "at_risk"])]
-        st = st.assign(_o=st["status"].map({"breach": 0, "at_risk": 1})).sort_values(["_o", "metric"])
+        st = st.assign(_o=rank(st["status"])).sort_values(["_o", "metric"])
         return list(zip(st["metric"], st["segment"]))
 
     # --- views ---------------------------------------------------------------------------------
@@ -230,40 +221,45 @@ class Explorer:
 
     def chart(self, metric: str | None = None, spec: bool = False):
         """The chosen metric's chart (a go.Figure, or with ``spec`` the cheaper figure dict)."""
-        metric = metric or self.metric.value
-        s = self.series()
-        early = s[s["metric"] == "odr_early"] if metric == "odr" else None
         make = rate_chart_spec if spec else rate_chart
-        return make(s, metric, self.lang_code, self.policy, early=early,
-                    official=official_points(self.current_account(), self.policy))
+        return make(self.series(), metric or self.metric.value, self.policy, self.lang_code,
+                    official=official_points(self.ctx()))
+
+    def chart_metrics(self) -> list[str]:
+        """The metrics the explorer draws, in policy order."""
+        return registry.chart_metrics(self.policy)
 
     def segments(self, metric: str | None = None) -> list[str]:
         s = self.series()
         return list(dict.fromkeys(s.loc[s["metric"] == (metric or self.metric.value), "segment"]))
 
+    def _window(self, metric: str | None, day: object, segment: str | None):
+        ctx = self.ctx()
+        return window(ctx, ctx.metric(metric or self.metric.value), ctx.day(day), segment)
+
     def drill(self, metric: str | None = None, day: object = None, segment: str | None = None) -> pd.DataFrame:
         """The units behind the chosen metric on the chosen day (defective ones first)."""
-        units = window_units(self.current_account(), metric or self.metric.value, day or self.drill_date.value,
-                             segment if segment is not None else (self.segment.value or None), self.policy,
-                             prepared=self.prepared())
+        w = self._window(metric, day or self.drill_date.value,
+                         segment if segment is not None else (self.segment.value or None))
+        units = units_frame(self.ctx(), w)
         return units.sort_values(["defective", "anchor_date"], ascending=[False, False]).reset_index(drop=True)
 
     def cause_picker(self, metric: str, segment: str) -> CausePicker:
         mp = self.policy[metric]
         end = self.drill_date.value or self.end.value
-        hi = end - dt.timedelta(days=mp.lag)
-        units = window_units(self.current_account(), metric, end, segment, self.policy, prepared=self.prepared())
+        lo, hi = (pd.Timestamp(np.datetime64(d, "D")).date() for d in window_bounds(mp, self.ctx().day(end)))
+        units = units_frame(self.ctx(), self._window(metric, end, segment))
         orders = units.loc[units["defective"], "order_id"].astype(str).tolist()
-        return CausePicker(self.store, self.account.value, metric, segment,
-                           (hi - dt.timedelta(days=mp.window - 1), hi), self.lang_code, orders)
+        return CausePicker(self.store, self.account.value, metric, segment, (lo, hi), self.policy, self.lang_code,
+                           orders)
 
     def draft_poa(self, metric: str | None = None, segment: str | None = None) -> str:
-        metric = metric or self.metric.value
-        recorded = self.store.current(self.account.value, metric)
+        ctx = self.ctx()
+        mp = ctx.metric(metric or self.metric.value, targeted=True)
+        recorded = self.store.current(self.account.value, mp.id)
         if segment is not None and len(recorded):
             recorded = recorded[recorded["segment"].isin([segment, "all"])]
-        text = draft_poa(self.current_account(), metric, self.drill_date.value or self.end.value, recorded,
-                         segment, self.policy)
+        text = draft_poa(ctx, mp, ctx.day(self.drill_date.value or self.end.value), recorded, segment)
         self.poa_text.value = text
         return text
 
@@ -331,10 +327,9 @@ class Explorer:
             return
         metric, day = self.metric.value, self.drill_date.value
         segment = self.segment.value or None
-        n_units, n_bad, tables = window_drivers(self.current_account(), metric, day, segment, self.policy,
-                                                prepared=self.prepared())
-        bad = window_units(self.current_account(), metric, day, segment, self.policy, prepared=self.prepared(),
-                           defective_only=True, latest=50).sort_values("anchor_date", ascending=False)
+        w = self._window(metric, day, segment)
+        n_units, n_bad, tables = driver_tables(self.ctx(), w)
+        bad = units_frame(self.ctx(), w, defective_only=True, latest=50).sort_values("anchor_date", ascending=False)
         cols = [c for c in ("order_id", "return_id", "defect", "anchor_date", "category", "carrier",
                             "buyer_comment", "claim_reason") if c in bad.columns]
         items = [HTML(f"<b>{n_bad} / {n_units}</b> · {html.escape(t('defects', self.lang_code))}"),

@@ -17,11 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .context import AccountContext
+from .dates import day_to_date
 from .errors import PerfkitError
 from .loaders import Account
-from .metrics import as_of_days
-from .policy import MetricPolicy, Policy, resolve_policy
-from .units import AccountDays, build_units, day_to_date, segment_mask
+from .metrics import meets, window_bounds
+from .policy import MetricPolicy, Policy
+from .units import segment_mask
 
 
 @dataclass
@@ -45,34 +47,42 @@ class Recovery:
                 f"at the recent pace of {float(self.daily_defects):.2f} defects a day: {pace}")
 
 
-def _meets(mp: MetricPolicy, bad: Fraction, den: Fraction) -> bool:
-    if den <= 0:
-        return False
-    rate_bad = bad / den
-    return rate_bad < mp.value if mp.target == "<" else (1 - rate_bad) > mp.value
+def recovery_forecast(source: AccountContext | Account | str | Path, metric: str, as_of: object = None,
+                      segment: str | None = None, policy: Policy | str | Path | None = None) -> Recovery:
+    """Project a metric's recovery from the as-of day (see the module docstring).
 
-
-def recovery_forecast(account: Account, metric: str, as_of: object = None, segment: str | None = None,
-                      policy: Policy | str | Path | None = None, prepared: AccountDays | None = None) -> Recovery:
-    """Project a metric's recovery from the as-of day (see the module docstring)."""
-    pol = resolve_policy(policy)
-    if metric not in pol.metrics:
-        raise PerfkitError(f"unknown metric {metric!r}; choose from {', '.join(pol.metrics)}")
-    mp = pol[metric]
+    Parameters
+    ----------
+    source : AccountContext, Account, str or Path
+        The account.
+    metric : str
+        A metric with a target.
+    as_of : date, optional
+        The day to project from (default: the last day of data).
+    segment : str, optional
+        The segment (default: the metric's first).
+    policy : Policy, str or Path, optional
+        For an Account or folder: the policy.
+    """
+    ctx = AccountContext.of(source, policy)
+    mp = ctx.metric(metric)
     if mp.target == "info":
         raise PerfkitError(f"{metric} has no target, so there is nothing to recover to")
-    day = int(as_of_days(account, None if as_of is None else [as_of])[0])
-    prepared = AccountDays.reuse(prepared, account, pol)
-    units = build_units(prepared, metric)
+    return recovery(ctx, mp, ctx.day(as_of), segment)
+
+
+def recovery(ctx: AccountContext, mp: MetricPolicy, day: int, segment: str | None = None) -> Recovery:
+    """:func:`recovery_forecast` below the edge: a validated metric with a target, a day number."""
+    units = ctx.units(mp)
     seg = segment or next(iter(units.segments), mp.segments[0])
-    mask = segment_mask(units, metric, seg)
+    mask = segment_mask(units, mp.id, seg)
     W, L = mp.window, mp.lag
-    hi = day - L
+    lo, hi = window_bounds(mp, day)
     known = mask & (units.enter <= day)
     a = units.anchor[known]
     bad_now = np.maximum(units.enter, units.known)[known] <= day
-    in_window = (a > hi - W) & (a <= hi)
-    pace = min(pol.pace_days, W)
+    in_window = (a >= lo) & (a <= hi)
+    pace = min(ctx.policy.pace_days, W)
     recent = (a > hi - pace) & (a <= hi)
     daily_units = Fraction(int(recent.sum()), pace)
     daily_defects = Fraction(int((recent & bad_now).sum()), pace)
@@ -80,15 +90,16 @@ def recovery_forecast(account: Account, metric: str, as_of: object = None, segme
     all_anchors = np.sort(a[in_window])
 
     def project(j: int, defects_per_day: Fraction) -> tuple[Fraction, Fraction]:
-        lo_f = hi + j - W + 1  # the window on day D+j starts here; old units below it have left
+        lo_f = window_bounds(mp, day + j)[0]  # old units anchored before it have left
         old_den = len(all_anchors) - np.searchsorted(all_anchors, lo_f, side="left")
         old_bad = len(bad_anchors) - np.searchsorted(bad_anchors, lo_f, side="left")
         new_days = min(j, W)
         return old_bad + defects_per_day * new_days, old_den + daily_units * new_days
 
     def first_day(defects_per_day: Fraction) -> pd.Timestamp | None:
-        for j in range(1, pol.horizon_days + 1):
-            if _meets(mp, *project(j, defects_per_day)):
+        for j in range(1, ctx.policy.horizon_days + 1):
+            bad, den = project(j, defects_per_day)
+            if den > 0 and meets(mp, bad, den):
                 return day_to_date(day + j)
         return None
 
@@ -100,7 +111,7 @@ def recovery_forecast(account: Account, metric: str, as_of: object = None, segme
         "defects_left": (len(bad_anchors) - np.cumsum(counts)).astype(int),
     })
     return Recovery(
-        metric=metric, segment=seg, as_of=day_to_date(day), defects=int(len(bad_anchors)),
+        metric=mp.id, segment=seg, as_of=day_to_date(day), defects=int(len(bad_anchors)),
         units=int(len(all_anchors)), daily_units=daily_units, daily_defects=daily_defects,
         date_no_new_defects=first_day(Fraction(0)),
         date_at_recent_pace=first_day(daily_defects),
@@ -108,15 +119,15 @@ def recovery_forecast(account: Account, metric: str, as_of: object = None, segme
     )
 
 
-def breach_forecasts(account: Account, series: pd.DataFrame, policy: Policy | str | Path | None = None,
-                     prepared: AccountDays | None = None) -> list[Recovery]:
+def breach_forecasts(ctx: AccountContext, series: pd.DataFrame) -> list[Recovery]:
     """A recovery forecast for every (metric, segment) in breach on the series' last day.
 
     Maturing views (the early ODR) are left out: they are not the figure Amazon judges.
     """
-    pol = resolve_policy(policy)
-    prepared = AccountDays.reuse(prepared, account, pol)
+    if series.empty:
+        return []
     last = series["as_of"].max()
     rows = series[(series["as_of"] == last) & (series["status"] == "breach")]
-    return [recovery_forecast(account, r.metric, last, r.segment, pol, prepared) for r in rows.itertuples()
-            if not pol[r.metric].maturing]
+    day = ctx.day(last)
+    return [recovery(ctx, ctx.policy[r.metric], day, r.segment) for r in rows.itertuples()
+            if not ctx.policy[r.metric].maturing]

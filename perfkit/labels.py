@@ -1,7 +1,7 @@
 """Every label a user sees, in English and Chinese, chosen by one ``lang`` parameter."""
 from __future__ import annotations
 
-from .policy import Policy, resolve_policy
+from .policy import Policy
 
 LANGS = ("en", "zh")
 
@@ -117,9 +117,9 @@ def t(key: str, lang: str = "en", **fields: object) -> str:
     return text.format(**fields) if fields else text
 
 
-def metric_name(metric: str, lang: str = "en", policy: Policy | None = None) -> str:
-    pol = resolve_policy(policy)
-    return pol[metric].name(lang) if metric in pol.metrics else metric
+def metric_name(metric: str, lang: str, policy: Policy) -> str:
+    """A metric's name in ``lang``, as the policy gives it (its id when the policy has none)."""
+    return policy[metric].name(lang) if metric in policy.metrics else metric
 
 
 def segment_name(segment: str, lang: str = "en") -> str:

@@ -13,10 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .context import AccountContext
+from .dates import NEVER, as_of_days
 from .errors import PerfkitError
-from .loaders import Account, load_account, select_account_dirs
-from .policy import MetricPolicy, Policy, resolve_policy
-from .units import BUILDERS, INPUTS, NEVER, AccountDays, Units, build_units, date_to_day, day_to_date, reads
+from .loaders import Account
+from .policy import MetricPolicy, Policy
+from .units import Units
 
 COLUMNS = ["account_id", "as_of", "metric", "segment", "window_days", "numerator", "denominator",
            "rate", "target", "status", "headroom"]
@@ -47,8 +49,46 @@ def window_count(anchor: np.ndarray, t: np.ndarray | None, days: np.ndarray, win
     return (enter[x - lo] - leave[x - window - lo]).astype(np.int64)
 
 
+def window_bounds(mp: MetricPolicy, day: int) -> tuple[int, int]:
+    """The first and last anchor day of a metric's window on as-of day ``day`` (inclusive)."""
+    hi = day - mp.lag
+    return hi - mp.window + 1, hi
+
+
+def in_window(units: Units, mp: MetricPolicy, day: int) -> np.ndarray:
+    """Which units count in the window of ``day``: anchored inside it and known by ``day``."""
+    lo, hi = window_bounds(mp, day)
+    return (units.anchor >= lo) & (units.anchor <= hi) & (units.enter <= day)
+
+
+def meets(mp: MetricPolicy, bad, den):
+    """Whether ``bad`` defective units out of ``den`` (> 0) meet a metric's target, exactly.
+
+    Works on integers, integer arrays and Fractions alike (no float ever decides a status):
+    "< 1%" holds when ``bad / den < 0.01``, "> 95%" when ``(den - bad) / den > 0.95``.
+    """
+    p, q = mp.value.numerator, mp.value.denominator
+    if mp.target == "<":
+        return bad * q < p * den
+    return (den - bad) * q > p * den
+
+
 def judge(mp: MetricPolicy, defects: np.ndarray, denominator: np.ndarray) -> dict[str, np.ndarray]:
-    """Numerator, rate, status and exact headroom from integer defect and unit counts."""
+    """Numerator, rate, status and exact headroom from integer defect and unit counts.
+
+    Parameters
+    ----------
+    mp : MetricPolicy
+        The metric's target and warning level.
+    defects, denominator : ndarray of int
+        Defective units and all units, per value.
+
+    Returns
+    -------
+    dict
+        ``numerator`` (good units for a ">" target), ``rate`` (NaN where the denominator is 0),
+        ``status`` (ok, at_risk, breach, no_data or info) and ``headroom`` (nullable integers).
+    """
     den = denominator.astype(np.int64)
     bad = defects.astype(np.int64)
     good = den - bad
@@ -60,12 +100,11 @@ def judge(mp: MetricPolicy, defects: np.ndarray, denominator: np.ndarray) -> dic
     room = np.zeros(n, dtype=np.int64)
     if mp.target != "info":
         p, q = mp.value.numerator, mp.value.denominator
+        ok = meets(mp, bad, den)
         if mp.target == "<":
-            ok = bad * q < p * den
             # The most defects that still meet "< value": ceil(value * den) - 1.
             room = (p * den + q - 1) // q - 1 - bad
         else:
-            ok = good * q > p * den
             # The fewest good units that meet "> value" is floor(value * den) + 1.
             room = den - ((p * den) // q + 1) - bad
         warn = np.zeros(n, bool)
@@ -84,58 +123,11 @@ def _selected(policy: Policy, metrics: Sequence[str] | None, early: bool) -> lis
         unknown = [m for m in metrics if m not in policy.metrics]
         if unknown:
             raise PerfkitError(f"unknown metric {unknown[0]!r}; choose from {', '.join(policy.metrics)}")
-        chosen = [policy[m] for m in metrics]
-    else:
-        chosen = [m for m in policy.metrics.values() if early or not m.maturing]
-    for mp in chosen:
-        if mp.id not in BUILDERS:
-            raise PerfkitError(f"{policy.source}: metric '{mp.id}' has no counting rule in perfkit; "
-                               f"policy metrics must be among {', '.join(BUILDERS)}")
-    return chosen
+        return [policy[m] for m in metrics]
+    return [m for m in policy.metrics.values() if early or not m.maturing]
 
 
-def last_data_day(account: Account) -> pd.Timestamp | None:
-    """The account's latest local day with an event in it (deadlines, which lie ahead, excluded)."""
-    tz = account.timezone
-    stamps = [account.orders[c] for c in ("purchase_date", "ship_confirm_date", "delivered_date",
-                                          "invoice_upload_date", "refund_date")]
-    stamps += [account.feedback["feedback_date"], account.claims["claim_date"],
-               account.chargebacks["chargeback_date"], account.returns["request_date"],
-               account.returns["response_date"]]
-    latest = [s.max() for s in stamps if len(s) and s.notna().any()]
-    if not latest:
-        return None
-    return max(latest).tz_convert(tz).tz_localize(None).normalize()
-
-
-def first_data_day(account: Account) -> pd.Timestamp | None:
-    p = account.orders["purchase_date"]
-    if not p.notna().any():
-        return None
-    return p.min().tz_convert(account.timezone).tz_localize(None).normalize()
-
-
-def as_of_days(account: Account, as_of: Iterable[object] | None = None, start: object = None,
-               end: object = None) -> np.ndarray:
-    """The as-of days asked for: a list, a range, or by default the last day of data."""
-    if as_of is not None:
-        days = [date_to_day(d) for d in as_of]
-    elif start is not None or end is not None:
-        last = last_data_day(account) if start is None or end is None else None
-        lo = date_to_day(start) if start is not None else date_to_day(first_data_day(account) or last)
-        hi = date_to_day(end) if end is not None else date_to_day(last)
-        if hi < lo:
-            raise PerfkitError(f"--from {day_to_date(lo).date()} is after --to {day_to_date(hi).date()}")
-        days = list(range(lo, hi + 1))
-    else:
-        last = last_data_day(account)
-        if last is None:
-            raise PerfkitError(f"{account.account_id}: no dated orders, so there is no last day of data; pass --as-of")
-        days = [date_to_day(last)]
-    return np.asarray(days, dtype=np.int64)
-
-
-def _segment_values(mp: MetricPolicy, units: Units, days: np.ndarray) -> list[dict]:
+def segment_values(mp: MetricPolicy, units: Units, days: np.ndarray) -> list[dict]:
     """One block of values per segment: counts, judged, for every as-of day."""
     # Units enter on their anchor day for most metrics; defects are few, so they are counted
     # on their own short arrays.
@@ -195,68 +187,42 @@ def _assemble(account_id: str, blocks: list[dict], days: np.ndarray) -> pd.DataF
     })
 
 
-def account_series(account: Account, as_of: Iterable[object] | None = None, *, start: object = None,
-                   end: object = None, policy: Policy | str | Path | None = None,
-                   metrics: Sequence[str] | None = None, early: bool = False,
-                   prepared: AccountDays | None = None) -> pd.DataFrame:
+def account_series(source: AccountContext | Account | str | Path, as_of: Iterable[object] | None = None, *,
+                   start: object = None, end: object = None, policy: Policy | str | Path | None = None,
+                   metrics: Sequence[str] | None = None, early: bool = False) -> pd.DataFrame:
     """The daily series of every metric and segment for one account (tidy: one row per value).
 
-    Columns are the CSV contract (:data:`COLUMNS`) plus ``defects`` (defective units, also for
-    the rates whose numerator counts good units). ``early=True`` adds the maturing ODR view.
+    Parameters
+    ----------
+    source : AccountContext, Account, str or Path
+        The account (a context is used as it is; anything else is an edge that builds one).
+    as_of : iterable of dates, optional
+        Exactly these as-of days; by default the last day of data.
+    start, end : date, optional
+        Every as-of day of a range instead.
+    policy : Policy, str or Path, optional
+        For an Account or folder: the policy (default: perfkit's).
+    metrics : sequence of str, optional
+        Only these metrics (default: every metric of the policy but maturing views).
+    early : bool
+        Also the maturing views (the early ODR).
+
+    Returns
+    -------
+    DataFrame
+        The CSV contract's columns (:data:`COLUMNS`) plus ``defects`` (defective units, also
+        for rates whose numerator counts good units).
     """
-    pol = resolve_policy(policy)
-    chosen = _selected(pol, metrics, early)
-    days = as_of_days(account, as_of, start, end)
-    prepared = AccountDays.reuse(prepared, account, pol)
+    ctx = AccountContext.of(source, policy)
+    return series(ctx, as_of_days(ctx.account, as_of, start, end), _selected(ctx.policy, metrics, early))
+
+
+def series(ctx: AccountContext, days: np.ndarray, chosen: Sequence[MetricPolicy]) -> pd.DataFrame:
+    """The values of the chosen metrics on the given as-of days (day numbers)."""
     blocks: list[dict] = []
     for mp in chosen:
-        blocks += _segment_values(mp, build_units(prepared, mp.id), days)
-    return _assemble(account.account_id, blocks, days)
-
-
-def _account_job(folder: str, prune: bool = False, **kwargs) -> tuple[str, pd.DataFrame | None, str | None, list[str]]:
-    """Load and compute one account: (name, series, failure, loading warnings); never raises for bad input."""
-    name = Path(folder).name
-    try:
-        columns = tables = None
-        if prune and kwargs.get("metrics"):
-            columns, tables = reads(kwargs["metrics"])
-        account = load_account(folder, columns=columns, tables=tables)
-        return name, account_series(account, **kwargs), None, account.warnings
-    except PerfkitError as exc:
-        return name, None, str(exc), []
-
-
-def _folder_bytes(folder: Path) -> int:
-    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
-
-
-def portfolio_series(root: str | Path, accounts: Sequence[str] | None = None, *, scheduler: str | None = None,
-                     jobs: int = 1, prune: bool = False, **kwargs) -> tuple[pd.DataFrame, dict[str, str]]:
-    """``account_series`` for every account under a data root; returns (series, failures).
-
-    Accounts are independent: ``jobs`` > 1 computes them in that many local processes, and
-    ``scheduler`` (a Dask scheduler address) on a cluster whose workers see ``root`` at the
-    same path. ``prune=True`` with ``metrics=`` reads only the columns those metrics need.
-    """
-    from .cluster import map_accounts
-
-    dirs = select_account_dirs(root, list(accounts) if accounts else None)
-    # The largest accounts go first, so no worker is left with a big one at the end.
-    order = sorted(range(len(dirs)), key=lambda i: -_folder_bytes(dirs[i]))
-    done = map_accounts(_account_job, [str(dirs[i]) for i in order], scheduler, jobs=jobs, prune=prune, **kwargs)
-    results = [r for _, r in sorted(zip(order, done), key=lambda pair: pair[0])]
-    frames = [frame for _, frame, _, _ in results if frame is not None]
-    failures = {name: reason for name, _, reason, _ in results if reason is not None}
-    series = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-    # Missing inputs and other loading notes travel with the numbers: a rate without its inputs is not 0%.
-    series.attrs["warnings"] = {name: notes for name, _, _, notes in results if notes}
-    return series, failures
-
-
-def missing_inputs(account: Account, metric_id: str) -> list[str]:
-    """The inputs a metric needs that this account did not supply."""
-    return [i for i in INPUTS.get(metric_id, ()) if not account.has(i)]
+        blocks += segment_values(mp, ctx.units(mp), days)
+    return _assemble(ctx.account_id, blocks, days)
 
 
 def to_contract(series: pd.DataFrame) -> pd.DataFrame:

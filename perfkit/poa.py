@@ -15,13 +15,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .causes import FAMILY, CauseStore, cause_label
-from .drilldown import drivers, window_units
+from . import registry
+from .causes import CauseStore, cause_label
+from .context import AccountContext
+from .dates import day_to_date
+from .drilldown import driver_tables, units_frame, window
 from .errors import PerfkitError
 from .labels import segment_name
-from .loaders import Account
-from .metrics import account_series
-from .policy import Policy, resolve_policy
+from .metrics import series, window_bounds
+from .policy import MetricPolicy
+from .status import worst
 
 # cause key -> (what was done, what will prevent it); {placeholders} are filled from the evidence.
 ACTIONS: dict[str, tuple[list[str], list[str]]] = {
@@ -110,18 +113,6 @@ ACTIONS: dict[str, tuple[list[str], list[str]]] = {
               ["Monitor this cause weekly until the rate is back within target."]),
 }
 
-# Causes suggested from the data when the analyst has not chosen any (labelled as suggestions).
-SUGGESTED = {
-    "odr": ["product_quality", "logistics"],
-    "cancel_rate": ["out_of_stock"],
-    "late_shipment": ["late_confirmation", "carrier_pickup"],
-    "valid_tracking_rate": ["carrier_no_tracking"],
-    "on_time_delivery_rate": ["carrier_slow"],
-    "invoice_defect_rate": ["no_invoice_upload"],
-    "return_dissatisfaction_rate": ["slow_response", "wrongful_rejection"],
-}
-
-
 @dataclass
 class Evidence:
     metric: str
@@ -135,30 +126,24 @@ class Evidence:
     window_from: dt.date
     window_to: dt.date
     units: pd.DataFrame  # every unit in the window, with defective/defect columns
+    drivers: dict[str, pd.DataFrame]  # defects by component, category, carrier and week
 
 
-def gather_evidence(account: Account, metric: str, as_of: object = None, segment: str | None = None,
-                    policy: Policy | str | Path | None = None) -> Evidence:
-    pol = resolve_policy(policy)
-    if metric not in pol.metrics or pol[metric].target == "info":
-        targets = [m for m, mp in pol.metrics.items() if mp.target != "info" and not mp.maturing]
-        raise PerfkitError(f"a Plan of Action is written for a metric with a target; choose from {', '.join(targets)}")
-    mp = pol[metric]
-    series = account_series(account, None if as_of is None else [as_of], policy=pol, metrics=[metric])
+def gather_evidence(ctx: AccountContext, mp: MetricPolicy, day: int, segment: str | None = None) -> Evidence:
+    """The value of a metric on a day (its worst segment unless one is given) and the units behind it."""
+    values = series(ctx, pd.Series([day]).to_numpy(), [mp])
     if segment is None:
-        order = {"breach": 0, "at_risk": 1, "ok": 2, "no_data": 3}
-        row = series.assign(_o=series["status"].map(order)).sort_values("_o").iloc[0]
+        row = worst(values)
     else:
-        rows = series[series["segment"] == segment]
+        rows = values[values["segment"] == segment]
         if rows.empty:
-            raise PerfkitError(f"{metric} has no segment {segment!r}; choose from {', '.join(series['segment'])}")
+            raise PerfkitError(f"{mp.id} has no segment {segment!r}; choose from {', '.join(values['segment'])}")
         row = rows.iloc[0]
-    day = row["as_of"]
-    units = window_units(account, metric, day, row["segment"], pol)
-    hi = day - dt.timedelta(days=mp.lag)
-    return Evidence(metric, row["segment"], day, None if pd.isna(row["rate"]) else float(row["rate"]),
-                    int(row["numerator"]), int(row["denominator"]), int(row["defects"]), row["target"],
-                    hi - dt.timedelta(days=mp.window - 1), hi, units)
+    w = window(ctx, mp, day, row["segment"])
+    lo, hi = (day_to_date(d).date() for d in window_bounds(mp, day))
+    return Evidence(mp.id, row["segment"], day_to_date(day).date(), None if pd.isna(row["rate"]) else float(row["rate"]),
+                    int(row["numerator"]), int(row["denominator"]), int(row["defects"]), row["target"], lo, hi,
+                    units_frame(ctx, w), driver_tables(ctx, w)[2])
 
 
 def _listing(values: Sequence[str], limit: int = 3) -> str:
@@ -176,19 +161,32 @@ def _orders_text(ids: Sequence[str], limit: int = 10) -> str:
     return ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
-def draft_poa(account: Account, metric: str, as_of: object = None, causes: pd.DataFrame | None = None,
-              segment: str | None = None, policy: Policy | str | Path | None = None) -> str:
-    """The POA draft as Markdown. ``causes`` are rows of :meth:`CauseStore.current` for this metric;
-    with none, causes are suggested from the data and marked as suggestions."""
-    pol = resolve_policy(policy)
-    ev = gather_evidence(account, metric, as_of, segment, pol)
-    mp = pol[metric]
+def draft_poa(ctx: AccountContext, mp: MetricPolicy, day: int, causes: pd.DataFrame | None = None,
+              segment: str | None = None) -> str:
+    """The POA draft as Markdown.
+
+    Parameters
+    ----------
+    ctx : AccountContext
+        The account and policy.
+    mp : MetricPolicy
+        A metric with a target (validated at the edge: :meth:`AccountContext.metric`).
+    day : int
+        The as-of day number.
+    causes : DataFrame, optional
+        Rows of :meth:`CauseStore.current` for this metric; with none, causes are suggested
+        from the data and marked as suggestions.
+    segment : str, optional
+        The segment (default: the worst).
+    """
+    account, metric = ctx.account, mp.id
+    ev = gather_evidence(ctx, mp, day, segment)
     bad = ev.units[ev.units["defective"]]
-    d = drivers(ev.units) if len(ev.units) else {}
+    d = ev.drivers
     chosen = causes if causes is not None and len(causes) else None
     suggested = chosen is None
     if suggested:
-        keys = SUGGESTED.get(FAMILY.get(metric, metric), ["other"])
+        keys = list(registry.get(metric).suggested) or ["other"]
         chosen = pd.DataFrame({"cause": keys, "free_text": "", "note": "", "orders": [[] for _ in keys]})
     rate = "no data" if ev.rate is None else f"{ev.rate:.2%}"
     unit_word = "returns" if "return_id" in ev.units.columns else "orders"
@@ -270,13 +268,12 @@ def _top(frame: pd.DataFrame, column: str, limit: int = 5) -> list[str]:
     return frame[column].dropna().astype(str).value_counts().head(limit).index.tolist()
 
 
-def poa_for(account: Account, metric: str, as_of: object = None, causes_db: str | Path | None = None,
-            segment: str | None = None, policy: Policy | str | Path | None = None) -> str:
+def poa_for(ctx: AccountContext, mp: MetricPolicy, day: int, causes_db: str | Path | None = None,
+            segment: str | None = None) -> str:
     """The POA draft using the causes recorded in the store for this account and metric."""
     recorded = None
     if causes_db and Path(causes_db).is_file():
-        recorded = CauseStore(causes_db).current(account.account_id, metric)
+        recorded = CauseStore(causes_db).current(ctx.account_id, mp.id)
         if segment is not None and len(recorded):
             recorded = recorded[recorded["segment"].isin([segment, "all"])]
-    return draft_poa(account, metric, as_of, recorded, segment, policy)
-
+    return draft_poa(ctx, mp, day, recorded, segment)

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import PerfkitError
+from .registry import check_policy
 
 TARGET_OPS = ("<", ">", "info")
 
@@ -138,7 +139,19 @@ def default_policy_text() -> str:
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
-    """Read a policy file; ``None`` reads the default shipped with perfkit."""
+    """Read a policy file and check it against the metric declarations.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A TOML file with the keys of ``perfkit/policy.toml``; ``None`` reads that default.
+
+    Returns
+    -------
+    Policy
+        Raises :class:`PerfkitError` naming the file and key for anything wrong in it.
+    """
+
     if path is None:
         text = default_policy_text()
         where = "default policy"
@@ -148,7 +161,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
             raise PerfkitError(f"{p}: policy file not found; pass the path of a TOML file")
         text = p.read_text(encoding="utf-8")
         where = str(p)
-    return _parse(text, where)
+    return check_policy(_parse(text, where))
 
 
 @functools.lru_cache(maxsize=32)
@@ -184,5 +197,6 @@ def _parse(text: str, where: str) -> Policy:
 
 
 def resolve_policy(policy: Policy | str | Path | None) -> Policy:
-    """Accept a Policy, a path, or None (the default) wherever a policy is taken."""
+    """A Policy, a path, or None (the default) as a Policy: called at the edges only (CLI,
+    explorer, report, public API), which hand the result down."""
     return policy if isinstance(policy, Policy) else load_policy(policy)

@@ -11,6 +11,7 @@ known alternative spellings, and counts are preferred over ``rate``.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -19,12 +20,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import registry
 from .atomic import atomic_write_text
+from .context import AccountContext
+from .dates import date_to_day
 from .errors import DataError
 from .loaders import Account
-from .metrics import last_data_day, missing_inputs, window_count
-from .policy import Policy, resolve_policy
-from .units import AccountDays, build_units, date_to_day
+from .metrics import segment_values
+from .policy import MetricPolicy, Policy
 
 ARCHIVE = "amazon-performance"  # sub-folder of the account folder holding imported reports
 
@@ -36,18 +39,6 @@ MARKETPLACE_IDS = {
     "A19VAU5U5O7RUS": "SG",
 }
 
-# (Amazon key path, perfkit metric, segment, numerator keys, denominator keys, counts good units?)
-FIELDS = [
-    (("orderDefectRate", "mfn"), "odr", "MFN", ("orderWithDefects", "ordersWithDefects"), ("orderCount",), False),
-    (("orderDefectRate", "afn"), "odr", "AFN", ("orderWithDefects", "ordersWithDefects"), ("orderCount",), False),
-    (("preFulfillmentCancellationRate",), "cancel_rate", "MFN", ("cancellationCount", "cancelledOrderCount"),
-     ("orderCount",), False),
-    (("validTrackingRate",), "valid_tracking_rate", "MFN", ("validTrackingCount",), ("shipmentCount",), True),
-    (("onTimeDeliveryRate",), "on_time_delivery_rate", "MFN", ("onTimeDeliveryCount",),
-     ("shipmentCountWithValidTracking", "shipmentCount"), True),
-    (("invoiceDefectRate",), "invoice_defect_rate", "MFN", ("invoiceDefect", "invoiceDefectCount"),
-     ("orderCount",), False),
-]
 ALIASES = {"prefulfillmentcancellationrate": ["prefulfillmentcancelrate", "cancellationrate"],
            "ontimedeliveryrate": ["otdrate", "ontimedelivery"],
            "validtrackingrate": ["vtr", "validtracking"]}
@@ -101,8 +92,13 @@ class AmazonValue:
     status: str | None
 
 
-def read_report(path: str | Path, marketplace: str | None = None) -> tuple[list[AmazonValue], dict]:
-    """Amazon's values for one marketplace, plus account-level extras (ahrScore, ahrStatus)."""
+def read_report(path: str | Path, marketplace: str | None, policy: Policy) -> tuple[list[AmazonValue], dict]:
+    """Amazon's values for one marketplace, plus account-level extras (ahrScore, ahrStatus).
+
+    Every metric of the policy whose declaration names Amazon keys (:class:`registry.AmazonField`)
+    is read; a metric Amazon reports over several windows takes the node whose window is
+    closest to the policy's.
+    """
     p = Path(path)
     label = str(p)
     if not p.is_file():
@@ -121,36 +117,43 @@ def read_report(path: str | Path, marketplace: str | None = None) -> tuple[list[
         if MARKETPLACE_IDS.get(str(_get(m, "marketplaceId"))) == (marketplace or "").upper():
             entry = m
     values: list[AmazonValue] = []
-    for path_keys, metric, segment, num_keys, den_keys, good in FIELDS:
-        node = entry
-        for k in path_keys:
-            node = _get(node, k)
-        if isinstance(node, dict):
-            v = _value(node, metric, segment, num_keys, den_keys, good)
-            if v:
-                values.append(v)
-    lsr = _get(entry, "lateShipmentRateList")
-    nodes = lsr if isinstance(lsr, list) else []
-    single = _get(entry, "lateShipmentRate")
-    if isinstance(single, dict):
-        nodes = nodes + [single]
-    seen = set()
-    for node in nodes:
-        v = _value(node, "late_shipment_rate", "MFN", ("lateShipmentCount", "lateShipmentsCount"), ("orderCount",), False)
-        if v is None:
-            continue
-        days = (v.date_to - v.date_from).days + 1
-        v.metric = "late_shipment_rate_30d" if days > 15 else "late_shipment_rate_10d"
-        if v.metric not in seen:
-            seen.add(v.metric)
-            values.append(v)
+    for metric_id, fields in _fields(policy).items():
+        for f in fields:
+            value = _read_field(entry, f, metric_id, policy)
+            if value is not None:
+                values.append(value)
     ahr = _get(entry, "accountHealthRating") or {}
     extras = {"ahrScore": _get(ahr, "ahrScore"), "ahrStatus": _get(ahr, "ahrStatus"),
               "marketplaceId": _get(entry, "marketplaceId")}
     return values, extras
 
 
-def _value(node: dict, metric: str, segment: str, num_keys, den_keys, good: bool) -> AmazonValue | None:
+def _fields(policy: Policy) -> dict[str, tuple[registry.AmazonField, ...]]:
+    """The Amazon keys of every metric of the policy that has any."""
+    return {m: registry.METRICS[m].amazon for m in policy.metrics if m in registry.METRICS and registry.METRICS[m].amazon}
+
+
+def _read_field(entry: dict, f: registry.AmazonField, metric_id: str, policy: Policy) -> AmazonValue | None:
+    node = entry
+    for k in f.path:
+        node = _get(node, k)
+    nodes = [node] if isinstance(node, dict) else []
+    if f.listed:
+        listed = _get(entry, f.listed)
+        nodes = (listed if isinstance(listed, list) else []) + nodes
+    # Metrics sharing these keys (late shipment over 10 and 30 days) each take the closest window.
+    rivals = {m: policy[m].window for m, fs in _fields(policy).items() if f in fs}
+    for n in nodes:
+        v = _value(n, metric_id, f.segment, f.numerator, f.denominator) if isinstance(n, dict) else None
+        if v is None:
+            continue
+        days = (v.date_to - v.date_from).days + 1
+        if min(rivals, key=lambda m: (abs(rivals[m] - days), m)) == metric_id:
+            return v
+    return None
+
+
+def _value(node: dict, metric: str, segment: str, num_keys, den_keys) -> AmazonValue | None:
     rng = _get(node, "reportingDateRange") or {}
     date_from, date_to = _date(_get(rng, "reportingDateFrom")), _date(_get(rng, "reportingDateTo"))
     if date_from is None or date_to is None:
@@ -166,24 +169,22 @@ def _value(node: dict, metric: str, segment: str, num_keys, den_keys, good: bool
     return AmazonValue(metric, segment, date_from, date_to, num, den, rate, str(status) if status else None)
 
 
-def perfkit_window(account: Account, prepared: AccountDays, metric: str, segment: str, lo: int, hi: int,
+def perfkit_window(ctx: AccountContext, mp: MetricPolicy, segment: str, lo: int, hi: int,
                    as_of: int) -> tuple[int, int, int]:
-    """(numerator, denominator, defects) for units anchored in [lo, hi], known by ``as_of``."""
-    units = build_units(prepared, metric)
-    mask = units.segments.get(segment)
-    if mask is None:
+    """(numerator, denominator, defects) of the engine for units anchored in [lo, hi], known by ``as_of``."""
+    units = ctx.units(mp)
+    if segment not in units.segments:
         return 0, 0, 0
-    a, e, k = units.anchor[mask], units.enter[mask], units.known[mask]
-    days = np.array([as_of])
-    window, lag = hi - lo + 1, as_of - hi
-    den = int(window_count(a, e, days, window, lag)[0])
-    bad = int(window_count(a, np.maximum(e, k), days, window, lag)[0])
-    num = den - bad if prepared.policy[metric].counts_good else bad
-    return num, den, bad
+    amazon_window = dataclasses.replace(mp, window=hi - lo + 1, lag=as_of - hi)
+    for block in segment_values(amazon_window, units, np.array([as_of], dtype=np.int64)):
+        if block["segment"] == segment:
+            return int(block["numerator"][0]), int(block["denominator"][0]), int(block["defects"][0])
+    return 0, 0, 0
 
 
-def _reason(account: Account, metric: str, amazon: AmazonValue, num: int, den: int, last_day) -> str:
-    missing = missing_inputs(account, metric)
+def _reason(ctx: AccountContext, metric: str, amazon: AmazonValue, num: int, den: int) -> str:
+    missing = ctx.missing_inputs(metric)
+    last_day = ctx.last_day
     if amazon.numerator is None or amazon.denominator is None:
         return "Amazon's report gives no counts for this metric; compare the rates"
     if (num, den) == (amazon.numerator, amazon.denominator):
@@ -197,7 +198,7 @@ def _reason(account: Account, metric: str, amazon: AmazonValue, num: int, den: i
         reasons.append(f"{abs(den - amazon.denominator)} {'more' if den > amazon.denominator else 'fewer'} units "
                        "than Amazon counts: orders missing from the export or a different order filter")
     elif num != amazon.numerator:
-        if metric.startswith("odr"):
+        if registry.family(metric) == "odr":
             reasons.append("defect counts differ: feedback, claims or chargebacks not yet exported, or a policy "
                            "difference (claim statuses counted, removed feedback)")
         else:
@@ -205,54 +206,63 @@ def _reason(account: Account, metric: str, amazon: AmazonValue, num: int, den: i
     return "; ".join(reasons) or "unexplained: check the export covers Amazon's window"
 
 
-def reconcile(account: Account, report: str | Path, policy: Policy | str | Path | None = None,
-              keep: bool = True) -> pd.DataFrame:
-    """Amazon's values beside perfkit's for the same windows, with the difference and its likely reason."""
-    pol = resolve_policy(policy)
-    values, extras = read_report(report, account.marketplace)
+def reconcile(ctx: AccountContext, report: str | Path, keep: bool = True) -> pd.DataFrame:
+    """Amazon's values beside perfkit's for the same windows, with the difference and its likely reason.
+
+    Parameters
+    ----------
+    ctx : AccountContext
+        The account and policy.
+    report : str or Path
+        A GET_V2_SELLER_PERFORMANCE_REPORT JSON file.
+    keep : bool
+        Archive the report in the account folder (its history feeds the charts' Amazon points).
+
+    Returns
+    -------
+    DataFrame
+        One row per Amazon value: its window, Amazon's and perfkit's counts and rates, the
+        difference and the likely reason; ``attrs`` holds ahrScore, ahrStatus and marketplaceId.
+    """
+    account = ctx.account
+    values, extras = read_report(report, account.marketplace, ctx.policy)
     if keep and account.path is not None:
         archive_report(account, report, values)
-    prepared = AccountDays.build(account, pol)
-    last = last_data_day(account)
     rows = []
     for v in values:
-        if v.metric not in pol.metrics:
-            continue
+        mp = ctx.policy[v.metric]
         lo, hi = date_to_day(v.date_from), date_to_day(v.date_to)
-        as_of = hi + pol[v.metric].lag
-        num, den, _ = perfkit_window(account, prepared, v.metric, v.segment, lo, hi, as_of)
+        num, den, _ = perfkit_window(ctx, mp, v.segment, lo, hi, hi + mp.lag)
         rate = num / den if den else None
         rows.append({
             "metric": v.metric, "segment": v.segment, "window_from": v.date_from.date(), "window_to": v.date_to.date(),
             "amazon_numerator": v.numerator, "amazon_denominator": v.denominator, "amazon_rate": v.rate,
             "perfkit_numerator": num, "perfkit_denominator": den, "perfkit_rate": rate,
             "rate_difference": None if rate is None or v.rate is None else rate - v.rate,
-            "reason": _reason(account, v.metric, v, num, den, last),
+            "reason": _reason(ctx, v.metric, v, num, den),
         })
     frame = pd.DataFrame(rows)
     frame.attrs.update(extras)
     return frame
 
 
-def archive_report(account: Account, report: str | Path, values: list[AmazonValue] | None = None) -> Path:
+def archive_report(account: Account, report: str | Path, values: list[AmazonValue]) -> Path:
     """Keep a copy of an imported report in the account folder, named by its reporting date."""
-    if values is None:
-        values, _ = read_report(report, account.marketplace)
     newest = max((v.date_to for v in values), default=pd.Timestamp.today().normalize())
     target = Path(account.path) / ARCHIVE / f"{newest.date().isoformat()}.json"
     atomic_write_text(target, Path(report).read_text(encoding="utf-8-sig"))
     return target
 
 
-def official_points(account: Account, policy: Policy | str | Path | None = None) -> pd.DataFrame:
+def official_points(ctx: AccountContext) -> pd.DataFrame:
     """Every archived Amazon value, placed on the day Amazon reported it (window end + lag)."""
-    pol = resolve_policy(policy)
+    account, pol = ctx.account, ctx.policy
     folder = Path(account.path) / ARCHIVE if account.path is not None else None
     rows = []
     if folder is not None and folder.is_dir():
         for f in sorted(folder.glob("*.json")):
             try:
-                values, _ = read_report(f, account.marketplace)
+                values, _ = read_report(f, account.marketplace, pol)
             except DataError:
                 continue
             for v in values:

@@ -14,17 +14,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import registry
 from .causes import CauseStore, cause_label
-from .charts import STATUS_COLOURS, drivers_chart, metric_charts
-from .drilldown import window_drivers, window_units
+from .charts import drivers_chart, metric_charts
+from .context import AccountContext
+from .drilldown import driver_tables, units_frame, window
 from .errors import PerfkitError
 from .forecast import Recovery, breach_forecasts
 from .labels import check_lang, metric_name, segment_name, t
-from .loaders import Account, load_account
-from .metrics import account_series, last_data_day
-from .policy import Policy, resolve_policy
+from .loaders import Account
+from .metrics import account_series
+from .policy import Policy
 from .reconcile import official_points
-from .units import AccountDays
+from .status import STATUS_COLOURS, status_table, worst
 
 HISTORY_DAYS = 180
 E = html.escape
@@ -47,50 +49,78 @@ def last_full_week_end(latest: dt.date, today: dt.date | None = None) -> dt.date
 
 @dataclass
 class AccountReport:
-    account: Account
+    """One account's weekly report: the figures of its week and the HTML sections showing them."""
+
+    ctx: AccountContext
     as_of: dt.date
     lang: str
-    policy: Policy
     series: pd.DataFrame
     official: pd.DataFrame
     causes: pd.DataFrame
     recoveries: list[Recovery] = field(default_factory=list)
-    _prepared: AccountDays | None = None
+
+    @property
+    def account(self) -> Account:
+        return self.ctx.account
+
+    @property
+    def policy(self) -> Policy:
+        return self.ctx.policy
 
     @classmethod
     def build(cls, data_root: str | Path, account_id: str, as_of: str | dt.date | None = None, lang: str = "en",
               policy: Policy | str | Path | None = None, causes_db: str | Path | None = None) -> AccountReport:
+        """Load an account and compute its week (the report notebook's one call).
+
+        Parameters
+        ----------
+        data_root : str or Path
+            The data root holding the account's folder.
+        account_id : str
+            The account (its folder name).
+        as_of : date, optional
+            The week's last day (default: the last full week the data covers).
+        lang : str
+            ``en`` or ``zh``.
+        policy : Policy, str or Path, optional
+            The policy (default: perfkit's).
+        causes_db : str or Path, optional
+            The analysts' root-cause database, if any.
+        """
         check_lang(lang)
-        pol = resolve_policy(policy or None)
-        account = load_account(Path(data_root) / account_id)
-        latest = last_data_day(account)
-        if latest is None:
+        ctx = AccountContext.of(Path(data_root) / account_id, policy or None)
+        if ctx.last_day is None:
             raise PerfkitError(f"{account_id}: no dated orders to report on")
-        day = pd.Timestamp(as_of).date() if as_of else last_full_week_end(latest.date())
+        day = pd.Timestamp(as_of).date() if as_of else last_full_week_end(ctx.last_day.date())
         start = day - dt.timedelta(days=HISTORY_DAYS)
-        prepared = AccountDays.build(account, pol)
-        series = account_series(account, start=start, end=day, policy=pol, early=True, prepared=prepared)
+        series = account_series(ctx, start=start, end=day, early=True)
         store_rows = pd.DataFrame()
         if causes_db and Path(causes_db).is_file():
-            store_rows = CauseStore(causes_db).current(account.account_id)
-        report = cls(account, day, lang, pol, series, official_points(account, pol), store_rows)
-        report._prepared = prepared
-        report.recoveries = breach_forecasts(account, series, pol, prepared)
-        return report
+            store_rows = CauseStore(causes_db).current(ctx.account_id)
+        return cls(ctx, day, lang, series, official_points(ctx), store_rows, breach_forecasts(ctx, series))
 
     # --- data ----------------------------------------------------------------------------------
 
-    def latest(self, days_back: int = 0) -> pd.DataFrame:
-        day = self.as_of - dt.timedelta(days=days_back)
-        s = self.series[(self.series["as_of"] == day) & (self.series["metric"] != "odr_early")]
-        return s.reset_index(drop=True)
-
     def judged(self) -> pd.DataFrame:
         """This week's and last week's values of every metric with a target."""
-        now, before = self.latest(), self.latest(7)
-        key = ["metric", "segment"]
-        merged = now.merge(before[key + ["rate"]].rename(columns={"rate": "rate_last_week"}), on=key, how="left")
-        return merged[merged["target"] != ""].reset_index(drop=True)
+        table = status_table(self.series, self.policy, self.as_of).rename(columns={"rate_before": "rate_last_week"})
+        return table[table["target"] != ""].reset_index(drop=True)
+
+    def index_row(self) -> dict:
+        """The account's row of the portfolio index: per index metric, its worst segment's value
+        (status, rate, segment, counts), plus the data's first and last day and the name."""
+        latest = self.series[self.series["as_of"] == self.as_of]
+        row: dict = {"_name": self.account.name, "_last": self.ctx.last_day.date().isoformat()}
+        first = self.account.orders["purchase_date"].min()
+        if first == first:
+            row["_first"] = first.tz_convert("UTC").date().isoformat()
+        for m in registry.index_metrics(self.policy):
+            r = worst(latest[latest["metric"] == m])
+            if r is not None:
+                row[m] = {"status": r["status"], "rate": None if pd.isna(r["rate"]) else float(r["rate"]),
+                          "segment": r["segment"], "numerator": int(r["numerator"]),
+                          "denominator": int(r["denominator"])}
+        return row
 
     # --- HTML sections -------------------------------------------------------------------------
 
@@ -140,7 +170,7 @@ class AccountReport:
 
     def charts(self) -> list[tuple[str, dict]]:
         """Every metric's chart as a figure dict (rendered as is: validating each costs more than drawing it)."""
-        return metric_charts(self.series, self.lang, self.policy, self.official, as_spec=True)
+        return metric_charts(self.series, self.policy, self.lang, self.official, as_spec=True)
 
     def recovery_section(self) -> str:
         out = [f"<h2>{E(t('recovery_heading', self.lang))}</h2>"]
@@ -170,8 +200,8 @@ class AccountReport:
         if hot.empty:
             return parts[0] + f"<p>{E(t('no_breach', self.lang))}</p>", figs
         for r in hot.itertuples():
-            _, n_bad, tables = window_drivers(self.account, r.metric, self.as_of, None, self.policy,
-                                              prepared=self._prepared)
+            w = window(self.ctx, self.policy[r.metric], self.ctx.day(self.as_of), None)
+            _, n_bad, tables = driver_tables(self.ctx, w)
             if not n_bad:
                 continue
             parts.append(f"<h3>{E(metric_name(r.metric, self.lang, self.policy))}</h3><div class='pk-drivers'>")
@@ -191,8 +221,7 @@ class AccountReport:
                 if charts:
                     figs.append(drivers_chart(tables[key], key, self.lang))
             parts.append("</div>")
-            parts.append(self._evidence(window_units(self.account, r.metric, self.as_of, None, self.policy,
-                                                     prepared=self._prepared, defective_only=True, latest=8)))
+            parts.append(self._evidence(units_frame(self.ctx, w, defective_only=True, latest=8)))
         return "".join(parts), figs
 
     def _evidence(self, bad: pd.DataFrame, limit: int = 8) -> str:

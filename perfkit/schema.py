@@ -10,13 +10,22 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Column:
+    """One canonical column.
+
+    ``kind`` is how its cells are read (text, datetime, deadline, bool, channel, status,
+    rating, kind, decision, lower); ``default`` fills a missing value (None: stays missing);
+    ``note`` says what the column's absence means beyond the metrics that need it.
+    """
+
     name: str
-    kind: str  # text, datetime, deadline, bool, channel, status, rating, kind, decision, lower
+    kind: str
     required: bool = False
+    default: object = None
+    note: str = ""
 
 
-def _cols(*spec: tuple[str, str, bool]) -> dict[str, Column]:
-    return {name: Column(name, kind, req) for name, kind, req in spec}
+def _cols(*spec: tuple) -> dict[str, Column]:
+    return {s[0]: Column(*s) for s in spec}
 
 
 TABLES: dict[str, dict[str, Column]] = {
@@ -25,16 +34,17 @@ TABLES: dict[str, dict[str, Column]] = {
         ("purchase_date", "datetime", True),
         ("fulfillment_channel", "channel", True),
         ("order_status", "status", True),
-        ("buyer_requested_cancel", "bool", False),
+        ("buyer_requested_cancel", "bool", False, False),
         ("latest_ship_date", "deadline", False),
         ("ship_confirm_date", "datetime", False),
-        ("carrier", "text", False),
-        ("tracking_id", "text", False),
+        ("carrier", "text", False, None, "drill-downs cannot name carriers"),
+        ("tracking_id", "text", False, None, "tracking validity comes from tracking_valid alone"),
+        # Missing tracking_valid has a rule of its own: valid if a tracking id is present (loaders).
         ("tracking_valid", "bool", False),
         ("latest_delivery_date", "deadline", False),
         ("delivered_date", "datetime", False),
         ("category", "text", False),
-        ("is_business_order", "bool", False),
+        ("is_business_order", "bool", False, False),
         ("invoice_upload_date", "datetime", False),
         ("refund_date", "datetime", False),
         ("product_name", "text", False),
@@ -44,7 +54,7 @@ TABLES: dict[str, dict[str, Column]] = {
         ("feedback_date", "datetime", True),
         ("rating", "rating", True),
         ("comments", "text", False),
-        ("removed", "bool", False),
+        ("removed", "bool", False, False),
     ),
     "claims": _cols(
         ("order_id", "text", True),
@@ -55,7 +65,7 @@ TABLES: dict[str, dict[str, Column]] = {
     "chargebacks": _cols(
         ("order_id", "text", True),
         ("chargeback_date", "datetime", True),
-        ("kind", "kind", False),
+        ("kind", "kind", False, "service"),
     ),
     "returns": _cols(
         ("return_id", "text", True),
@@ -63,8 +73,8 @@ TABLES: dict[str, dict[str, Column]] = {
         ("request_date", "datetime", True),
         ("response_date", "datetime", False),
         ("decision", "decision", False),
-        ("rejection_valid", "bool", False),
-        ("negative_return_feedback", "bool", False),
+        ("rejection_valid", "bool", False, False),
+        ("negative_return_feedback", "bool", False, False),
     ),
 }
 

@@ -15,52 +15,21 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from . import timezones
-from .loaders import Account
-from .policy import Policy
+from .dates import NEVER, local_days
+from .errors import PerfkitError
 
-NEVER = np.int64(1) << 40  # a day number later than any date
-
-
-def local_days(ts: pd.Series, tz: str) -> np.ndarray:
-    """UTC instants to local day numbers; missing instants become NEVER."""
-    if len(ts) == 0:
-        return np.empty(0, dtype=np.int64)
-    return timezones.local_days(timezones.utc_values(ts), tz, missing=NEVER)
-
-
-def day_to_date(day: int | np.integer) -> pd.Timestamp:
-    return pd.Timestamp(np.datetime64(int(day), "D"))
-
-
-def date_to_day(value: object) -> int:
-    """A date (``'2026-03-01'``, date, Timestamp) to its day number."""
-    ts = pd.Timestamp(value)
-    return int(np.datetime64(ts.date(), "D").astype(np.int64))
-
-
-def weekday(days: np.ndarray) -> np.ndarray:
-    """Monday = 0 ... Sunday = 6 (1970-01-01 was a Thursday)."""
-    return (days + 3) % 7
-
-
-def next_business_day(days: np.ndarray, business_days: frozenset[int]) -> np.ndarray:
-    """The first business day strictly after each day."""
-    out = np.full(days.shape, NEVER, dtype=np.int64)
-    todo = days < NEVER
-    for step in range(1, 8):
-        cand = days + step
-        hit = todo & np.isin(weekday(cand), list(business_days))
-        out[hit] = cand[hit]
-        todo &= ~hit
-    return out
-
+if TYPE_CHECKING:
+    from .loaders import Account
+    from .policy import MetricPolicy, Policy
+    from .registry import Metric
 
 @dataclass
 class Units:
@@ -163,13 +132,6 @@ class AccountDays:
         return self.factorized[column]
 
     @classmethod
-    def reuse(cls, prepared: AccountDays | None, account: Account, policy: Policy) -> AccountDays:
-        """``prepared`` when it was built for this account and policy, else a new build."""
-        if prepared is not None and prepared.account is account and prepared.policy == policy:
-            return prepared
-        return cls.build(account, policy)
-
-    @classmethod
     def build(cls, account: Account, policy: Policy) -> AccountDays:
         """The account's day numbers; each is computed when a metric first needs it."""
         return cls(account=account, policy=policy)
@@ -208,160 +170,6 @@ class AccountDays:
         return Units("orders", rows, a, e, known, comps, rows)
 
 
-def _when(mask: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """``day`` where mask holds, NEVER elsewhere."""
-    return np.where(mask, day, NEVER)
-
-
-def _odr(component: str | None) -> Callable[[AccountDays], Units]:
-    def build(d: AccountDays) -> Units:
-        comps = d.odr_components()
-        if component is not None:
-            comps = {component: comps[component]}
-        return d.order_units(np.ones(len(d.mfn), bool), d.orders["purchase_date"], comps)
-    return build
-
-
-def _cancel(d: AccountDays) -> Units:
-    p = d.orders["purchase_date"]
-    return d.order_units(d.mfn, p, {"seller_cancellation": _when(d.seller_cancelled(), p)})
-
-
-def _late_shipment(d: AccountDays) -> Units:
-    lsd = d.orders["latest_ship_date"]
-    keep = d.mfn & ~d.status("Cancelled")
-    return d.order_units(keep, lsd, {"late_shipment": _when(d.late_shipment(), lsd)})
-
-
-def _valid_tracking(d: AccountDays) -> Units:
-    c = d.orders["ship_confirm_date"]
-    invalid = ~d.account.orders["tracking_valid"].to_numpy(bool)
-    return d.order_units(d.mfn, c, {"invalid_tracking": _when(invalid, c)})
-
-
-def _on_time_delivery(d: AccountDays) -> Units:
-    o = d.account.orders
-    ldd, confirm = d.orders["latest_delivery_date"], d.orders["ship_confirm_date"]
-    keep = d.mfn & (confirm < NEVER) & o["tracking_valid"].to_numpy(bool)
-    delivered, promised = o["delivered_date"], o["latest_delivery_date"]
-    late = ((delivered > promised) | delivered.isna()).to_numpy(bool)
-    return d.order_units(keep, ldd, {"late_delivery": _when(late, ldd)}, enter=confirm)
-
-
-def _invoice(d: AccountDays) -> Units:
-    o = d.account.orders
-    confirm = d.orders["ship_confirm_date"]
-    keep = d.mfn & o["is_business_order"].to_numpy(bool)
-    deadline = next_business_day(confirm, d.policy.business_days)
-    missed = d.orders["invoice_upload_date"] > deadline  # NEVER (no upload) is later than any deadline
-    return d.order_units(keep, confirm, {"missing_invoice": _when(missed, deadline)})
-
-
-def _perfect_order(d: AccountDays) -> Units:
-    p = d.orders["purchase_date"]
-    comps = {
-        "a_to_z_claim": d.any_claim,
-        "seller_cancellation": _when(d.seller_cancelled(), p),
-        "late_shipment": _when(d.late_shipment() & d.mfn, d.orders["latest_ship_date"]),
-        "negative_feedback": d.negative_feedback,
-        "refund": d.orders["refund_date"],
-        "chargeback": d.service_chargeback,
-    }
-    return d.order_units(np.ones(len(p), bool), p, comps)
-
-
-def _refund(d: AccountDays) -> Units:
-    p = d.orders["purchase_date"]
-    return d.order_units(np.ones(len(p), bool), p, {"refund": d.orders["refund_date"]})
-
-
-def _return_dissatisfaction(d: AccountDays) -> Units:
-    r = d.account.returns
-    tz = d.account.timezone
-    request = local_days(r["request_date"], tz)
-    response_instant = r["response_date"]
-    deadline_instant = r["request_date"] + pd.Timedelta(hours=d.policy.return_response_hours)
-    late = (response_instant.isna() | (response_instant > deadline_instant)).to_numpy(bool)
-    invalid = ((r["decision"] == "rejected").fillna(False) & ~r["rejection_valid"]).to_numpy(bool)
-    response = local_days(response_instant, tz)
-    comps = {
-        # The return-feedback rating carries no date of its own: it counts from the request.
-        "negative_return_feedback": _when(r["negative_return_feedback"].to_numpy(bool), request),
-        "late_response": _when(late, local_days(deadline_instant, tz)),
-        "invalid_rejection": _when(invalid, np.where(response < NEVER, response, request)),
-    }
-    known = np.full(len(r), NEVER, dtype=np.int64)
-    for v in comps.values():
-        known = np.minimum(known, v)
-    return Units("returns", np.arange(len(r)), request, request, known, comps, d.order_positions("returns"))
-
-
-_ODR = _odr(None)
-BUILDERS: dict[str, Callable[[AccountDays], Units]] = {
-    "odr": _ODR,
-    "odr_early": _ODR,
-    "odr_negative_feedback": _odr("negative_feedback"),
-    "odr_claims": _odr("a_to_z_claim"),
-    "odr_chargebacks": _odr("chargeback"),
-    "cancel_rate": _cancel,
-    "late_shipment_rate_10d": _late_shipment,
-    "late_shipment_rate_30d": _late_shipment,
-    "valid_tracking_rate": _valid_tracking,
-    "on_time_delivery_rate": _on_time_delivery,
-    "invoice_defect_rate": _invoice,
-    "return_dissatisfaction_rate": _return_dissatisfaction,
-    "perfect_order_percentage": _perfect_order,
-    "refund_rate": _refund,
-}
-
-# The inputs each metric needs: when one is missing the value is computed but flagged.
-INPUTS: dict[str, tuple[str, ...]] = {
-    "odr": ("feedback", "claims", "chargebacks"),
-    "odr_early": ("feedback", "claims", "chargebacks"),
-    "odr_negative_feedback": ("feedback",),
-    "odr_claims": ("claims",),
-    "odr_chargebacks": ("chargebacks",),
-    "cancel_rate": ("orders.buyer_requested_cancel",),
-    "late_shipment_rate_10d": ("orders.latest_ship_date", "orders.ship_confirm_date"),
-    "late_shipment_rate_30d": ("orders.latest_ship_date", "orders.ship_confirm_date"),
-    "valid_tracking_rate": ("orders.ship_confirm_date",),
-    "on_time_delivery_rate": ("orders.latest_delivery_date", "orders.delivered_date", "orders.ship_confirm_date"),
-    "invoice_defect_rate": ("orders.is_business_order", "orders.invoice_upload_date", "orders.ship_confirm_date"),
-    "return_dissatisfaction_rate": ("returns",),
-    "perfect_order_percentage": ("feedback", "claims", "chargebacks", "orders.refund_date", "orders.latest_ship_date"),
-    "refund_rate": ("orders.refund_date",),
-}
-
-
-# What each metric reads beyond the required order columns: (orders columns, optional tables).
-READS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "odr": ((), ("feedback", "claims", "chargebacks")),
-    "cancel_rate": (("buyer_requested_cancel",), ()),
-    "late_shipment_rate_10d": (("latest_ship_date", "ship_confirm_date"), ()),
-    "valid_tracking_rate": (("ship_confirm_date", "tracking_id", "tracking_valid", "category"), ()),
-    "on_time_delivery_rate": (("ship_confirm_date", "tracking_id", "tracking_valid", "latest_delivery_date",
-                               "delivered_date"), ()),
-    "invoice_defect_rate": (("ship_confirm_date", "is_business_order", "invoice_upload_date"), ()),
-    "return_dissatisfaction_rate": ((), ("returns",)),
-    "perfect_order_percentage": (("buyer_requested_cancel", "latest_ship_date", "ship_confirm_date", "refund_date"),
-                                 ("feedback", "claims", "chargebacks")),
-    "refund_rate": (("refund_date",), ()),
-}
-for _alias, _same in (("odr_early", "odr"), ("odr_negative_feedback", "odr"), ("odr_claims", "odr"),
-                      ("odr_chargebacks", "odr"), ("late_shipment_rate_30d", "late_shipment_rate_10d")):
-    READS[_alias] = READS[_same]
-
-
-def reads(metrics: Collection[str]) -> tuple[set[str], set[str]]:
-    """The orders columns and optional tables a set of metrics needs (for column pruning)."""
-    columns, tables = set(), set()
-    for m in metrics:
-        cols, tabs = READS.get(m, ((), ()))
-        columns |= set(cols)
-        tables |= set(tabs)
-    return columns, tables
-
-
 def segment_masks(units: Units, segments: tuple[str, ...], days: AccountDays) -> dict[str, np.ndarray]:
     """Segment label -> mask over the units, in the policy's order (categories sorted)."""
     out: dict[str, np.ndarray] = {}
@@ -382,8 +190,6 @@ def segment_masks(units: Units, segments: tuple[str, ...], days: AccountDays) ->
 
 def segment_mask(units: Units, metric: str, segment: str | None) -> np.ndarray:
     """The mask of one segment (every unit for ``None``); an unknown segment is a user error."""
-    from .errors import PerfkitError
-
     if segment is None:
         return np.ones(len(units.anchor), bool)
     if segment not in units.segments:
@@ -392,15 +198,16 @@ def segment_mask(units: Units, metric: str, segment: str | None) -> np.ndarray:
     return units.segments[segment]
 
 
-def build_units(days: AccountDays, metric_id: str) -> Units:
-    """A metric's units for an account (memoised on ``days``: units do not depend on the as-of day)."""
-    if metric_id not in BUILDERS:
-        raise KeyError(metric_id)
-    if metric_id not in days.built:
-        rule = BUILDERS[metric_id]
-        if rule not in days._raw:  # metrics sharing a rule (late shipment 10/30 days) share units
-            days._raw[rule] = rule(days)
-        units = dataclasses.replace(days._raw[rule])
-        units.segments = segment_masks(units, days.policy[metric_id].segments, days)
-        days.built[metric_id] = units
-    return days.built[metric_id]
+def build_units(days: AccountDays, metric: Metric, mp: MetricPolicy) -> Units:
+    """A metric's units for an account, split by the policy's segments.
+
+    Memoised on ``days``: units do not depend on the as-of day, and metrics sharing a rule
+    (late shipment over 10 and 30 days) share its units.
+    """
+    if mp.id not in days.built:
+        if metric.rule not in days._raw:
+            days._raw[metric.rule] = metric.rule(days)
+        units = dataclasses.replace(days._raw[metric.rule])
+        units.segments = segment_masks(units, mp.segments, days)
+        days.built[mp.id] = units
+    return days.built[mp.id]

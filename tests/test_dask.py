@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from perfkit.errors import PerfkitError
-from perfkit.metrics import portfolio_series
+from perfkit.portfolio import portfolio_series
 
 from .conftest import SAMPLE
 

@@ -11,6 +11,7 @@ import pytest
 from perfkit.causes import CauseChoice, CauseStore
 from perfkit.errors import PerfkitError
 from perfkit.explore import Explorer
+from perfkit.context import AccountContext
 from perfkit.loaders import load_account
 from perfkit.poa import draft_poa
 
@@ -118,7 +119,9 @@ def test_poa_names_the_accounts_real_figures_and_orders(tmp_path):
     store.save(CauseChoice("us-summit-outdoor", "valid_tracking_rate", "carrier_no_tracking", dt.date(2026, 10, 17),
                            dt.date(2026, 11, 15), segment="MFN", note="YunExpress tracking not recognised",
                            orders=yun, author="qa"))
-    text = draft_poa(acc, "valid_tracking_rate", "2026-11-15", store.current("us-summit-outdoor"), "MFN")
+    ctx = AccountContext.of(acc)
+    text = draft_poa(ctx, ctx.metric("valid_tracking_rate"), ctx.day("2026-11-15"), store.current("us-summit-outdoor"),
+                     "MFN")
     status = explorer.status().set_index(["metric", "segment"]).loc[("valid_tracking_rate", "MFN")]
     # The figures come from the metric engine for the same day, counted independently above.
     assert f"{status['rate']:.2%}" in text

@@ -529,8 +529,8 @@ def test_sample_portfolio_is_realistic():
 def test_text_is_trimmed_like_python(values):
     # The loader skips trimming when no value can start or end with white space; the result
     # must still be Python's own strip, with blanks missing.
-    from perfkit.loaders import _to_text
+    from perfkit.converting import to_text
 
     expect = [None if v is None or not v.strip() else v.strip() for v in values]
-    got = _to_text(pd.Series(values, dtype="str"), lower=False)
+    got = to_text(pd.Series(values, dtype="str"), lower=False)
     assert [None if pd.isna(v) else v for v in got] == expect

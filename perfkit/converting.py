@@ -1,0 +1,239 @@
+"""Converting raw cells to typed columns, or failing with the file, rows and column.
+
+Dates become UTC instants (a time without an offset is local to the account), booleans,
+channels, statuses and other few-valued columns are mapped from their accepted spellings,
+text is trimmed with blanks as missing. The column kinds are declared in :mod:`perfkit.schema`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import timezones
+from .errors import DataError
+from .idmatch import utf8_buffers
+from .schema import EXPECTED, TABLES, VALUE_MAPS, Column
+
+# An offset only counts after a time of day: "2026-03-03" ends in "-03" but has none.
+_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+_BARE_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+def rownums(frame: pd.DataFrame, mask: np.ndarray | pd.Series) -> list[int]:
+    """File row numbers (header is row 1) of a raw frame's rows where mask holds.
+
+    A raw frame's index is the position of each data row in its file.
+    """
+    return [int(i) + 2 for i in frame.index.to_numpy()[np.asarray(mask, dtype=bool)]]
+
+
+def blank(series: pd.Series) -> pd.Series:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = series.cat.categories
+        return series.isna() | series.isin(cats[cats.astype("string").str.strip() == ""])
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        return series.isna() | (series.astype("string").str.strip() == "")
+    return series.isna()
+
+
+def _spellings(series: pd.Series, mapping: dict, label: str, column: str, frame: pd.DataFrame,
+               expected: str) -> tuple[np.ndarray, list]:
+    """(codes, canonical values) of a column: code ``i`` means ``values[i]``; -1 means missing.
+
+    Only the distinct spellings are cleaned and mapped (a few values, not millions of cells);
+    a blank spelling maps to None.
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):  # read dictionary-encoded: codes are at hand
+        codes, raw_uniques = series.cat.codes.to_numpy(), series.cat.categories
+    else:
+        codes, raw_uniques = pd.factorize(series, use_na_sentinel=True)
+    uniques = [str(u).strip().lower() for u in raw_uniques]
+    mapped = [mapping.get(u, _BAD) for u in uniques]
+    bad_codes = [i for i, m in enumerate(mapped) if m is _BAD and uniques[i] != ""]
+    bad = np.isin(codes, bad_codes) if bad_codes else None
+    if bad is not None and bad.any():  # (an unused category may be misspelt: only rows count)
+        found = list(dict.fromkeys(series[bad].astype(str).tolist()))
+        raise DataError(label, "unknown value", column=column, rows=rownums(frame, bad), found=found,
+                        expected=expected)
+    return codes, [None if m is _BAD else m for m in mapped]
+
+
+def _map_values(series: pd.Series, mapping: dict, label: str, column: str, frame: pd.DataFrame,
+                expected: str, categorical: bool = False) -> pd.Series:
+    """A text column mapped onto canonical values (a nullable string column, or a categorical)."""
+    import pyarrow as pa
+
+    codes, values = _spellings(series, mapping, label, column, frame, expected)
+    if categorical:
+        # Several spellings may share a value ("AFN", "Amazon"): categories are the values.
+        cats = list(dict.fromkeys(v for v in values if v is not None))
+        lookup = np.array([cats.index(v) if v is not None else -1 for v in values] + [-1], dtype=np.int64)
+        dtype = pd.CategoricalDtype(cats)
+        return pd.Series(pd.Categorical.from_codes(lookup[codes], dtype=dtype, validate=False), index=series.index)
+    # Arrow's take builds the string column without a Python object per row.
+    table = pa.array(values + [None], type=pa.string())
+    taken = table.take(pa.array(np.where(codes < 0, len(values), codes)))
+    return pd.Series(pd.array(taken, dtype="string"), index=series.index)
+
+
+_BAD = object()
+
+
+def _to_bool(series: pd.Series, label: str, column: str, frame: pd.DataFrame) -> pd.Series:
+    """Booleans as a nullable column (empty stays missing so callers can apply their default)."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("boolean")
+    codes, values = _spellings(series, VALUE_MAPS["bool"], label, column, frame, EXPECTED["bool"])
+    pick = np.where(codes < 0, len(values), codes)
+    truth = np.array([bool(v) for v in values] + [False])[pick]
+    absent = np.array([v is None for v in values] + [True])[pick]
+    return pd.Series(pd.arrays.BooleanArray(truth, absent), index=series.index)
+
+
+def _localize(naive: pd.Series, tz: str) -> pd.Series:
+    # In the autumn hour that happens twice, take the first; in the spring gap, move forward.
+    utc = timezones.localize(naive.to_numpy(dtype="datetime64[ns]"), tz)
+    return pd.Series(utc, index=naive.index, dtype="datetime64[ns, UTC]")  # the values are UTC already
+
+
+def _to_datetime(series: pd.Series, tz: str, deadline: bool, label: str, column: str,
+                 frame: pd.DataFrame, date_order: str | None = None) -> pd.Series:
+    """ISO 8601 text to UTC instants, on the account's calendar where no offset is given.
+
+    A bare date is the start of that local day, or its end (23:59:59) for a deadline column.
+    ``date_order`` ('mdy', 'dmy', 'ymd') also accepts the short dates of Amazon's reports.
+    """
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    if pd.api.types.is_datetime64_dtype(series.dtype):
+        return _localize(series, tz)
+    text = series.astype("string").str.strip()
+    blank = text.isna() | (text == "")
+    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
+    has_offset = text.str.contains(_OFFSET, regex=True).fillna(False) & ~blank
+    if has_offset.any():
+        # Offsets vary row to row; "Z" and "+00:00" mean the same instant.
+        out[has_offset] = pd.to_datetime(text[has_offset], utc=True, format="ISO8601", errors="coerce")
+    naive = ~blank & ~has_offset
+    if naive.any():
+        bare = text.str.fullmatch(_BARE_DATE).fillna(False) & naive
+        parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        if date_order is not None and parsed.isna().any():
+            retry = parsed.isna()
+            parsed[retry] = pd.to_datetime(text[naive][retry], format="mixed", errors="coerce",
+                                           dayfirst=date_order == "dmy", yearfirst=date_order == "ymd")
+        parsed = parsed.astype("datetime64[ns]")
+        if deadline:
+            ends = bare[naive].to_numpy()
+            parsed[ends] = parsed[ends] + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+        ok = parsed.notna()
+        if ok.any():
+            out[parsed.index[ok]] = _localize(parsed[ok], tz)
+    bad = ~blank & out.isna()
+    if bad.any():
+        raise DataError(label, "cannot read as a date", column=column, rows=rownums(frame, bad),
+                        found=text[bad].tolist(), expected=EXPECTED["datetime"])
+    return out
+
+
+def _to_rating(series: pd.Series, label: str, frame: pd.DataFrame) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        numbers = series  # a typed column (Parquet) skips the text round trip
+    else:
+        numbers = pd.to_numeric(series.astype("string").str.strip(), errors="coerce")
+    bad = numbers.isna() | ~numbers.isin([1, 2, 3, 4, 5])
+    if bad.any():
+        raise DataError(label, "rating out of range", column="rating", rows=rownums(frame, bad),
+                        found=series[bad].tolist(), expected=EXPECTED["rating"])
+    return numbers.astype("int8")
+
+
+def typed(frame: pd.DataFrame, table: str, label: str, tz: str, date_order: str | None) -> pd.DataFrame:
+    """Check and convert the canonical columns present in a raw frame."""
+    out = {}
+    for name, col in TABLES[table].items():
+        if name not in frame.columns:
+            continue
+        series = frame[name]
+        # Converted values are missing exactly where the cell was blank (a rating is checked
+        # before, as its conversion refuses blanks itself).
+        empty = blank(series) if col.required and col.kind == "rating" else None
+        if empty is None or not empty.any():
+            out[name] = _convert(series, col, label, tz, frame, date_order)
+            if col.required:
+                empty = out[name].isna()
+        if col.required and empty.any():
+            raise DataError(label, "required value is empty", column=name, rows=rownums(frame, empty),
+                            expected="a value in every row")
+    out["_row"] = frame.index.to_numpy() + 2
+    out["_file"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [label])  # one label, not n copies
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _convert(series: pd.Series, col: Column, label: str, tz: str, frame: pd.DataFrame,
+             date_order: str | None) -> pd.Series:
+    kind = col.kind
+    if kind in ("datetime", "deadline"):
+        return _to_datetime(series, tz, kind == "deadline", label, col.name, frame, date_order)
+    if kind == "bool":
+        return _to_bool(series, label, col.name, frame)
+    if kind == "rating":
+        return _to_rating(series, label, frame)
+    if kind in ("channel", "status", "kind", "decision"):
+        # An order's channel and status are compared millions of times: categorical codes.
+        return _map_values(series, VALUE_MAPS[kind], label, col.name, frame, EXPECTED[kind],
+                           categorical=kind in ("channel", "status"))
+    return to_text(series, lower=kind == "lower")
+
+
+def _may_need_trim(text) -> bool:
+    """Whether any value might start or end with white space.
+
+    Ids are usually clean: looking at two bytes a value is cheaper than trimming them all.
+    Any byte outside printable ASCII ('!' to '~') counts as possible white space (every ASCII
+    space is below '!', every other Unicode space starts with a byte above '~').
+    """
+    import pyarrow as pa
+
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) or len(text) == 0:
+        return True
+    data, offsets = utf8_buffers(text)
+    if data.size == 0:
+        return False  # every value is empty or missing
+    # An empty value points at a neighbour's byte (or is clipped to the buffer): at worst a needless trim.
+    for edge in (np.take(data, offsets[:-1], mode="clip"), np.take(data, offsets[1:] - 1, mode="clip")):
+        edge -= np.uint8(33)
+        if (edge > 93).any():
+            return True
+    return False
+
+
+def to_text(series: pd.Series, lower: bool) -> pd.Series:
+    """Trimmed text, blank as missing, through Arrow's kernels (no Python string per row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrow_text = pd.api.types.is_string_dtype(series.dtype) and not isinstance(series.dtype, pd.CategoricalDtype)
+    text = pa.array(series if arrow_text else series.astype("string"))
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if _may_need_trim(text):
+        text = pc.utf8_trim_whitespace(text)
+    if lower:
+        text = pc.utf8_lower(text)
+    empty = pc.equal(text, "")
+    if pc.any(empty).as_py():
+        text = pc.if_else(empty, pa.scalar(None, text.type), text)
+    return pd.Series(pd.array(text, dtype="string"), index=series.index)
+
+
+def absent(col: Column, index: pd.Index) -> pd.Series:
+    """An all-missing column of the type the column would have had."""
+    import pyarrow as pa
+
+    n = len(index)
+    if col.kind in ("datetime", "deadline"):
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
+    if col.kind == "bool":
+        return pd.Series(pd.arrays.BooleanArray(np.zeros(n, bool), np.ones(n, bool)), index=index)
+    return pd.Series(pd.array(pa.nulls(n, pa.large_string()), dtype="string"), index=index)

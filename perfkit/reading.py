@@ -1,0 +1,129 @@
+"""Reading files: CSV, TSV/TXT (UTF-8, UTF-16, GB18030) and Parquet into raw frames.
+
+A raw frame holds the file's own headers and text cells ('' for empty); its index is each
+row's position in the file, so every later error can name the file's rows.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Collection
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import DataError
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+DATA_SUFFIXES = TEXT_SUFFIXES + (".parquet",)
+
+
+def decode(raw: bytes, name: str) -> str:
+    """Bytes to text: UTF-8 (BOM or not), UTF-16 (Excel "Unicode text") or GB18030/GBK."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DataError(name, f"looks like UTF-16 but byte {exc.start} is not valid UTF-16",
+                            expected="a file saved as UTF-8 or UTF-16") from None
+    head = raw[:4096]
+    if head and b"\x00" in head:
+        # UTF-16 without a BOM has a zero in every other byte of ASCII text.
+        zeros_odd, zeros_even = head[1::2].count(0), head[0::2].count(0)
+        half = len(head) // 2
+        for enc, zeros in (("utf-16-le", zeros_odd), ("utf-16-be", zeros_even)):
+            if zeros > 0.4 * half:
+                try:
+                    return raw.decode(enc)
+                except UnicodeDecodeError:
+                    break
+        raise DataError(name, "is not a text table (it contains binary data, perhaps an image or "
+                        "a spreadsheet renamed)", expected="CSV/TSV text or a .parquet file")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise DataError(name, f"is neither UTF-8 nor GB18030 text (undecodable byte at offset {exc.start})",
+                        expected="a file saved as UTF-8, UTF-16 or GB18030/GBK") from None
+
+
+def read_header(path: Path, label: str) -> list[str]:
+    """The header names of a text table, reading only its first 64 KiB."""
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:4096].count(0) > 0:
+        head = head[: len(head) - len(head) % 2]  # whole UTF-16 code units only
+    elif len(head) == 65536 and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]  # no multi-byte character cut in half
+    try:
+        text = decode(head, label)
+    except (DataError, UnicodeDecodeError):
+        text = decode(path.read_bytes(), label)
+    first = text.split("\n", 1)[0].rstrip("\r")
+    sep = "\t" if "\t" in first and first.count("\t") >= first.count(",") else ","
+    return [c.strip().strip('"').lstrip("\ufeff") for c in first.split(sep)]
+
+
+def _read_text_table(path: Path, label: str) -> pd.DataFrame:
+    raw = path.read_bytes()
+    if raw.startswith((b"\x89PNG", b"PK\x03\x04", b"%PDF", b"\xff\xd8\xff", b"GIF8")):
+        raise DataError(label, "is not a text table (it is an image, PDF or zipped file such as .xlsx)",
+                        expected="CSV/TSV text; save the sheet as CSV UTF-8")
+    text = decode(raw, label)
+    if not text.strip():
+        raise DataError(label, "is empty", expected="a header line and one row per record")
+    first = text.split("\n", 1)[0]
+    if path.suffix.lower() in (".tsv", ".txt") or ("\t" in first and first.count("\t") >= first.count(",")):
+        sep = "\t"
+    else:
+        sep = ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            na_values=[], skipinitialspace=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise DataError(label, f"cannot be read as a table ({detail})",
+                        expected="the same number of fields on every line") from None
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    return frame
+
+
+def _read_parquet(path: Path, label: str, columns: list[str] | None, few_values: Collection[str] = ()) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq  # local: only Parquet users pay for the import
+
+    try:
+        metadata = pq.read_metadata(path)  # the footer, parsed once and handed to the reader below
+        schema = metadata.schema.to_arrow_schema()
+        wanted = [c for c in schema.names if columns is None or c in columns]
+        # Text columns with a few distinct values (channel, status, ...) stay dictionary-encoded
+        # as Parquet stores them: categoricals, not a string object per row.
+        text = (pa.types.is_string, pa.types.is_large_string)
+        coded = [c for c in wanted if c in few_values and any(is_(schema.field(c).type) for is_ in text)]
+        with pq.ParquetFile(path, metadata=metadata, read_dictionary=coded) as file:
+            # Accounts are the unit of parallel work: Arrow's own threads would only compete.
+            table = file.read(columns=wanted, use_threads=False)
+        # Nullable booleans stay booleans (not Python objects), so they skip the text path.
+        # Columns are taken one by one (no 2-D block copy); times arrive in the nanoseconds
+        # every later step uses, converted once by Arrow.
+        return table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get, use_threads=False,
+                               split_blocks=True, coerce_temporal_nanoseconds=True)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(label, f"is not a readable Parquet file ({type(exc).__name__}: {exc})",
+                        expected="a .parquet file written by pandas, pyarrow or DuckDB") from None
+
+
+def read_table_file(path: Path, label: str | None = None, columns: list[str] | None = None,
+                    few_values: Collection[str] = ()) -> pd.DataFrame:
+    """Read one CSV/TSV/TXT/Parquet file as a raw frame (text cells, '' for empty).
+
+    ``few_values`` names Parquet text columns to read as categoricals.
+    """
+    label = label or path.name
+    if path.suffix.lower() == ".parquet":
+        return _read_parquet(path, label, columns, few_values)
+    return _read_text_table(path, label)

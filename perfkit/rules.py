@@ -1,0 +1,104 @@
+"""Counting rules: for each metric, which units it counts and when each defect became known.
+
+A rule takes an account's :class:`~perfkit.units.AccountDays` and returns its
+:class:`~perfkit.units.Units`. Rules know nothing of windows, targets or as-of days: the
+engine (:mod:`perfkit.metrics`) counts their units over any window, and the registry
+(:mod:`perfkit.registry`) ties each rule to a metric.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from .dates import NEVER, local_days, next_business_day
+from .units import AccountDays, Units
+
+
+def _when(mask: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """``day`` where mask holds, NEVER elsewhere."""
+    return np.where(mask, day, NEVER)
+
+
+def odr(component: str | None) -> Callable[[AccountDays], Units]:
+    def build(d: AccountDays) -> Units:
+        comps = d.odr_components()
+        if component is not None:
+            comps = {component: comps[component]}
+        return d.order_units(np.ones(len(d.mfn), bool), d.orders["purchase_date"], comps)
+    return build
+
+
+def cancel(d: AccountDays) -> Units:
+    p = d.orders["purchase_date"]
+    return d.order_units(d.mfn, p, {"seller_cancellation": _when(d.seller_cancelled(), p)})
+
+
+def late_shipment(d: AccountDays) -> Units:
+    lsd = d.orders["latest_ship_date"]
+    keep = d.mfn & ~d.status("Cancelled")
+    return d.order_units(keep, lsd, {"late_shipment": _when(d.late_shipment(), lsd)})
+
+
+def valid_tracking(d: AccountDays) -> Units:
+    c = d.orders["ship_confirm_date"]
+    invalid = ~d.account.orders["tracking_valid"].to_numpy(bool)
+    return d.order_units(d.mfn, c, {"invalid_tracking": _when(invalid, c)})
+
+
+def on_time_delivery(d: AccountDays) -> Units:
+    o = d.account.orders
+    ldd, confirm = d.orders["latest_delivery_date"], d.orders["ship_confirm_date"]
+    keep = d.mfn & (confirm < NEVER) & o["tracking_valid"].to_numpy(bool)
+    delivered, promised = o["delivered_date"], o["latest_delivery_date"]
+    late = ((delivered > promised) | delivered.isna()).to_numpy(bool)
+    return d.order_units(keep, ldd, {"late_delivery": _when(late, ldd)}, enter=confirm)
+
+
+def invoice(d: AccountDays) -> Units:
+    o = d.account.orders
+    confirm = d.orders["ship_confirm_date"]
+    keep = d.mfn & o["is_business_order"].to_numpy(bool)
+    deadline = next_business_day(confirm, d.policy.business_days)
+    missed = d.orders["invoice_upload_date"] > deadline  # NEVER (no upload) is later than any deadline
+    return d.order_units(keep, confirm, {"missing_invoice": _when(missed, deadline)})
+
+
+def perfect_order(d: AccountDays) -> Units:
+    p = d.orders["purchase_date"]
+    comps = {
+        "a_to_z_claim": d.any_claim,
+        "seller_cancellation": _when(d.seller_cancelled(), p),
+        "late_shipment": _when(d.late_shipment() & d.mfn, d.orders["latest_ship_date"]),
+        "negative_feedback": d.negative_feedback,
+        "refund": d.orders["refund_date"],
+        "chargeback": d.service_chargeback,
+    }
+    return d.order_units(np.ones(len(p), bool), p, comps)
+
+
+def refund(d: AccountDays) -> Units:
+    p = d.orders["purchase_date"]
+    return d.order_units(np.ones(len(p), bool), p, {"refund": d.orders["refund_date"]})
+
+
+def return_dissatisfaction(d: AccountDays) -> Units:
+    r = d.account.returns
+    tz = d.account.timezone
+    request = local_days(r["request_date"], tz)
+    response_instant = r["response_date"]
+    deadline_instant = r["request_date"] + pd.Timedelta(hours=d.policy.return_response_hours)
+    late = (response_instant.isna() | (response_instant > deadline_instant)).to_numpy(bool)
+    invalid = ((r["decision"] == "rejected").fillna(False) & ~r["rejection_valid"]).to_numpy(bool)
+    response = local_days(response_instant, tz)
+    comps = {
+        # The return-feedback rating carries no date of its own: it counts from the request.
+        "negative_return_feedback": _when(r["negative_return_feedback"].to_numpy(bool), request),
+        "late_response": _when(late, local_days(deadline_instant, tz)),
+        "invalid_rejection": _when(invalid, np.where(response < NEVER, response, request)),
+    }
+    known = np.full(len(r), NEVER, dtype=np.int64)
+    for v in comps.values():
+        known = np.minimum(known, v)
+    return Units("returns", np.arange(len(r)), request, request, known, comps, d.order_positions("returns"))

@@ -1,0 +1,154 @@
+"""Finding sources: which file of an account folder feeds which table, and how.
+
+perfkit's own table names (``orders.csv``), Amazon's report downloads (recognised by their
+headers, :mod:`perfkit.formats`) and any export described in ``mapping.json`` each become a
+:class:`Source`; :func:`canonical_frame` reads one into the canonical columns.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import formats
+from .converting import blank, typed
+from .errors import DataError
+from .reading import DATA_SUFFIXES, decode, read_header, read_table_file
+from .schema import TABLES
+
+CONTROL_FILES = ("account.json", "mapping.json")
+# Column kinds whose values are a few spellings: read from Parquet as categoricals.
+FEW_VALUES = ("channel", "status", "kind", "decision", "lower", "bool")
+
+
+@dataclass
+class Source:
+    path: Path
+    table: str
+    label: str
+    columns: dict[str, str] = field(default_factory=dict)  # file header -> canonical column
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    date_order: str | None = None
+    fmt: str | None = None
+
+
+def read_mapping(folder: Path) -> dict:
+    path = folder / "mapping.json"
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(decode(path.read_bytes(), str(path)))
+    except json.JSONDecodeError as exc:
+        raise DataError(str(path), f"is not valid JSON (line {exc.lineno}: {exc.msg})",
+                        expected="the layout shown in docs/data.md") from None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict):
+        raise DataError(str(path), "has no \"files\" object", expected='{"files": {"export.csv": {"table": "orders", ...}}}')
+    for fname, spec in files.items():
+        if not isinstance(spec, dict) or spec.get("table") not in TABLES:
+            raise DataError(str(path), f"entry '{fname}' needs \"table\" set to one of {', '.join(TABLES)}")
+        unknown = sorted(set(spec.get("columns", {}).values()) - set(TABLES[spec["table"]]))
+        if unknown:
+            raise DataError(str(path), f"entry '{fname}' maps to unknown columns {unknown}",
+                            expected=f"columns of {spec['table']}: {', '.join(TABLES[spec['table']])}")
+    return files
+
+
+def find_sources(folder: Path, account_id: str, marketplace: str | None, warnings: list[str]) -> list[Source]:
+    mapping = read_mapping(folder)
+    found: list[Source] = []
+    seen: dict[str, Path] = {}
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    for name in sorted(set(mapping) - {p.name for p in files}):
+        warnings.append(f"{account_id}/mapping.json names {name!r}, which is not in the folder (check the file name)")
+    for path in files:
+        label = f"{account_id}/{path.name}"
+        stem, suffix = path.stem.lower(), path.suffix.lower()
+        if path.name in CONTROL_FILES:
+            continue
+        if path.name in mapping:
+            spec = mapping[path.name]
+            found.append(Source(path, spec["table"], label, dict(spec.get("columns", {})),
+                                {k: {str(a).strip().lower(): b for a, b in v.items()}
+                                 for k, v in spec.get("values", {}).items()},
+                                dict(spec.get("defaults", {})),
+                                spec.get("date_order"), fmt="mapping.json"))
+            continue
+        if suffix not in DATA_SUFFIXES:
+            warnings.append(f"{label}: ignored (not .csv, .tsv, .txt or .parquet)")
+            continue
+        fmt = None
+        if suffix != ".parquet":
+            header = read_header(path, label)
+            required = {c.name for c in TABLES.get(stem, {}).values() if c.required}
+            # An Amazon download saved as "Feedback.txt" is still Amazon's layout, not ours.
+            if not (stem in TABLES and required <= {h.lower() for h in header}):
+                fmt = formats.detect(header)
+        if stem in TABLES and fmt is None:
+            if stem in seen:
+                raise DataError(label, f"a second file for table '{stem}' beside {seen[stem].name}",
+                                expected="one file per table; remove or rename one")
+            seen[stem] = path
+            found.append(Source(path, stem, label))
+            continue
+        if suffix == ".parquet":
+            warnings.append(f"{label}: ignored (not a perfkit table name; list it in mapping.json)")
+            continue
+        if fmt is None:
+            warnings.append(f"{label}: ignored (not a perfkit table nor a known Amazon report; "
+                            "describe it in mapping.json to load it)")
+            continue
+        found.append(Source(path, fmt.table, label, dict(fmt.columns), {}, dict(fmt.defaults),
+                            formats.date_order(marketplace) if fmt.local_dates else None, fmt=fmt.name))
+    return found
+
+
+def canonical_frame(src: Source, tz: str, keep: set[str] | None = None) -> pd.DataFrame:
+    wanted = None
+    if src.path.suffix.lower() == ".parquet":
+        # Column pruning: Parquet reads only the canonical columns asked for (all by default).
+        names = [c for c in TABLES[src.table] if keep is None or c in keep or TABLES[src.table][c].required]
+        wanted = names + [k for k, v in src.columns.items() if v in names]
+    few = {c for c, col in TABLES[src.table].items() if col.kind in FEW_VALUES or c in ("category", "carrier")}
+    raw = read_table_file(src.path, src.label, wanted, few | {k for k, v in src.columns.items() if v in few})
+    raw = raw.reset_index(drop=True)  # the index is each row's position in the file
+    if src.columns:
+        lower = {k.strip().lower(): v for k, v in src.columns.items()}
+        rename = {c: lower[c.strip().lower()] for c in raw.columns if c.strip().lower() in lower}
+        raw = raw.drop(columns=[v for v in rename.values() if v in raw.columns and v not in rename])
+        raw = raw.rename(columns=rename)
+    else:
+        raw.columns = [c.strip().lower() for c in raw.columns]
+    for column, spelled in src.values.items():
+        if column in raw.columns:
+            text = raw[column].astype("string").str.strip()
+            raw[column] = text.str.lower().map(spelled).fillna(text)
+    for column, value in src.defaults.items():
+        if column not in raw.columns:
+            raw[column] = value
+        else:
+            raw[column] = raw[column].mask(blank(raw[column]), value)
+    if src.fmt == formats.RETURNS.name:
+        raw = _amazon_returns(raw)
+    missing = [c.name for c in TABLES[src.table].values() if c.required and c.name not in raw.columns]
+    if missing and src.table != "orders":
+        raise DataError(src.label, "required column missing", column=missing[0],
+                        expected=f"a header row with {', '.join(c for c in TABLES[src.table] if TABLES[src.table][c].required)}")
+    if src.table == "orders" and "order_id" not in raw.columns:
+        raise DataError(src.label, "required column missing", column="order_id",
+                        expected="a header row naming order_id (or map your header in mapping.json)")
+    return typed(raw, src.table, src.label, tz, src.date_order)
+
+
+def _amazon_returns(raw: pd.DataFrame) -> pd.DataFrame:
+    """The Returns report: one row per item; its status is not yet the seller's decision."""
+    raw = raw.copy()
+    status = raw["decision"].astype("string").str.strip().str.lower()
+    raw["decision"] = status.map(formats.RETURN_STATUS_DECISIONS).fillna("")
+    if "return_id" not in raw.columns or blank(raw["return_id"]).all():
+        raw["return_id"] = raw["order_id"].astype("string") + "#" + raw["request_date"].astype("string")
+    raw = raw.drop_duplicates(subset=["return_id"])
+    return raw
