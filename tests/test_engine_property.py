@@ -122,6 +122,25 @@ def slow_reference(acc: Account, policy: Policy, day: dt.date) -> dict[tuple[str
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
+def slow_judgement(mp, bad: int, den: int) -> tuple[str, int | None]:
+    """(status, headroom) the obvious way: Fractions, and headroom found by trying every count."""
+    if den == 0:
+        return "no_data", None
+    if mp.target == "info":
+        return "info", None
+    if mp.target == "<":
+        meets = lambda b: Fraction(b, den) < mp.value  # noqa: E731
+        warned = Fraction(bad, den) >= mp.warn
+    else:
+        meets = lambda b: Fraction(den - b, den) > mp.value  # noqa: E731
+        warned = Fraction(den - bad, den) <= mp.warn
+    most = max((b for b in range(-den - 1, den + 1) if meets(b)), default=-den - 1)  # most defects still meeting it
+    room = most - bad
+    if not meets(bad):
+        return "breach", room
+    return ("at_risk" if warned or room == 0 else "ok"), room
+
+
 def stamp(hours: int | None, date_only: bool = False) -> str:
     if hours is None:
         return ""
@@ -206,6 +225,12 @@ def test_engine_equals_slow_reference(tmp_path_factory, tz, orders, events, retu
             assert row.numerator == want_num
             if want_den:
                 assert Fraction(int(row.numerator), int(row.denominator)) == Fraction(want_num, want_den)
+                assert row.rate == want_num / want_den
+            else:
+                assert pd.isna(row.rate)
+            status, room = slow_judgement(mp, want_bad, want_den)
+            assert row.status == status, (day, row.metric, row.segment)
+            assert (None if pd.isna(row.headroom) else int(row.headroom)) == room, (day, row.metric, row.segment)
         # Every (metric, segment) the reference saw is in the fast output (categories included).
         seen = set(zip(got["metric"], got["segment"]))
         assert {k for k, v in expected.items() if v[1]} <= seen
