@@ -4,6 +4,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+# The dask extra is part of `make test`: a missing install fails here instead of skipping.
+import dask.distributed as distributed
 import pandas as pd
 import pytest
 
@@ -12,7 +14,7 @@ from perfkit.portfolio import portfolio_series
 
 from .conftest import SAMPLE
 
-distributed = pytest.importorskip("dask.distributed", reason="the dask extra is part of make test")
+pytestmark = pytest.mark.slow  # clusters and worker processes
 
 
 @pytest.fixture(scope="module")

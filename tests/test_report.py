@@ -6,7 +6,9 @@ text planted in the inputs and the root-cause database.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -20,7 +22,7 @@ from perfkit.causes import CauseChoice, CauseStore
 from .browser import open_pages
 from .conftest import SAMPLE
 
-pytestmark = pytest.mark.browser
+pytestmark = pytest.mark.slow  # every test here runs the papermill batch
 
 HOSTILE = "<script>alert(1)</script>"
 AS_OF = "2026-11-15"
@@ -72,6 +74,7 @@ def test_batch_finishes_with_the_broken_account_listed(batch):
     assert 'href="us-summit-outdoor.html"' in index
 
 
+@pytest.mark.browser
 def test_pages_render_offline_without_errors_or_code(batch):
     _, folder = batch
     pages = sorted(folder.glob("*.html"))
@@ -90,6 +93,7 @@ def test_pages_render_offline_without_errors_or_code(batch):
     assert "needs action this week" in summit and "Valid Tracking Rate" in summit
 
 
+@pytest.mark.browser
 def test_hostile_text_is_shown_as_text(batch):
     _, folder = batch
     check = open_pages([folder / "jp-tiny-shop.html"])[folder / "jp-tiny-shop.html"]
@@ -102,6 +106,7 @@ def test_hostile_text_is_shown_as_text(batch):
     assert "<b>bold</b>" not in raw
 
 
+@pytest.mark.browser
 def test_self_contained_page_stands_alone(tmp_path):
     root = tmp_path / "data"
     shutil.copytree(SAMPLE / "jp-tiny-shop", root / "jp-tiny-shop")
@@ -119,19 +124,33 @@ def test_self_contained_page_stands_alone(tmp_path):
     assert "订单缺陷率" in c.text and "账户健康概览" in c.text
 
 
-def test_killed_run_leaves_a_whole_page(batch, tmp_path):
-    _, folder = batch
+def test_killed_run_leaves_a_whole_page(tmp_path):
+    """Runs killed mid-way, and one killed just after it wrote its page: no page is ever half
+    written, and the page on disk is the one the last killed run wrote (its own account name)."""
     root = tmp_path / "data"
     shutil.copytree(SAMPLE / "jp-tiny-shop", root / "jp-tiny-shop")
-    for delay in (3, 6, 9):  # kill it at different points of the run
-        proc = subprocess.Popen([sys.executable, "-m", "perfkit.cli", "report", str(root), "--out", str(folder.parent),
+    meta_file = root / "jp-tiny-shop" / "account.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    page = tmp_path / "out" / AS_OF / "jp-tiny-shop.html"
+    for run_no, delay in enumerate((2, 4, None)):  # None: kill as soon as this run's page is there
+        meta_file.write_text(json.dumps({**meta, "name": f"Tiny Shop run {run_no}"}), encoding="utf-8")
+        proc = subprocess.Popen([sys.executable, "-m", "perfkit.cli", "report", str(root), "--out", str(tmp_path / "out"),
                                  "--as-of", AS_OF, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
-        time.sleep(delay)
+        if delay is None:
+            deadline = time.monotonic() + 300
+            while not (page.is_file() and f"Tiny Shop run {run_no}" in page.read_text(encoding="utf-8")):
+                assert time.monotonic() < deadline and proc.poll() is None, "the run ended before it was killed"
+                time.sleep(0.05)
+        else:
+            time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        page = (folder / "jp-tiny-shop.html").read_text(encoding="utf-8")
-        assert page.rstrip().endswith("</html>") and "Tiny Shop" in page
+        if page.is_file():
+            text = page.read_text(encoding="utf-8")
+            assert text.rstrip().endswith("</html>")
+            assert {int(n) for n in re.findall(r"Tiny Shop run (\d)", text)} <= set(range(run_no + 1))
+    assert "Tiny Shop run 2" in page.read_text(encoding="utf-8")
 
 
 def test_rerun_replaces_the_week_cleanly(batch, tmp_path):
