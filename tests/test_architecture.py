@@ -1,0 +1,180 @@
+"""The house rules: one declaration per metric, no import circle, rooms of a readable size."""
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from perfkit import registry
+from perfkit.dates import NEVER
+from perfkit.errors import PerfkitError
+from perfkit.policy import default_policy_text, load_policy
+
+from .conftest import ROOT, write_account
+
+PACKAGE = ROOT / "perfkit"
+
+
+def _imports(path: Path) -> set[str]:
+    """The perfkit modules a module imports (at any depth, TYPE_CHECKING blocks left out)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip |= {id(n) for n in ast.walk(node)}
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in skip or not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level == 1 and node.module:
+            found.add(node.module.split(".")[0])
+        elif node.level == 1:
+            found |= {a.name for a in node.names}
+        elif node.module and node.module.startswith("perfkit."):
+            found.add(node.module.split(".")[1])
+    return found & {p.stem for p in PACKAGE.glob("*.py")}
+
+
+def test_no_import_circle():
+    graph = {p.stem: _imports(p) for p in PACKAGE.glob("*.py")}
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                pytest.fail("import circle: " + " -> ".join(path[path.index(nxt):] + [nxt]))
+            if nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+
+
+def test_no_module_over_450_lines():
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in PACKAGE.glob("*.py")}
+    assert {k: v for k, v in sizes.items() if v > 450} == {}
+
+
+def test_the_lists_derive_from_the_declarations():
+    pol = load_policy()
+    assert registry.index_metrics(pol) == ["odr", "cancel_rate", "late_shipment_rate_10d", "late_shipment_rate_30d",
+                                           "valid_tracking_rate", "on_time_delivery_rate", "invoice_defect_rate",
+                                           "return_dissatisfaction_rate"]
+    # The explorer's charts: every metric with a target, maturing views drawn on their metric's chart.
+    assert "odr_early" not in registry.chart_metrics(pol) and "perfect_order_percentage" not in registry.chart_metrics(pol)
+    assert registry.early_view("odr", {"odr", "odr_early"}) == "odr_early"
+    assert registry.reads(["cancel_rate"]) == ({"buyer_requested_cancel"}, set())
+    # A missing input is explained by every metric that needs it.
+    assert registry.missing_note("orders.ship_confirm_date") == ("Valid Tracking Rate has no data; "
+                                                                 "Invoice Defect Rate has no data")
+
+
+def test_the_policy_is_checked_against_the_declarations(tmp_path):
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text(default_policy_text() + '\n[metrics.gift_rate]\nwindow = 7\ntarget = "info"\n', encoding="utf-8")
+    with pytest.raises(PerfkitError, match="metric 'gift_rate' has no counting rule"):
+        load_policy(unknown)
+    segment = tmp_path / "segment.toml"
+    segment.write_text(default_policy_text().replace('segments = ["MFN"]', 'segments = ["category"]', 1),
+                       encoding="utf-8")
+    with pytest.raises(PerfkitError, match=r"\[metrics.cancel_rate\] segment 'category' is not available"):
+        load_policy(segment)
+
+
+# --- a metric declared only here goes everywhere a metric goes ------------------------------------
+
+
+def _buyer_cancels(days):
+    """MFN orders, anchored on purchase; a defect when the buyer asked to cancel (known that day)."""
+    o = days.account.orders
+    p = days.orders["purchase_date"]
+    asked = (o["order_status"] == "Cancelled").to_numpy(bool) & o["buyer_requested_cancel"].to_numpy(bool)
+    return days.order_units(days.mfn, p, {"buyer_cancellation": np.where(asked, p, NEVER)})
+
+
+POLICY_ENTRY = """
+[metrics.buyer_cancel_rate]
+name_en = "Buyer cancel rate"
+name_zh = "买家取消率"
+window = 7
+target = "<"
+value = "0.2"
+warn = "0.1"
+segments = ["MFN"]
+"""
+
+
+@pytest.fixture
+def declared(tmp_path):
+    registry.declare(registry.Metric("buyer_cancel_rate", _buyer_cancels, ("orders.buyer_requested_cancel",),
+                                     reads=("buyer_requested_cancel",), family="cancel_rate", segments=("MFN",),
+                                     index=True))
+    policy = tmp_path / "policy.toml"
+    policy.write_text(default_policy_text() + POLICY_ENTRY, encoding="utf-8")
+    # 1..10 March: 4 MFN orders a day; on 9 and 10 March two of the four are cancelled at the buyer's request.
+    rows = []
+    for day in range(1, 11):
+        for i in range(4):
+            cancelled = day >= 9 and i < 2
+            rows.append(f"O{day}-{i},2026-03-{day:02d}T10:00:00,MFN,{'Cancelled' if cancelled else 'Shipped'},"
+                        f"{'true' if cancelled else 'false'}")
+    write_account(tmp_path / "root", "shop", name="Test <shop>",
+                  orders="order_id,purchase_date,fulfillment_channel,order_status,buyer_requested_cancel\n"
+                         + "\n".join(rows) + "\n")
+    yield tmp_path / "root", policy
+    registry.forget("buyer_cancel_rate")
+
+
+def test_a_metric_declared_once_appears_in_the_csv_charts_report_and_index(declared, tmp_path):
+    from perfkit import cli
+    from perfkit.batch import Outcome, write_index
+    from perfkit.charts import metric_charts
+    from perfkit.report import AccountReport
+
+    root, policy = declared
+    out = tmp_path / "m.csv"
+    assert cli.main(["metrics", str(root), "--policy", str(policy), "--as-of", "2026-03-10", "--format", "csv",
+                     "--out", str(out)]) == 0
+    line = next(x for x in out.read_text().splitlines() if ",buyer_cancel_rate," in x)
+    # Window 4..10 March: 28 orders, 4 buyer cancellations: 4/28 = 14.3%, under 20% but past the 10% warning.
+    assert line.split(",")[4:] == ["7", "4", "28", str(4 / 28), "< 0.2", "at_risk", "1"]
+
+    report = AccountReport.build(root, "shop", "2026-03-10", policy=str(policy))
+    assert "Buyer cancel rate" in report.status_table() and "14.29%" in report.status_table()
+    charts = dict(metric_charts(report.series, report.policy, as_spec=True))
+    shapes = charts["buyer_cancel_rate"]["layout"]["shapes"]
+    assert [s["y0"] for s in shapes if s["type"] == "line"] == [pytest.approx(20.0), pytest.approx(10.0)]
+
+    row = report.index_row()
+    assert row["buyer_cancel_rate"]["status"] == "at_risk"
+    page = write_index(tmp_path, dt.date(2026, 3, 10), "en", report.policy, {"shop": "Test <shop>"},
+                       {"shop": Outcome("shop", True, html="shop.html", row=row)}, "x").read_text()
+    assert "Buyer cancel rate" in page and "14.29%" in page and "Test &lt;shop&gt;" in page
+
+
+# The CSV of the sample accounts, pinned by checksum before the registry refactor (#10) so that
+# restructuring the code can never change a number. Change it only on purpose, with the reason:
+PINNED_CSV = {
+    # every day from 1 May to 16 November 2026, every metric and segment
+    ("--from", "2026-05-01", "--to", "2026-11-16"): "a326c4e32bc33725e3df5d82e76f07475d69e28ee6242a3998906dc79f7697db",
+    # the default: the last day of data
+    (): "91720cb5e70d497ef7f84de89ed936db201113296481e14b4704c67ac032b5a9",
+}
+
+
+@pytest.mark.parametrize("args", list(PINNED_CSV))
+def test_sample_csv_is_unchanged(args):
+    import hashlib
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli", "metrics", str(ROOT / "data" / "sample"),
+                          "--format", "csv", *args], capture_output=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert hashlib.sha256(res.stdout).hexdigest() == PINNED_CSV[args]
