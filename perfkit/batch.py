@@ -90,7 +90,21 @@ def index_row(notebook_path: Path) -> dict:
 
 def render_account(notebook: str, data_root: str, account_id: str, as_of: str, lang: str, policy: str | None,
                    out_dir: str, causes_db: str, plotly_mode: str, attempts: int = 2) -> Outcome:
-    """Execute the report notebook for one account and export it; never raises for a user problem."""
+    """Execute the report notebook for one account and export it; never raises for a user problem.
+
+    Parameters
+    ----------
+    notebook : str
+        The report notebook.
+    data_root, account_id, as_of, lang, policy, causes_db : str
+        The notebook's parameters.
+    out_dir : str
+        The week's folder; the page and the executed notebook are written there atomically.
+    plotly_mode : str
+        ``inline`` (self-contained page) or ``file`` (plotly.min.js beside it).
+    attempts : int
+        Kernel starts to try before the account is reported as failed.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -106,7 +120,9 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
                                     progress_bar=False, log_output=False, cwd=str(paths().root))
                 break
             except PapermillExecutionError as exc:
-                return Outcome(account_id, False, one_line(f"{exc.ename}: {exc.evalue}"))
+                # perfkit's own errors are already one line for the user; anything else names its type.
+                own = exc.ename in ("PerfkitError", "DataError")
+                return Outcome(account_id, False, one_line(exc.evalue if own else f"{exc.ename}: {exc.evalue}"))
             except Exception as exc:  # the kernel failed to start or died: try once more
                 if attempt + 1 == attempts:
                     return Outcome(account_id, False, one_line(f"kernel failed: {type(exc).__name__}: {exc}"))
@@ -124,7 +140,22 @@ def write_index(out: Path, as_of: dt.date, lang: str, policy: Policy, names: dic
                 outcomes: dict[str, Outcome], data_range: str) -> Path:
     """The portfolio page: every account by every index metric, colour-coded, with links.
 
-    Each account's cells come from its outcome's index row (computed by its own report).
+    Parameters
+    ----------
+    out : Path
+        The week's folder (``index.html`` and ``rows.json`` go there).
+    as_of : date
+        The week's last day.
+    lang : str
+        ``en`` or ``zh``.
+    policy : Policy
+        The index metrics, their names and targets.
+    names : dict
+        Account id -> display name (else the name the account's row carries).
+    outcomes : dict
+        Account id -> :class:`Outcome`; each cell comes from its index row.
+    data_range : str
+        The data's first and last day, as shown.
     """
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 

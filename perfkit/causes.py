@@ -166,7 +166,13 @@ class CauseStore:
             con.close()
 
     def history(self, account_id: str | None = None, metric: str | None = None) -> pd.DataFrame:
-        """Every saved choice, oldest first (removed ones included, flagged)."""
+        """Every saved choice, oldest first (removed ones included, flagged).
+
+        Parameters
+        ----------
+        account_id, metric : str, optional
+            Only this account, only this metric.
+        """
         sql = "SELECT * FROM cause_choices WHERE 1=1"
         args: list[str] = []
         if account_id:
@@ -184,7 +190,17 @@ class CauseStore:
         return frame
 
     def current(self, account_id: str, metric: str | None = None, metrics: Sequence[str] | None = None) -> pd.DataFrame:
-        """The choices in force: the latest per (metric, segment, cause, free text), not removed."""
+        """The choices in force: the latest per (metric, segment, cause, free text), not removed.
+
+        Parameters
+        ----------
+        account_id : str
+            The account.
+        metric : str, optional
+            Only this metric.
+        metrics : sequence of str, optional
+            Only these metrics.
+        """
         frame = self.history(account_id, metric)
         if metrics is not None:
             frame = frame[frame["metric"].isin(list(metrics))]

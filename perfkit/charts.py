@@ -57,7 +57,10 @@ def _runs(dates: pd.Series, flags: pd.Series) -> list[tuple[pd.Timestamp, pd.Tim
 def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str = "en",
                     segments: list[str] | None = None, official: pd.DataFrame | None = None,
                     height: int = 360) -> dict:
-    """:func:`rate_chart` as a plain plotly figure dict (no validation: cheap to build and render)."""
+    """:func:`rate_chart` as a plain plotly figure dict (no validation: cheap to build and render).
+
+    Parameters are those of :func:`rate_chart`, plus ``height`` in pixels.
+    """
     pol = policy
     mp = pol[metric]
     rows = series[series["metric"] == metric]
@@ -155,7 +158,23 @@ def rate_chart(series: pd.DataFrame, metric: str, policy: Policy, lang: str = "e
 
 def metric_charts(series: pd.DataFrame, policy: Policy, lang: str = "en", official: pd.DataFrame | None = None,
                   with_info: bool = False, as_spec: bool = False) -> list[tuple[str, go.Figure | dict]]:
-    """A chart for every metric in the series (each with its maturing view), in policy order."""
+    """A chart for every metric in the series (each with its maturing view), in policy order.
+
+    Parameters
+    ----------
+    series : DataFrame
+        One account's series.
+    policy : Policy
+        Targets, names and the metrics' order.
+    lang : str
+        ``en`` or ``zh``.
+    official : DataFrame, optional
+        Amazon's own figures, drawn as markers.
+    with_info : bool
+        Also the metrics without a target.
+    as_spec : bool
+        Figure dicts instead of ``go.Figure`` objects (cheaper to render in a report).
+    """
     make = rate_chart_spec if as_spec else rate_chart
     present = set(series["metric"])
     return [(m, make(series, m, policy, lang, official=official))
@@ -163,7 +182,19 @@ def metric_charts(series: pd.DataFrame, policy: Policy, lang: str = "en", offici
 
 
 def drivers_chart(table: pd.DataFrame, key: str, lang: str = "en", height: int = 280) -> go.Figure:
-    """Defects by one driver (component, category, carrier or week) as horizontal bars."""
+    """Defects by one driver (component, category, carrier or week) as horizontal bars.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One table of :func:`perfkit.window_drivers` (its first column names the driver).
+    key : str
+        Which driver (component labels are translated).
+    lang : str
+        ``en`` or ``zh``.
+    height : int
+        In pixels.
+    """
     label = table.columns[0]
     names = [html.escape(t(str(v), lang) if key == "component" else str(v)) for v in table[label]]
     fig = go.Figure(go.Bar(x=table["defects"], y=names, orientation="h", marker_color=STATUS_COLOURS["breach"],

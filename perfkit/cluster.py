@@ -66,8 +66,14 @@ def imap_accounts(func: Callable[..., T], items: Sequence[str], scheduler: str |
 
 def map_accounts(func: Callable[..., T], items: Sequence[str], scheduler: str | None = None, jobs: int = 1,
                  **kwargs) -> list[T]:
-    """``[func(item, **kwargs) for item in items]`` through :func:`imap_accounts`, in the order of
-    ``items``; a worker's failure is raised."""
+    """``[func(item, **kwargs) for item in items]`` through :func:`imap_accounts`, in the order
+    of ``items``; a worker's failure is raised.
+
+    Parameters
+    ----------
+    func, items, scheduler, jobs, **kwargs
+        As :func:`imap_accounts`.
+    """
     out: list = [None] * len(items)
     for i, result in imap_accounts(func, items, scheduler, jobs, **kwargs):
         if isinstance(result, BaseException):

@@ -72,7 +72,19 @@ def recovery_forecast(source: AccountContext | Account | str | Path, metric: str
 
 
 def recovery(ctx: AccountContext, mp: MetricPolicy, day: int, segment: str | None = None) -> Recovery:
-    """:func:`recovery_forecast` below the edge: a validated metric with a target, a day number."""
+    """:func:`recovery_forecast` below the edge.
+
+    Parameters
+    ----------
+    ctx : AccountContext
+        The account and policy.
+    mp : MetricPolicy
+        A validated metric with a target.
+    day : int
+        The as-of day number to project from.
+    segment : str, optional
+        The segment (default: the metric's first).
+    """
     units = ctx.units(mp)
     seg = segment or next(iter(units.segments), mp.segments[0])
     mask = segment_mask(units, mp.id, seg)
@@ -123,6 +135,13 @@ def breach_forecasts(ctx: AccountContext, series: pd.DataFrame) -> list[Recovery
     """A recovery forecast for every (metric, segment) in breach on the series' last day.
 
     Maturing views (the early ODR) are left out: they are not the figure Amazon judges.
+
+    Parameters
+    ----------
+    ctx : AccountContext
+        The account and policy the series was computed with.
+    series : DataFrame
+        :func:`~perfkit.metrics.account_series` output for this account.
     """
     if series.empty:
         return []

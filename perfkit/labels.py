@@ -111,14 +111,34 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 def t(key: str, lang: str = "en", **fields: object) -> str:
-    """The label for ``key`` in ``lang`` (English when no translation exists), with fields filled."""
+    """The label for ``key`` in ``lang`` (English when no translation exists), with fields filled.
+
+    Parameters
+    ----------
+    key : str
+        The label's key in :data:`TEXT` (an unknown key is shown as it is).
+    lang : str
+        ``en`` or ``zh``.
+    **fields
+        Values for the label's ``{placeholders}``.
+    """
     entry = TEXT.get(key)
     text = key if entry is None else entry.get(lang) or entry["en"]
     return text.format(**fields) if fields else text
 
 
 def metric_name(metric: str, lang: str, policy: Policy) -> str:
-    """A metric's name in ``lang``, as the policy gives it (its id when the policy has none)."""
+    """A metric's name in ``lang``, as the policy gives it (its id when the policy has none).
+
+    Parameters
+    ----------
+    metric : str
+        The metric id.
+    lang : str
+        ``en`` or ``zh``.
+    policy : Policy
+        Holds the names.
+    """
     return policy[metric].name(lang) if metric in policy.metrics else metric
 
 

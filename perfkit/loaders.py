@@ -224,10 +224,21 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
                  tables: Collection[str] | None = None) -> Account:
     """Load one account folder into typed tables; raises :class:`DataError` on bad input.
 
-    ``columns`` (orders columns) and ``tables`` (optional tables) restrict what is read from
-    Parquet files, for callers that compute only some metrics; what was not asked for is
-    empty, not reported missing. With ``columns`` given, the free text of events (feedback
-    comments, claim reasons) is not read either.
+    Parameters
+    ----------
+    path : str or Path
+        The account folder (its name is the account id).
+    columns : collection of str, optional
+        Orders columns to read from Parquet files (column pruning, for callers that compute only
+        some metrics); what was not asked for is empty, not reported missing. With ``columns``
+        given, the free text of events (feedback comments, claim reasons) is not read either.
+    tables : collection of str, optional
+        Optional tables to read (default: all).
+
+    Returns
+    -------
+    Account
+        The tables, plus what was missing (``missing``) and the loading notes (``warnings``).
     """
     folder = Path(path)
     account_id = check_account_id(folder.name, str(folder))
@@ -302,7 +313,15 @@ def account_dirs(root: str | Path) -> list[Path]:
 
 
 def select_account_dirs(root: str | Path, accounts: list[str] | None = None) -> list[Path]:
-    """The folders of the chosen accounts (all when ``accounts`` is empty); unknown ids are refused."""
+    """The folders of the chosen accounts (all when ``accounts`` is empty).
+
+    Parameters
+    ----------
+    root : str or Path
+        The data root.
+    accounts : list of str, optional
+        Account ids; an unsafe or unknown one is a :class:`PerfkitError` naming the choices.
+    """
     base = Path(root)
     dirs = account_dirs(base)
     if accounts:
@@ -318,7 +337,20 @@ def select_account_dirs(root: str | Path, accounts: list[str] | None = None) -> 
 
 
 def load_accounts(root: str | Path, accounts: list[str] | None = None) -> Portfolio:
-    """Load every account folder under ``root`` (or only ``accounts``); failures are collected."""
+    """Load every account folder under ``root`` (or only ``accounts``); failures are collected.
+
+    Parameters
+    ----------
+    root : str or Path
+        The data root, one folder per account.
+    accounts : list of str, optional
+        Only these account ids (unknown ones are refused).
+
+    Returns
+    -------
+    Portfolio
+        The loaded accounts and, per failed folder, its one-line reason.
+    """
     base = Path(root)
     dirs = select_account_dirs(base, accounts)
     loaded: dict[str, Account] = {}

@@ -34,8 +34,22 @@ def _running(values: np.ndarray, lo: int, hi: int) -> np.ndarray:
 def window_count(anchor: np.ndarray, t: np.ndarray | None, days: np.ndarray, window: int, lag: int) -> np.ndarray:
     """For each as-of day D: units with anchor in [D-lag-window+1, D-lag] and t <= D.
 
-    ``t=None`` means each unit is known from its anchor on (``t`` = anchor): one histogram of
-    the anchors then serves both ends of the window.
+    Parameters
+    ----------
+    anchor : ndarray of int
+        Each unit's anchor day number.
+    t : ndarray of int or None
+        The day each unit counts from (NEVER: never); ``None`` means from its anchor on, and
+        one histogram of the anchors then serves both ends of the window.
+    days : ndarray of int
+        The as-of days.
+    window, lag : int
+        The window's length and lag in days.
+
+    Returns
+    -------
+    ndarray of int
+        One count per as-of day.
     """
     if len(days) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -50,13 +64,31 @@ def window_count(anchor: np.ndarray, t: np.ndarray | None, days: np.ndarray, win
 
 
 def window_bounds(mp: MetricPolicy, day: int) -> tuple[int, int]:
-    """The first and last anchor day of a metric's window on as-of day ``day`` (inclusive)."""
+    """The first and last anchor day of a metric's window on as-of day ``day`` (inclusive).
+
+    Parameters
+    ----------
+    mp : MetricPolicy
+        Gives the window and lag.
+    day : int
+        The as-of day number.
+    """
     hi = day - mp.lag
     return hi - mp.window + 1, hi
 
 
 def in_window(units: Units, mp: MetricPolicy, day: int) -> np.ndarray:
-    """Which units count in the window of ``day``: anchored inside it and known by ``day``."""
+    """Which units count in the window of ``day``: anchored inside it and known by ``day``.
+
+    Parameters
+    ----------
+    units : Units
+        A metric's units.
+    mp : MetricPolicy
+        Gives the window and lag.
+    day : int
+        The as-of day number.
+    """
     lo, hi = window_bounds(mp, day)
     return (units.anchor >= lo) & (units.anchor <= hi) & (units.enter <= day)
 
@@ -66,6 +98,13 @@ def meets(mp: MetricPolicy, bad, den):
 
     Works on integers, integer arrays and Fractions alike (no float ever decides a status):
     "< 1%" holds when ``bad / den < 0.01``, "> 95%" when ``(den - bad) / den > 0.95``.
+
+    Parameters
+    ----------
+    mp : MetricPolicy
+        A metric with a target.
+    bad, den : int, ndarray of int or Fraction
+        Defective units and all units.
     """
     p, q = mp.value.numerator, mp.value.denominator
     if mp.target == "<":
@@ -128,7 +167,23 @@ def _selected(policy: Policy, metrics: Sequence[str] | None, early: bool) -> lis
 
 
 def segment_values(mp: MetricPolicy, units: Units, days: np.ndarray) -> list[dict]:
-    """One block of values per segment: counts, judged, for every as-of day."""
+    """One block of values per segment: counts, judged, for every as-of day.
+
+    Parameters
+    ----------
+    mp : MetricPolicy
+        The metric (window, lag, target).
+    units : Units
+        Its units, split by segment.
+    days : ndarray of int
+        The as-of days.
+
+    Returns
+    -------
+    list of dict
+        Per segment: metric, segment, window_days, target, denominator, defects and what
+        :func:`judge` adds, each an array over ``days``.
+    """
     # Units enter on their anchor day for most metrics; defects are few, so they are counted
     # on their own short arrays.
     from_anchor = units.enter is units.anchor
@@ -218,7 +273,17 @@ def account_series(source: AccountContext | Account | str | Path, as_of: Iterabl
 
 
 def series(ctx: AccountContext, days: np.ndarray, chosen: Sequence[MetricPolicy]) -> pd.DataFrame:
-    """The values of the chosen metrics on the given as-of days (day numbers)."""
+    """The values of the chosen metrics on the given as-of days, below the edge.
+
+    Parameters
+    ----------
+    ctx : AccountContext
+        The account, its policy and day tables.
+    days : ndarray of int
+        The as-of day numbers.
+    chosen : sequence of MetricPolicy
+        The metrics, validated at the edge.
+    """
     blocks: list[dict] = []
     for mp in chosen:
         blocks += segment_values(mp, ctx.units(mp), days)

@@ -130,7 +130,19 @@ class Evidence:
 
 
 def gather_evidence(ctx: AccountContext, mp: MetricPolicy, day: int, segment: str | None = None) -> Evidence:
-    """The value of a metric on a day (its worst segment unless one is given) and the units behind it."""
+    """The value of a metric on a day and the units behind it.
+
+    Parameters
+    ----------
+    ctx : AccountContext
+        The account and policy.
+    mp : MetricPolicy
+        A validated metric with a target.
+    day : int
+        The as-of day number.
+    segment : str, optional
+        The segment (default: the worst on that day).
+    """
     values = series(ctx, pd.Series([day]).to_numpy(), [mp])
     if segment is None:
         row = worst(values)
@@ -270,7 +282,21 @@ def _top(frame: pd.DataFrame, column: str, limit: int = 5) -> list[str]:
 
 def poa_for(ctx: AccountContext, mp: MetricPolicy, day: int, causes_db: str | Path | None = None,
             segment: str | None = None) -> str:
-    """The POA draft using the causes recorded in the store for this account and metric."""
+    """The POA draft using the causes recorded in the store for this account and metric.
+
+    Parameters
+    ----------
+    ctx : AccountContext
+        The account and policy.
+    mp : MetricPolicy
+        A validated metric with a target.
+    day : int
+        The as-of day number.
+    causes_db : str or Path, optional
+        The root-cause database; without one (or an empty one) causes are suggested.
+    segment : str, optional
+        The segment (default: the worst); causes recorded for it or for "all" are used.
+    """
     recorded = None
     if causes_db and Path(causes_db).is_file():
         recorded = CauseStore(causes_db).current(ctx.account_id, mp.id)

@@ -41,7 +41,15 @@ def fmt_rate(value: object) -> str:
 
 
 def last_full_week_end(latest: dt.date, today: dt.date | None = None) -> dt.date:
-    """The Sunday that ends the last full week covered by data up to ``latest`` (and before today)."""
+    """The Sunday that ends the last full week covered by data up to ``latest`` (and before today).
+
+    Parameters
+    ----------
+    latest : date
+        The last day of data.
+    today : date, optional
+        Today (default: the machine's date); a week is full only once its Sunday is over.
+    """
     today = today or dt.date.today()
     last = min(latest, today - dt.timedelta(days=1))
     return last - dt.timedelta(days=(last.weekday() + 1) % 7)

@@ -29,8 +29,19 @@ def worst(rows: pd.DataFrame) -> pd.Series | None:
 
 
 def status_table(series: pd.DataFrame, policy: Policy, day: dt.date, compare_days: int = 7) -> pd.DataFrame:
-    """Every value on ``day`` (maturing views left out) with ``rate_before``: the same metric and
-    segment ``compare_days`` earlier (NaN when the series does not reach back so far)."""
+    """Every value on ``day`` (maturing views left out) beside the same value ``compare_days`` earlier.
+
+    Parameters
+    ----------
+    series : DataFrame
+        One account's series.
+    policy : Policy
+        Says which metrics are maturing views.
+    day : date
+        The day to show.
+    compare_days : int
+        How far back ``rate_before`` looks (NaN where the series does not reach).
+    """
     shown = series[~series["metric"].map(lambda m: policy[m].maturing if m in policy.metrics else False)]
     now = shown[shown["as_of"] == day]
     before = shown[shown["as_of"] == day - dt.timedelta(days=compare_days)][["metric", "segment", "rate"]]
