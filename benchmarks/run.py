@@ -157,7 +157,7 @@ def child_explore(root: Path) -> dict:
             ex.account.value = target  # the observer recomputes (cached) and redraws everything
             account_ms.append((time.perf_counter() - t) * 1000)
     return {"first_open_s": first, "metric_ms": statistics.median(metric_ms),
-            "account_ms": statistics.median(account_ms), "orders": len(ex._accounts[big].orders)}
+            "account_ms": statistics.median(account_ms), "orders": len(ex._contexts[big].account.orders)}
 
 
 # --- parent ------------------------------------------------------------------------------------
