@@ -35,10 +35,15 @@ def cancel(d: AccountDays) -> Units:
     return d.order_units(d.mfn, p, {"seller_cancellation": _when(d.seller_cancelled(), p)})
 
 
+def late_shipment_defect(d: AccountDays) -> np.ndarray:
+    """Late Shipment Rate's population (MFN orders not cancelled) and its late test, as one mask."""
+    return d.mfn & ~d.status("Cancelled") & d.late_shipment()
+
+
 def late_shipment(d: AccountDays) -> Units:
     lsd = d.orders["latest_ship_date"]
     keep = d.mfn & ~d.status("Cancelled")
-    return d.order_units(keep, lsd, {"late_shipment": _when(d.late_shipment(), lsd)})
+    return d.order_units(keep, lsd, {"late_shipment": _when(late_shipment_defect(d), lsd)})
 
 
 def valid_tracking(d: AccountDays) -> Units:
@@ -70,7 +75,8 @@ def perfect_order(d: AccountDays) -> Units:
     comps = {
         "a_to_z_claim": d.any_claim,
         "seller_cancellation": _when(d.seller_cancelled(), p),
-        "late_shipment": _when(d.late_shipment() & d.mfn, d.orders["latest_ship_date"]),
+        # Exactly Late Shipment Rate's defect: a cancelled order that never shipped is not late.
+        "late_shipment": _when(late_shipment_defect(d), d.orders["latest_ship_date"]),
         "negative_feedback": d.negative_feedback,
         "refund": d.orders["refund_date"],
         "chargeback": d.service_chargeback,

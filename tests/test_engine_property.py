@@ -72,7 +72,8 @@ def slow_reference(acc: Account, policy: Policy, day: dt.date) -> dict[tuple[str
         ch = str(o.fulfillment_channel)
         segs = [ch, "all"]
         seller_cancel = o.order_status == "Cancelled" and not o.buyer_requested_cancel
-        late_ship = (ch == "MFN" and not pd.isna(o.latest_ship_date) and known(o.latest_ship_date)
+        late_ship = (ch == "MFN" and o.order_status != "Cancelled" and not pd.isna(o.latest_ship_date)
+                     and known(o.latest_ship_date)
                      and (pd.isna(o.ship_confirm_date) or o.ship_confirm_date > o.latest_ship_date))
         for metric, bad in (("odr", o.order_id in neg_fb | counted_claim | service_cb),
                             ("odr_early", o.order_id in neg_fb | counted_claim | service_cb),

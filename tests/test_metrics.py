@@ -334,6 +334,23 @@ def test_perfect_order_percentage_and_refund_rate(tmp_path):
     assert counts(value(folder, "2026-03-04", "refund_rate"))[:2] == (0, 5)
 
 
+def test_perfect_order_late_shipment_is_late_shipment_rates(tmp_path):
+    # 4 MFN orders bought 2 March 09:00, ship by 4 March (end of day). As of 10 March:
+    # B0 cancelled at the buyer's request on 3 March, never shipped: not late (Late Shipment Rate
+    #    leaves cancelled orders out) and not a seller cancellation: perfect.
+    # L1 confirmed 6 March: late. S2 confirmed 3 March: on time. U3 never confirmed: late.
+    # Late Shipment Rate (10 days): 2 late of 3 (B0 is not in it). Perfect orders: B0, S2: 2 of 4.
+    folder = write_account(tmp_path, orders="""\
+        order_id,purchase_date,fulfillment_channel,order_status,buyer_requested_cancel,latest_ship_date,ship_confirm_date
+        B0,2026-03-02T09:00:00,MFN,Cancelled,true,2026-03-04,
+        L1,2026-03-02T09:00:00,MFN,Shipped,false,2026-03-04,2026-03-06T10:00:00
+        S2,2026-03-02T09:00:00,MFN,Shipped,false,2026-03-04,2026-03-03T10:00:00
+        U3,2026-03-02T09:00:00,MFN,Unshipped,false,2026-03-04,
+        """)
+    assert counts(value(folder, "2026-03-10", "late_shipment_rate_10d", "MFN"))[:2] == (2, 3)
+    assert counts(value(folder, "2026-03-10", "perfect_order_percentage"))[:3] == (2, 4, "info")
+
+
 # --- policy as data --------------------------------------------------------------------------
 
 
