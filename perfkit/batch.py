@@ -170,9 +170,11 @@ def write_index(out: Path, as_of: dt.date, lang: str, policy: Policy, names: dic
                 cells.append({"colour": STATUS_COLOURS["no_data"], "text": "–", "title": ""})
                 continue
             rate = "–" if worst["rate"] is None else f"{worst['rate']:.2%}"
+            cover = worst.get("coverage", 1.0)
             cells.append({"colour": STATUS_COLOURS.get(worst["status"], "#999"),
-                          "text": f"{rate}", "title": f"{t(worst['status'], lang)} · {worst['segment']} · "
-                                                      f"{worst['numerator']}/{worst['denominator']}"})
+                          "text": f"{rate}" + (f" ({t('partial', lang)})" if worst["status"] == "partial" else ""),
+                          "title": f"{t(worst['status'], lang)} · {worst['segment']} · "
+                                   f"{worst['numerator']}/{worst['denominator']} · {cover:.0%}"})
         rows.append({"account_id": aid, "name": names.get(aid) or o.row.get("_name") or aid,
                      "link": o.html if o.ok else "", "failed": not o.ok, "reason": o.reason, "cells": cells})
     # A rerun of some accounts keeps the other accounts' rows of the same week (rows.json).
@@ -194,8 +196,8 @@ def write_index(out: Path, as_of: dt.date, lang: str, policy: Policy, names: dic
         week_from=(as_of - dt.timedelta(days=6)).isoformat(), data_range=data_range,
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         labels={k: t(k, lang) for k in ("week", "data_range", "generated", "account", "failed")},
-        legend=[(t(s, lang), STATUS_COLOURS[s]) for s in ("ok", "at_risk", "breach", "no_data", "failed")],
-        metrics=[{"name": metric_name(m, lang, policy), "target": policy[m].target_text()} for m in metrics],
+        legend=[(t(s, lang), STATUS_COLOURS[s]) for s in ("ok", "at_risk", "breach", "partial", "no_data", "failed")],
+        metrics=[{"name": metric_name(m, lang, policy), "target": policy[m].target_display()} for m in metrics],
         rows=rows)
     return atomic_write_text(out / "index.html", page)
 

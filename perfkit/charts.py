@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import html
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -73,13 +74,28 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
     for i, seg in enumerate(segs):
         s = rows[rows["segment"] == seg].sort_values("as_of")
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
+        # Values on part of their window are drawn apart (dotted, faded): they are no verdict.
+        partial = (s["coverage"] < 1).to_numpy()
+        shown = [t("partial" if p and x in ("ok", "at_risk", "breach") else x, lang)
+                 for p, x in zip(partial, s["status"])]
+        custom = [[int(n), int(d), x] for n, d, x in zip(s["numerator"], s["denominator"], shown)]
+        hover = (f"%{{x|%Y-%m-%d}}<br>{html.escape(segment_name(seg, lang))}: %{{y:.2f}}%<br>"
+                 f"{count_label}: %{{customdata[0]}} / %{{customdata[1]}}<br>%{{customdata[2]}}<extra></extra>")
+        rates = _pct_values(s["rate"])
         traces.append(dict(
-            type="scatter", x=_days(s["as_of"]), y=_pct_values(s["rate"]), mode="lines",
+            type="scatter", x=_days(s["as_of"]), y=[None if p else r for p, r in zip(partial, rates)], mode="lines",
             name=html.escape(segment_name(seg, lang)), line={"color": colour, "width": 2.4 if i == 0 else 1.6},
-            customdata=[[int(n), int(d), t(x, lang)] for n, d, x in zip(s["numerator"], s["denominator"], s["status"])],
-            hovertemplate=(f"%{{x|%Y-%m-%d}}<br>{html.escape(segment_name(seg, lang))}: %{{y:.2f}}%<br>"
-                           f"{count_label}: %{{customdata[0]}} / %{{customdata[1]}}<br>%{{customdata[2]}}<extra></extra>"),
+            customdata=custom, hovertemplate=hover, legendgroup=seg,
         ))
+        if partial.any():
+            # Each partial run is joined to its whole neighbours, so the line does not break.
+            near = partial | np.r_[partial[1:], False] | np.r_[False, partial[:-1]]
+            traces.append(dict(
+                type="scatter", x=_days(s["as_of"]), y=[r if n else None for n, r in zip(near, rates)], mode="lines",
+                name=html.escape(f"{segment_name(seg, lang)} ({t('partial_trace', lang)})"),
+                line={"color": colour, "dash": "dot", "width": 1.4}, opacity=0.45,
+                customdata=custom, hovertemplate=hover, legendgroup=seg,
+            ))
         if early is not None and len(early):
             e = early[early["segment"] == seg].sort_values("as_of")
             if len(e):
@@ -104,7 +120,7 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
     # axis bookkeeping (add_hline/add_vrect cost more than the rest of the chart).
     shapes, notes = [], []
     if mp.target != "info" and mp.value is not None:
-        lines = [(mp.value, "breach", "dash", 1.5, f"{t('target', lang)} {mp.target} {_pct(mp.value)}", "bottom")]
+        lines = [(mp.value, "breach", "dash", 1.5, f"{t('target', lang)} {mp.target_display()}", "bottom")]
         if mp.warn is not None:
             lines.append((mp.warn, "at_risk", "dot", 1.0, f"{t('warn', lang)} {_pct(mp.warn)}", "top"))
         for value, status, dash, width, text, anchor in lines:
@@ -114,7 +130,8 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
             notes.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "y", "y": y, "yanchor": anchor,
                           "text": html.escape(text), "showarrow": False, "font": {"color": STATUS_COLOURS[status]}})
         primary = rows[rows["segment"] == segs[0]].sort_values("as_of") if segs else rows.iloc[0:0]
-        for start, end in _runs(pd.to_datetime(primary["as_of"]), primary["status"] == "breach"):
+        whole_breach = (primary["status"] == "breach") & (primary["coverage"] >= 1)  # never from partial data
+        for start, end in _runs(pd.to_datetime(primary["as_of"]), whole_breach):
             shapes.append({"type": "rect", "xref": "x", "x0": (start - pd.Timedelta(hours=12)).isoformat(),
                            "x1": (end + pd.Timedelta(hours=12)).isoformat(), "yref": "paper", "y0": 0, "y1": 1,
                            "fillcolor": STATUS_COLOURS["breach"], "opacity": 0.10, "line": {"width": 0},

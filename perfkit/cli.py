@@ -16,7 +16,7 @@ import pandas as pd
 
 from .errors import PerfkitError
 
-STATUS_COLOURS = {"ok": "32", "at_risk": "33", "breach": "1;31", "no_data": "2", "info": "36"}
+STATUS_COLOURS = {"ok": "32", "at_risk": "33", "breach": "1;31", "no_data": "2", "info": "36", "partial": "2"}
 
 
 def _err(message: str) -> None:
@@ -78,20 +78,31 @@ def _series_args(args: argparse.Namespace) -> dict:
             "policy": args.policy}
 
 
+def _target_display(target: str) -> str:
+    """A contract target (``< 0.01``) as people read it (``< 1%``)."""
+    if not target:
+        return ""
+    op, value = target.split(" ", 1)
+    return f"{op} {float(value) * 100:.4g}%"
+
+
 def format_table(series: pd.DataFrame, colour: bool = False) -> str:
-    """A readable table: one block per account and day."""
+    """A readable table: one block per account and day; values on part of their window show as partial."""
+    from .status import shown_status
+
     lines = []
     for (account, as_of), block in series.groupby(["account_id", "as_of"], sort=False):
         lines.append(f"{account}  as of {as_of}")
         lines.append(f"  {'metric':<30} {'segment':<28} {'num/den':>15} {'rate':>8} {'target':>9} "
-                     f"{'status':<8} {'headroom':>8}")
+                     f"{'status':<8} {'headroom':>8} {'coverage':>8}")
         for r in block.itertuples(index=False):
             rate = "" if pd.isna(r.rate) else f"{r.rate:.2%}"
             counts = f"{r.numerator}/{r.denominator}"
             head = "" if pd.isna(r.headroom) else str(int(r.headroom))
-            status = _colour(f"{r.status:<8}", r.status, colour)
-            lines.append(f"  {r.metric:<30} {r.segment[:28]:<28} {counts:>15} {rate:>8} {r.target:>9} "
-                         f"{status} {head:>8}")
+            shown = shown_status(r.status, r.coverage)
+            status = _colour(f"{shown:<8}", shown, colour)
+            lines.append(f"  {r.metric:<30} {r.segment[:28]:<28} {counts:>15} {rate:>8} {_target_display(r.target):>9} "
+                         f"{status} {head:>8} {r.coverage:>8.0%}")
         lines.append("")
     return "\n".join(lines)
 
@@ -126,10 +137,24 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     if failures:
         return 2
     if args.fail_on and len(series):
-        bad = {"breach"} if args.fail_on == "breach" else {"breach", "at_risk"}
-        if series["status"].isin(bad).any():
-            return 1
+        return _fail_on(series, args.fail_on, args.include_partial)
     return 0
+
+
+def _fail_on(series: pd.DataFrame, level: str, include_partial: bool) -> int:
+    """1 when a value is at ``level`` (or worse), naming which; partial windows only when asked."""
+    bad = series["status"].isin({"breach"} if level == "breach" else {"breach", "at_risk"})
+    partial = bad & (series["coverage"] < 1)
+    if partial.any() and not include_partial:
+        print(f"perfkit: note: --fail-on ignores {int(partial.sum())} {level} value(s) computed on part of their "
+              "window (the data starts or ends inside it); add --include-partial to count them", file=sys.stderr)
+        bad &= ~partial
+    if not bad.any():
+        return 0
+    hits = series.loc[bad].groupby(["account_id", "metric"], sort=False)["segment"].agg(lambda x: ", ".join(dict.fromkeys(x)))
+    for (account, metric), segments in hits.items():
+        print(f"perfkit: --fail-on {level}: {account}: {metric} ({segments})", file=sys.stderr)
+    return 1
 
 
 # --- reconcile, report, poa ---------------------------------------------------------------------
@@ -241,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--out", metavar="FILE", help="write to a file (atomically) instead of stdout")
     p.add_argument("--fail-on", choices=("breach", "at_risk"), help="exit 1 when any value is there")
+    p.add_argument("--include-partial", action="store_true",
+                   help="--fail-on also counts values computed on part of their window")
     p.add_argument("--early", action="store_true", help="also the maturing ODR view (metric odr_early)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="accounts computed in parallel processes")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786) for per-account work")

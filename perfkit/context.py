@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import registry
-from .dates import as_of_days, last_data_day
+from .dates import NEVER, as_of_days, last_data_day
 from .errors import PerfkitError
 from .loaders import Account, load_account
 from .policy import MetricPolicy, Policy, resolve_policy
@@ -66,6 +66,13 @@ class AccountContext:
     def last_day(self) -> pd.Timestamp | None:
         """The account's last local day with data (None without dated events)."""
         return last_data_day(self.account)
+
+    @functools.cached_property
+    def purchase_span(self) -> tuple[int, int] | None:
+        """The first and last local purchase day (day numbers) of the loaded orders."""
+        days = self.days.orders["purchase_date"]
+        days = days[days < NEVER]
+        return (int(days.min()), int(days.max())) if len(days) else None
 
     def metric(self, metric_id: str, *, targeted: bool = False) -> MetricPolicy:
         """The policy of a metric, validated: an unknown id (or, with ``targeted``, one without a

@@ -20,6 +20,7 @@ from .causes import OTHER, CauseChoice, CauseStore, causes_for
 from .charts import rate_chart, rate_chart_spec
 from .config import paths
 from .context import AccountContext
+from .dates import first_data_day
 from .drilldown import driver_tables, units_frame, window
 from .errors import PerfkitError
 from .labels import metric_name, segment_name, t
@@ -29,9 +30,8 @@ from .notebook import FigureSpec
 from .poa import draft_poa
 from .policy import Policy, resolve_policy
 from .reconcile import official_points
-from .status import STATUS_COLOURS, rank, status_table
+from .status import STATUS_COLOURS, counted_text, rank, status_table
 
-DEFAULT_DAYS = 180
 
 
 def _name_of(folder: Path) -> str:
@@ -174,8 +174,9 @@ class Explorer:
             return
         if self.end.value is None:
             self.end.value = last.date()
-        if self.start.value is None:
-            self.start.value = self.end.value - dt.timedelta(days=DEFAULT_DAYS)
+        if self.start.value is None:  # the charts span the data's own period
+            first = first_data_day(self.current_account())
+            self.start.value = min(first.date(), self.end.value) if first is not None else self.end.value
         if self.drill_date.value is None:
             self.drill_date.value = self.end.value
 
@@ -191,13 +192,13 @@ class Explorer:
         out = status_table(s, self.policy, s["as_of"].max())
         out["trend"] = (out["rate"] - out["rate_before"]) * 100
         return out[["as_of", "metric", "segment", "numerator", "denominator", "rate", "target", "status", "headroom",
-                    "trend"]]
+                    "coverage", "shown", "trend"]]
 
     def hot_metrics(self) -> list[tuple[str, str]]:
         """(metric, segment) in breach or at risk on the last day, worst first."""
         st = self.status()
-        st = st[st["status"].isin(["breach", "at_risk"])]
-        st = st.assign(_o=rank(st["status"])).sort_values(["_o", "metric"])
+        st = st[st["shown"].isin(["breach", "at_risk"])]
+        st = st.assign(_o=rank(st["shown"])).sort_values(["_o", "metric"])
         return list(zip(st["metric"], st["segment"]))
 
     # --- views ---------------------------------------------------------------------------------
@@ -209,14 +210,16 @@ class Explorer:
             rate = "–" if pd.isna(r.rate) else f"{r.rate:.2%}"
             trend = "" if pd.isna(r.trend) else f"{r.trend:+.2f} pt"
             head = "" if pd.isna(r.headroom) else str(int(r.headroom))
-            colour = STATUS_COLOURS.get(r.status, "#999")
+            colour = STATUS_COLOURS.get(r.shown, "#999")
+            note = f" title='{html.escape(t('partial_note', lang))}'" if r.shown == "partial" else ""
+            counted = counted_text(self.policy, r.metric, r.numerator, r.denominator, lang)
             rows.append(f"<tr><td>{html.escape(metric_name(r.metric, lang, self.policy))}</td>"
                         f"<td>{html.escape(segment_name(r.segment, lang))}</td><td>{rate}</td>"
-                        f"<td>{r.numerator}/{r.denominator}</td><td>{html.escape(r.target)}</td>"
-                        f"<td style='color:{colour};font-weight:600'>{html.escape(t(r.status, lang))}</td>"
+                        f"<td>{html.escape(counted)}</td><td>{html.escape(self.policy[r.metric].target_display())}</td>"
+                        f"<td style='color:{colour};font-weight:600'{note}>{html.escape(t(r.shown, lang))}</td>"
                         f"<td>{head}</td><td>{trend}</td></tr>")
         heads = "".join(f"<th>{html.escape(t(k, lang))}</th>" for k in
-                        ("metric", "segment", "rate", "counts", "target", "status", "headroom", "trend"))
+                        ("metric", "segment", "rate", "counted", "target", "status", "headroom", "trend"))
         return f"<table><thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
     def chart(self, metric: str | None = None, spec: bool = False):

@@ -132,7 +132,8 @@ def recovery(ctx: AccountContext, mp: MetricPolicy, day: int, segment: str | Non
 
 
 def breach_forecasts(ctx: AccountContext, series: pd.DataFrame) -> list[Recovery]:
-    """A recovery forecast for every (metric, segment) in breach on the series' last day.
+    """A recovery forecast for every (metric, segment) in breach on the series' last day, over a
+    whole window.
 
     Maturing views (the early ODR) are left out: they are not the figure Amazon judges.
 
@@ -146,7 +147,8 @@ def breach_forecasts(ctx: AccountContext, series: pd.DataFrame) -> list[Recovery
     if series.empty:
         return []
     last = series["as_of"].max()
-    rows = series[(series["as_of"] == last) & (series["status"] == "breach")]
+    # A breach on part of its window (coverage below 1) is no breach Amazon would count.
+    rows = series[(series["as_of"] == last) & (series["status"] == "breach") & (series["coverage"] >= 1)]
     day = ctx.day(last)
     return [recovery(ctx, ctx.policy[r.metric], day, r.segment) for r in rows.itertuples()
             if not ctx.policy[r.metric].maturing]

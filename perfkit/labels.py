@@ -13,6 +13,17 @@ TEXT: dict[str, dict[str, str]] = {
     "no_data": {"en": "No data", "zh": "无数据"},
     "info": {"en": "Info", "zh": "参考"},
     "failed": {"en": "Failed", "zh": "失败"},
+    "partial": {"en": "Partial data", "zh": "数据不完整"},
+    "partial_note": {"en": "partial data: the window starts before the first order (or ends after the last), so "
+                           "this value is not judged", "zh": "数据不完整:窗口早于第一笔订单开始(或晚于最后一笔订单结束),该值不作判定"},
+    "partial_trace": {"en": "partial data", "zh": "数据不完整"},
+    "counted": {"en": "Counted / units", "zh": "计数 / 总数"},
+    "good": {"en": "good", "zh": "合格"},
+    "defective": {"en": "defective", "zh": "缺陷"},
+    "as_of_week": {"en": "Figures as of {day}, the last day of the last full week (Monday to Sunday) in the data",
+                   "zh": "数据截至 {day}:数据中最后一个完整周(周一至周日)的最后一天"},
+    "as_of_chosen": {"en": "Figures as of {day}, as chosen for this report", "zh": "数据截至 {day}(本报告指定日期)"},
+    "data_until": {"en": "last day of data: {day}", "zh": "数据最后日期:{day}"},
     # segments
     "MFN": {"en": "Seller-fulfilled", "zh": "自配送"},
     "AFN": {"en": "FBA", "zh": "亚马逊配送"},

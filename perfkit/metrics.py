@@ -21,7 +21,7 @@ from .policy import MetricPolicy, Policy
 from .units import Units
 
 COLUMNS = ["account_id", "as_of", "metric", "segment", "window_days", "numerator", "denominator",
-           "rate", "target", "status", "headroom"]
+           "rate", "target", "status", "headroom", "coverage"]
 
 
 def _running(values: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -91,6 +91,31 @@ def in_window(units: Units, mp: MetricPolicy, day: int) -> np.ndarray:
     """
     lo, hi = window_bounds(mp, day)
     return (units.anchor >= lo) & (units.anchor <= hi) & (units.enter <= day)
+
+
+def coverage(mp: MetricPolicy, days: np.ndarray, span: tuple[int, int] | None) -> np.ndarray:
+    """How much of each window the data covers: the share of its days (lag applied) that lie
+    between the account's first and last purchase day.
+
+    Parameters
+    ----------
+    mp : MetricPolicy
+        Gives the window and lag.
+    days : ndarray of int
+        The as-of days.
+    span : (int, int) or None
+        The first and last purchase day of the loaded orders (None: no dated orders).
+
+    Returns
+    -------
+    ndarray of float
+        1.0 for a whole window; 0.0 for a window wholly outside the data.
+    """
+    if span is None:
+        return np.zeros(len(days))
+    lo, hi = days - mp.lag - mp.window + 1, days - mp.lag
+    covered = np.minimum(hi, span[1]) - np.maximum(lo, span[0]) + 1
+    return np.clip(covered, 0, mp.window) / mp.window
 
 
 def meets(mp: MetricPolicy, bad, den):
@@ -238,6 +263,7 @@ def _assemble(account_id: str, blocks: list[dict], days: np.ndarray) -> pd.DataF
         "target": repeat("target"),
         "status": stack("status"),
         "headroom": headroom,
+        "coverage": stack("coverage"),
         "defects": stack("defects"),
     })
 
@@ -266,7 +292,8 @@ def account_series(source: AccountContext | Account | str | Path, as_of: Iterabl
     -------
     DataFrame
         The CSV contract's columns (:data:`COLUMNS`) plus ``defects`` (defective units, also
-        for rates whose numerator counts good units).
+        for rates whose numerator counts good units). ``coverage`` is the share of each window
+        the data covers (:func:`coverage`): below 1 the value is computed on part of its window.
     """
     ctx = AccountContext.of(source, policy)
     return series(ctx, as_of_days(ctx.account, as_of, start, end), _selected(ctx.policy, metrics, early))
@@ -286,7 +313,8 @@ def series(ctx: AccountContext, days: np.ndarray, chosen: Sequence[MetricPolicy]
     """
     blocks: list[dict] = []
     for mp in chosen:
-        blocks += segment_values(mp, ctx.units(mp), days)
+        share = coverage(mp, days, ctx.purchase_span)
+        blocks += [{**b, "coverage": share} for b in segment_values(mp, ctx.units(mp), days)]
     return _assemble(ctx.account_id, blocks, days)
 
 

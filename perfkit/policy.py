@@ -47,6 +47,12 @@ class MetricPolicy:
             return ""
         return f"{self.target} {_decimal_text(self.value)}"
 
+    def target_display(self) -> str:
+        """The target as people read it, written like the rates beside it: ``< 1%``; empty for info."""
+        if self.target == "info" or self.value is None:
+            return ""
+        return f"{self.target} {float(self.value) * 100:.4g}%"
+
     def name(self, lang: str = "en") -> str:
         return self.name_zh if lang == "zh" else self.name_en
 

@@ -18,6 +18,7 @@ from . import registry
 from .causes import CauseStore, cause_label
 from .charts import drivers_chart, metric_charts
 from .context import AccountContext
+from .dates import first_data_day
 from .drilldown import driver_tables, units_frame, window
 from .errors import PerfkitError
 from .forecast import Recovery, breach_forecasts
@@ -26,7 +27,7 @@ from .loaders import Account
 from .metrics import account_series
 from .policy import Policy
 from .reconcile import official_points
-from .status import STATUS_COLOURS, status_table, worst
+from .status import STATUS_COLOURS, counted_text, shown_status, status_table, worst
 
 HISTORY_DAYS = 180
 E = html.escape
@@ -66,6 +67,7 @@ class AccountReport:
     official: pd.DataFrame
     causes: pd.DataFrame
     recoveries: list[Recovery] = field(default_factory=list)
+    as_of_chosen: bool = False  # the day was given, not the default last full week
 
     @property
     def account(self) -> Account:
@@ -100,12 +102,15 @@ class AccountReport:
         if ctx.last_day is None:
             raise PerfkitError(f"{account_id}: no dated orders to report on")
         day = pd.Timestamp(as_of).date() if as_of else last_full_week_end(ctx.last_day.date())
-        start = day - dt.timedelta(days=HISTORY_DAYS)
+        # The charts span the data's own period (its first purchase day to the report's day).
+        first = first_data_day(ctx.account)
+        start = min(first.date(), day) if first is not None else day - dt.timedelta(days=HISTORY_DAYS)
         series = account_series(ctx, start=start, end=day, early=True)
         store_rows = pd.DataFrame()
         if causes_db and Path(causes_db).is_file():
             store_rows = CauseStore(causes_db).current(ctx.account_id)
-        return cls(ctx, day, lang, series, official_points(ctx), store_rows, breach_forecasts(ctx, series))
+        return cls(ctx, day, lang, series, official_points(ctx), store_rows, breach_forecasts(ctx, series),
+                   as_of_chosen=bool(as_of))
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -118,14 +123,15 @@ class AccountReport:
         """The account's row of the portfolio index: per index metric, its worst segment's value
         (status, rate, segment, counts), plus the data's first and last day and the name."""
         latest = self.series[self.series["as_of"] == self.as_of]
+        latest = latest.assign(shown=[shown_status(a, b) for a, b in zip(latest["status"], latest["coverage"])])
         row: dict = {"_name": self.account.name, "_last": self.ctx.last_day.date().isoformat()}
         first = self.account.orders["purchase_date"].min()
         if first == first:
             row["_first"] = first.tz_convert("UTC").date().isoformat()
         for m in registry.index_metrics(self.policy):
-            r = worst(latest[latest["metric"] == m])
+            r = worst(latest[latest["metric"] == m], "shown")
             if r is not None:
-                row[m] = {"status": r["status"], "rate": None if pd.isna(r["rate"]) else float(r["rate"]),
+                row[m] = {"status": r["shown"], "coverage": float(r["coverage"]), "rate": None if pd.isna(r["rate"]) else float(r["rate"]),
                           "segment": r["segment"], "numerator": int(r["numerator"]),
                           "denominator": int(r["denominator"])}
         return row
@@ -135,8 +141,8 @@ class AccountReport:
     def headline(self) -> str:
         j = self.judged()
         name = self.account.name
-        breach = j[j["status"] == "breach"]
-        risk = j[j["status"] == "at_risk"]
+        breach = j[j["shown"] == "breach"]
+        risk = j[j["shown"] == "at_risk"]
 
         def listing(frame: pd.DataFrame) -> str:
             return ", ".join(f"{metric_name(r.metric, self.lang, self.policy)} ({segment_name(r.segment, self.lang)})"
@@ -146,32 +152,35 @@ class AccountReport:
             key, fields, colour = "headline_breach", {"n": len(breach), "list": listing(breach)}, STATUS_COLOURS["breach"]
         elif len(risk):
             key, fields, colour = "headline_risk", {"n": len(risk), "list": listing(risk)}, STATUS_COLOURS["at_risk"]
-        elif j["status"].isin(["ok"]).any():
+        elif j["shown"].isin(["ok", "partial"]).any():
             key, fields, colour = "headline_safe", {}, STATUS_COLOURS["ok"]
         else:
             key, fields, colour = "headline_nodata", {}, STATUS_COLOURS["no_data"]
         sentence = t(key, self.lang, name=name, **fields)
-        sub = (f"{t('as_of', self.lang)} {self.as_of.isoformat()} · {_e(self.account.marketplace or '')} · "
-               f"{_e(self.account.timezone)}")
+        why = t("as_of_chosen" if self.as_of_chosen else "as_of_week", self.lang, day=self.as_of.isoformat())
+        sub = (f"{E(why)} · {E(t('data_until', self.lang, day=self.ctx.last_day.date().isoformat()))} · "
+               f"{_e(self.account.marketplace or '')} · {_e(self.account.timezone)}")
         return (f"<div class='pk-headline' style='border-left:6px solid {colour}'>"
                 f"<h1>{E(t('report_title', self.lang))}: {E(name)}</h1>"
                 f"<p class='pk-sentence'>{E(sentence)}</p><p class='pk-sub'>{sub}</p></div>")
 
     def status_table(self) -> str:
         j = self.judged()
-        head = [t(k, self.lang) for k in ("metric", "segment", "this_week", "last_week", "change", "counts",
+        head = [t(k, self.lang) for k in ("metric", "segment", "this_week", "last_week", "change", "counted",
                                           "target", "status", "headroom")]
         rows = []
         for r in j.itertuples():
             change = "–" if pd.isna(r.rate) or pd.isna(r.rate_last_week) else f"{(r.rate - r.rate_last_week) * 100:+.2f} pt"
             head_room = "–" if pd.isna(r.headroom) else str(int(r.headroom))
-            colour = STATUS_COLOURS.get(r.status, "#999")
+            colour = STATUS_COLOURS.get(r.shown, "#999")
+            note = f" title='{E(t('partial_note', self.lang))}'" if r.shown == "partial" else ""
             rows.append(
                 "<tr>" + "".join(f"<td>{c}</td>" for c in (
                     E(metric_name(r.metric, self.lang, self.policy)), E(segment_name(r.segment, self.lang)),
-                    fmt_rate(r.rate), fmt_rate(r.rate_last_week), change, f"{r.numerator} / {r.denominator}",
-                    E(r.target))) +
-                f"<td><span class='pk-badge' style='background:{colour}'>{E(t(r.status, self.lang))}</span></td>"
+                    fmt_rate(r.rate), fmt_rate(r.rate_last_week), change,
+                    E(counted_text(self.policy, r.metric, r.numerator, r.denominator, self.lang)),
+                    E(self.policy[r.metric].target_display()))) +
+                f"<td><span class='pk-badge' style='background:{colour}'{note}>{E(t(r.shown, self.lang))}</span></td>"
                 f"<td>{head_room}</td></tr>")
         return (f"<h2>{E(t('status_heading', self.lang))}</h2><table class='pk-table'><thead><tr>"
                 + "".join(f"<th>{E(h)}</th>" for h in head) + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
@@ -203,7 +212,7 @@ class AccountReport:
     def drivers_section(self, charts: bool = False) -> tuple[str, list]:
         """Drivers of each breached or at-risk metric: small tables (and optional bar charts)."""
         j = self.judged()
-        hot = j[j["status"].isin(["breach", "at_risk"])].drop_duplicates("metric")
+        hot = j[j["shown"].isin(["breach", "at_risk"])].drop_duplicates("metric")
         parts, figs = [f"<h2>{E(t('drivers_heading', self.lang))}</h2>"], []
         if hot.empty:
             return parts[0] + f"<p>{E(t('no_breach', self.lang))}</p>", figs

@@ -11,9 +11,20 @@ import pandas as pd
 from .policy import Policy
 
 # Worst first: a status table, an index cell or a POA picks the first of these it finds.
-STATUS_ORDER = ("breach", "at_risk", "ok", "no_data", "info")
+STATUS_ORDER = ("breach", "at_risk", "partial", "ok", "no_data", "info")
 STATUS_COLOURS = {"ok": "#1a7f37", "at_risk": "#b7791f", "breach": "#c0392b", "no_data": "#8a8f98",
-                  "info": "#2f6fb5", "failed": "#6b2c91"}
+                  "info": "#2f6fb5", "failed": "#6b2c91", "partial": "#7d8fa3"}
+# A value computed on part of its window (the data starts or ends inside it) is shown as
+# "partial data", never as a red badge: Amazon counts the whole window.
+PARTIAL = "partial"
+
+
+def shown_status(status: str, coverage: float) -> str:
+    """The status a person is shown: ``partial`` for a judged value whose window the data only
+    partly covers, else the status itself."""
+    if status in ("breach", "at_risk", "ok") and coverage == coverage and coverage < 1:
+        return PARTIAL
+    return status
 
 
 def rank(status: pd.Series) -> pd.Series:
@@ -21,15 +32,24 @@ def rank(status: pd.Series) -> pd.Series:
     return status.map({s: i for i, s in enumerate(STATUS_ORDER)}).fillna(len(STATUS_ORDER))
 
 
-def worst(rows: pd.DataFrame) -> pd.Series | None:
-    """The row with the worst status (the first such row on a tie); None for no rows."""
+def worst(rows: pd.DataFrame, column: str = "status") -> pd.Series | None:
+    """The row with the worst status in ``column`` (the first such row on a tie); None for no rows."""
     if rows.empty:
         return None
-    return rows.iloc[int(rank(rows["status"]).to_numpy().argmin())]
+    return rows.iloc[int(rank(rows[column]).to_numpy().argmin())]
+
+
+def counted_text(policy: Policy, metric: str, numerator: int, denominator: int, lang: str) -> str:
+    """``6 defective / 100`` or, for a rate of good units, ``94 good / 100``."""
+    from .labels import t
+
+    word = t("good" if policy[metric].counts_good else "defective", lang)
+    return f"{numerator} {word} / {denominator}"
 
 
 def status_table(series: pd.DataFrame, policy: Policy, day: dt.date, compare_days: int = 7) -> pd.DataFrame:
-    """Every value on ``day`` (maturing views left out) beside the same value ``compare_days`` earlier.
+    """Every value on ``day`` (maturing views left out) beside the same value ``compare_days`` earlier,
+    with ``shown``: the status as displayed (:func:`shown_status`).
 
     Parameters
     ----------
@@ -46,4 +66,5 @@ def status_table(series: pd.DataFrame, policy: Policy, day: dt.date, compare_day
     now = shown[shown["as_of"] == day]
     before = shown[shown["as_of"] == day - dt.timedelta(days=compare_days)][["metric", "segment", "rate"]]
     out = now.merge(before.rename(columns={"rate": "rate_before"}), on=["metric", "segment"], how="left")
+    out["shown"] = [shown_status(s, c) for s, c in zip(out["status"], out["coverage"])]
     return out.reset_index(drop=True)

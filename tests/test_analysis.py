@@ -78,15 +78,24 @@ def test_recovery_with_a_slow_pace_that_still_meets_the_target(tmp_path):
     assert rec.date_at_recent_pace == pd.Timestamp("2026-03-06")
     assert rec.schedule.values.tolist() == [[pd.Timestamp("2026-03-06").date(), 15, 1],
                                             [pd.Timestamp("2026-04-21").date(), 1, 0]]
-    # Every breach on the last day gets a forecast, but not the maturing early view: Amazon judges ODR
-    # (1 January .. 15 February: 15 defects in 920 orders, MFN and all).
+    # A breach on the last day gets a forecast only over a whole window, and never for the maturing
+    # early view (whole here: 1 January .. 1 March). Amazon's ODR window (18 December .. 15 February:
+    # 15 defects in 920 orders) starts before the first order: partial data, no forecast.
     from perfkit import account_series
     from perfkit.forecast import breach_forecasts
 
     series = account_series(acc, ["2026-03-01"], early=True)
     assert set(series.loc[series["status"] == "breach", "metric"]) == {"odr", "odr_early"}
-    assert [(r.metric, r.segment, r.defects, r.units) for r in breach_forecasts(AccountContext.of(acc), series)] == [
-        ("odr", "MFN", 15, 920), ("odr", "all", 15, 920)]
+    assert series.set_index(["metric", "segment"]).loc[("odr", "MFN"), "denominator"] == 920
+    assert series.set_index(["metric", "segment"]).loc[("odr_early", "MFN"), "coverage"] == 1
+    assert breach_forecasts(AccountContext.of(acc), series) == []
+    # With the data starting 60 days earlier (orders from 2 November), the ODR window is whole.
+    longer = write_account(tmp_path / "longer", orders=daily_orders(20, "2025-11-02", 120),
+                           feedback="order_id,feedback_date,rating\n" + "\n".join(feedback) + "\n")
+    series = account_series(load_account(longer), ["2026-03-01"], early=True)
+    assert [(r.metric, r.segment, r.defects, r.units)
+            for r in breach_forecasts(AccountContext.of(longer), series)] == [("odr", "MFN", 15, 1200),
+                                                                                ("odr", "all", 15, 1200)]
 
 
 AMAZON = {
@@ -156,7 +165,9 @@ def test_metrics_csv_contract_columns_and_values(tmp_path):
     cancel = [r for r in rows if r["metric"] == "cancel_rate"][0]
     assert cancel == {"account_id": "acct", "as_of": "2026-03-10", "metric": "cancel_rate", "segment": "MFN",
                       "window_days": "7", "numerator": "5", "denominator": "70", "rate": str(5 / 70),
-                      "target": "< 0.025", "status": "breach", "headroom": "-4"}
+                      "target": "< 0.025", "status": "breach", "headroom": "-4", "coverage": "1.0"}
+    # ODR's window (26 December .. 24 February) holds no order: coverage 0 of 60 days.
+    assert {r["coverage"] for r in rows if r["metric"] == "odr"} == {"0.0"}
     afn = [r for r in rows if r["metric"] == "odr" and r["segment"] == "AFN"][0]
     assert (afn["rate"], afn["status"], afn["headroom"]) == ("", "no_data", "")
     # The account has no feedback, claims or chargebacks: the CLI says so (on stderr, the CSV stays clean).

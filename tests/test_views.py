@@ -30,7 +30,8 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def test_chart_draws_target_warning_and_shades_each_breach_run(tmp_path):
     # Cancel rate (7 days, < 2.5%, warning 2%): 10 orders a day 1..10 March, 5 seller cancellations
     # on 8 March. The windows holding 8 March (as of 8..14 March) breach; 15 March is 0/20 (at risk:
-    # no headroom), from 17 March no orders: no data.
+    # no headroom), from 17 March no orders: no data. Windows past 10 March (the last order) hold
+    # only part of their days: their breach is not shaded, so the shaded run is 8..10 March.
     acc = load_account(cancel_account(tmp_path))
     series = account_series(acc, start="2026-03-01", end="2026-03-20")
     pol = load_policy()
@@ -39,7 +40,12 @@ def test_chart_draws_target_warning_and_shades_each_breach_run(tmp_path):
     assert [(s["y0"], s["line"]["dash"], s["line"]["color"]) for s in lines] == [
         (2.5, "dash", STATUS_COLOURS["breach"]), (2.0, "dot", STATUS_COLOURS["at_risk"])]
     rects = [s for s in spec["layout"]["shapes"] if s["type"] == "rect"]
-    assert [(r["x0"], r["x1"]) for r in rects] == [("2026-03-07T12:00:00", "2026-03-14T12:00:00")]
+    assert [(r["x0"], r["x1"]) for r in rects] == [("2026-03-07T12:00:00", "2026-03-10T12:00:00")]
+    # The partial values are drawn apart (dotted), joined to the last whole value of 10 March.
+    main, partial = spec["data"][0], spec["data"][1]
+    assert main["y"][9] == pytest.approx(100 * 5 / 70) and main["y"][10] is None
+    assert partial["line"]["dash"] == "dot" and partial["y"][8] is None and partial["y"][9] == main["y"][9]
+    assert partial["y"][10] == pytest.approx(100 * 5 / 60)
     labels = [a["text"] for a in spec["layout"]["annotations"]]
     assert labels == ["Target &lt; 2.5%", "Warning level 2%"]
 
@@ -135,13 +141,21 @@ def test_fail_on_at_risk_and_breach(tmp_path):
     cancel_account(tmp_path)
     # As of 16 March the cancel window (10..16 March) holds 10 orders, none cancelled: OK by rate but
     # one cancellation would breach (headroom 0), so at risk; so is ODR for MFN and all orders (20
-    # orders of 1..2 March in its window, no defect). No metric is in breach.
+    # orders of 1..2 March in its window, no defect). No metric is in breach. Every one of these
+    # windows lies partly outside the data (1..10 March): --fail-on ignores them unless asked.
     base = ("metrics", str(tmp_path), "--as-of", "2026-03-16", "--format", "csv")
     out = run(*base).stdout
     assert out.count(",at_risk,") == 3 and ",breach," not in out
     assert run(*base, "--fail-on", "breach").returncode == 0
-    assert run(*base, "--fail-on", "at_risk").returncode == 1
-    assert run("metrics", str(tmp_path), "--as-of", "2026-03-10", "--fail-on", "breach").returncode == 1
+    quiet = run(*base, "--fail-on", "at_risk")
+    assert quiet.returncode == 0 and "ignores 3 at_risk value(s) computed on part of their window" in quiet.stderr
+    loud = run(*base, "--fail-on", "at_risk", "--include-partial")
+    assert loud.returncode == 1
+    assert "--fail-on at_risk: acct: odr (MFN, all)" in loud.stderr
+    assert "--fail-on at_risk: acct: cancel_rate (MFN)" in loud.stderr
+    # As of 10 March the cancel window (4..10 March) is whole: 5 of 70, a breach.
+    hit = run("metrics", str(tmp_path), "--as-of", "2026-03-10", "--fail-on", "breach")
+    assert hit.returncode == 1 and "--fail-on breach: acct: cancel_rate (MFN)" in hit.stderr
 
 
 @pytest.mark.slow
