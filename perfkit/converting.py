@@ -107,16 +107,27 @@ def _to_datetime(series: pd.Series, tz: str, deadline: bool, label: str, column:
         return series.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     if pd.api.types.is_datetime64_dtype(series.dtype):
         return _localize(series, tz)
-    text = series.astype("string").str.strip()
-    blank = text.isna() | (text == "")
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # The scans (trim, blanks, which values carry an offset, which are bare dates) run in Arrow's
+    # kernels: pandas would call Python's regex once per value.
+    arrow = pa.array(series.astype("string"), type=pa.large_string())
+    arrow = pc.utf8_trim_whitespace(arrow)
+    text = pd.Series(pd.array(arrow, dtype="string"), index=series.index)
+
+    def mask(values) -> pd.Series:
+        return pd.Series(values.fill_null(False).to_numpy(zero_copy_only=False), index=series.index)
+
+    blank = mask(pc.or_kleene(pc.is_null(arrow), pc.equal(arrow, "")))
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
-    has_offset = text.str.contains(_OFFSET, regex=True).fillna(False) & ~blank
+    has_offset = mask(pc.match_substring_regex(arrow, _OFFSET)) & ~blank
     if has_offset.any():
         # Offsets vary row to row; "Z" and "+00:00" mean the same instant.
         out[has_offset] = pd.to_datetime(text[has_offset], utc=True, format="ISO8601", errors="coerce")
     naive = ~blank & ~has_offset
     if naive.any():
-        bare = text.str.fullmatch(_BARE_DATE).fillna(False) & naive
+        bare = mask(pc.match_substring_regex(arrow, f"^{_BARE_DATE}$")) & naive
         parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
         if date_order is not None and parsed.isna().any():
             retry = parsed.isna()

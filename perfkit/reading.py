@@ -73,23 +73,65 @@ def _read_text_table(path: Path, label: str) -> pd.DataFrame:
     if raw.startswith((b"\x89PNG", b"PK\x03\x04", b"%PDF", b"\xff\xd8\xff", b"GIF8")):
         raise DataError(label, "is not a text table (it is an image, PDF or zipped file such as .xlsx)",
                         expected="CSV/TSV text; save the sheet as CSV UTF-8")
-    text = decode(raw, label)
-    if not text.strip():
-        raise DataError(label, "is empty", expected="a header line and one row per record")
-    first = text.split("\n", 1)[0]
-    if path.suffix.lower() in (".tsv", ".txt") or ("\t" in first and first.count("\t") >= first.count(",")):
-        sep = "\t"
-    else:
-        sep = ","
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            na_values=[], skipinitialspace=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise DataError(label, f"cannot be read as a table ({detail})",
-                        expected="the same number of fields on every line") from None
+    utf8 = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    frame = None
+    if not raw.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in raw[:4096]:
+        # UTF-8 goes to Arrow as it is (Arrow checks the encoding: anything else falls through).
+        head = utf8[:65536].split(b"\n", 1)[0].decode("utf-8", errors="replace")
+        frame = _arrow_csv(utf8, head, _separator(path, head))
+    if frame is None:
+        text = decode(raw, label)
+        if not text.strip():
+            raise DataError(label, "is empty", expected="a header line and one row per record")
+        first = text.split("\n", 1)[0]
+        sep = _separator(path, first)
+        frame = _arrow_csv(text.encode("utf-8"), first, sep)
+    if frame is None:  # anything Arrow does not read exactly like pandas: the pandas reader decides
+        try:
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                na_values=[], skipinitialspace=False)
+        except (pd.errors.ParserError, ValueError) as exc:
+            detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise DataError(label, f"cannot be read as a table ({detail})",
+                            expected="the same number of fields on every line") from None
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     return frame
+
+
+def _separator(path: Path, first: str) -> str:
+    if path.suffix.lower() in (".tsv", ".txt") or ("\t" in first and first.count("\t") >= first.count(",")):
+        return "\t"
+    return ","
+
+
+def _arrow_csv(data: bytes, first: str, sep: str) -> pd.DataFrame | None:
+    """A text table through Arrow's CSV reader (every cell as text, '' for empty), or None when
+    the file needs the pandas reader (duplicate headers, short or long rows, odd quoting).
+
+    Arrow reads the bytes without a Python string per cell, several times faster than pandas.
+    """
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        names = next(csv.reader([first.rstrip("\r")], delimiter=sep))
+    except (csv.Error, StopIteration):
+        return None
+    if len(set(names)) != len(names) or "" in names:
+        return None
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False,
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+        return None
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get, use_threads=False)
 
 
 def _read_parquet(path: Path, label: str, columns: list[str] | None, few_values: Collection[str] = ()) -> pd.DataFrame:

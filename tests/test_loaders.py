@@ -1,6 +1,7 @@
 """The input contract, rule by rule, each on a tiny hand-made file."""
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -534,3 +535,23 @@ def test_text_is_trimmed_like_python(values):
     expect = [None if v is None or not v.strip() else v.strip() for v in values]
     got = to_text(pd.Series(values, dtype="str"), lower=False)
     assert [None if pd.isna(v) else v for v in got] == expect
+
+
+@pytest.mark.parametrize("text,suffix,encoding", [
+    ('order_id,comments\n0012,"a, b"\n0013,"two\nlines"\n0014,\n', ".csv", "utf-8"),
+    ("order_id\tcomments\n0012\t\"quoted\" text\n", ".tsv", "utf-8"),
+    ("\ufefforder_id,comments\nA,北京\n", ".csv", "utf-8"),
+    ("order_id,comments\nA,北京 \"好\"\n", ".csv", "gb18030"),
+    ("order_id,comments\nA\nB,x\n", ".csv", "utf-8"),        # a short row: pandas' own reading decides
+    ("order_id,order_id\nA,B\n", ".csv", "utf-8"),           # a repeated header too
+])
+def test_arrow_reader_reads_text_like_pandas(tmp_path, text, suffix, encoding):
+    from perfkit.reading import read_table_file
+
+    path = tmp_path / f"t{suffix}"
+    path.write_bytes(text.encode(encoding))
+    got = read_table_file(path)
+    want = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep="\t" if suffix == ".tsv" else ",", dtype=str,
+                       keep_default_na=False, na_values=[])
+    assert list(got.columns) == list(want.columns)
+    assert got.astype(object).fillna("<NA>").values.tolist() == want.astype(object).fillna("<NA>").values.tolist()
