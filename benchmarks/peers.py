@@ -41,7 +41,8 @@ UNITS_SQL = {
 UNITS_SQL["late_shipment_rate_30d"] = (30, 0, UNITS_SQL["late_shipment_rate_10d"][2])
 
 
-def duckdb_series(root: Path, days: dict[str, tuple[dt.date, dt.date]], threads: int = 2) -> pd.DataFrame:
+def duckdb_series(root: Path, days: dict[str, tuple[dt.date, dt.date]], threads: int = 2,
+                  fmt: str = "parquet") -> pd.DataFrame:
     """Daily (numerator, denominator) per account, metric and segment, computed in DuckDB.
 
     The same counting identity as perfkit's engine, written as SQL: per-day buckets of
@@ -51,14 +52,15 @@ def duckdb_series(root: Path, days: dict[str, tuple[dt.date, dt.date]], threads:
 
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
-    glob = str(root / "*" / "{}.parquet")
+    glob = str(root / "*" / ("{}." + fmt))
+    reader = "read_parquet" if fmt == "parquet" else "read_csv"
     acct = "regexp_extract(filename, '.*/([^/]+)/[^/]+$', 1)"
     con.execute(f"""CREATE TEMP VIEW orders AS SELECT {acct} AS account_id, order_id, fulfillment_channel,
         order_status, buyer_requested_cancel, latest_ship_date, ship_confirm_date,
-        CAST(purchase_date AS DATE) AS pday FROM read_parquet('{glob.format("orders")}', filename = true)""")
+        CAST(purchase_date AS DATE) AS pday FROM {reader}('{glob.format("orders")}', filename = true)""")
     for table in ("feedback", "claims", "chargebacks"):
         con.execute(f"CREATE TEMP VIEW {table} AS SELECT {acct} AS account_id, * EXCLUDE (filename) "
-                    f"FROM read_parquet('{glob.format(table)}', filename = true)")
+                    f"FROM {reader}('{glob.format(table)}', filename = true)")
     cal = pd.DataFrame([(a, lo, hi) for a, (lo, hi) in days.items()], columns=["account_id", "lo", "hi"])
     con.register("bounds", cal)
     frames = []

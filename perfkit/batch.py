@@ -215,7 +215,7 @@ def _dates_job(folder: str) -> tuple[str, str | None, str | None, str | None]:
 
 
 def run_batch(data_root: str | Path, accounts: list[str] | None = None, as_of: str | None = None,
-              out: str | Path | None = None, lang: str = "en", jobs: int = 2, policy: str | None = None,
+              out: str | Path | None = None, lang: str = "en", jobs: int | None = None, policy: str | None = None,
               self_contained: bool = False, causes_db: str | Path | None = None,
               notebook: str | Path | None = None, scheduler: str | None = None,
               progress: bool = True) -> tuple[Path, dict[str, Outcome]]:
@@ -243,6 +243,7 @@ def run_batch(data_root: str | Path, accounts: list[str] | None = None, as_of: s
     from tqdm import tqdm
 
     check_lang(lang)
+    jobs = jobs or os.cpu_count() or 1
     pol = resolve_policy(policy or None)
     p = paths()
     root = Path(data_root).resolve()

@@ -19,6 +19,9 @@ from .errors import PerfkitError
 STATUS_COLOURS = {"ok": "32", "at_risk": "33", "breach": "1;31", "no_data": "2", "info": "36", "partial": "2"}
 
 
+CORES = os.cpu_count() or 1
+
+
 def _err(message: str) -> None:
     print(f"perfkit: error: {message}", file=sys.stderr)
 
@@ -252,13 +255,16 @@ def _add_common(p: argparse.ArgumentParser, many_accounts: bool = True) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="perfkit", description="Amazon seller account-health toolkit.")
     sub = parser.add_subparsers(dest="command", required=True)
+    # Every command that reads accounts can skip the parsed-account cache.
+    no_cache = argparse.ArgumentParser(add_help=False)
+    no_cache.add_argument("--no-cache", action="store_true", help="parse every file again (no parsed-account cache)")
 
-    p = sub.add_parser("check", help="validate account folders and summarise them")
+    p = sub.add_parser("check", parents=[no_cache], help="validate account folders and summarise them")
     p.add_argument("data_root")
     p.add_argument("--account", action="append", metavar="ID")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("metrics", help="every rate for every account, as a table, CSV or JSON")
+    p = sub.add_parser("metrics", parents=[no_cache], help="every rate for every account, as a table, CSV or JSON")
     _add_common(p)
     p.add_argument("--as-of", action="append", metavar="YYYY-MM-DD", help="as-of day (repeatable)")
     p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first as-of day of a range")
@@ -269,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-partial", action="store_true",
                    help="--fail-on also counts values computed on part of their window")
     p.add_argument("--early", action="store_true", help="also the maturing ODR view (metric odr_early)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="accounts computed in parallel processes")
+    p.add_argument("--jobs", type=int, default=CORES, metavar="N",
+                   help=f"accounts computed in parallel processes (default: the {CORES} CPU cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786) for per-account work")
     p.set_defaults(func=cmd_metrics)
 
@@ -283,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--daily-orders", type=float, help="orders per day for every account (benchmarks)")
     p.set_defaults(func=cmd_sample)
 
-    p = sub.add_parser("poa", help="draft a Plan of Action (Markdown) for one account and metric")
+    p = sub.add_parser("poa", parents=[no_cache], help="draft a Plan of Action (Markdown) for one account and metric")
     p.add_argument("data_root")
     p.add_argument("--account", required=True, metavar="ID")
     p.add_argument("--metric", required=True, metavar="METRIC", help="e.g. odr, valid_tracking_rate")
@@ -294,13 +301,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE.md", help="write the draft here (atomically) instead of stdout")
     p.set_defaults(func=cmd_poa)
 
-    p = sub.add_parser("report", help="render the weekly HTML report of every account, and an index")
+    p = sub.add_parser("report", parents=[no_cache], help="render the weekly HTML report of every account, and an index")
     p.add_argument("data_root")
     p.add_argument("--account", action="append", metavar="ID", help="only this account (repeatable)")
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="the week's last day (default: the last full week)")
     p.add_argument("--out", metavar="DIR", help="report folder (default reports/)")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
-    p.add_argument("--jobs", type=int, default=2, metavar="N", help="accounts rendered in parallel")
+    p.add_argument("--jobs", type=int, default=CORES, metavar="N",
+                   help=f"accounts rendered in parallel (default: the {CORES} CPU cores)")
     p.add_argument("--policy", metavar="FILE")
     p.add_argument("--self-contained", action="store_true", help="inline plotly.js in every page")
     p.add_argument("--causes-db", metavar="FILE", help="the root-cause database (default data/perfkit.sqlite)")
@@ -309,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("reconcile", help="compare with Amazon's Seller Performance report (JSON)")
+    p = sub.add_parser("reconcile", parents=[no_cache], help="compare with Amazon's Seller Performance report (JSON)")
     p.add_argument("data_root")
     p.add_argument("--account", required=True, metavar="ID")
     p.add_argument("--amazon", required=True, metavar="FILE.json", help="GET_V2_SELLER_PERFORMANCE_REPORT JSON")
@@ -324,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "no_cache", False):
+        os.environ["PERFKIT_NO_CACHE"] = "1"  # workers and report kernels inherit it
     try:
         return int(args.func(args) or 0)
     except PerfkitError as exc:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from . import cache as parsed
 from . import registry
 from .converting import absent, typed
 from .errors import DataError, PerfkitError
@@ -221,7 +222,7 @@ def check_account_id(account_id: str, where: str = "account") -> str:
 
 
 def load_account(path: str | Path, columns: Collection[str] | None = None,
-                 tables: Collection[str] | None = None) -> Account:
+                 tables: Collection[str] | None = None, cache: bool | None = None) -> Account:
     """Load one account folder into typed tables; raises :class:`DataError` on bad input.
 
     Parameters
@@ -234,6 +235,9 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
         given, the free text of events (feedback comments, claim reasons) is not read either.
     tables : collection of str, optional
         Optional tables to read (default: all).
+    cache : bool, optional
+        Keep and reuse the parsed tables (:mod:`perfkit.cache`); default: on unless
+        ``PERFKIT_NO_CACHE=1``.
 
     Returns
     -------
@@ -241,6 +245,19 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
         The tables, plus what was missing (``missing``) and the loading notes (``warnings``).
     """
     folder = Path(path)
+    if (cache if cache is not None else parsed.enabled()) and folder.is_dir() and ACCOUNT_ID.fullmatch(folder.name):
+        place, digest = parsed.key(folder, columns, tables)
+        fields = parsed.read(place, digest)
+        if fields is not None:
+            return Account(**fields, path=folder)
+        account = _parse_account(folder, columns, tables)
+        parsed.write(place, digest, account)
+        return account
+    return _parse_account(folder, columns, tables)
+
+
+def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None) -> Account:
+    """Read and check every file of an account folder (see :func:`load_account`)."""
     account_id = check_account_id(folder.name, str(folder))
     if not folder.is_dir():
         raise PerfkitError(f"{folder}: no such account folder; pass a folder holding orders.csv")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -33,3 +34,10 @@ def account_dir(tmp_path):
     def make(**kwargs) -> Path:
         return write_account(tmp_path, **kwargs)
     return make
+
+
+@pytest.fixture(autouse=True, scope="session")
+def parsed_cache(tmp_path_factory):
+    """The parsed-account cache of this test run (commands run from the tests inherit it)."""
+    os.environ["PERFKIT_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    return os.environ["PERFKIT_CACHE"]

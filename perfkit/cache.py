@@ -1,0 +1,97 @@
+"""A cache of parsed accounts, so a second run (and every explorer session) skips parsing.
+
+Each account folder's typed tables are kept as Parquet in the user's cache folder
+(``$PERFKIT_CACHE``, else ``$XDG_CACHE_HOME/perfkit`` or ``~/.cache/perfkit``; never inside the
+data folder), under a key made of every file's name, size and modification time, the columns
+and tables asked for, and perfkit's version (and the content of any file changed in the last
+few seconds): a changed, added or removed file is a new key, so a stale table is never served. ``PERFKIT_NO_CACHE=1`` (``--no-cache``) turns it off. The cache
+only ever saves time: a folder it cannot write, or an entry it cannot read, is parsed as usual.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Collection
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .loaders import Account
+
+TABLES = ("orders", "feedback", "claims", "chargebacks", "returns")
+FORMAT = 1  # bump when the cached layout changes
+RACY_NS = 3_000_000_000
+
+
+def enabled() -> bool:
+    """Whether the cache is on (``PERFKIT_NO_CACHE`` unset or 0)."""
+    return os.environ.get("PERFKIT_NO_CACHE", "") in ("", "0")
+
+
+def root() -> Path:
+    """The cache folder."""
+    if os.environ.get("PERFKIT_CACHE"):
+        return Path(os.environ["PERFKIT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "perfkit"
+
+
+def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None) -> tuple[Path, str]:
+    """(the folder's cache place, the key of its current files and of what was asked for)."""
+    from . import __version__
+
+    folder = folder.resolve()
+    files = []
+    now = time.time_ns()
+    for p in sorted(folder.iterdir()):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        st = p.stat()
+        entry = [p.name, st.st_size, st.st_mtime_ns]
+        # A file changed within the clock's resolution could change again with the same size and
+        # time stamp: its content decides ("racy" files, as git treats them).
+        if now - st.st_mtime_ns < RACY_NS:
+            entry.append(hashlib.blake2b(p.read_bytes(), digest_size=16).hexdigest())
+        files.append(entry)
+    spec = json.dumps([FORMAT, __version__, files, sorted(columns) if columns is not None else None,
+                       sorted(tables) if tables is not None else None])
+    place = root() / f"{folder.name}-{hashlib.sha256(str(folder).encode()).hexdigest()[:12]}"
+    return place, hashlib.sha256(spec.encode()).hexdigest()[:24]
+
+
+def read(place: Path, digest: str) -> dict | None:
+    """The cached account for this key, as the fields of an ``Account``; None if absent or unreadable."""
+    import pandas as pd
+
+    entry = place / digest
+    try:
+        meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+        tables = {t: pd.read_parquet(entry / f"{t}.parquet") for t in TABLES}
+    except (OSError, ValueError, ImportError):
+        return None
+    return {**meta, **tables}
+
+
+def write(place: Path, digest: str, account: Account) -> None:
+    """Keep an account under its key (written aside, then renamed; older keys of the folder removed)."""
+    entry = place / digest
+    tmp = place / f".{digest}.{os.getpid()}.tmp"
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        for t in TABLES:
+            account.table(t).to_parquet(tmp / f"{t}.parquet", index=False)
+        meta = {k: getattr(account, k) for k in ("account_id", "name", "marketplace", "timezone", "missing",
+                                                  "warnings", "sources")}
+        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        if entry.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+        os.replace(tmp, entry)
+        for old in place.iterdir():
+            if old.name != digest and not old.name.startswith("."):
+                shutil.rmtree(old, ignore_errors=True)
+    except (OSError, ValueError, ImportError):
+        shutil.rmtree(tmp, ignore_errors=True)  # a cache that cannot be written costs nothing

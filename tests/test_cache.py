@@ -1,0 +1,78 @@
+"""The parsed-account cache: a hit skips parsing, a changed file is never served stale, off when asked."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from perfkit import account_series, load_account
+from perfkit import cache as parsed
+
+from .conftest import SAMPLE, write_account
+
+
+def _no_parsing(monkeypatch):
+    def refuse(*_a, **_k):
+        raise AssertionError("parsed a file although the cache holds it")
+
+    monkeypatch.setattr("perfkit.loaders._parse_account", refuse)
+
+
+def test_a_hit_gives_the_same_account_without_parsing(monkeypatch, tmp_path):
+    import shutil
+
+    folder = tmp_path / "us-summit-outdoor"
+    shutil.copytree(SAMPLE / "us-summit-outdoor", folder)
+    fresh = load_account(folder, cache=False)
+    load_account(folder)  # fills the cache
+    _no_parsing(monkeypatch)
+    cached = load_account(folder)
+    for table in parsed.TABLES:
+        pd.testing.assert_frame_equal(cached.table(table), fresh.table(table), check_dtype=False,
+                                      check_categorical=False)
+    assert (cached.name, cached.timezone, cached.missing, cached.warnings) == (
+        fresh.name, fresh.timezone, fresh.missing, fresh.warnings)
+    pd.testing.assert_frame_equal(account_series(cached, start="2026-10-01", end="2026-11-15", early=True),
+                                  account_series(fresh, start="2026-10-01", end="2026-11-15", early=True))
+
+
+def test_a_changed_file_is_a_miss(tmp_path):
+    orders = "order_id,purchase_date,fulfillment_channel,order_status\nA,2026-03-01,MFN,Shipped\n"
+    folder = write_account(tmp_path, orders=orders)
+    assert load_account(folder).orders["order_status"].tolist() == ["Shipped"]
+    # Same size, written at once: only the content differs.
+    (folder / "orders.csv").write_text(orders.replace("Shipped", "Pending"), encoding="utf-8")
+    assert load_account(folder).orders["order_status"].tolist() == ["Pending"]
+    # A new file counts too.
+    (folder / "feedback.csv").write_text("order_id,feedback_date,rating\nA,2026-03-02,1\n", encoding="utf-8")
+    assert len(load_account(folder).feedback) == 1
+    # An old file touched to a new time with other content.
+    (folder / "orders.csv").write_text(orders.replace("Shipped", "Unshipped"), encoding="utf-8")
+    os.utime(folder / "orders.csv", ns=(10**18, 10**18))
+    assert load_account(folder).orders["order_status"].tolist() == ["Unshipped"]
+
+
+def test_no_cache_writes_nothing(tmp_path):
+    root = tmp_path / "data"
+    write_account(root, orders="order_id,purchase_date,fulfillment_channel,order_status\nA,2026-03-01,MFN,Shipped\n")
+    cache = tmp_path / "cache"
+    env = {**os.environ, "PERFKIT_CACHE": str(cache)}
+    off = subprocess.run([sys.executable, "-m", "perfkit.cli", "metrics", str(root), "--no-cache"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert off.returncode == 0, off.stderr
+    assert not cache.exists()
+    on = subprocess.run([sys.executable, "-m", "perfkit.cli", "metrics", str(root)], env=env,
+                        capture_output=True, text=True, timeout=120)
+    assert on.returncode == 0 and on.stdout == off.stdout
+    assert list(cache.glob("acct-*/*/orders.parquet"))
+
+
+@pytest.mark.parametrize("columns", [None, ["buyer_requested_cancel"]])
+def test_pruned_and_whole_loads_are_kept_apart(tmp_path, columns):
+    folder = write_account(tmp_path, orders="order_id,purchase_date,fulfillment_channel,order_status,carrier\n"
+                                           "A,2026-03-01,MFN,Shipped,DHL\n")
+    load_account(folder, columns=["buyer_requested_cancel"])
+    assert load_account(folder, columns=columns).orders["carrier"].tolist() == ["DHL"]
