@@ -39,6 +39,15 @@ def root() -> Path:
     return Path(base) / "perfkit"
 
 
+def _digest(path: Path) -> str:
+    """A file's content hash, read in chunks (a huge file costs time, not memory)."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None) -> tuple[Path, str]:
     """(the folder's cache place, the key of its current files and of what was asked for)."""
     from . import __version__
@@ -54,7 +63,7 @@ def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] |
         # A file changed within the clock's resolution could change again with the same size and
         # time stamp: its content decides ("racy" files, as git treats them).
         if now - st.st_mtime_ns < RACY_NS:
-            entry.append(hashlib.blake2b(p.read_bytes(), digest_size=16).hexdigest())
+            entry.append(_digest(p))
         files.append(entry)
     spec = json.dumps([FORMAT, __version__, files, sorted(columns) if columns is not None else None,
                        sorted(tables) if tables is not None else None])

@@ -6,6 +6,7 @@ what it needs when it runs, so ``perfkit --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -40,9 +41,11 @@ def _use_colour(stream) -> bool:
 def cmd_check(args: argparse.Namespace) -> int:
     from .dates import first_data_day, last_data_day
     from .loaders import account_dirs, load_account
+    from .portfolio import failure_text
 
     failed = 0
     dirs = account_dirs(args.data_root)
+    _report_skipped(args.data_root)
     if args.account:
         dirs = [d for d in dirs if d.name in set(args.account)]
     if not dirs:
@@ -50,9 +53,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     for folder in dirs:
         try:
             acc = load_account(folder)
-        except PerfkitError as exc:
+        except Exception as exc:  # one account's failure, whatever it is, is that account's
             failed += 1
-            print(f"{folder.name}: FAILED: {exc}")
+            print(f"{folder.name}: FAILED: {failure_text(exc)}")
             continue
         channels = acc.orders["fulfillment_channel"].value_counts()
         first, last = first_data_day(acc), last_data_day(acc)
@@ -125,11 +128,10 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
     series, failures = portfolio_series(args.data_root, args.account, early=args.early, jobs=args.jobs,
                                         scheduler=args.scheduler, **_series_args(args))
+    _report_skipped(args.data_root)
     for aid, reason in failures.items():
         _err(f"{aid}: {reason}")
-    for aid, notes in series.attrs.get("warnings", {}).items():
-        for note in notes:
-            print(f"perfkit: warning: {aid}: {note}", file=sys.stderr)
+    print_warnings(series.attrs.get("warnings", {}))
     if args.format == "csv":
         write_output(to_contract(series).to_csv(index=False) if len(series) else ",".join(COLUMNS) + "\n", args.out)
     elif args.format == "json":
@@ -142,6 +144,30 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     if args.fail_on and len(series):
         return _fail_on(series, args.fail_on, args.include_partial)
     return 0
+
+
+def print_warnings(by_account: dict[str, list[str]]) -> None:
+    """Loading notes to stderr: each account's own, and missing inputs once per run for all
+    accounts (which input, how many accounts; ``perfkit check`` has each account's detail)."""
+    missing: dict[str, list[str]] = {}
+    for aid, notes in by_account.items():
+        for note in notes:
+            if note.startswith("missing input "):
+                missing.setdefault(note, []).append(aid)
+            else:
+                print(f"perfkit: warning: {aid}: {note}", file=sys.stderr)
+    for note, accounts in missing.items():
+        shown = ", ".join(accounts[:5]) + (f", +{len(accounts) - 5} more" if len(accounts) > 5 else "")
+        print(f"perfkit: warning: {note} ({len(accounts)} account{'s' if len(accounts) > 1 else ''}: {shown}; "
+              "perfkit check lists each account's inputs)", file=sys.stderr)
+
+
+def _report_skipped(root: str) -> None:
+    from .loaders import skipped_dirs
+
+    for folder in skipped_dirs(root):
+        print(f"perfkit: warning: {folder.name}: folder skipped (a name starting with '.' or '_' is not an "
+              "account; rename it to include it)", file=sys.stderr)
 
 
 def _fail_on(series: pd.DataFrame, level: str, include_partial: bool) -> int:
@@ -202,6 +228,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .batch import run_batch
 
+    _report_skipped(args.data_root)
     folder, outcomes = run_batch(args.data_root, args.account, args.as_of, args.out, args.lang, args.jobs,
                                  args.policy, args.self_contained, args.causes_db, args.notebook, args.scheduler,
                                  progress=not args.quiet)
@@ -210,7 +237,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         line = f"{o.account_id}: " + (f"{folder / o.html}" if o.ok else f"FAILED: {o.reason}")
         print(line, file=sys.stderr if not o.ok else sys.stdout)
     print(f"index: {folder / 'index.html'}  ({len(outcomes) - len(failed)} rendered, {len(failed)} failed)")
-    return 1 if failed else 0
+    return 2 if failed else 0
 
 
 def cmd_poa(args: argparse.Namespace) -> int:
@@ -242,6 +269,56 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- arguments, checked before any work ------------------------------------------------------
+
+
+def _date_arg(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(text))
+    except ValueError:
+        raise PerfkitError(f"{option} {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-15") from None
+
+
+def _check_out(out: Path, folder: bool) -> None:
+    """--out names a place perfkit can write: a file (or, for ``report``, a folder)."""
+    what = "a folder" if folder else "a file name"
+    if out.exists() and out.is_dir() != folder:
+        raise PerfkitError(f"--out {out}: is {'a file' if folder else 'a folder'}; give {what}")
+    parent = out.parent if not out.exists() else out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise PerfkitError(f"--out {out}: {parent} is a file, not a folder; give {what} in a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PerfkitError(f"--out {out}: cannot write in {parent} (permission denied); choose another place")
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Every option checked before work starts: one line and exit 2 for any mistake."""
+    as_of = getattr(args, "as_of", None)
+    days = as_of if isinstance(as_of, list) else [as_of] if as_of else []
+    for value in days:
+        _date_arg(value, "--as-of")
+    lo, hi = getattr(args, "date_from", None), getattr(args, "date_to", None)
+    if days and (lo or hi):
+        raise PerfkitError("--as-of cannot be combined with --from/--to; give exact days or a range")
+    first = _date_arg(lo, "--from") if lo else None
+    last = _date_arg(hi, "--to") if hi else None
+    if first and last and first > last:
+        raise PerfkitError(f"--from {first} is after --to {last}; swap them")
+    if getattr(args, "jobs", None) is not None and args.jobs < 1:
+        raise PerfkitError(f"--jobs {args.jobs}: give 1 or more processes")
+    if getattr(args, "out", None):
+        _check_out(Path(args.out), folder=args.command == "report")
+    if getattr(args, "policy", None):
+        from .policy import load_policy
+
+        load_policy(args.policy)
+    root = getattr(args, "data_root", None)
+    if root is not None and not Path(root).is_dir():
+        raise PerfkitError(f"{root}: no such data folder; pass the folder that holds one folder per account")
+
+
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -256,7 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="perfkit", description="Amazon seller account-health toolkit.")
     sub = parser.add_subparsers(dest="command", required=True)
     # Every command that reads accounts can skip the parsed-account cache.
-    no_cache = argparse.ArgumentParser(add_help=False)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="print the Python traceback of any failure")
+    common.add_argument("--quiet", action="store_true", help="only what matters: no progress, warnings summarised")
+    no_cache = argparse.ArgumentParser(add_help=False, parents=[common])
     no_cache.add_argument("--no-cache", action="store_true", help="parse every file again (no parsed-account cache)")
 
     p = sub.add_parser("check", parents=[no_cache], help="validate account folders and summarise them")
@@ -280,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786) for per-account work")
     p.set_defaults(func=cmd_metrics)
 
-    p = sub.add_parser("sample", help="generate realistic sample accounts")
+    p = sub.add_parser("sample", parents=[common], help="generate realistic sample accounts")
     p.add_argument("out_dir")
     p.add_argument("--accounts", type=int, default=5)
     p.add_argument("--days", type=int, default=190)
@@ -314,7 +394,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--causes-db", metavar="FILE", help="the root-cause database (default data/perfkit.sqlite)")
     p.add_argument("--notebook", metavar="FILE", help="the report notebook (default notebooks/report.ipynb)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="render on a Dask cluster")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("reconcile", parents=[no_cache], help="compare with Amazon's Seller Performance report (JSON)")
@@ -330,11 +409,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit code is documented in docs/guide.md (0 ok, 1 --fail-on hit,
+    2 bad input or a failed account, 3 perfkit's own failure, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "no_cache", False):
         os.environ["PERFKIT_NO_CACHE"] = "1"  # workers and report kernels inherit it
+    if getattr(args, "debug", False):
+        os.environ["PERFKIT_DEBUG"] = "1"
     try:
+        check_arguments(args)
         return int(args.func(args) or 0)
     except PerfkitError as exc:
         _err(str(exc))
@@ -344,6 +428,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # perfkit's own failure: one line, the traceback only when asked
+        if getattr(args, "debug", False):
+            raise
+        from .errors import explain
+
+        _err(explain(exc))
+        return 3
 
 
 if __name__ == "__main__":

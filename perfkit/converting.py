@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import timezones
-from .errors import DataError
+from .errors import DataError, describe_rows
 from .idmatch import utf8_buffers
 from .schema import EXPECTED, TABLES, VALUE_MAPS, Column
 
@@ -96,13 +96,59 @@ def _localize(naive: pd.Series, tz: str) -> pd.Series:
     return pd.Series(utc, index=naive.index, dtype="datetime64[ns, UTC]")  # the values are UTC already
 
 
-def _to_datetime(series: pd.Series, tz: str, deadline: bool, label: str, column: str,
-                 frame: pd.DataFrame, date_order: str | None = None) -> pd.Series:
+# Dates a seller's data can hold; outside them a date is a typo or a placeholder.
+EARLIEST, LATEST = pd.Timestamp("2000-01-01"), pd.Timestamp("2100-01-01")
+# A whole date has a day: three groups of digits (2026-03-04, 4/3/26, 2026年3月4日), or a month
+# name and two (Mar 4, 2026). "today", "2026" and "2026-11" are not dates (pandas reads them).
+_THREE_NUMBERS = r"^\D*\d+\D+\d+\D+\d+"
+_MONTH_NAME = r"(?i)(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*\d+\D+\d+|\d+\D+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+
+
+def is_placeholder(values: pd.Series) -> pd.Series:
+    """ERP stand-ins for "no date": the year 9999 (9999-12-31) or a year up to 1900 (0001-01-01,
+    1899-12-30, 1900-01-01)."""
+    years = values.dt.year
+    return values.notna() & ((years >= 9999) | (years <= 1900))
+
+
+def _screened(parsed: pd.Series, col: Column, label: str, frame: pd.DataFrame, text: pd.Series,
+              notes: list[str] | None) -> tuple[pd.Series, pd.Series]:
+    """Parsed dates (any unit) in nanoseconds, out-of-range ones refused; and where a
+    placeholder was read as no date.
+
+    A placeholder in an optional column means "no date" (said in a note naming the rows); in a
+    required column, or any other date outside 2000-2099, it is a data error.
+    """
+    stand_in = is_placeholder(parsed)
+    if stand_in.any() and not col.required:
+        if notes is not None:
+            rows = rownums(frame, stand_in.reindex(frame.index, fill_value=False))
+            notes.append(f"{label}, {describe_rows(rows)}, "
+                         f"column '{col.name}': {', '.join(dict.fromkeys(text[stand_in].head(3)))} read as no date "
+                         "(an ERP placeholder)")
+        parsed = parsed.mask(stand_in)
+    else:
+        stand_in = stand_in & False
+    naive = parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
+    far = parsed.notna() & ((naive < EARLIEST) | (naive >= LATEST))
+    if far.any():
+        full = far.reindex(frame.index, fill_value=False)
+        raise DataError(label, "date out of range", column=col.name, rows=rownums(frame, full),
+                        found=text[far].tolist(),
+                        expected="a date from 2000 to 2099" + ("" if col.required else
+                                                               " (leave the cell empty when there is no date)"))
+    return parsed.astype("datetime64[ns, UTC]" if parsed.dt.tz is not None else "datetime64[ns]"), stand_in
+
+
+def _to_datetime(series: pd.Series, tz: str, col: Column, label: str, frame: pd.DataFrame,
+                 date_order: str | None = None, notes: list[str] | None = None) -> pd.Series:
     """ISO 8601 text to UTC instants, on the account's calendar where no offset is given.
 
     A bare date is the start of that local day, or its end (23:59:59) for a deadline column.
-    ``date_order`` ('mdy', 'dmy', 'ymd') also accepts the short dates of Amazon's reports.
+    ``date_order`` ('mdy', 'dmy', 'ymd') also accepts the short dates of Amazon's reports;
+    'ask' refuses them (the marketplace that decides the order is unknown).
     """
+    deadline, column = col.kind == "deadline", col.name
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         return series.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     if pd.api.types.is_datetime64_dtype(series.dtype):
@@ -120,27 +166,42 @@ def _to_datetime(series: pd.Series, tz: str, deadline: bool, label: str, column:
         return pd.Series(values.fill_null(False).to_numpy(zero_copy_only=False), index=series.index)
 
     blank = mask(pc.or_kleene(pc.is_null(arrow), pc.equal(arrow, "")))
+    whole = mask(pc.match_substring_regex(arrow, _THREE_NUMBERS)) | mask(pc.match_substring_regex(arrow, _MONTH_NAME))
+    partial = ~blank & ~whole
+    if partial.any():
+        raise DataError(label, "not a whole date (a word, or a year or month without a day)", column=column,
+                        rows=rownums(frame, partial), found=text[partial].tolist(), expected=EXPECTED["datetime"])
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
+    no_date = pd.Series(False, index=series.index)  # placeholders read as no date
     has_offset = mask(pc.match_substring_regex(arrow, _OFFSET)) & ~blank
     if has_offset.any():
         # Offsets vary row to row; "Z" and "+00:00" mean the same instant.
-        out[has_offset] = pd.to_datetime(text[has_offset], utc=True, format="ISO8601", errors="coerce")
+        stamped = pd.to_datetime(text[has_offset], utc=True, format="ISO8601", errors="coerce")
+        out[has_offset], none = _screened(stamped, col, label, frame, text[has_offset], notes)
+        no_date[has_offset] = none
     naive = ~blank & ~has_offset
     if naive.any():
         bare = mask(pc.match_substring_regex(arrow, f"^{_BARE_DATE}$")) & naive
         parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
         if date_order is not None and parsed.isna().any():
             retry = parsed.isna()
+            if date_order == "ask":
+                rows = retry.reindex(frame.index, fill_value=False) & naive
+                raise DataError(label, "the day/month order of these dates depends on the marketplace, which "
+                                "account.json does not give", column=column, rows=rownums(frame, rows),
+                                found=text[naive][retry].tolist(),
+                                expected='"marketplace" (such as "US" or "DE") in the account\'s account.json')
             parsed[retry] = pd.to_datetime(text[naive][retry], format="mixed", errors="coerce",
                                            dayfirst=date_order == "dmy", yearfirst=date_order == "ymd")
-        parsed = parsed.astype("datetime64[ns]")
+        parsed, none = _screened(parsed, col, label, frame, text[naive], notes)
+        no_date[naive] = none
         if deadline:
             ends = bare[naive].to_numpy()
             parsed[ends] = parsed[ends] + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
         ok = parsed.notna()
         if ok.any():
             out[parsed.index[ok]] = _localize(parsed[ok], tz)
-    bad = ~blank & out.isna()
+    bad = ~blank & out.isna() & ~no_date
     if bad.any():
         raise DataError(label, "cannot read as a date", column=column, rows=rownums(frame, bad),
                         found=text[bad].tolist(), expected=EXPECTED["datetime"])
@@ -159,8 +220,10 @@ def _to_rating(series: pd.Series, label: str, frame: pd.DataFrame) -> pd.Series:
     return numbers.astype("int8")
 
 
-def typed(frame: pd.DataFrame, table: str, label: str, tz: str, date_order: str | None) -> pd.DataFrame:
-    """Check and convert the canonical columns present in a raw frame."""
+def typed(frame: pd.DataFrame, table: str, label: str, tz: str, date_order: str | None,
+          notes: list[str] | None = None) -> pd.DataFrame:
+    """Check and convert the canonical columns present in a raw frame (``notes`` collects what
+    was read with a warning, such as placeholder dates read as no date)."""
     out = {}
     for name, col in TABLES[table].items():
         if name not in frame.columns:
@@ -170,7 +233,7 @@ def typed(frame: pd.DataFrame, table: str, label: str, tz: str, date_order: str 
         # before, as its conversion refuses blanks itself).
         empty = blank(series) if col.required and col.kind == "rating" else None
         if empty is None or not empty.any():
-            out[name] = _convert(series, col, label, tz, frame, date_order)
+            out[name] = _convert(series, col, label, tz, frame, date_order, notes)
             if col.required:
                 empty = out[name].isna()
         if col.required and empty.any():
@@ -182,10 +245,10 @@ def typed(frame: pd.DataFrame, table: str, label: str, tz: str, date_order: str 
 
 
 def _convert(series: pd.Series, col: Column, label: str, tz: str, frame: pd.DataFrame,
-             date_order: str | None) -> pd.Series:
+             date_order: str | None, notes: list[str] | None = None) -> pd.Series:
     kind = col.kind
     if kind in ("datetime", "deadline"):
-        return _to_datetime(series, tz, kind == "deadline", label, col.name, frame, date_order)
+        return _to_datetime(series, tz, col, label, frame, date_order, notes)
     if kind == "bool":
         return _to_bool(series, label, col.name, frame)
     if kind == "rating":

@@ -45,3 +45,13 @@ class DataError(PerfkitError):
         if expected:
             message += f"; expected {expected}"
         super().__init__(message)
+
+
+def explain(exc: BaseException) -> str:
+    """One line for any failure of one account: perfkit's own message, or for anything else its
+    type and message with what to do (the traceback only with ``--debug``)."""
+    if isinstance(exc, PerfkitError):
+        return str(exc)
+    text = " ".join(str(exc).split()) or "no message"
+    return (f"unexpected {type(exc).__name__}: {text[:300]} (perfkit could not handle this input; "
+            "rerun with --debug for the traceback and report it with the file that caused it)")

@@ -27,6 +27,7 @@ from . import registry
 from .converting import absent, typed
 from .errors import DataError, PerfkitError
 from .idmatch import match_orders
+from .plausible import check_order_times, refuse_conflicts, without_future
 from .reading import decode, read_table_file
 from .schema import OPTIONAL_TABLES, TABLES
 from .sources import canonical_frame, find_sources
@@ -90,7 +91,9 @@ def _merge_orders(orders: pd.DataFrame, codes: np.ndarray, n_files: int, warning
         warnings.append(f"orders: {n_rows} rows from {n_files} files describe {n_orders} orders; "
                         "merged by order id")
     # Each column takes the first value any row gives for the order.
-    return orders.groupby(codes, sort=True).first().reset_index(drop=True)
+    merged = orders.groupby(codes, sort=True).first().reset_index(drop=True)
+    refuse_conflicts(orders, merged, codes)
+    return merged
 
 
 def _require_order_columns(orders: pd.DataFrame, frames: list[pd.DataFrame]) -> None:
@@ -266,6 +269,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
     marketplace = meta.get("marketplace")
     warnings: list[str] = []
     missing: list[str] = []
+    now = pd.Timestamp.now(tz="UTC")
     sources = find_sources(folder, account_id, marketplace, warnings)
     by_table: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
     keep = None if columns is None else set(columns)
@@ -276,7 +280,8 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
             wanted = keep
         else:  # when pruning, the buyers' and claimants' free text (shown, never counted) stays unread
             wanted = None if keep is None else {c for c in TABLES[src.table] if c not in FREE_TEXT}
-        by_table[src.table].append(canonical_frame(src, tz, wanted))
+        frame = canonical_frame(src, tz, wanted, warnings)
+        by_table[src.table].append(without_future(src.table, frame, now, warnings))
     if not by_table["orders"]:
         raise DataError(f"{account_id}/orders.csv", "required file missing",
                         expected="orders.csv (or .tsv/.parquet, or an Amazon All Orders report) in the account folder")
@@ -301,6 +306,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
     order_codes, event_orders = match_orders(orders["order_id"], [f["order_id"] for f in events.values()])
     orders = _merge_orders(orders, order_codes, len(by_table["orders"]), warnings)
     _require_order_columns(orders, by_table["orders"])
+    check_order_times(orders, warnings)
     orders = _finish_orders(orders, missing, keep)
     loaded = {"orders": orders}
     for (table, frame), pos in zip(events.items(), event_orders):
@@ -327,6 +333,14 @@ def account_dirs(root: str | Path) -> list[Path]:
     if not base.is_dir():
         raise PerfkitError(f"{base}: no such data folder; pass the folder that holds one folder per account")
     return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def skipped_dirs(root: str | Path) -> list[Path]:
+    """Sub-folders of a data root that are not accounts because of their name ('.' or '_' first),
+    so that callers can say so rather than drop them in silence (checkpoints and caches aside)."""
+    base = Path(root)
+    quiet = {".ipynb_checkpoints", "__pycache__", ".git"}
+    return sorted(p for p in base.iterdir() if p.is_dir() and p.name.startswith((".", "_")) and p.name not in quiet)
 
 
 def select_account_dirs(root: str | Path, accounts: list[str] | None = None) -> list[Path]:
@@ -380,6 +394,6 @@ def load_accounts(root: str | Path, accounts: list[str] | None = None) -> Portfo
     return Portfolio(base, loaded, failures)
 
 
-__all__ = ["Account", "Portfolio", "load_account", "load_accounts", "account_dirs", "select_account_dirs",
+__all__ = ["Account", "Portfolio", "load_account", "load_accounts", "account_dirs", "select_account_dirs", "skipped_dirs",
            "read_table_file", "positions",
            "check_account_id"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import registry
 from .context import AccountContext
 from .dates import NEVER, as_of_days
 from .errors import PerfkitError
@@ -314,8 +315,20 @@ def series(ctx: AccountContext, days: np.ndarray, chosen: Sequence[MetricPolicy]
     blocks: list[dict] = []
     for mp in chosen:
         share = coverage(mp, days, ctx.purchase_span)
-        blocks += [{**b, "coverage": share} for b in segment_values(mp, ctx.units(mp), days)]
+        values = segment_values(mp, ctx.units(mp), days)
+        if registry.lacking(mp.id, ctx.account.has):
+            values = [without_input(b) for b in values]
+        blocks += [{**b, "coverage": share} for b in values]
     return _assemble(ctx.account_id, blocks, days)
+
+
+def without_input(block: dict) -> dict:
+    """A block whose metric lacks an essential input: no rate, no status but ``no_data``, no
+    headroom, nothing counted as defective (the orders stay the denominator they are)."""
+    n = len(block["denominator"])
+    return {**block, "numerator": np.zeros(n, np.int64), "defects": np.zeros(n, np.int64),
+            "rate": np.full(n, np.nan), "status": np.full(n, "no_data", dtype=object),
+            "headroom": pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool))}
 
 
 def to_contract(series: pd.DataFrame) -> pd.DataFrame:

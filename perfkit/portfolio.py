@@ -5,6 +5,8 @@ Accounts are the unit of parallel work (local processes or a Dask cluster, see
 """
 from __future__ import annotations
 
+import os
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pandas as pd
 
 from . import registry
 from .context import AccountContext
-from .errors import PerfkitError
+from .errors import explain
 from .loaders import load_account, select_account_dirs
 from .metrics import COLUMNS, account_series
 
@@ -28,9 +30,30 @@ def _account_job(folder: str, prune: bool = False, policy=None, **kwargs) -> Job
             columns, tables = registry.reads(kwargs["metrics"])
         account = load_account(folder, columns=columns, tables=tables)
         ctx = AccountContext.of(account, policy)
-        return name, account_series(ctx, **kwargs), None, account.warnings
-    except PerfkitError as exc:
-        return name, None, str(exc), []
+        values = account_series(ctx, **kwargs)
+        return name, values, None, account.warnings + beyond_data(ctx, values)
+    except Exception as exc:  # any failure of one account is that account's, never the batch's
+        return name, None, failure_text(exc), []
+
+
+def beyond_data(ctx: AccountContext, values: pd.DataFrame) -> list[str]:
+    """A note when values were asked for after the account's last day of data (they count no
+    new orders there, so a low rate there means nothing)."""
+    last = ctx.last_day
+    if last is None or not len(values):
+        return []
+    latest = pd.Timestamp(max(values["as_of"]))
+    if latest <= last:
+        return []
+    return [f"as-of {latest.date()} is after the last day of data ({last.date()}): "
+            "values after that day count no new orders; check the export is complete"]
+
+
+def failure_text(exc: BaseException) -> str:
+    """:func:`~perfkit.errors.explain`, plus the traceback when ``--debug`` asked for it."""
+    if os.environ.get("PERFKIT_DEBUG") == "1":
+        return explain(exc) + "\n" + "".join(traceback.format_exception(exc)).rstrip()
+    return explain(exc)
 
 
 def _folder_bytes(folder: Path) -> int:

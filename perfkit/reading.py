@@ -17,6 +17,26 @@ TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 DATA_SUFFIXES = TEXT_SUFFIXES + (".parquet",)
 
 
+MAGIC = (b"\x89PNG", b"PK\x03\x04", b"%PDF", b"\xff\xd8\xff", b"GIF8", b"\xd0\xcf\x11\xe0")
+HEAD = 65536  # bytes read to recognise a file before reading all of it
+
+
+def refuse_binary(head: bytes, name: str) -> None:
+    """Fail before reading a whole file when its first bytes show it is not text: an image, a PDF,
+    a spreadsheet, or zero bytes (UTF-16 text has zeros in every other byte only)."""
+    if head.startswith(MAGIC):
+        raise DataError(name, "is not a text table (it is an image, PDF or spreadsheet such as .xlsx/.xls)",
+                        expected="CSV/TSV text; save the sheet as CSV UTF-8")
+    sample = head[:4096]
+    if b"\x00" not in sample or sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return
+    half = max(len(sample) // 2, 1)
+    odd, even = sample[1::2].count(0) / half, sample[0::2].count(0) / half
+    if not ((odd > 0.4 and even < 0.1) or (even > 0.4 and odd < 0.1)):
+        raise DataError(name, "is not a text table (it contains binary data such as zero bytes)",
+                        expected="CSV/TSV text or a .parquet file")
+
+
 def decode(raw: bytes, name: str) -> str:
     """Bytes to text: UTF-8 (BOM or not), UTF-16 (Excel "Unicode text") or GB18030/GBK."""
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -54,10 +74,14 @@ def decode(raw: bytes, name: str) -> str:
 def read_header(path: Path, label: str) -> list[str]:
     """The header names of a text table, reading only its first 64 KiB."""
     with open(path, "rb") as fh:
-        head = fh.read(65536)
+        head = fh.read(HEAD)
+    refuse_binary(head, label)
+    if len(head) == HEAD and b"\n" not in head:
+        raise DataError(label, f"has no line break in its first {HEAD // 1024} KiB, so no header line",
+                        expected="a header line and one row per line")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:4096].count(0) > 0:
         head = head[: len(head) - len(head) % 2]  # whole UTF-16 code units only
-    elif len(head) == 65536 and b"\n" in head:
+    elif len(head) == HEAD and b"\n" in head:
         head = head[: head.rindex(b"\n") + 1]  # no multi-byte character cut in half
     try:
         text = decode(head, label)
@@ -69,15 +93,14 @@ def read_header(path: Path, label: str) -> list[str]:
 
 
 def _read_text_table(path: Path, label: str) -> pd.DataFrame:
+    with open(path, "rb") as fh:
+        refuse_binary(fh.read(HEAD), label)  # before the whole file is read
     raw = path.read_bytes()
-    if raw.startswith((b"\x89PNG", b"PK\x03\x04", b"%PDF", b"\xff\xd8\xff", b"GIF8")):
-        raise DataError(label, "is not a text table (it is an image, PDF or zipped file such as .xlsx)",
-                        expected="CSV/TSV text; save the sheet as CSV UTF-8")
     utf8 = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
     frame = None
     if not raw.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in raw[:4096]:
         # UTF-8 goes to Arrow as it is (Arrow checks the encoding: anything else falls through).
-        head = utf8[:65536].split(b"\n", 1)[0].decode("utf-8", errors="replace")
+        head = utf8[:HEAD].split(b"\n", 1)[0].decode("utf-8", errors="replace")
         frame = _arrow_csv(utf8, head, _separator(path, head))
     if frame is None:
         text = decode(raw, label)

@@ -78,6 +78,9 @@ class Metric:
         Shown as a column of the portfolio index.
     early_of : str or None
         For a maturing view: the metric whose chart shows it as a dashed line.
+    essential : tuple of tuple of str
+        Groups of inputs without which the metric has no value at all: when every input of a
+        group is missing, its values are ``no_data`` (a rate counted from nothing is not 0%).
     """
 
     id: str
@@ -92,6 +95,7 @@ class Metric:
     segments: tuple[str, ...] = ("all",)
     index: bool = False
     early_of: str | None = None
+    essential: tuple[tuple[str, ...], ...] = ()
 
 
 METRICS: dict[str, Metric] = {}
@@ -139,6 +143,13 @@ def check_policy(policy: Policy) -> Policy:
 def inputs(metric_id: str) -> tuple[str, ...]:
     """The inputs a metric needs (a missing one makes its value incomplete)."""
     return METRICS[metric_id].needs if metric_id in METRICS else ()
+
+
+def lacking(metric_id: str, has: Callable[[str], bool]) -> list[str]:
+    """The essential inputs a metric lacks (``has`` tells whether the account supplied an input);
+    empty when it can be counted."""
+    groups = METRICS[metric_id].essential if metric_id in METRICS else ()
+    return [" or ".join(group) for group in groups if not any(has(i) for i in group)]
 
 
 def reads(metric_ids: Iterable[str]) -> tuple[set[str], set[str]]:
@@ -192,22 +203,27 @@ _ODR_CAUSES = ("product_quality", "logistics")
 _CHANNELS = ("MFN", "AFN", "all")
 _LATE = dict(
     rule=rules.late_shipment, needs=("orders.latest_ship_date", "orders.ship_confirm_date"),
+    essential=(("orders.latest_ship_date",), ("orders.ship_confirm_date",)),
     reads=("latest_ship_date", "ship_confirm_date"), family="late_shipment",
-    notes={"orders.latest_ship_date": "Late Shipment Rate has no data"},
+    notes={"orders.latest_ship_date": "Late Shipment Rate has no data",
+           "orders.ship_confirm_date": "Late Shipment Rate has no data"},
     suggested=("late_confirmation", "carrier_pickup"), segments=("MFN",), index=True,
     amazon=(AmazonField(("lateShipmentRate",), "MFN", ("lateShipmentCount", "lateShipmentsCount"), ("orderCount",),
                         listed="lateShipmentRateList"),))
 
 declare(Metric("odr", rules.odr(None), _ODR_INPUTS, tables=_ODR_INPUTS, notes=_ODR_NOTES, family="odr",
-               suggested=_ODR_CAUSES, amazon=_ODR_AMAZON, segments=_CHANNELS, index=True))
+               suggested=_ODR_CAUSES, amazon=_ODR_AMAZON, segments=_CHANNELS, index=True, essential=(_ODR_INPUTS,)))
 declare(Metric("odr_early", rules.odr(None), _ODR_INPUTS, tables=_ODR_INPUTS, family="odr",
-               suggested=_ODR_CAUSES, segments=_CHANNELS, early_of="odr"))
+               suggested=_ODR_CAUSES, segments=_CHANNELS, early_of="odr", essential=(_ODR_INPUTS,)))
 declare(Metric("odr_negative_feedback", rules.odr("negative_feedback"), ("feedback",), tables=_ODR_INPUTS,
-               family="odr", segments=_CHANNELS))
+               family="odr", segments=_CHANNELS, essential=(("feedback",),),
+               notes={"feedback": "the negative feedback rate has no data"}))
 declare(Metric("odr_claims", rules.odr("a_to_z_claim"), ("claims",), tables=_ODR_INPUTS, family="odr",
-               segments=_CHANNELS))
+               segments=_CHANNELS, essential=(("claims",),),
+               notes={"claims": "the A-to-z claim rate has no data"}))
 declare(Metric("odr_chargebacks", rules.odr("chargeback"), ("chargebacks",), tables=_ODR_INPUTS, family="odr",
-               segments=_CHANNELS))
+               segments=_CHANNELS, essential=(("chargebacks",),),
+               notes={"chargebacks": "the chargeback rate has no data"}))
 declare(Metric(
     "cancel_rate", rules.cancel, ("orders.buyer_requested_cancel",), reads=("buyer_requested_cancel",),
     notes={"orders.buyer_requested_cancel": "every cancellation counts as the seller's"},
@@ -222,14 +238,17 @@ declare(Metric(
     notes={"orders.ship_confirm_date": "Valid Tracking Rate has no data",
            "orders.category": "Valid Tracking Rate has no per-category figures"},
     family="valid_tracking_rate", suggested=("carrier_no_tracking",), segments=("MFN", "category"), index=True,
+    essential=(("orders.ship_confirm_date",),),
     amazon=(AmazonField(("validTrackingRate",), "MFN", ("validTrackingCount",), ("shipmentCount",)),)))
 declare(Metric(
     "on_time_delivery_rate", rules.on_time_delivery,
     ("orders.latest_delivery_date", "orders.delivered_date", "orders.ship_confirm_date"),
     reads=("ship_confirm_date", "tracking_id", "tracking_valid", "latest_delivery_date", "delivered_date"),
     notes={"orders.latest_delivery_date": "On-Time Delivery Rate has no data",
+           "orders.ship_confirm_date": "On-Time Delivery Rate has no data",
            "orders.delivered_date": "every delivery counts as not delivered in On-Time Delivery Rate"},
     family="on_time_delivery_rate", suggested=("carrier_slow",), segments=("MFN",), index=True,
+    essential=(("orders.latest_delivery_date",), ("orders.ship_confirm_date",)),
     amazon=(AmazonField(("onTimeDeliveryRate",), "MFN", ("onTimeDeliveryCount",),
                         ("shipmentCountWithValidTracking", "shipmentCount")),)))
 declare(Metric(
@@ -240,10 +259,12 @@ declare(Metric(
            "orders.is_business_order": "Invoice Defect Rate has no data",
            "orders.invoice_upload_date": "every business order counts as having no invoice"},
     family="invoice_defect_rate", suggested=("no_invoice_upload",), segments=("MFN",), index=True,
+    essential=(("orders.ship_confirm_date",), ("orders.is_business_order",)),
     amazon=(AmazonField(("invoiceDefectRate",), "MFN", ("invoiceDefect", "invoiceDefectCount"), ("orderCount",)),)))
 declare(Metric(
     "return_dissatisfaction_rate", rules.return_dissatisfaction, ("returns",), tables=("returns",),
     notes={"returns": "Return Dissatisfaction Rate has no data"}, family="return_dissatisfaction_rate",
+    essential=(("returns",),),
     suggested=("slow_response", "wrongful_rejection"), index=True))
 declare(Metric(
     "perfect_order_percentage", rules.perfect_order,
@@ -251,4 +272,5 @@ declare(Metric(
     reads=("buyer_requested_cancel", "latest_ship_date", "ship_confirm_date", "refund_date"), tables=_ODR_INPUTS,
     family="odr", suggested=_ODR_CAUSES))
 declare(Metric("refund_rate", rules.refund, ("orders.refund_date",), reads=("refund_date",),
-               notes={"orders.refund_date": "refunds are not counted"}, family="odr", suggested=_ODR_CAUSES))
+               notes={"orders.refund_date": "Refund rate has no data"}, family="odr", suggested=_ODR_CAUSES,
+               essential=(("orders.refund_date",),)))

@@ -33,27 +33,76 @@ class Source:
     defaults: dict[str, str] = field(default_factory=dict)
     date_order: str | None = None
     fmt: str | None = None
+    timezone: str | None = None  # the zone of the file's times without an offset (else the account's)
+
+
+MAPPING_KEYS = {"table", "columns", "values", "defaults", "date_order", "timezone"}
+DATE_ORDERS = ("mdy", "dmy", "ymd")
+
+
+def _text_map(value: object, where: str, what: str) -> dict[str, str]:
+    """A JSON object of text to text, or a DataError saying where it is not."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise DataError(where, f"\"{what}\" must be an object of text to text", expected=f'"{what}": {{"...": "..."}}')
+    return value
+
+
+def _check_entry(fname: str, spec: object, where: str) -> None:
+    """One mapping.json entry against its schema: keys, types, known columns, zones, orders."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    here = f"{where} entry '{fname}'"
+    if not isinstance(spec, dict) or spec.get("table") not in TABLES:
+        raise DataError(where, f"entry '{fname}' needs \"table\" set to one of {', '.join(TABLES)}")
+    unknown = sorted(set(spec) - MAPPING_KEYS)
+    if unknown:
+        raise DataError(here, f"unknown key {unknown[0]!r}", expected=f"keys among {', '.join(sorted(MAPPING_KEYS))}")
+    table = TABLES[spec["table"]]
+    columns = _text_map(spec.get("columns", {}), here, "columns")
+    bad = sorted(set(columns.values()) - set(table))
+    if bad:
+        raise DataError(where, f"entry '{fname}' maps to unknown columns {bad}",
+                        expected=f"columns of {spec['table']}: {', '.join(table)}")
+    values = spec.get("values", {})
+    if not isinstance(values, dict):
+        raise DataError(here, "\"values\" must be an object of column to {spelling: value}")
+    for column, spelled in values.items():
+        if column not in table:
+            raise DataError(here, f"\"values\" names unknown column {column!r}", expected=", ".join(table))
+        _text_map(spelled, here, f"values.{column}")
+    for column in _text_map(spec.get("defaults", {}), here, "defaults"):
+        if column not in table:
+            raise DataError(here, f"\"defaults\" names unknown column {column!r}", expected=", ".join(table))
+    if spec.get("date_order") is not None and spec["date_order"] not in DATE_ORDERS:
+        raise DataError(here, f"date_order {spec['date_order']!r} is not one of {', '.join(DATE_ORDERS)}")
+    zone = spec.get("timezone")
+    if zone is not None:
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise DataError(here, f"unknown time zone {zone!r}",
+                            expected="an IANA name such as Asia/Shanghai (the zone the file's times are written in)") from None
 
 
 def read_mapping(folder: Path) -> dict:
+    """mapping.json's "files", checked against its schema (docs/data.md) before any file is read."""
     path = folder / "mapping.json"
     if not path.is_file():
         return {}
+    where = f"{folder.name}/mapping.json"
     try:
-        data = json.loads(decode(path.read_bytes(), str(path)))
+        data = json.loads(decode(path.read_bytes(), where))
     except json.JSONDecodeError as exc:
-        raise DataError(str(path), f"is not valid JSON (line {exc.lineno}: {exc.msg})",
+        raise DataError(where, f"is not valid JSON (line {exc.lineno}: {exc.msg})",
                         expected="the layout shown in docs/data.md") from None
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, dict):
-        raise DataError(str(path), "has no \"files\" object", expected='{"files": {"export.csv": {"table": "orders", ...}}}')
+        raise DataError(where, "has no \"files\" object", expected='{"files": {"export.csv": {"table": "orders", ...}}}')
+    unknown = sorted(set(data) - {"files"})
+    if unknown:
+        raise DataError(where, f"unknown key {unknown[0]!r}", expected='only "files" at the top level')
     for fname, spec in files.items():
-        if not isinstance(spec, dict) or spec.get("table") not in TABLES:
-            raise DataError(str(path), f"entry '{fname}' needs \"table\" set to one of {', '.join(TABLES)}")
-        unknown = sorted(set(spec.get("columns", {}).values()) - set(TABLES[spec["table"]]))
-        if unknown:
-            raise DataError(str(path), f"entry '{fname}' maps to unknown columns {unknown}",
-                            expected=f"columns of {spec['table']}: {', '.join(TABLES[spec['table']])}")
+        _check_entry(fname, spec, where)
     return files
 
 
@@ -75,7 +124,7 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
                                 {k: {str(a).strip().lower(): b for a, b in v.items()}
                                  for k, v in spec.get("values", {}).items()},
                                 dict(spec.get("defaults", {})),
-                                spec.get("date_order"), fmt="mapping.json"))
+                                spec.get("date_order"), fmt="mapping.json", timezone=spec.get("timezone")))
             continue
         if suffix not in DATA_SUFFIXES:
             warnings.append(f"{label}: ignored (not .csv, .tsv, .txt or .parquet)")
@@ -102,11 +151,18 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
                             "describe it in mapping.json to load it)")
             continue
         found.append(Source(path, fmt.table, label, dict(fmt.columns), {}, dict(fmt.defaults),
-                            formats.date_order(marketplace) if fmt.local_dates else None, fmt=fmt.name))
+                            _date_order(marketplace) if fmt.local_dates else None, fmt=fmt.name))
     return found
 
 
-def canonical_frame(src: Source, tz: str, keep: set[str] | None = None) -> pd.DataFrame:
+def _date_order(marketplace: str | None) -> str:
+    """How a report's short dates are ordered: by the marketplace, or "ask" when none is given."""
+    return formats.date_order(marketplace) if marketplace else "ask"
+
+
+def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
+                    notes: list[str] | None = None) -> pd.DataFrame:
+    """One source's rows in the canonical columns, typed (``notes`` collects loading warnings)."""
     wanted = None
     if src.path.suffix.lower() == ".parquet":
         # Column pruning: Parquet reads only the canonical columns asked for (all by default).
@@ -115,6 +171,14 @@ def canonical_frame(src: Source, tz: str, keep: set[str] | None = None) -> pd.Da
     few = {c for c, col in TABLES[src.table].items() if col.kind in FEW_VALUES or c in ("category", "carrier")}
     raw = read_table_file(src.path, src.label, wanted, few | {k for k, v in src.columns.items() if v in few})
     raw = raw.reset_index(drop=True)  # the index is each row's position in the file
+    if src.columns and src.fmt == "mapping.json":
+        # A header named in mapping.json that the file lacks is a typo, not an empty column.
+        have = {c.strip().lower() for c in raw.columns}
+        absent = [k for k, v in src.columns.items() if k.strip().lower() not in have
+                  and (wanted is None or v in wanted)]
+        if absent:
+            raise DataError(src.label, f"mapping.json names header {absent[0]!r}, which the file does not have",
+                            column=absent[0], expected="one of the file's headers: " + ", ".join(map(str, raw.columns[:12])))
     if src.columns:
         lower = {k.strip().lower(): v for k, v in src.columns.items()}
         rename = {c: lower[c.strip().lower()] for c in raw.columns if c.strip().lower() in lower}
@@ -140,7 +204,7 @@ def canonical_frame(src: Source, tz: str, keep: set[str] | None = None) -> pd.Da
     if src.table == "orders" and "order_id" not in raw.columns:
         raise DataError(src.label, "required column missing", column="order_id",
                         expected="a header row naming order_id (or map your header in mapping.json)")
-    return typed(raw, src.table, src.label, tz, src.date_order)
+    return typed(raw, src.table, src.label, src.timezone or tz, src.date_order, notes)
 
 
 def _amazon_returns(raw: pd.DataFrame) -> pd.DataFrame:

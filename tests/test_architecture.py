@@ -71,8 +71,9 @@ def test_the_lists_derive_from_the_declarations():
     assert registry.early_view("odr", {"odr", "odr_early"}) == "odr_early"
     assert registry.reads(["cancel_rate"]) == ({"buyer_requested_cancel"}, set())
     # A missing input is explained by every metric that needs it.
-    assert registry.missing_note("orders.ship_confirm_date") == ("Valid Tracking Rate has no data; "
-                                                                 "Invoice Defect Rate has no data")
+    assert registry.missing_note("orders.ship_confirm_date") == (
+        "Late Shipment Rate has no data; Valid Tracking Rate has no data; On-Time Delivery Rate has no data; "
+        "Invoice Defect Rate has no data")
 
 
 def test_the_policy_is_checked_against_the_declarations(tmp_path):

@@ -244,9 +244,9 @@ def test_missing_required_column(tmp_path):
 
 
 def test_unparsable_date_names_rows_column_and_value(tmp_path):
-    msg = error_for(tmp_path, orders=BASIC + "A3,03/14/2026 noon,MFN,Shipped\nA4,yesterday,MFN,Shipped\n")
+    msg = error_for(tmp_path, orders=BASIC + "A3,03/14/2026 noon,MFN,Shipped\nA4,2026-03-32,MFN,Shipped\n")
     assert msg.startswith("acct/orders.csv, rows 4, 5 (2 in all), column 'purchase_date': cannot read as a date")
-    assert "'03/14/2026 noon'" in msg and "expected an ISO 8601" in msg
+    assert "'03/14/2026 noon', '2026-03-32'" in msg and "expected an ISO 8601" in msg
 
 
 def test_unknown_channel(tmp_path):
@@ -478,7 +478,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 def test_cli_check_prints_summary_and_one_line_errors(tmp_path):
     write_account(tmp_path, "good", orders=BASIC, feedback="order_id,feedback_date,rating\nA1,2026-03-09,2\n")
-    write_account(tmp_path, "bad", orders=BASIC.replace("2026-03-02T12:00:00Z", "not-a-date"))
+    write_account(tmp_path, "bad", orders=BASIC.replace("2026-03-02T12:00:00Z", "2026-02-30T12:00:00Z"))
     res = run_cli("check", str(tmp_path))
     assert res.returncode == 2
     assert "Traceback" not in res.stdout + res.stderr

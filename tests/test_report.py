@@ -63,7 +63,7 @@ def batch(tmp_path_factory):
 
 def test_batch_finishes_with_the_broken_account_listed(batch):
     res, folder = batch
-    assert res.returncode == 1, res.stderr
+    assert res.returncode == 2, res.stderr
     assert "zz-broken: FAILED: zz-broken/orders.csv, row 2, column 'fulfillment_channel': unknown value" in res.stderr
     for name in ("jp-tiny-shop", "uk-homechoice", "us-summit-outdoor"):
         assert (folder / f"{name}.html").is_file() and (folder / f"{name}.ipynb").is_file()
