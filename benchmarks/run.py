@@ -178,9 +178,14 @@ def run_child(*args: str) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def engine(size: int) -> list[str]:
+def dataset(size: int) -> Path:
+    """The benchmark's accounts with about ``size`` orders in all, as Parquet (made once)."""
     daily = size / (ACCOUNTS * DAYS) * 1.02
-    root = ensure_data(f"orders_{size}", accounts=ACCOUNTS, days=DAYS, fmt="parquet", daily_orders=daily, seed=11)
+    return ensure_data(f"orders_{size}", accounts=ACCOUNTS, days=DAYS, fmt="parquet", daily_orders=daily, seed=11)
+
+
+def engine(size: int) -> list[str]:
+    root = dataset(size)
     import pandas as pd
 
     a, b = DATA / f"same_{size}.parquet", DATA / f"duck_{size}.parquet"
@@ -244,7 +249,7 @@ def csv_engine(size: int) -> list[str]:
 
     import pandas as pd
 
-    root = as_csv(DATA / f"orders_{size}")
+    root = as_csv(dataset(size))
     mb = sum(f.stat().st_size for f in root.rglob("*.csv")) / 1e6
     cache = DATA / "csv_cache"
     a, b = DATA / f"csv_same_{size}.parquet", DATA / f"csv_duck_{size}.parquet"

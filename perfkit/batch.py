@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import registry
-from .atomic import atomic_write_text
+from .atomic import atomic_write_text, locked, remove_stale_temps, temp_prefix
 from .cluster import imap_accounts
 from .config import paths
 from .dates import last_data_day
-from .errors import PerfkitError
+from .errors import PerfkitError, explain
 from .labels import check_lang, metric_name, t
 from .loaders import check_account_id, load_account, select_account_dirs
 from .policy import Policy, resolve_policy
@@ -109,7 +109,7 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
     from papermill.exceptions import PapermillExecutionError
 
     out = Path(out_dir)
-    tmp_nb = out / f".{account_id}.{os.getpid()}.tmp.ipynb"
+    tmp_nb = out / f"{temp_prefix(account_id)}tmp.ipynb"
     params = {"data_root": data_root, "account_id": account_id, "as_of": as_of, "lang": lang,
               "policy": policy or "", "causes_db": causes_db}
     try:
@@ -117,7 +117,9 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
             try:
                 pm.execute_notebook(notebook, str(tmp_nb), parameters=params, kernel_name=KERNEL,
                                     start_timeout=START_TIMEOUT, execution_timeout=CELL_TIMEOUT,
-                                    progress_bar=False, log_output=False, cwd=str(paths().root))
+                                    progress_bar=False, log_output=False, cwd=str(paths().root),
+                                    # the kernel's own warnings (plain TCP on localhost) are not the user's
+                                    extra_arguments=["--IPKernelApp.log_level=ERROR"])
                 break
             except PapermillExecutionError as exc:
                 # perfkit's own errors are already one line for the user; anything else names its type.
@@ -157,7 +159,6 @@ def write_index(out: Path, as_of: dt.date, lang: str, policy: Policy, names: dic
     data_range : str
         The data's first and last day, as shown.
     """
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     metrics = registry.index_metrics(policy)
     rows = []
@@ -177,7 +178,16 @@ def write_index(out: Path, as_of: dt.date, lang: str, policy: Policy, names: dic
                                    f"{worst['numerator']}/{worst['denominator']} · {cover:.0%}"})
         rows.append({"account_id": aid, "name": names.get(aid) or o.row.get("_name") or aid,
                      "link": o.html if o.ok else "", "failed": not o.ok, "reason": o.reason, "cells": cells})
-    # A rerun of some accounts keeps the other accounts' rows of the same week (rows.json).
+    # A rerun of some accounts keeps the other accounts' rows of the same week (rows.json); two
+    # runs into one week merge their rows under a lock, so neither loses the other's.
+    with locked(out / ".index.lock"):
+        return _merge_and_write(out, rows, as_of, lang, policy, metrics, data_range)
+
+
+def _merge_and_write(out: Path, rows: list[dict], as_of: dt.date, lang: str, policy: Policy, metrics: list[str],
+                     data_range: str) -> Path:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
     sidecar = out / "rows.json"
     if sidecar.is_file():
         try:
@@ -206,8 +216,8 @@ def _dates_job(folder: str) -> tuple[str, str | None, str | None, str | None]:
     """(account, name, first purchase day, last data day) or the reason it cannot be read."""
     try:
         acc = load_account(folder)
-    except PerfkitError as exc:
-        return Path(folder).name, None, None, f"!{exc}"
+    except Exception as exc:  # any failure of one account is that account's
+        return Path(folder).name, None, None, f"!{explain(exc)}"
     last = last_data_day(acc)
     first = acc.orders["purchase_date"].min() if len(acc.orders) else None
     return (acc.account_id, acc.name, None if first is None or first != first else str(first.tz_convert("UTC").date()),
@@ -276,14 +286,17 @@ def run_batch(data_root: str | Path, accounts: list[str] | None = None, as_of: s
         ids = [a for a in ids if a not in outcomes]
     folder = Path(out or p.reports).resolve() / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob(".*.tmp*"):  # left by a run that was killed mid-write
-        stale.unlink(missing_ok=True)
+    remove_stale_temps(folder)  # left by a run that was killed mid-write (a live run's stay)
     if not self_contained:
         from plotly.offline import get_plotlyjs
 
         atomic_write_text(folder / "plotly.min.js", get_plotlyjs())
     mode = "inline" if self_contained else "file"
     db = str(Path(causes_db or p.causes_db).resolve())
+    if Path(db).is_file():
+        from .causes import CauseStore
+
+        CauseStore(db)  # a corrupt database is one line before any work, not a failure per account
     bar = tqdm(total=len(ids), desc="reports", unit="account", disable=not progress, file=sys.stderr)
     # papermill's zmq threads do not survive fork: workers are spawned.
     for i, res in imap_accounts(_render, ids, scheduler, jobs, method="spawn", notebook=str(nb), data_root=str(root),

@@ -11,6 +11,7 @@ import datetime as dt
 import getpass
 import json
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,13 +127,32 @@ class CauseStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.executescript(SCHEMA)
+        # Two processes creating a new database at once: switching it to WAL and creating the
+        # table can find it locked without waiting (SQLite's busy handler does not cover every
+        # lock); try again rather than lose the second choice.
+        for attempt in range(100):
+            try:
+                con = self._connect()
+                try:
+                    con.execute("PRAGMA journal_mode=WAL")
+                    con.executescript(SCHEMA)
+                finally:
+                    con.close()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 99:
+                    raise self._unusable(exc) from None
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as exc:
+                raise self._unusable(exc) from None
+
+    def _unusable(self, exc: Exception) -> PerfkitError:
+        return PerfkitError(f"{self.path}: cannot be used as the root-cause database ({exc}); move the file "
+                            "aside (perfkit starts a new one) or pass another with --causes-db")
 
     def _connect(self) -> sqlite3.Connection:
         # A generous busy timeout: a second writer waits for the first instead of failing.
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA busy_timeout=30000")
         return con
 

@@ -55,13 +55,44 @@ def imap_accounts(func: Callable[..., T], items: Sequence[str], scheduler: str |
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context(method or _start_method())
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(func, item, **kwargs): i for i, item in enumerate(items)}
-        for fut in as_completed(futures):
-            try:
-                yield futures[fut], fut.result()
-            except Exception as exc:  # the worker process died: report it, keep going
-                yield futures[fut], exc
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_signals) as pool:
+        try:
+            futures = {pool.submit(func, item, **kwargs): i for i, item in enumerate(items)}
+            for fut in as_completed(futures):
+                try:
+                    yield futures[fut], fut.result()
+                except Exception as exc:  # the worker process died: report it, keep going
+                    yield futures[fut], exc
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM) or abandoned: no worker goes on writing
+            stop_workers(pool)
+            raise
+
+
+def _worker_signals() -> None:
+    """SIGTERM stops a worker like Ctrl-C: its ``finally`` blocks run (a report's notebook kernel
+    is shut down, its temporary files removed) before it exits."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _stop)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_workers(pool) -> None:
+    """Stop a process pool's workers (SIGTERM, which each turns into a clean stop) and wait for
+    them; one still running after 15 s is killed (its notebook kernel then notices its parent is
+    gone and exits by itself)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=15)
+        if proc.is_alive():
+            proc.kill()
 
 
 def map_accounts(func: Callable[..., T], items: Sequence[str], scheduler: str | None = None, jobs: int = 1,

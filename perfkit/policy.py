@@ -7,6 +7,7 @@ is an edit to data, never to code.
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 
 import tomllib
 from dataclasses import dataclass, field
@@ -82,11 +83,42 @@ def _decimal_text(value: Fraction) -> str:
 
 
 def _fraction(raw: object, where: str) -> Fraction:
+    """A rate between 0 and 1, read exactly."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise PerfkitError(f"{where}: {raw!r} is not a number; write a rate like \"0.01\"")
     try:
         # Strings are exact; a float written without quotes goes through its repr (0.01 -> "0.01").
-        return Fraction(str(raw))
+        value = Fraction(str(raw).strip())
     except (ValueError, ZeroDivisionError):
-        raise PerfkitError(f"{where}: '{raw}' is not a number; write it like \"0.01\"") from None
+        raise PerfkitError(f"{where}: {raw!r} is not a number; write a rate like \"0.01\"") from None
+    if not 0 <= value <= 1:
+        raise PerfkitError(f"{where}: {raw!r} is not a rate between 0 and 1; write 1% as \"0.01\"")
+    return value
+
+
+def _whole(raw: object, where: str, lo: int, hi: int) -> int:
+    """A whole number in [lo, hi] (TOML's true is not 1)."""
+    if isinstance(raw, bool) or not isinstance(raw, int) or not lo <= raw <= hi:
+        raise PerfkitError(f"{where}: {raw!r} must be a whole number from {lo} to {hi}")
+    return raw
+
+
+def _listed(raw: object, where: str, kind: type, allowed: Collection | None = None) -> list:
+    """A TOML list of ``kind`` values (a string is not a list of its letters)."""
+    if not isinstance(raw, list) or any(isinstance(v, bool) or not isinstance(v, kind) for v in raw):
+        example = '["denied"]' if kind is str else "[1, 2]"
+        raise PerfkitError(f"{where}: {raw!r} must be a list of {'text' if kind is str else 'whole numbers'}, "
+                           f"like {example}")
+    bad = [v for v in raw if allowed is not None and v not in allowed]
+    if bad:
+        raise PerfkitError(f"{where}: {bad[0]!r} is not allowed; choose from {', '.join(map(str, allowed))}")
+    return raw
+
+
+def _text(raw: object, where: str) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise PerfkitError(f"{where}: {raw!r} must be non-empty text")
+    return raw
 
 
 METRIC_KEYS = {"name_en", "name_zh", "window", "lag", "target", "value", "warn", "segments", "numerator", "maturing"}
@@ -109,33 +141,39 @@ def _metric(metric_id: str, raw: dict, where: str) -> MetricPolicy:
     _check_keys(here, raw, METRIC_KEYS)
     target = raw.get("target", "info")
     if target not in TARGET_OPS:
-        raise PerfkitError(f"{here} target '{target}' must be one of {', '.join(TARGET_OPS)}")
-    for key in ("window", "lag"):
-        if not isinstance(raw.get(key, 0), int) or raw.get(key, 0) < 0:
-            raise PerfkitError(f"{here} {key} must be a whole number of days >= 0")
-    if raw.get("window", 0) < 1:
-        raise PerfkitError(f"{here} window must be at least 1 day")
+        raise PerfkitError(f"{here} target {target!r} must be one of {', '.join(TARGET_OPS)}")
+    if "window" not in raw:
+        raise PerfkitError(f"{here} has no window; give its length in days, like window = 60")
+    window = _whole(raw["window"], f"{here} window", 1, 3650)
+    lag = _whole(raw.get("lag", 0), f"{here} lag", 0, 365)
     value = warn = None
     if target != "info":
         if "value" not in raw:
             raise PerfkitError(f"{here} has target '{target}' but no value")
         value = _fraction(raw["value"], f"{here} value")
         warn = _fraction(raw["warn"], f"{here} warn") if "warn" in raw else None
+        if warn is not None and (warn > value if target == "<" else warn < value):
+            raise PerfkitError(f"{here} warn {raw['warn']!r} must lie on the safe side of value {raw['value']!r} "
+                               f"({'at most' if target == '<' else 'at least'} the value)")
     numerator = raw.get("numerator", "good" if target == ">" else "defects")
     if numerator not in ("good", "defects"):
         raise PerfkitError(f"{here} numerator must be 'good' or 'defects'")
+    maturing = raw.get("maturing", False)
+    if not isinstance(maturing, bool):
+        raise PerfkitError(f"{here} maturing must be true or false")
+    name_en = _text(raw.get("name_en", metric_id), f"{here} name_en")
     return MetricPolicy(
         id=metric_id,
-        name_en=str(raw.get("name_en", metric_id)),
-        name_zh=str(raw.get("name_zh", raw.get("name_en", metric_id))),
-        window=int(raw["window"]),
-        lag=int(raw.get("lag", 0)),
+        name_en=name_en,
+        name_zh=_text(raw.get("name_zh", name_en), f"{here} name_zh"),
+        window=window,
+        lag=lag,
         target=target,
         value=value,
         warn=warn,
-        segments=tuple(raw.get("segments", ["all"])),
+        segments=tuple(_listed(raw.get("segments", ["all"]), f"{here} segments", str)),
         numerator=numerator,
-        maturing=bool(raw.get("maturing", False)),
+        maturing=maturing,
     )
 
 
@@ -165,7 +203,9 @@ def load_policy(path: str | Path | None = None) -> Policy:
         p = Path(path)
         if not p.is_file():
             raise PerfkitError(f"{p}: policy file not found; pass the path of a TOML file")
-        text = p.read_text(encoding="utf-8")
+        from .reading import decode  # the encodings data files may use (UTF-8, UTF-16, GB18030)
+
+        text = decode(p.read_bytes(), str(p))
         where = str(p)
     return check_policy(_parse(text, where))
 
@@ -185,21 +225,29 @@ def _parse(text: str, where: str) -> Policy:
     metrics = {mid: _metric(mid, m, where) for mid, m in raw.get("metrics", {}).items()}
     if not metrics:
         raise PerfkitError(f"{where}: no [metrics.*] tables; copy perfkit/policy.toml and edit it")
+    here = f"{where}: [counting]"
     return Policy(
         metrics=metrics,
-        claim_statuses_not_counted=frozenset(
-            s.lower() for s in counting.get("claim_statuses_not_counted", ["denied", "withdrawn"])
-        ),
-        negative_ratings=frozenset(int(r) for r in counting.get("negative_ratings", [1, 2])),
-        chargeback_kinds_not_counted=frozenset(
-            k.lower() for k in counting.get("chargeback_kinds_not_counted", ["fraud"])
-        ),
-        business_days=frozenset(int(d) for d in counting.get("business_days", [0, 1, 2, 3, 4])),
-        return_response_hours=int(counting.get("return_response_hours", 48)),
-        pace_days=int(forecast.get("pace_days", 30)),
-        horizon_days=int(forecast.get("horizon_days", 365)),
+        claim_statuses_not_counted=frozenset(s.lower() for s in _listed(
+            counting.get("claim_statuses_not_counted", ["denied", "withdrawn"]),
+            f"{here} claim_statuses_not_counted", str)),
+        negative_ratings=frozenset(_listed(counting.get("negative_ratings", [1, 2]), f"{here} negative_ratings",
+                                           int, range(1, 6))),
+        chargeback_kinds_not_counted=frozenset(k.lower() for k in _listed(
+            counting.get("chargeback_kinds_not_counted", ["fraud"]), f"{here} chargeback_kinds_not_counted", str,
+            ("service", "fraud"))),
+        business_days=frozenset(_listed(counting.get("business_days", [0, 1, 2, 3, 4]), f"{here} business_days",
+                                        int, range(7)) or _no_days(here)),
+        return_response_hours=_whole(counting.get("return_response_hours", 48), f"{here} return_response_hours",
+                                     1, 24 * 365),
+        pace_days=_whole(forecast.get("pace_days", 30), f"{where}: [forecast] pace_days", 1, 3650),
+        horizon_days=_whole(forecast.get("horizon_days", 365), f"{where}: [forecast] horizon_days", 1, 3650),
         source=where,
     )
+
+
+def _no_days(where: str) -> list[int]:
+    raise PerfkitError(f"{where} business_days is empty; list the working weekdays (0 = Monday ... 6 = Sunday)")
 
 
 def resolve_policy(policy: Policy | str | Path | None) -> Policy:

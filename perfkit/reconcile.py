@@ -25,6 +25,7 @@ from .atomic import atomic_write_text
 from .context import AccountContext
 from .dates import date_to_day
 from .errors import DataError
+from .reading import decode
 from .loaders import Account
 from .metrics import segment_values
 from .policy import MetricPolicy, Policy
@@ -61,14 +62,35 @@ def _get(obj: object, *keys: str) -> object:
 
 
 def _count(value: object) -> int | None:
+    """A count, None when absent; a count that is not a whole number >= 0 is a ValueError."""
     if isinstance(value, dict):
         value = _get(value, "count", "value")
     if isinstance(value, bool) or value is None:
         return None
     try:
-        return int(value)
+        number = float(value)
     except (TypeError, ValueError):
-        return None
+        raise ValueError(f"count {value!r} is not a number") from None
+    if not np.isfinite(number) or number < 0 or number != int(number):
+        raise ValueError(f"count {value!r} is not a whole number >= 0")
+    return int(number)
+
+
+def _check(v: AmazonValue, label: str) -> AmazonValue:
+    """Refuse a value Amazon cannot have sent: a window ending before it starts or outside the
+    years of any data, more defects than units, a rate that is not a finite share."""
+    where = f"{v.metric} ({v.segment}) window {v.date_from.date()}..{v.date_to.date()}"
+    expected = "Amazon's report as downloaded (do not edit it)"
+    if v.date_from > v.date_to:
+        raise DataError(label, f"{where}: the window ends before it starts", expected=expected)
+    if v.date_from.year < 2000 or v.date_to > pd.Timestamp.now() + pd.Timedelta(days=2):
+        raise DataError(label, f"{where}: the window lies outside any possible data (before 2000 or in the future)",
+                        expected=expected)
+    if v.numerator is not None and v.denominator is not None and v.numerator > v.denominator:
+        raise DataError(label, f"{where}: {v.numerator} defects of {v.denominator} units", expected=expected)
+    if v.rate is not None and not (np.isfinite(v.rate) and 0 <= v.rate <= 1):
+        raise DataError(label, f"{where}: rate {v.rate!r} is not a share between 0 and 1", expected=expected)
+    return v
 
 
 def _date(value: object) -> pd.Timestamp | None:
@@ -104,7 +126,7 @@ def read_report(path: str | Path, marketplace: str | None, policy: Policy) -> tu
     if not p.is_file():
         raise DataError(label, "file not found", expected="the JSON of a GET_V2_SELLER_PERFORMANCE_REPORT")
     try:
-        data = json.loads(p.read_text(encoding="utf-8-sig"))
+        data = json.loads(decode(p.read_bytes(), label))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataError(label, f"is not JSON ({exc})", expected="the JSON of a GET_V2_SELLER_PERFORMANCE_REPORT") from None
     metrics = _get(data, "performanceMetrics")
@@ -119,9 +141,13 @@ def read_report(path: str | Path, marketplace: str | None, policy: Policy) -> tu
     values: list[AmazonValue] = []
     for metric_id, fields in _fields(policy).items():
         for f in fields:
-            value = _read_field(entry, f, metric_id, policy)
+            try:
+                value = _read_field(entry, f, metric_id, policy)
+            except ValueError as exc:
+                raise DataError(label, f"{metric_id} ({f.segment}): {exc}",
+                                expected="Amazon's report as downloaded (do not edit it)") from None
             if value is not None:
-                values.append(value)
+                values.append(_check(value, label))
     ahr = _get(entry, "accountHealthRating") or {}
     extras = {"ahrScore": _get(ahr, "ahrScore"), "ahrStatus": _get(ahr, "ahrStatus"),
               "marketplaceId": _get(entry, "marketplaceId")}
@@ -161,6 +187,8 @@ def _value(node: dict, metric: str, segment: str, num_keys, den_keys) -> AmazonV
     num, den = _count(_get(node, *num_keys)), _count(_get(node, *den_keys))
     rate = _get(node, "rate")
     rate = float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None
+    if rate is not None and not np.isfinite(rate):
+        raise ValueError(f"rate {rate!r} is not a finite number")
     if rate is not None and rate > 1:
         rate /= 100  # documented as a percentage; real payloads send a fraction
     if num is not None and den:
@@ -255,20 +283,25 @@ def archive_report(account: Account, report: str | Path, values: list[AmazonValu
 
 
 def official_points(ctx: AccountContext) -> pd.DataFrame:
-    """Every archived Amazon value, placed on the day Amazon reported it (window end + lag)."""
+    """Every archived Amazon value, placed on the day Amazon reported it (window end + lag); a kept
+    report that cannot be read is left out and named in ``attrs["skipped"]``."""
     account, pol = ctx.account, ctx.policy
     folder = Path(account.path) / ARCHIVE if account.path is not None else None
     rows = []
+    skipped: list[str] = []
     if folder is not None and folder.is_dir():
         for f in sorted(folder.glob("*.json")):
             try:
                 values, _ = read_report(f, account.marketplace, pol)
-            except DataError:
+            except Exception as exc:  # a kept report that went bad never breaks a chart or a report
+                skipped.append(f"{f.name}: {exc}")
                 continue
             for v in values:
                 lag = pol[v.metric].lag if v.metric in pol.metrics else 0
                 rows.append({"as_of": (v.date_to + pd.Timedelta(days=lag)).date(), "metric": v.metric,
                              "segment": v.segment, "rate": v.rate, "numerator": v.numerator,
                              "denominator": v.denominator, "source": f.name})
-    return pd.DataFrame(rows, columns=["as_of", "metric", "segment", "rate", "numerator", "denominator", "source"])
+    points = pd.DataFrame(rows, columns=["as_of", "metric", "segment", "rate", "numerator", "denominator", "source"])
+    points.attrs["skipped"] = skipped  # unreadable kept reports, each with its reason
+    return points
 

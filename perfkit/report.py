@@ -272,7 +272,11 @@ class AccountReport:
 
     def quality_section(self) -> str:
         head = f"<h2>{E(t('quality_heading', self.lang))}</h2>"
-        items = [f"<li>{E(w)}</li>" for w in self.account.warnings]
+        notes = self.account.warnings + [f"kept Amazon report left out: {w}" for w in self.official.attrs.get("skipped", [])]
+        if self.as_of > self.ctx.last_day.date():
+            notes.append(f"the report's day {self.as_of} is after the last day of data ({self.ctx.last_day.date()}): "
+                         "values after that day count no new orders")
+        items = [f"<li>{E(w)}</li>" for w in notes]
         if not items:
             return head + f"<p>{E(t('no_notes', self.lang))}</p>"
         return head + "<ul class='pk-notes'>" + "".join(items) + "</ul>"
