@@ -118,8 +118,8 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
                 pm.execute_notebook(notebook, str(tmp_nb), parameters=params, kernel_name=KERNEL,
                                     start_timeout=START_TIMEOUT, execution_timeout=CELL_TIMEOUT,
                                     progress_bar=False, log_output=False, cwd=str(paths().root),
-                                    # the kernel's own warnings (plain TCP on localhost) are not the user's
-                                    extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                    # the kernel's own log (plain TCP on localhost, sockets closed on a stop) is not the user's
+                                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
                 break
             except PapermillExecutionError as exc:
                 # perfkit's own errors are already one line for the user; anything else names its type.

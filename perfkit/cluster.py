@@ -57,7 +57,7 @@ def imap_accounts(func: Callable[..., T], items: Sequence[str], scheduler: str |
     ctx = multiprocessing.get_context(method or _start_method())
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_signals) as pool:
         try:
-            futures = {pool.submit(func, item, **kwargs): i for i, item in enumerate(items)}
+            futures = {pool.submit(_in_worker, func, item, **kwargs): i for i, item in enumerate(items)}
             for fut in as_completed(futures):
                 try:
                     yield futures[fut], fut.result()
@@ -68,16 +68,39 @@ def imap_accounts(func: Callable[..., T], items: Sequence[str], scheduler: str |
             raise
 
 
+_BUSY = False      # a worker is inside an account's work
+_STOPPING = False  # a worker was told to stop
+
+
 def _worker_signals() -> None:
     """SIGTERM stops a worker like Ctrl-C: its ``finally`` blocks run (a report's notebook kernel
-    is shut down, its temporary files removed) before it exits."""
+    is shut down, its temporary files removed), then it exits without taking the next account."""
     import signal
 
     signal.signal(signal.SIGTERM, _stop)
 
 
 def _stop(signum: int, frame: object) -> None:
+    import os
+
+    global _STOPPING
+    _STOPPING = True
+    if not _BUSY:
+        os._exit(143)
     raise KeyboardInterrupt
+
+
+def _in_worker(func: Callable[..., T], item: str, **kwargs) -> T:
+    import os
+
+    global _BUSY
+    _BUSY = True
+    try:
+        return func(item, **kwargs)
+    finally:
+        _BUSY = False
+        if _STOPPING:
+            os._exit(143)
 
 
 def stop_workers(pool) -> None:
