@@ -199,7 +199,14 @@ def _context(args: argparse.Namespace):
     folder = Path(args.data_root) / args.account
     if not folder.is_dir():
         raise PerfkitError(f"{args.data_root}: no account folder '{args.account}'")
-    return AccountContext.of(folder, args.policy)
+    try:
+        return AccountContext.of(folder, args.policy)
+    except PerfkitError:
+        raise
+    except Exception as exc:  # the account's failure, whatever it is: one line (exit 2)
+        from .portfolio import failure_text
+
+        raise PerfkitError(f"{args.account}: {failure_text(exc)}") from None
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:

@@ -363,3 +363,43 @@ def test_a_kept_report_gone_bad_never_breaks_the_charts(tmp_path):
     points = official_points(AccountContext.of(folder))
     assert points["source"].tolist() == ["2026-01-31.json"]
     assert points.attrs["skipped"][0].startswith("2026-02-28.json: ")
+
+
+# --- the root-cause database ------------------------------------------------------------------
+
+def _save_one(path: str, cause: str, barrier) -> None:
+    from perfkit.causes import CauseChoice, CauseStore
+
+    barrier.wait()  # both processes open the new database at the same moment
+    CauseStore(path).save(CauseChoice("acct", "odr", cause, "2026-03-01", "2026-03-09"))
+
+
+def test_two_processes_opening_a_new_causes_database_keep_both_choices(tmp_path):
+    import multiprocessing
+
+    from perfkit.causes import CauseStore
+
+    ctx = multiprocessing.get_context("spawn")
+    for attempt in range(6):  # the race needs both at the same instant: try it several times
+        path = str(tmp_path / f"causes-{attempt}.sqlite")
+        barrier = ctx.Barrier(2)
+        procs = [ctx.Process(target=_save_one, args=(path, cause, barrier)) for cause in ("logistics", "product_quality")]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert [p.exitcode for p in procs] == [0, 0]
+        assert sorted(CauseStore(path).history()["cause"]) == ["logistics", "product_quality"]
+
+
+def test_a_corrupt_causes_database_is_one_line(tmp_path):
+    good(tmp_path / "root", "good-a")
+    db = tmp_path / "causes.sqlite"
+    db.write_bytes(b"this is not a database, it was overwritten by a spreadsheet" * 100)
+    for args in (["poa", str(tmp_path / "root"), "--account", "good-a", "--metric", "odr"],
+                 ["report", str(tmp_path / "root"), "--out", str(tmp_path / "out")]):
+        res = cli(*args, "--causes-db", str(db))
+        assert res.returncode == 2 and res.stdout == "" and "Traceback" not in res.stderr
+        assert res.stderr == (f"perfkit: error: {db}: cannot be used as the root-cause database (file is not a "
+                              "database); move the file aside (perfkit starts a new one) or pass another with "
+                              "--causes-db\n")
