@@ -104,11 +104,27 @@ _THREE_NUMBERS = r"^\D*\d+\D+\d+\D+\d+"
 _MONTH_NAME = r"(?i)(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*\d+\D+\d+|\d+\D+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 
 
+def _micros(day: str) -> int:
+    return int(np.datetime64(day, "us").astype(np.int64))
+
+
+# Bounds as microseconds since 1970 (parsed dates arrive in microseconds: 0001 and 9999 fit).
+_PLACEHOLDER_LOW, _PLACEHOLDER_HIGH = _micros("1901-01-01"), _micros("9999-01-01")
+_EARLIEST, _LATEST = _micros(str(EARLIEST.date())), _micros(str(LATEST.date()))
+
+
+def _as_micros(parsed: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(microseconds since 1970, present) of a naive or UTC datetime series of any unit."""
+    values = parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
+    raw = values.to_numpy(dtype="datetime64[us]")
+    return raw.view(np.int64), ~np.isnat(raw)
+
+
 def is_placeholder(values: pd.Series) -> pd.Series:
     """ERP stand-ins for "no date": the year 9999 (9999-12-31) or a year up to 1900 (0001-01-01,
     1899-12-30, 1900-01-01)."""
-    years = values.dt.year
-    return values.notna() & ((years >= 9999) | (years <= 1900))
+    micros, present = _as_micros(values)
+    return pd.Series(present & ((micros >= _PLACEHOLDER_HIGH) | (micros < _PLACEHOLDER_LOW)), index=values.index)
 
 
 def _screened(parsed: pd.Series, col: Column, label: str, frame: pd.DataFrame, text: pd.Series,
@@ -119,25 +135,66 @@ def _screened(parsed: pd.Series, col: Column, label: str, frame: pd.DataFrame, t
     A placeholder in an optional column means "no date" (said in a note naming the rows); in a
     required column, or any other date outside 2000-2099, it is a data error.
     """
-    stand_in = is_placeholder(parsed)
-    if stand_in.any() and not col.required:
-        if notes is not None:
-            rows = rownums(frame, stand_in.reindex(frame.index, fill_value=False))
-            notes.append(f"{label}, {describe_rows(rows)}, "
-                         f"column '{col.name}': {', '.join(dict.fromkeys(text[stand_in].head(3)))} read as no date "
-                         "(an ERP placeholder)")
-        parsed = parsed.mask(stand_in)
-    else:
-        stand_in = stand_in & False
-    naive = parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
-    far = parsed.notna() & ((naive < EARLIEST) | (naive >= LATEST))
-    if far.any():
-        full = far.reindex(frame.index, fill_value=False)
-        raise DataError(label, "date out of range", column=col.name, rows=rownums(frame, full),
-                        found=text[far].tolist(),
-                        expected="a date from 2000 to 2099" + ("" if col.required else
-                                                               " (leave the cell empty when there is no date)"))
+    micros, present = _as_micros(parsed)
+    outside = present & ((micros < _EARLIEST) | (micros >= _LATEST))
+    stand_in = pd.Series(False, index=parsed.index)
+    if outside.any():
+        stand_in = is_placeholder(parsed)
+        if not col.required and stand_in.any():
+            if notes is not None:
+                rows = rownums(frame, stand_in.reindex(frame.index, fill_value=False))
+                notes.append(f"{label}, {describe_rows(rows)}, "
+                             f"column '{col.name}': {', '.join(dict.fromkeys(text[stand_in].head(3)))} read as no date "
+                             "(an ERP placeholder)")
+            parsed = parsed.mask(stand_in)
+            outside &= ~stand_in.to_numpy()
+        else:
+            stand_in[:] = False
+        if outside.any():
+            far = pd.Series(outside, index=parsed.index)
+            raise DataError(label, "date out of range", column=col.name,
+                            rows=rownums(frame, far.reindex(frame.index, fill_value=False)),
+                            found=text[far].tolist(),
+                            expected="a date from 2000 to 2099" + ("" if col.required else
+                                                                   " (leave the cell empty when there is no date)"))
     return parsed.astype("datetime64[ns, UTC]" if parsed.dt.tz is not None else "datetime64[ns]"), stand_in
+
+
+def _iso_column(series: pd.Series, tz: str, col: Column, label: str, frame: pd.DataFrame,
+                notes: list[str] | None) -> pd.Series | None:
+    """The common case in Arrow's own parser: every value an ISO date or time, all without an
+    offset or all with one. Arrow refuses words, partial dates, impossible days and mixed
+    columns; those (None here) take the general path, which names them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(series.astype("string"))
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+    for target in (pa.timestamp("us"), pa.timestamp("us", "UTC")):
+        try:
+            stamps = pc.cast(text, target)
+            break
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+    else:
+        return None
+    parsed = pd.Series(stamps.to_numpy(zero_copy_only=False), index=series.index)
+    if target.tz:
+        parsed = parsed.dt.tz_localize("UTC")
+    parsed, _ = _screened(parsed, col, label, frame, series.astype("string"), notes)
+    if target.tz:
+        return parsed
+    if col.kind == "deadline":  # a bare date is the end of that local day
+        ends = pc.equal(pc.utf8_length(text), 10).fill_null(False).to_numpy(zero_copy_only=False)
+        parsed[ends] = parsed[ends] + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+    naive = parsed.to_numpy(dtype="datetime64[ns]")
+    ok = ~np.isnat(naive)
+    utc = np.full(len(naive), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if ok.any():
+        utc[ok] = timezones.localize(naive[ok], tz)
+    return pd.Series(utc, index=series.index, dtype="datetime64[ns, UTC]")
 
 
 def _to_datetime(series: pd.Series, tz: str, col: Column, label: str, frame: pd.DataFrame,
@@ -153,6 +210,9 @@ def _to_datetime(series: pd.Series, tz: str, col: Column, label: str, frame: pd.
         return series.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     if pd.api.types.is_datetime64_dtype(series.dtype):
         return _localize(series, tz)
+    fast = _iso_column(series, tz, col, label, frame, notes)
+    if fast is not None:
+        return fast
     import pyarrow as pa
     import pyarrow.compute as pc
 

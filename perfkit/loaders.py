@@ -233,8 +233,9 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
     path : str or Path
         The account folder (its name is the account id).
     columns : collection of str, optional
-        Orders columns to read from Parquet files (column pruning, for callers that compute only
-        some metrics); what was not asked for is empty, not reported missing. With ``columns``
+        Orders columns to read (column pruning, for callers that compute only some metrics; text
+        files are still scanned whole, but only these columns are converted); what was not asked
+        for is empty, not reported missing. With ``columns``
         given, the free text of events (feedback comments, claim reasons) is not read either.
     tables : collection of str, optional
         Optional tables to read (default: all).

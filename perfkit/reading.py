@@ -92,7 +92,7 @@ def read_header(path: Path, label: str) -> list[str]:
     return [c.strip().strip('"').lstrip("\ufeff") for c in first.split(sep)]
 
 
-def _read_text_table(path: Path, label: str) -> pd.DataFrame:
+def _read_text_table(path: Path, label: str, columns: Collection[str] | None = None) -> pd.DataFrame:
     with open(path, "rb") as fh:
         refuse_binary(fh.read(HEAD), label)  # before the whole file is read
     raw = path.read_bytes()
@@ -101,14 +101,14 @@ def _read_text_table(path: Path, label: str) -> pd.DataFrame:
     if not raw.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in raw[:4096]:
         # UTF-8 goes to Arrow as it is (Arrow checks the encoding: anything else falls through).
         head = utf8[:HEAD].split(b"\n", 1)[0].decode("utf-8", errors="replace")
-        frame = _arrow_csv(utf8, head, _separator(path, head))
+        frame = _arrow_csv(utf8, head, _separator(path, head), columns)
     if frame is None:
         text = decode(raw, label)
         if not text.strip():
             raise DataError(label, "is empty", expected="a header line and one row per record")
         first = text.split("\n", 1)[0]
         sep = _separator(path, first)
-        frame = _arrow_csv(text.encode("utf-8"), first, sep)
+        frame = _arrow_csv(text.encode("utf-8"), first, sep, columns)
     if frame is None:  # anything Arrow does not read exactly like pandas: the pandas reader decides
         try:
             frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
@@ -127,9 +127,10 @@ def _separator(path: Path, first: str) -> str:
     return ","
 
 
-def _arrow_csv(data: bytes, first: str, sep: str) -> pd.DataFrame | None:
+def _arrow_csv(data: bytes, first: str, sep: str, columns: Collection[str] | None = None) -> pd.DataFrame | None:
     """A text table through Arrow's CSV reader (every cell as text, '' for empty), or None when
     the file needs the pandas reader (duplicate headers, short or long rows, odd quoting).
+    With ``columns`` (names in any case) only those columns are converted.
 
     Arrow reads the bytes without a Python string per cell, several times faster than pandas.
     """
@@ -144,13 +145,18 @@ def _arrow_csv(data: bytes, first: str, sep: str) -> pd.DataFrame | None:
         return None
     if len(set(names)) != len(names) or "" in names:
         return None
+    include = names
+    if columns is not None:
+        lower = {c.strip().lower() for c in columns}
+        include = [n for n in names if n.strip().lower().lstrip("\ufeff") in lower]
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False,
                                            block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in include},
+                                                 include_columns=include,
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
         return None
@@ -191,4 +197,4 @@ def read_table_file(path: Path, label: str | None = None, columns: list[str] | N
     label = label or path.name
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path, label, columns, few_values)
-    return _read_text_table(path, label)
+    return _read_text_table(path, label, columns)

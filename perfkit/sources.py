@@ -164,8 +164,8 @@ def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
                     notes: list[str] | None = None) -> pd.DataFrame:
     """One source's rows in the canonical columns, typed (``notes`` collects loading warnings)."""
     wanted = None
-    if src.path.suffix.lower() == ".parquet":
-        # Column pruning: Parquet reads only the canonical columns asked for (all by default).
+    if keep is not None or src.path.suffix.lower() == ".parquet":
+        # Column pruning: only the canonical columns asked for (all by default) are read.
         names = [c for c in TABLES[src.table] if keep is None or c in keep or TABLES[src.table][c].required]
         wanted = names + [k for k, v in src.columns.items() if v in names]
     few = {c for c, col in TABLES[src.table].items() if col.kind in FEW_VALUES or c in ("category", "carrier")}
