@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .arguments import check_arguments
-from .errors import PerfkitError
+from .errors import PerfkitError, explain
 
 STATUS_COLOURS = {"ok": "32", "at_risk": "33", "breach": "1;31", "no_data": "2", "info": "36", "partial": "2"}
 
@@ -42,7 +42,6 @@ def _use_colour(stream) -> bool:
 def cmd_check(args: argparse.Namespace) -> int:
     from .dates import first_data_day, last_data_day
     from .loaders import account_dirs, load_account
-    from .portfolio import failure_text
 
     failed = 0
     dirs = account_dirs(args.data_root)
@@ -56,7 +55,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             acc = load_account(folder)
         except Exception as exc:  # one account's failure, whatever it is, is that account's
             failed += 1
-            print(f"{folder.name}: FAILED: {failure_text(exc)}")
+            print(f"{folder.name}: FAILED: {explain(exc)}")
             continue
         channels = acc.orders["fulfillment_channel"].value_counts()
         first, last = first_data_day(acc), last_data_day(acc)
@@ -204,9 +203,7 @@ def _context(args: argparse.Namespace):
     except PerfkitError:
         raise
     except Exception as exc:  # the account's failure, whatever it is: one line (exit 2)
-        from .portfolio import failure_text
-
-        raise PerfkitError(f"{args.account}: {failure_text(exc)}") from None
+        raise PerfkitError(f"{args.account}: {explain(exc)}") from None
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
@@ -407,8 +404,6 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:  # perfkit's own failure: one line, the traceback only when asked
         if getattr(args, "debug", False):
             raise
-        from .errors import explain
-
         _err(explain(exc))
         return 3
 

@@ -49,9 +49,16 @@ class DataError(PerfkitError):
 
 def explain(exc: BaseException) -> str:
     """One line for any failure of one account: perfkit's own message, or for anything else its
-    type and message with what to do (the traceback only with ``--debug``)."""
+    type and message with what to do; with ``--debug`` (``PERFKIT_DEBUG=1``, which worker
+    processes inherit) the traceback follows."""
+    import os
+    import traceback
+
     if isinstance(exc, PerfkitError):
         return str(exc)
     text = " ".join(str(exc).split()) or "no message"
-    return (f"unexpected {type(exc).__name__}: {text[:300]} (perfkit could not handle this input; "
+    line = (f"unexpected {type(exc).__name__}: {text[:300]} (perfkit could not handle this input; "
             "rerun with --debug for the traceback and report it with the file that caused it)")
+    if os.environ.get("PERFKIT_DEBUG") == "1":
+        line += "\n" + "".join(traceback.format_exception(exc)).rstrip()
+    return line

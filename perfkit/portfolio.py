@@ -5,8 +5,6 @@ Accounts are the unit of parallel work (local processes or a Dask cluster, see
 """
 from __future__ import annotations
 
-import os
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,7 +31,7 @@ def _account_job(folder: str, prune: bool = False, policy=None, **kwargs) -> Job
         values = account_series(ctx, **kwargs)
         return name, values, None, account.warnings + beyond_data(ctx, values)
     except Exception as exc:  # any failure of one account is that account's, never the batch's
-        return name, None, failure_text(exc), []
+        return name, None, explain(exc), []
 
 
 def beyond_data(ctx: AccountContext, values: pd.DataFrame) -> list[str]:
@@ -47,13 +45,6 @@ def beyond_data(ctx: AccountContext, values: pd.DataFrame) -> list[str]:
         return []
     return [f"as-of {latest.date()} is after the last day of data ({last.date()}): "
             "values after that day count no new orders; check the export is complete"]
-
-
-def failure_text(exc: BaseException) -> str:
-    """:func:`~perfkit.errors.explain`, plus the traceback when ``--debug`` asked for it."""
-    if os.environ.get("PERFKIT_DEBUG") == "1":
-        return explain(exc) + "\n" + "".join(traceback.format_exception(exc)).rstrip()
-    return explain(exc)
 
 
 def _folder_bytes(folder: Path) -> int:
