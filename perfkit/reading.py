@@ -73,8 +73,11 @@ def decode(raw: bytes, name: str) -> str:
 
 def read_header(path: Path, label: str) -> list[str]:
     """The header names of a text table, reading only its first 64 KiB."""
-    with open(path, "rb") as fh:
-        head = fh.read(HEAD)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD)
+    except OSError as exc:
+        raise unreadable(label, exc) from None
     refuse_binary(head, label)
     if len(head) == HEAD and b"\n" not in head:
         raise DataError(label, f"has no line break in its first {HEAD // 1024} KiB, so no header line",
@@ -88,7 +91,7 @@ def read_header(path: Path, label: str) -> list[str]:
     except (DataError, UnicodeDecodeError):
         text = decode(path.read_bytes(), label)
     first = text.split("\n", 1)[0].rstrip("\r")
-    sep = "\t" if "\t" in first and first.count("\t") >= first.count(",") else ","
+    sep = _separator(path, first)
     return [c.strip().strip('"').lstrip("\ufeff") for c in first.split(sep)]
 
 
@@ -122,9 +125,10 @@ def _read_text_table(path: Path, label: str, columns: Collection[str] | None = N
 
 
 def _separator(path: Path, first: str) -> str:
+    """Tab, comma or semicolon (European Excel saves "CSV" with semicolons), from the header line."""
     if path.suffix.lower() in (".tsv", ".txt") or ("\t" in first and first.count("\t") >= first.count(",")):
         return "\t"
-    return ","
+    return ";" if first.count(";") > first.count(",") else ","
 
 
 def _arrow_csv(data: bytes, first: str, sep: str, columns: Collection[str] | None = None) -> pd.DataFrame | None:
@@ -195,6 +199,14 @@ def read_table_file(path: Path, label: str | None = None, columns: list[str] | N
     ``few_values`` names Parquet text columns to read as categoricals.
     """
     label = label or path.name
-    if path.suffix.lower() == ".parquet":
-        return _read_parquet(path, label, columns, few_values)
-    return _read_text_table(path, label, columns)
+    try:
+        if path.suffix.lower() == ".parquet":
+            return _read_parquet(path, label, columns, few_values)
+        return _read_text_table(path, label, columns)
+    except OSError as exc:  # permissions, a file removed while reading, a disk error
+        raise unreadable(label, exc) from None
+
+
+def unreadable(label: str, exc: OSError) -> DataError:
+    return DataError(label, f"cannot be read ({exc.strerror or exc})",
+                     expected="a file perfkit's user may read (check its permissions)")

@@ -60,6 +60,8 @@ ERRORS = {
                   ["year_only/orders.csv, row 5, column 'purchase_date': not a whole date", "(found '2026')"]),
     "year_month": (dict(returns="return_id,order_id,request_date\nR1,G2,2026-11\n"),
                    ["year_month/returns.csv, row 2, column 'request_date': not a whole date", "(found '2026-11')"]),
+    "excel_serial": (dict(orders=GOOD.replace("2026-03-03T10:00:00Z,AFN", "46084,AFN")),
+                     ["excel_serial/orders.csv, row 4, column 'purchase_date': not a whole date", "(found '46084')"]),
     "conflict": (dict(orders=GOOD + "G1,2026-03-01T10:00:00Z,MFN,Cancelled,2026-03-03,,\n"),
                  ["conflict/orders.csv, rows 2, 6 (2 in all), column 'order_status': rows of order G1 disagree",
                   "row 2: Shipped", "row 6: Cancelled"]),
@@ -253,6 +255,36 @@ def test_a_file_can_state_its_own_time_zone(tmp_path):
     spec["timezone"] = "Asia/Shanghai"
     (folder / "mapping.json").write_text(json.dumps({"files": {"erp.csv": spec}}, ensure_ascii=False), encoding="utf-8")
     assert str(load_account(folder, cache=False).orders["purchase_date"].iat[0]) == "2026-03-01 19:00:00+00:00"
+
+
+def test_a_semicolon_csv_reads_like_a_comma_one(tmp_path):
+    from perfkit.loaders import load_account
+
+    comma = good(tmp_path, "comma")
+    semi = good(tmp_path, "semi", orders=GOOD.replace(",", ";"))
+    a, b = (load_account(f, cache=False).orders.drop(columns=["_file"]) for f in (comma, semi))
+    assert a.equals(b)
+
+
+def test_an_unreadable_file_is_one_line(tmp_path, monkeypatch):
+    import builtins
+
+    from perfkit.loaders import load_account
+    from perfkit.errors import DataError
+
+    folder = good(tmp_path, "locked")
+    real = builtins.open
+
+    def guarded(path, *args, **kwargs):  # what a file without read permission gives (tests run as root)
+        if str(path).endswith("claims.csv"):
+            raise PermissionError(13, "Permission denied")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded)
+    with pytest.raises(DataError) as err:
+        load_account(folder, cache=False)
+    assert str(err.value) == ("locked/claims.csv: cannot be read (Permission denied); expected a file perfkit's user "
+                              "may read (check its permissions)")
 
 
 def test_a_huge_file_of_zero_bytes_fails_early(tmp_path):
