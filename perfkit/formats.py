@@ -79,6 +79,9 @@ RETURN_STATUS_DECISIONS = {
     "completed": "authorized", "rejected": "rejected", "denied": "rejected",
 }
 
+# Amazon's marketplaces by the code account.json gives (GB is accepted for UK).
+MARKETPLACES = frozenset({"US", "CA", "MX", "BR", "UK", "GB", "DE", "FR", "IT", "ES", "NL", "SE", "PL", "BE", "IE",
+                          "TR", "JP", "AU", "SG", "IN", "AE", "SA", "EG", "ZA", "CN"})
 # Marketplaces that write dates month first (1/15/26) or year first (26/01/15).
 MONTH_FIRST = frozenset({"US", "CA", "MX", "BR"})
 YEAR_FIRST = frozenset({"JP", "CN"})

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import cache as parsed
-from . import registry
+from . import formats, registry
 from .converting import absent, typed
 from .errors import DataError, PerfkitError
 from .idmatch import match_orders
@@ -207,6 +207,13 @@ def _read_account_json(folder: Path, account_id: str) -> dict:
                         expected='{"name": "...", "marketplace": "US", "timezone": "America/Los_Angeles"}') from None
     if not isinstance(meta, dict):
         raise DataError(label, "must be a JSON object", expected='{"name": "...", "timezone": "..."}')
+    market = meta.get("marketplace")
+    if market is not None and (not isinstance(market, str) or market.strip().upper() not in formats.MARKETPLACES):
+        # The marketplace decides how Amazon's reports write dates: a wrong one must not be guessed around.
+        raise DataError(label, "unknown marketplace", column="marketplace", found=[market],
+                        expected="one of " + ", ".join(sorted(formats.MARKETPLACES)))
+    if market is not None:
+        meta["marketplace"] = market.strip().upper()
     tz = meta.get("timezone") or "UTC"
     try:
         ZoneInfo(str(tz))

@@ -78,6 +78,8 @@ ERRORS = {
                      ["mapping_zone/mapping.json entry 'x.csv': unknown time zone 'Beijing'"]),
     "binary": (dict(feedback=None), ["binary/feedback.csv: is not a text table (it contains binary data"]),
     "bad_json": (dict(**{"account.json": "{"}), ["bad_json/account.json: is not valid JSON"]),
+    "bad_market": (dict(**{"account.json": '{"marketplace": "USA"}'}),
+                   ["bad_market/account.json, column 'marketplace': unknown marketplace (found 'USA')"]),
 }
 
 
