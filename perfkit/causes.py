@@ -57,6 +57,13 @@ CATALOGUE: dict[str, list[tuple[str, str, str]]] = {
         ("no_invoice_upload", "No invoice uploaded for business buyers", "未为企业买家上传发票"),
         ("no_vcs", "No VAT calculation service or automatic upload", "未启用增值税计算服务或自动上传"),
     ],
+    "return_rate": [
+        ("product_quality", "Product quality problem", "产品质量问题"),
+        ("listing_mismatch", "Listing does not match the item sent", "商品详情与实物不符"),
+        ("wrong_item", "Wrong item, size or colour sent", "发错商品、尺码或颜色"),
+        ("damaged_packaging", "Damaged or weak packaging", "包装破损或不牢固"),
+        ("size_guide", "Size chart or compatibility information unclear", "尺码表或兼容性信息不清楚"),
+    ],
     "return_dissatisfaction_rate": [
         ("slow_response", "Return requests answered too slowly", "退货请求响应过慢"),
         ("wrongful_rejection", "Returns rejected without a valid reason", "无正当理由拒绝退货"),

@@ -81,6 +81,8 @@ class Metric:
     essential : tuple of tuple of str
         Groups of inputs without which the metric has no value at all: when every input of a
         group is missing, its values are ``no_data`` (a rate counted from nothing is not 0%).
+    headline : bool
+        Shown in status tables and charts beside the targeted rates although it has no target.
     """
 
     id: str
@@ -96,6 +98,7 @@ class Metric:
     index: bool = False
     early_of: str | None = None
     essential: tuple[tuple[str, ...], ...] = ()
+    headline: bool = False
 
 
 METRICS: dict[str, Metric] = {}
@@ -179,9 +182,15 @@ def index_metrics(policy: Policy) -> list[str]:
 
 
 def chart_metrics(policy: Policy, with_info: bool = False) -> list[str]:
-    """The metrics drawn as charts, in policy order (maturing views go on their metric's chart)."""
+    """The metrics drawn as charts, in policy order (maturing views go on their metric's chart):
+    those with a target and the headline ones (all with ``with_info``)."""
     return [m for m, mp in policy.metrics.items()
-            if not mp.maturing and (with_info or mp.target != "info")]
+            if not mp.maturing and (with_info or mp.target != "info" or headline(m))]
+
+
+def headline(metric_id: str) -> bool:
+    """Whether a metric without a target is still shown beside the targeted rates."""
+    return metric_id in METRICS and METRICS[metric_id].headline
 
 
 def early_view(metric_id: str, available: Collection[str]) -> str | None:
@@ -274,3 +283,6 @@ declare(Metric(
 declare(Metric("refund_rate", rules.refund, ("orders.refund_date",), reads=("refund_date",),
                notes={"orders.refund_date": "Refund rate has no data"}, family="odr", suggested=_ODR_CAUSES,
                essential=(("orders.refund_date",),)))
+declare(Metric("return_rate", rules.returned, ("returns",), tables=("returns",),
+               notes={"returns": "the return rate has no data"}, family="return_rate", segments=_CHANNELS,
+               essential=(("returns",),), index=True, headline=True))

@@ -115,9 +115,10 @@ class AccountReport:
     # --- data ----------------------------------------------------------------------------------
 
     def judged(self) -> pd.DataFrame:
-        """This week's and last week's values of every metric with a target."""
+        """This week's and last week's values of every metric with a target, and the headline ones."""
         table = status_table(self.series, self.policy, self.as_of).rename(columns={"rate_before": "rate_last_week"})
-        return table[table["target"] != ""].reset_index(drop=True)
+        keep = (table["target"] != "") | table["metric"].map(registry.headline)
+        return table[keep].reset_index(drop=True)
 
     def index_row(self) -> dict:
         """The account's row of the portfolio index: per index metric, its worst segment's value

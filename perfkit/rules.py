@@ -89,6 +89,13 @@ def refund(d: AccountDays) -> Units:
     return d.order_units(np.ones(len(p), bool), p, {"refund": d.orders["refund_date"]})
 
 
+def returned(d: AccountDays) -> Units:
+    """Return rate: orders (anchored on purchase) with a return request of any reason, known from
+    the day of the first request."""
+    p = d.orders["purchase_date"]
+    return d.order_units(np.ones(len(p), bool), p, {"return_request": d.first_return})
+
+
 def return_dissatisfaction(d: AccountDays) -> Units:
     r = d.account.returns
     tz = d.account.timezone

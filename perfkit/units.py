@@ -115,6 +115,11 @@ class AccountDays:
         return self._first_day("claims", np.ones(len(self.account.claims), bool), "claim_date")
 
     @functools.cached_property
+    def first_return(self) -> np.ndarray:
+        """Per order, the local day of its first return request (any reason)."""
+        return self._first_day("returns", np.ones(len(self.account.returns), bool), "request_date")
+
+    @functools.cached_property
     def service_chargeback(self) -> np.ndarray:
         service = ~self.account.chargebacks["kind"].isin(list(self.policy.chargeback_kinds_not_counted))
         return self._first_day("chargebacks", service.to_numpy(bool), "chargeback_date")

@@ -63,6 +63,8 @@ def slow_reference(acc: Account, policy: Policy, day: dt.date) -> dict[tuple[str
         if c.kind not in policy.chargeback_kinds_not_counted and known(c.chargeback_date):
             service_cb.add(c.order_id)
 
+    returned = {r.order_id for r in acc.returns.itertuples() if known(r.request_date)}
+
     def inside(metric: str, date) -> bool:
         d = local_date(date, tz)
         lo, hi = window(metric)
@@ -110,6 +112,8 @@ def slow_reference(acc: Account, policy: Policy, day: dt.date) -> dict[tuple[str
             add("perfect_order_percentage", ["all"], imperfect)
         if inside("refund_rate", o.purchase_date):
             add("refund_rate", ["all"], known(o.refund_date))
+        if inside("return_rate", o.purchase_date):
+            add("return_rate", segs, o.order_id in returned)
 
     hours = dt.timedelta(hours=policy.return_response_hours)
     for r in acc.returns.itertuples():
@@ -121,6 +125,25 @@ def slow_reference(acc: Account, policy: Policy, day: dt.date) -> dict[tuple[str
                    and (pd.isna(r.response_date) or known(r.response_date)))
         add("return_dissatisfaction_rate", ["all"], bool(r.negative_return_feedback or late or invalid))
     return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+# Inputs without which a metric has no value (docs/data.md): when every input of a group is missing,
+# the value is no_data with nothing counted as defective.
+ESSENTIAL = {
+    "odr": [("feedback", "claims", "chargebacks")], "odr_early": [("feedback", "claims", "chargebacks")],
+    "odr_negative_feedback": [("feedback",)], "odr_claims": [("claims",)], "odr_chargebacks": [("chargebacks",)],
+    "late_shipment_rate_10d": [("orders.latest_ship_date",), ("orders.ship_confirm_date",)],
+    "late_shipment_rate_30d": [("orders.latest_ship_date",), ("orders.ship_confirm_date",)],
+    "valid_tracking_rate": [("orders.ship_confirm_date",)],
+    "on_time_delivery_rate": [("orders.latest_delivery_date",), ("orders.ship_confirm_date",)],
+    "invoice_defect_rate": [("orders.ship_confirm_date",), ("orders.is_business_order",)],
+    "return_dissatisfaction_rate": [("returns",)], "refund_rate": [("orders.refund_date",)],
+    "return_rate": [("returns",)],
+}
+
+
+def lacks_input(acc: Account, metric: str) -> bool:
+    return any(all(i in acc.missing for i in group) for group in ESSENTIAL.get(metric, []))
 
 
 def slow_judgement(mp, bad: int, den: int) -> tuple[str, int | None]:
@@ -221,6 +244,10 @@ def test_engine_equals_slow_reference(tmp_path_factory, tz, orders, events, retu
         for row in got.itertuples():
             mp = policy[row.metric]
             want_bad, want_den = expected.get((row.metric, row.segment), (0, 0))
+            if lacks_input(acc, row.metric):  # no value: nothing counted, no rate, no status
+                assert (row.defects, row.numerator, row.denominator) == (0, 0, want_den)
+                assert pd.isna(row.rate) and row.status == "no_data" and pd.isna(row.headroom)
+                continue
             assert (row.defects, row.denominator) == (want_bad, want_den), (day, row.metric, row.segment)
             want_num = want_den - want_bad if mp.counts_good else want_bad
             assert row.numerator == want_num

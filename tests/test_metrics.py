@@ -368,3 +368,36 @@ def test_series_over_a_range_has_one_row_per_day_metric_and_segment(tmp_path):
     s = account_series(load_account(folder), start="2026-03-01", end="2026-03-10")
     assert s["as_of"].nunique() == 10
     assert not s.duplicated(["as_of", "metric", "segment"]).any()
+
+
+# --- return rate -------------------------------------------------------------------------------
+
+
+def test_return_rate_counts_orders_with_any_return_request(tmp_path):
+    folder = write_account(tmp_path, orders=H + """
+R1,2026-03-01T12:00:00,MFN,Shipped
+R2,2026-03-02T12:00:00,MFN,Shipped
+R3,2026-03-03T12:00:00,AFN,Shipped
+R4,2026-03-20T12:00:00,MFN,Shipped
+""", returns="""return_id,order_id,request_date
+X1,R1,2026-03-10T09:00:00
+X2,R1,2026-03-12T09:00:00
+X3,R3,2026-04-15T09:00:00
+X4,R4,2026-03-25T09:00:00
+""")
+    # As of 30 March the 30-day window is 1..30 March: R1..R4 (MFN R1, R2, R4; AFN R3). Returned and
+    # known by then: R1 (twice, one order) and R4; R3's request comes on 15 April.
+    assert counts(value(folder, "2026-03-30", "return_rate"))[:3] == (2, 4, "info")
+    assert counts(value(folder, "2026-03-30", "return_rate", "MFN"))[:2] == (2, 3)
+    assert counts(value(folder, "2026-03-30", "return_rate", "AFN"))[:2] == (0, 1)
+    # As of 9 March (window 8 February .. 9 March): R1..R3, none returned yet (R1's request is on the 10th).
+    assert counts(value(folder, "2026-03-09", "return_rate"))[:2] == (0, 3)
+    # As of 15 April (window 17 March .. 15 April): R4 only, returned; no AFN order.
+    assert counts(value(folder, "2026-04-15", "return_rate"))[:2] == (1, 1)
+    assert counts(value(folder, "2026-04-15", "return_rate", "AFN"))[:3] == (0, 0, "no_data")
+
+
+def test_return_rate_without_a_returns_file_has_no_value(tmp_path):
+    folder = write_account(tmp_path, orders=H + "\nR1,2026-03-01T12:00:00,MFN,Shipped\n")
+    row = value(folder, "2026-03-10", "return_rate")
+    assert (row["status"], pd.isna(row["rate"])) == ("no_data", True)
