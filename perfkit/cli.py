@@ -217,8 +217,10 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                      args.out)
     else:
         lines = [f"{args.account}: Amazon's report against perfkit, window by window"]
-        if frame.attrs.get("ahrScore") is not None:
-            lines.append(f"  Account Health Rating: {frame.attrs['ahrScore']} ({frame.attrs.get('ahrStatus')})")
+        health = frame.attrs.get("health")
+        if health is not None and (health.ahr_score is not None or health.ahr_status):
+            score = "" if health.ahr_score is None else f"{health.ahr_score} "
+            lines.append(f"  Account Health Rating: {score}({health.ahr_status or 'no status'})")
         for r in frame.itertuples(index=False):
             amz = f"{r.amazon_numerator}/{r.amazon_denominator}" if r.amazon_denominator is not None else "?"
             ours = f"{r.perfkit_numerator}/{r.perfkit_denominator}"
@@ -226,6 +228,12 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             pr = "" if r.perfkit_rate is None or r.perfkit_rate != r.perfkit_rate else f"{r.perfkit_rate:.2%}"
             lines.append(f"  {r.metric:<24} {r.segment:<4} {r.window_from}..{r.window_to}  Amazon {amz:>11} {ar:>7}"
                          f"  perfkit {ours:>11} {pr:>7}  {r.reason}")
+        if health is not None and health.blocks:
+            lines.append("  Policy compliance (Amazon's counts over its reporting range):")
+            for r in health.table().itertuples(index=False):
+                mark = "BREACH" if r.breach else ("ok" if r.breach is False else "")
+                lines.append(f"    {r.name:<46} {'' if r.defects is None else r.defects:>4}  target {r.target or '?':<6} "
+                             f"{r.status or '':<10} {mark:<6} {r.date_from or ''}..{r.date_to or ''}")
         write_output("\n".join(lines) + "\n", args.out)
     return 0
 

@@ -25,6 +25,7 @@ from .atomic import atomic_write_text
 from .context import AccountContext
 from .dates import date_to_day
 from .errors import DataError
+from .health import EXPECTED, Health, health_history, read_health
 from .reading import decode
 from .loaders import Account
 from .metrics import segment_values
@@ -80,7 +81,7 @@ def _check(v: AmazonValue, label: str) -> AmazonValue:
     """Refuse a value Amazon cannot have sent: a window ending before it starts or outside the
     years of any data, more defects than units, a rate that is not a finite share."""
     where = f"{v.metric} ({v.segment}) window {v.date_from.date()}..{v.date_to.date()}"
-    expected = "Amazon's report as downloaded (do not edit it)"
+    expected = EXPECTED
     if v.date_from > v.date_to:
         raise DataError(label, f"{where}: the window ends before it starts", expected=expected)
     if v.date_from.year < 2000 or v.date_to > pd.Timestamp.now() + pd.Timedelta(days=2):
@@ -93,13 +94,18 @@ def _check(v: AmazonValue, label: str) -> AmazonValue:
     return v
 
 
-def _date(value: object) -> pd.Timestamp | None:
+def _date(value: object, tz: str = "UTC") -> pd.Timestamp | None:
+    """A reporting date as the account's local day: an instant with an offset (Amazon writes
+    ``2026-01-31T08:00:00Z``) is converted to the account's zone first; a bare date is that day."""
     if not value:
         return None
     try:
-        return pd.Timestamp(str(value)[:10])
+        stamp = pd.Timestamp(str(value))
     except ValueError:
         return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(tz).tz_localize(None)
+    return stamp.normalize()
 
 
 @dataclass
@@ -114,8 +120,12 @@ class AmazonValue:
     status: str | None
 
 
-def read_report(path: str | Path, marketplace: str | None, policy: Policy) -> tuple[list[AmazonValue], dict]:
-    """Amazon's values for one marketplace, plus account-level extras (ahrScore, ahrStatus).
+def read_report(path: str | Path, marketplace: str | None, policy: Policy,
+                tz: str = "UTC") -> tuple[list[AmazonValue], dict]:
+    """Amazon's values for one marketplace, plus account-level extras: ahrScore, ahrStatus,
+    marketplaceId and ``health`` (:class:`perfkit.health.Health`: AHR and policy compliance).
+
+    Reporting windows given as instants are read as days of the account's zone ``tz``.
 
     Every metric of the policy whose declaration names Amazon keys (:class:`registry.AmazonField`)
     is read; a metric Amazon reports over several windows takes the node whose window is
@@ -142,15 +152,21 @@ def read_report(path: str | Path, marketplace: str | None, policy: Policy) -> tu
     for metric_id, fields in _fields(policy).items():
         for f in fields:
             try:
-                value = _read_field(entry, f, metric_id, policy)
+                value = _read_field(entry, f, metric_id, policy, tz)
             except ValueError as exc:
-                raise DataError(label, f"{metric_id} ({f.segment}): {exc}",
-                                expected="Amazon's report as downloaded (do not edit it)") from None
+                raise DataError(label, f"{metric_id} ({f.segment}): {exc}", expected=EXPECTED) from None
             if value is not None:
                 values.append(_check(value, label))
-    ahr = _get(entry, "accountHealthRating") or {}
-    extras = {"ahrScore": _get(ahr, "ahrScore"), "ahrStatus": _get(ahr, "ahrStatus"),
-              "marketplaceId": _get(entry, "marketplaceId")}
+    def read_range(node: dict, key: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        rng = _get(node, "reportingDateRange") or {}
+        lo, hi = _date(_get(rng, "reportingDateFrom"), tz), _date(_get(rng, "reportingDateTo"), tz)
+        if lo is not None and hi is not None and lo > hi:
+            raise DataError(label, f"{key}: the window ends before it starts", expected=EXPECTED)
+        return lo, hi
+
+    health = read_health(entry, label, _get, read_range)
+    extras = {"ahrScore": health.ahr_score, "ahrStatus": health.ahr_status,
+              "marketplaceId": _get(entry, "marketplaceId"), "health": health}
     return values, extras
 
 
@@ -159,7 +175,8 @@ def _fields(policy: Policy) -> dict[str, tuple[registry.AmazonField, ...]]:
     return {m: registry.METRICS[m].amazon for m in policy.metrics if m in registry.METRICS and registry.METRICS[m].amazon}
 
 
-def _read_field(entry: dict, f: registry.AmazonField, metric_id: str, policy: Policy) -> AmazonValue | None:
+def _read_field(entry: dict, f: registry.AmazonField, metric_id: str, policy: Policy,
+                tz: str = "UTC") -> AmazonValue | None:
     node = entry
     for k in f.path:
         node = _get(node, k)
@@ -170,7 +187,7 @@ def _read_field(entry: dict, f: registry.AmazonField, metric_id: str, policy: Po
     # Metrics sharing these keys (late shipment over 10 and 30 days) each take the closest window.
     rivals = {m: policy[m].window for m, fs in _fields(policy).items() if f in fs}
     for n in nodes:
-        v = _value(n, metric_id, f.segment, f.numerator, f.denominator) if isinstance(n, dict) else None
+        v = _value(n, metric_id, f.segment, f.numerator, f.denominator, tz) if isinstance(n, dict) else None
         if v is None:
             continue
         days = (v.date_to - v.date_from).days + 1
@@ -179,9 +196,9 @@ def _read_field(entry: dict, f: registry.AmazonField, metric_id: str, policy: Po
     return None
 
 
-def _value(node: dict, metric: str, segment: str, num_keys, den_keys) -> AmazonValue | None:
+def _value(node: dict, metric: str, segment: str, num_keys, den_keys, tz: str = "UTC") -> AmazonValue | None:
     rng = _get(node, "reportingDateRange") or {}
-    date_from, date_to = _date(_get(rng, "reportingDateFrom")), _date(_get(rng, "reportingDateTo"))
+    date_from, date_to = _date(_get(rng, "reportingDateFrom"), tz), _date(_get(rng, "reportingDateTo"), tz)
     if date_from is None or date_to is None:
         return None
     num, den = _count(_get(node, *num_keys)), _count(_get(node, *den_keys))
@@ -253,9 +270,10 @@ def reconcile(ctx: AccountContext, report: str | Path, keep: bool = True) -> pd.
         difference and the likely reason; ``attrs`` holds ahrScore, ahrStatus and marketplaceId.
     """
     account = ctx.account
-    values, extras = read_report(report, account.marketplace, ctx.policy)
+    values, extras = read_report(report, account.marketplace, ctx.policy, account.timezone)
     if keep and account.path is not None:
-        archive_report(account, report, values)
+        ends = [b.date_to for b in extras["health"].blocks if b.date_to is not None]
+        archive_report(account, report, values, ends)
     rows = []
     for v in values:
         mp = ctx.policy[v.metric]
@@ -274,12 +292,25 @@ def reconcile(ctx: AccountContext, report: str | Path, keep: bool = True) -> pd.
     return frame
 
 
-def archive_report(account: Account, report: str | Path, values: list[AmazonValue]) -> Path:
-    """Keep a copy of an imported report in the account folder, named by its reporting date."""
-    newest = max((v.date_to for v in values), default=pd.Timestamp.today().normalize())
+def archive_report(account: Account, report: str | Path, values: list[AmazonValue],
+                   ends: list[pd.Timestamp] = ()) -> Path:
+    """Keep a copy of an imported report in the account folder, named by its reporting date (the
+    latest end of its rate windows and policy blocks; today when it has none)."""
+    newest = max([v.date_to for v in values] + list(ends), default=pd.Timestamp.today().normalize())
     target = Path(account.path) / ARCHIVE / f"{newest.date().isoformat()}.json"
-    atomic_write_text(target, Path(report).read_text(encoding="utf-8-sig"))
+    atomic_write_text(target, decode(Path(report).read_bytes(), str(report)))
     return target
+
+
+def kept_health(ctx: AccountContext) -> pd.DataFrame:
+    """The Account Health Rating and policy counts of every kept report (see
+    :func:`perfkit.health.health_history`)."""
+    account = ctx.account
+
+    def read(path: Path) -> Health:
+        return read_report(path, account.marketplace, ctx.policy, account.timezone)[1]["health"]
+
+    return health_history(account.path, account.marketplace, read)
 
 
 def official_points(ctx: AccountContext) -> pd.DataFrame:
@@ -292,7 +323,7 @@ def official_points(ctx: AccountContext) -> pd.DataFrame:
     if folder is not None and folder.is_dir():
         for f in sorted(folder.glob("*.json")):
             try:
-                values, _ = read_report(f, account.marketplace, pol)
+                values, _ = read_report(f, account.marketplace, pol, account.timezone)
             except Exception as exc:  # a kept report that went bad never breaks a chart or a report
                 skipped.append(f"{f.name}: {exc}")
                 continue
