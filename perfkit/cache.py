@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .loaders import Account
 
-TABLES = ("orders", "feedback", "claims", "chargebacks", "returns")
-FORMAT = 1  # bump when the cached layout changes
+from .schema import TABLES  # every table an Account holds
+
+FORMAT = 2  # bump when the cached layout changes (2: policy notices)
 RACY_NS = 3_000_000_000
 
 

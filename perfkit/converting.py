@@ -313,7 +313,7 @@ def _convert(series: pd.Series, col: Column, label: str, tz: str, frame: pd.Data
         return _to_bool(series, label, col.name, frame)
     if kind == "rating":
         return _to_rating(series, label, frame)
-    if kind in ("channel", "status", "kind", "decision"):
+    if kind in ("channel", "status", "kind", "decision", "policy_category", "notice_status"):
         # An order's channel and status are compared millions of times: categorical codes.
         return _map_values(series, VALUE_MAPS[kind], label, col.name, frame, EXPECTED[kind],
                            categorical=kind in ("channel", "status"))

@@ -16,21 +16,10 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DataError
+from .schema import POLICY_CATEGORIES
 
 # The policy-compliance blocks of the V2 report, in Seller Central's order, with their names.
-POLICY_BLOCKS: dict[str, tuple[str, str]] = {
-    "suspectedIntellectualPropertyViolations": ("Suspected intellectual property violations", "涉嫌侵犯知识产权"),
-    "receivedIntellectualPropertyComplaints": ("Received intellectual property complaints", "收到的知识产权投诉"),
-    "productAuthenticityCustomerComplaints": ("Product authenticity customer complaints", "商品真实性买家投诉"),
-    "productConditionCustomerComplaints": ("Product condition customer complaints", "商品状况买家投诉"),
-    "productSafetyCustomerComplaints": ("Product safety customer complaints", "商品安全买家投诉"),
-    "foodAndProductSafetyIssues": ("Food and product safety issues", "食品和商品安全问题"),
-    "listingPolicyViolations": ("Listing policy violations", "违反商品发布政策"),
-    "restrictedProductPolicyViolations": ("Restricted product policy violations", "违反受限商品政策"),
-    "customerProductReviewsPolicyViolations": ("Customer product reviews policy violations", "违反买家商品评论政策"),
-    "otherPolicyViolations": ("Other policy violations", "其他违反政策行为"),
-    "documentRequests": ("Document requests", "文件请求"),
-}
+POLICY_BLOCKS = POLICY_CATEGORIES
 EXPECTED = "Amazon's report as downloaded (do not edit it)"
 
 

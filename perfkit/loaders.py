@@ -29,7 +29,7 @@ from .errors import DataError, PerfkitError
 from .idmatch import match_orders
 from .plausible import check_order_times, refuse_conflicts, without_future
 from .reading import decode, read_table_file
-from .schema import OPTIONAL_TABLES, TABLES
+from .schema import NOTICE_TABLES, OPTIONAL_TABLES, TABLE_NOTES, TABLES
 from .sources import canonical_frame, find_sources
 
 # Event columns that are only ever shown (drill-downs, reports), never counted.
@@ -50,6 +50,7 @@ class Account:
     claims: pd.DataFrame
     chargebacks: pd.DataFrame
     returns: pd.DataFrame
+    policy_notices: pd.DataFrame
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
@@ -181,7 +182,7 @@ def _finish_events(table: str, frame: pd.DataFrame, unknown: np.ndarray, warning
 def missing_note(item: str) -> str:
     """What a missing input means: the notes of the metrics that need it and of the column itself."""
     table, _, column = item.partition(".")
-    own = TABLES[table][column].note if column and column in TABLES.get(table, {}) else ""
+    own = TABLES[table][column].note if column and column in TABLES.get(table, {}) else TABLE_NOTES.get(item, "")
     from_metrics = registry.missing_note(item)
     notes = [n for n in (from_metrics if from_metrics != "not used" else "", own) if n]
     return "; ".join(notes) or "not used"
@@ -320,6 +321,12 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
     for (table, frame), pos in zip(events.items(), event_orders):
         frame["_order"] = pos  # the merged order's position, -1 for an id no order has
         loaded[table] = _finish_events(table, frame, pos < 0, warnings)
+    for table in NOTICE_TABLES:  # the account's own events: no order to match
+        frames = by_table[table]
+        if not frames and (tables is None or table in tables):
+            missing.append(table)
+        frame = pd.concat(frames, ignore_index=True) if frames else _empty(table)
+        loaded[table] = _finish_events(table, frame, np.zeros(len(frame), bool), warnings)
     for item in missing:
         warnings.append(f"missing input {item}: {missing_note(item)}")
     return Account(

@@ -70,6 +70,7 @@ class Policy:
     return_response_hours: int
     pace_days: int
     horizon_days: int
+    notice_lookback_days: int = 180
     source: str = field(default="default")
 
     def __getitem__(self, metric_id: str) -> MetricPolicy:
@@ -124,7 +125,7 @@ def _text(raw: object, where: str) -> str:
 METRIC_KEYS = {"name_en", "name_zh", "window", "lag", "target", "value", "warn", "segments", "numerator", "maturing"}
 SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "chargeback_kinds_not_counted",
                          "business_days", "return_response_hours"},
-            "forecast": {"pace_days", "horizon_days"}, "metrics": None}
+            "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "metrics": None}
 
 
 def _check_keys(where: str, found: object, allowed: set[str]) -> None:
@@ -220,8 +221,10 @@ def _parse(text: str, where: str) -> Policy:
     _check_keys(where, raw, set(SECTIONS))
     counting = raw.get("counting", {})
     forecast = raw.get("forecast", {})
+    compliance = raw.get("compliance", {})
     _check_keys(f"{where}: [counting]", counting, SECTIONS["counting"])
     _check_keys(f"{where}: [forecast]", forecast, SECTIONS["forecast"])
+    _check_keys(f"{where}: [compliance]", compliance, SECTIONS["compliance"])
     metrics = {mid: _metric(mid, m, where) for mid, m in raw.get("metrics", {}).items()}
     if not metrics:
         raise PerfkitError(f"{where}: no [metrics.*] tables; copy perfkit/policy.toml and edit it")
@@ -242,6 +245,8 @@ def _parse(text: str, where: str) -> Policy:
                                      1, 24 * 365),
         pace_days=_whole(forecast.get("pace_days", 30), f"{where}: [forecast] pace_days", 1, 3650),
         horizon_days=_whole(forecast.get("horizon_days", 365), f"{where}: [forecast] horizon_days", 1, 3650),
+        notice_lookback_days=_whole(compliance.get("lookback_days", 180), f"{where}: [compliance] lookback_days",
+                                    1, 3650),
         source=where,
     )
 

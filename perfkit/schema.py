@@ -76,9 +76,57 @@ TABLES: dict[str, dict[str, Column]] = {
         ("rejection_valid", "bool", False, False),
         ("negative_return_feedback", "bool", False, False),
     ),
+    "policy_notices": _cols(
+        ("notice_date", "datetime", True),
+        ("category", "policy_category", True),
+        ("asin", "text", False),
+        ("text", "text", False),
+        ("status", "notice_status", False, "open"),
+        ("points", "text", False),
+    ),
 }
 
-OPTIONAL_TABLES = ("feedback", "claims", "chargebacks", "returns")
+OPTIONAL_TABLES = ("feedback", "claims", "chargebacks", "returns")  # events of orders, matched by order id
+NOTICE_TABLES = ("policy_notices",)  # events of the account, not of an order
+# What a missing table means beyond the metrics that need it.
+TABLE_NOTES = {"policy_notices": "policy-compliance counts come only from Amazon's kept reports"}
+
+# Amazon's policy-compliance categories (the V2 Seller Performance report's keys), in Seller
+# Central's order, with their English and Chinese names.
+POLICY_CATEGORIES: dict[str, tuple[str, str]] = {
+    "suspectedIntellectualPropertyViolations": ("Suspected intellectual property violations", "涉嫌侵犯知识产权"),
+    "receivedIntellectualPropertyComplaints": ("Received intellectual property complaints", "收到的知识产权投诉"),
+    "productAuthenticityCustomerComplaints": ("Product authenticity customer complaints", "商品真实性买家投诉"),
+    "productConditionCustomerComplaints": ("Product condition customer complaints", "商品状况买家投诉"),
+    "productSafetyCustomerComplaints": ("Product safety customer complaints", "商品安全买家投诉"),
+    "foodAndProductSafetyIssues": ("Food and product safety issues", "食品和商品安全问题"),
+    "listingPolicyViolations": ("Listing policy violations", "违反商品发布政策"),
+    "restrictedProductPolicyViolations": ("Restricted product policy violations", "违反受限商品政策"),
+    "customerProductReviewsPolicyViolations": ("Customer product reviews policy violations", "违反买家商品评论政策"),
+    "otherPolicyViolations": ("Other policy violations", "其他违反政策行为"),
+    "documentRequests": ("Document requests", "文件请求"),
+}
+
+
+def _snake(key: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+
+
+# A category may be written as Amazon's key (any case), in snake_case, or by its English or Chinese name.
+CATEGORY_VALUES = {spelling.lower(): key for key, names in POLICY_CATEGORIES.items()
+                   for spelling in (key, _snake(key), *names)}
+# Short names sellers' trackers use (the seeds' 商品政策合规性 terms).
+CATEGORY_VALUES |= {"知识产权投诉": "receivedIntellectualPropertyComplaints",
+                    "侵权": "suspectedIntellectualPropertyViolations",
+                    "真实性投诉": "productAuthenticityCustomerComplaints",
+                    "假货投诉": "productAuthenticityCustomerComplaints",
+                    "商品状况投诉": "productConditionCustomerComplaints",
+                    "商品安全投诉": "productSafetyCustomerComplaints",
+                    "变体违规": "listingPolicyViolations", "listing违规": "listingPolicyViolations",
+                    "受限商品": "restrictedProductPolicyViolations",
+                    "评论违规": "customerProductReviewsPolicyViolations"}
+NOTICE_STATUS_VALUES = {"open": "open", "appealed": "appealed", "resolved": "resolved", "closed": "resolved",
+                        "未处理": "open", "申诉中": "appealed", "已解决": "resolved"}
 
 BOOL_VALUES = {
     "true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
@@ -113,8 +161,12 @@ EXPECTED = {
     "decision": "authorized, rejected or empty",
     "datetime": "an ISO 8601 date or time such as 2026-03-01 or 2026-03-01T14:30:00+08:00",
     "deadline": "an ISO 8601 date or time such as 2026-03-01 or 2026-03-01T14:30:00+08:00",
+    "policy_category": "one of Amazon's policy categories, such as receivedIntellectualPropertyComplaints or "
+                       "listing_policy_violations (docs/data.md lists them)",
+    "notice_status": "open, appealed or resolved",
 }
 VALUE_MAPS = {
     "bool": BOOL_VALUES, "channel": CHANNEL_VALUES, "status": STATUS_VALUES,
     "kind": KIND_VALUES, "decision": DECISION_VALUES,
+    "policy_category": CATEGORY_VALUES, "notice_status": NOTICE_STATUS_VALUES,
 }

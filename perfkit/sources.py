@@ -20,7 +20,7 @@ from .schema import TABLES
 
 CONTROL_FILES = ("account.json", "mapping.json")
 # Column kinds whose values are a few spellings: read from Parquet as categoricals.
-FEW_VALUES = ("channel", "status", "kind", "decision", "lower", "bool")
+FEW_VALUES = ("channel", "status", "kind", "decision", "lower", "bool", "policy_category", "notice_status")
 
 
 @dataclass

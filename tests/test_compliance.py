@@ -1,0 +1,57 @@
+"""Policy notices counted per category over the look-back window, by hand."""
+from __future__ import annotations
+
+import pytest
+
+from perfkit.compliance import notice_counts
+from perfkit.context import AccountContext
+from perfkit.dates import date_to_day
+from perfkit.errors import DataError
+from perfkit.loaders import load_account
+
+from .conftest import write_account
+
+ORDERS = "order_id,purchase_date,fulfillment_channel,order_status\nA1,2026-01-05T10:00:00,MFN,Shipped\n"
+NOTICES = """notice_date,category,asin,text,status
+2026-01-10,receivedIntellectualPropertyComplaints,B000000001,trademark complaint,resolved
+2026-03-01,listing_policy_violations,B000000002,variation merged unrelated products,open
+2026-05-20,知识产权投诉,B000000003,copyright,appealed
+"""
+
+
+def counts(folder, day: str) -> dict[str, tuple[int, int, str]]:
+    frame = notice_counts(AccountContext.of(folder), [date_to_day(day)])
+    return {r.category: (r.notices, r.open, r.status) for r in frame.itertuples() if r.notices or r.status != "ok"}
+
+
+def test_notices_are_counted_over_the_look_back_window(tmp_path):
+    folder = write_account(tmp_path, orders=ORDERS, policy_notices=NOTICES)
+    ip, listing = "receivedIntellectualPropertyComplaints", "listingPolicyViolations"
+    # 1 March: the window (180 days: 3 September 2025 .. 1 March 2026) holds the January IP notice
+    # (resolved: at risk, it still counts) and the listing notice of that day (open: breach).
+    assert counts(folder, "2026-03-01") == {ip: (1, 0, "at_risk"), listing: (1, 1, "breach")}
+    # 20 May: the Chinese-named IP notice (appealed: still open) joins the January one.
+    assert counts(folder, "2026-05-20") == {ip: (2, 1, "breach"), listing: (1, 1, "breach")}
+    # 8 July is the last day of the January notice's window (10 January + 179 days: 21 days of January,
+    # 28 + 31 + 30 + 31 + 30 to the end of June, 8 of July); on 9 July it has left.
+    assert counts(folder, "2026-07-08")[ip] == (2, 1, "breach")
+    assert counts(folder, "2026-07-09")[ip] == (1, 1, "breach")
+    # Before any notice every category is ok.
+    assert counts(folder, "2026-01-09") == {}
+
+
+def test_without_a_notices_file_there_is_no_count(tmp_path):
+    folder = write_account(tmp_path, orders=ORDERS)
+    frame = notice_counts(AccountContext.of(folder), [date_to_day("2026-03-01")])
+    assert set(frame["status"]) == {"no_data"}
+    assert "missing input policy_notices: policy-compliance counts come only from Amazon's kept reports" in \
+        load_account(folder).warnings
+
+
+def test_an_unknown_category_is_refused(tmp_path):
+    folder = write_account(tmp_path, orders=ORDERS, policy_notices=NOTICES.replace("listing_policy_violations",
+                                                                                     "variation_abuse"))
+    with pytest.raises(DataError) as err:
+        load_account(folder)
+    assert str(err.value).startswith("acct/policy_notices.csv, row 3, column 'category': unknown value "
+                                     "(found 'variation_abuse')")
