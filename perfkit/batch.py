@@ -176,12 +176,29 @@ def write_index(out: Path, as_of: dt.date, lang: str, policy: Policy, names: dic
                           "text": f"{rate}" + (f" ({t('partial', lang)})" if worst["status"] == "partial" else ""),
                           "title": f"{t(worst['status'], lang)} · {worst['segment']} · "
                                    f"{worst['numerator']}/{worst['denominator']} · {cover:.0%}"})
+        cells += _health_cells(o.row, lang)
         rows.append({"account_id": aid, "name": names.get(aid) or o.row.get("_name") or aid,
                      "link": o.html if o.ok else "", "failed": not o.ok, "reason": o.reason, "cells": cells})
     # A rerun of some accounts keeps the other accounts' rows of the same week (rows.json); two
     # runs into one week merge their rows under a lock, so neither loses the other's.
     with locked(out / ".index.lock"):
         return _merge_and_write(out, rows, as_of, lang, policy, metrics, data_range)
+
+
+def _health_cells(row: dict, lang: str) -> list[dict]:
+    """The index's Account Health Rating and policy-compliance cells of one account."""
+    ahr, pol = row.get("_ahr"), row.get("_policy")
+    cells = [{"colour": STATUS_COLOURS["no_data"], "text": "–", "title": t("ahr_none", lang)} if not ahr else
+             {"colour": STATUS_COLOURS.get(ahr["status"], "#999"),
+              "text": f"{ahr['score'] if ahr['score'] is not None else ''} {ahr['text']}".strip(),
+              "title": t("ahr", lang)}]
+    if not pol:
+        cells.append({"colour": STATUS_COLOURS["no_data"], "text": "–", "title": ""})
+    else:
+        cells.append({"colour": STATUS_COLOURS.get(pol["status"], "#999"),
+                      "text": f"{pol['open']} / {pol['notices']}" if pol["status"] != "no_data" else "–",
+                      "title": f"{t(pol['status'], lang)} · {t('notices_open', lang)} / {t('policy_short', lang)}"})
+    return cells
 
 
 def _merge_and_write(out: Path, rows: list[dict], as_of: dt.date, lang: str, policy: Policy, metrics: list[str],
@@ -207,7 +224,9 @@ def _merge_and_write(out: Path, rows: list[dict], as_of: dt.date, lang: str, pol
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         labels={k: t(k, lang) for k in ("week", "data_range", "generated", "account", "failed")},
         legend=[(t(s, lang), STATUS_COLOURS[s]) for s in ("ok", "at_risk", "breach", "partial", "no_data", "failed")],
-        metrics=[{"name": metric_name(m, lang, policy), "target": policy[m].target_display()} for m in metrics],
+        metrics=[{"name": metric_name(m, lang, policy), "target": policy[m].target_display()} for m in metrics]
+        + [{"name": t("ahr_short", lang), "target": ""}, {"name": t("policy_short", lang),
+                                                          "target": t("policy_target", lang)}],
         rows=rows)
     return atomic_write_text(out / "index.html", page)
 

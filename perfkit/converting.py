@@ -351,6 +351,8 @@ def to_text(series: pd.Series, lower: bool) -> pd.Series:
     text = pa.array(series if arrow_text else series.astype("string"))
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
+    if pa.types.is_null(text.type):  # an all-empty column of a Parquet file has no type
+        text = text.cast(pa.string())
     if _may_need_trim(text):
         text = pc.utf8_trim_whitespace(text)
     if lower:

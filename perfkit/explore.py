@@ -220,7 +220,10 @@ class Explorer:
                         f"<td>{head}</td><td>{trend}</td></tr>")
         heads = "".join(f"<th>{html.escape(t(k, lang))}</th>" for k in
                         ("metric", "segment", "rate", "counted", "target", "status", "headroom", "trend"))
-        return f"<table><thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        from .health_view import health_html
+
+        health = health_html(self.ctx(), self.series()["as_of"].max(), lang)
+        return f"<table><thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>{health}"
 
     def chart(self, metric: str | None = None, spec: bool = False):
         """The chosen metric's chart (a go.Figure, or with ``spec`` the cheaper figure dict)."""

@@ -120,12 +120,21 @@ class AccountReport:
         keep = (table["target"] != "") | table["metric"].map(registry.headline)
         return table[keep].reset_index(drop=True)
 
+    def health_section(self) -> tuple[str, dict | None]:
+        """Account Health Rating and policy compliance (HTML), and the notices chart (or None)."""
+        from .health_view import health_html, notices_chart
+
+        return health_html(self.ctx, self.as_of, self.lang), notices_chart(self.ctx, self.lang)
+
     def index_row(self) -> dict:
         """The account's row of the portfolio index: per index metric, its worst segment's value
         (status, rate, segment, counts), plus the data's first and last day and the name."""
         latest = self.series[self.series["as_of"] == self.as_of]
         latest = latest.assign(shown=[shown_status(a, b) for a, b in zip(latest["status"], latest["coverage"])])
-        row: dict = {"_name": self.account.name, "_last": self.ctx.last_day.date().isoformat()}
+        from .health_view import index_cells
+
+        row: dict = {"_name": self.account.name, "_last": self.ctx.last_day.date().isoformat(),
+                     **index_cells(self.ctx, self.as_of)}
         first = self.account.orders["purchase_date"].min()
         if first == first:
             row["_first"] = first.tz_convert("UTC").date().isoformat()

@@ -318,6 +318,67 @@ def write_account(root: Path, profile: Profile, tables: dict[str, pd.DataFrame],
     return folder
 
 
+# Policy notices of the sample accounts: (days before the end, category, ASIN, text, status).
+NOTICES = {
+    "jp-tiny-shop": [
+        (150, "productAuthenticityCustomerComplaints", "B0TINY0003", "Buyer doubted the item was genuine", "resolved"),
+        (75, "listingPolicyViolations", "B0TINY0001", "Unrelated products merged into one variation family "
+             "to share reviews", "appealed"),
+        (40, "receivedIntellectualPropertyComplaints", "B0TINY0002", "Rights owner reported trademark use "
+             "in the title", "open"),
+    ],
+    "de-shenzhen-elec": [
+        (100, "productSafetyCustomerComplaints", "B0SZ00017", "Charger reported overheating", "resolved"),
+    ],
+}
+
+
+def notices_table(profile: Profile, end_day: np.datetime64) -> pd.DataFrame:
+    """The account's policy notices (an empty table for an account without any)."""
+    rows = [{"notice_date": (end_day - np.timedelta64(ago, "D")).astype("datetime64[s]") + np.timedelta64(9, "h"),
+             "category": cat, "asin": asin, "text": text, "status": status}
+            for ago, cat, asin, text, status in NOTICES.get(profile.account_id, [])]
+    return pd.DataFrame(rows, columns=["notice_date", "category", "asin", "text", "status"]).astype(
+        {"notice_date": "datetime64[s]", "category": str, "asin": str, "text": str, "status": str})
+
+
+def amazon_reports(profile: Profile, end_day: np.datetime64) -> dict[str, str]:
+    """Seller Performance reports (V2 JSON) kept for the account with notices: file name -> text.
+
+    Windows are written as Amazon writes them, as UTC instants of the marketplace's midnights.
+    """
+    notices = NOTICES.get(profile.account_id)
+    if not notices:
+        return {}
+    offset = int(pd.Timestamp("2026-01-01").tz_localize(profile.timezone).utcoffset().total_seconds() // 3600)
+    out = {}
+    for ago, score, status in ((38, 240, "GOOD"), (8, 180, "AT_RISK")):
+        last = end_day - np.timedelta64(ago, "D")
+        first = last - np.timedelta64(179, "D")
+
+        def instant(day: np.datetime64, end: bool) -> str:
+            local = pd.Timestamp(str(day)) + (pd.Timedelta(hours=24) - pd.Timedelta(seconds=1) if end else pd.Timedelta(0))
+            return (local - pd.Timedelta(hours=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        rng = {"reportingDateFrom": instant(first, False), "reportingDateTo": instant(last, True)}
+        counts: dict[str, int] = {}
+        for n_ago, cat, *_ in notices:
+            if ago < n_ago <= ago + 179:
+                counts[cat] = counts.get(cat, 0) + 1
+        entry = {"marketplaceId": MARKETPLACE_IDS.get(profile.marketplace, ""),
+                 "accountHealthRating": {"ahrStatus": status, "ahrScore": score, "reportingDateRange": rng}}
+        for cat in ("receivedIntellectualPropertyComplaints", "listingPolicyViolations",
+                    "productAuthenticityCustomerComplaints", "productSafetyCustomerComplaints"):
+            entry[cat] = {"reportingDateRange": rng, "status": "NONE" if counts.get(cat) else "GOOD",
+                          "targetValue": 0, "targetCondition": "LESS_THAN_OR_EQUAL_TO",
+                          "defectsCount": counts.get(cat, 0)}
+        out[f"{last}.json"] = json.dumps({"performanceMetrics": [entry]}, indent=1) + "\n"
+    return out
+
+
+MARKETPLACE_IDS = {"US": "ATVPDKIKX0DER", "UK": "A1F83G8C2ARO7P", "DE": "A1PA6795UKMFR9", "JP": "A1VC38T7YXB528"}
+
+
 def generate(out_dir: str | Path, accounts: int = 5, days: int = 190, seed: int = 7,
              end: str | None = None, fmt: str = "csv", daily_orders: float | None = None) -> list[Path]:
     """Write ``accounts`` sample accounts of ``days`` days ending the day before ``end``."""
@@ -329,5 +390,9 @@ def generate(out_dir: str | Path, accounts: int = 5, days: int = 190, seed: int 
     written = []
     for profile in _profiles_for(accounts, days, rng, daily_orders):
         tables = generate_account(profile, start, days, seed)
-        written.append(write_account(root, profile, tables, fmt))
+        tables["policy_notices"] = notices_table(profile, end_day)
+        folder = write_account(root, profile, tables, fmt)
+        for name, text in amazon_reports(profile, end_day).items():
+            atomic_write_text(folder / "amazon-performance" / name, text)
+        written.append(folder)
     return written

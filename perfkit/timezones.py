@@ -59,7 +59,7 @@ def _convert(values: np.ndarray, direction: str, tz: str, per_day: bool = False,
     """
     nat = values == NAT
     has_nat = bool(nat.any())
-    if has_nat and nat.all():
+    if len(values) == 0 or (has_nat and nat.all()):
         return np.full(len(values), missing, dtype=np.int64)
     # NaT is the smallest int64, so it never is the maximum; the minimum needs it left out.
     lo = int(values[~nat].min() if has_nat else values.min()) >> (SLOT_BITS + BLOCK_BITS)

@@ -437,3 +437,17 @@ def test_a_corrupt_causes_database_is_one_line(tmp_path):
         assert res.stderr == (f"perfkit: error: {db}: cannot be used as the root-cause database (file is not a "
                               "database); move the file aside (perfkit starts a new one) or pass another with "
                               "--causes-db\n")
+
+
+def test_an_all_empty_parquet_column_reads_as_missing_values(tmp_path):
+    import pandas as pd
+
+    from perfkit.loaders import load_account
+
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    pd.DataFrame({"order_id": ["A1", "A2"], "purchase_date": pd.to_datetime(["2026-03-01", "2026-03-02"]),
+                  "fulfillment_channel": ["MFN", "AFN"], "order_status": ["Shipped", "Shipped"],
+                  "carrier": [None, None]}).to_parquet(folder / "orders.parquet")  # carrier: Arrow's null type
+    acc = load_account(folder, cache=False)
+    assert acc.orders["carrier"].isna().all() and len(acc.orders) == 2
