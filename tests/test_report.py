@@ -170,3 +170,22 @@ def test_rerun_replaces_the_week_cleanly(batch, tmp_path):
     for name in ("jp-tiny-shop", "uk-homechoice", "us-summit-outdoor"):
         assert f'href="{name}.html"' in index
     assert "zz-broken/orders.csv" in index
+
+
+@pytest.mark.browser
+def test_policy_breach_and_ahr_reach_the_page_and_the_index(batch):
+    """The tiny shop has an open IP complaint and an appealed variation violation (its notices) and two
+    kept Amazon reports (AHR 240 GOOD, then 180 AT_RISK): a policy breach, shown where decisions are made."""
+    _, folder = batch
+    checks = open_pages([folder / "index.html", folder / "jp-tiny-shop.html"])
+    index = checks[folder / "index.html"].text
+    assert "AHR" in index and "Policy compliance" in index
+    raw = (folder / "index.html").read_text(encoding="utf-8")
+    tiny = raw[raw.index('href="jp-tiny-shop.html"'):].split("</tr>", 1)[0]
+    # Open notices / notices in the window, on the breach colour; the latest AHR on the at-risk colour.
+    assert 'style="background: #c0392b" title="Breach · Open / Policy compliance">2 / 3<' in tiny
+    assert 'style="background: #b7791f" title="Account Health Rating">180 AT_RISK<' in tiny
+    page = checks[folder / "jp-tiny-shop.html"].text
+    assert "Account health and policy compliance" in page
+    assert "Account Health Rating: 180 (AT_RISK)" in page and "2026-10-09: 240 GOOD" in page
+    assert "Received intellectual property complaints" in page and "Listing policy violations" in page
