@@ -69,6 +69,35 @@ CATALOGUE: dict[str, list[tuple[str, str, str]]] = {
         ("wrongful_rejection", "Returns rejected without a valid reason", "无正当理由拒绝退货"),
     ],
 }
+# Policy-compliance categories (Amazon's keys, see perfkit.schema.POLICY_CATEGORIES) are families too.
+_IP = [("unauthorised_brand", "Brand or trademark used without authorisation", "未经授权使用品牌或商标"),
+       ("copied_content", "Images or text copied from another listing", "图片或文字抄袭其他商品详情")]
+_SAFETY = [("unsafe_product", "Product without the required safety checks or certificates", "商品缺少必要的安全检测或认证")]
+CATALOGUE |= {
+    "receivedIntellectualPropertyComplaints": _IP,
+    "suspectedIntellectualPropertyViolations": _IP,
+    "productAuthenticityCustomerComplaints": [
+        ("no_invoice_proof", "No supplier invoice proving the goods are genuine", "没有能证明正品的供应商发票"),
+        ("counterfeit_supply", "A supplier delivered counterfeit goods", "供应商供应了假货"),
+        ("used_sold_as_new", "Returned or used units resold as new", "退回或用过的商品作为新品出售")],
+    "productConditionCustomerComplaints": [
+        ("used_sold_as_new", "Returned or used units resold as new", "退回或用过的商品作为新品出售"),
+        ("damaged_packaging", "Damaged or weak packaging", "包装破损或不牢固")],
+    "productSafetyCustomerComplaints": _SAFETY,
+    "foodAndProductSafetyIssues": _SAFETY,
+    "listingPolicyViolations": [
+        ("variation_unrelated", "Unrelated products merged into one variation to share reviews",
+         "将不相关的商品合并为变体以共享评论"),
+        ("variation_theme", "Variation theme that does not match the product", "变体主题与商品不符"),
+        ("parent_changed", "Brand or product changed under an existing parent", "在已有父体下更换品牌或商品")],
+    "restrictedProductPolicyViolations": [
+        ("restricted_listing", "Restricted product listed without approval", "未经批准发布受限商品")],
+    "customerProductReviewsPolicyViolations": [
+        ("review_manipulation", "Incentives or requests for positive reviews", "以利诱或请求获取好评")],
+    "otherPolicyViolations": [],
+    "documentRequests": [
+        ("documents_missing", "Documents Amazon asked for were not sent", "未提交亚马逊要求的文件")],
+}
 OTHER = "other"  # a free-text cause
 
 

@@ -258,6 +258,14 @@ def cmd_poa(args: argparse.Namespace) -> int:
     from .poa import poa_for
 
     ctx = _context(args)
+    from .schema import POLICY_CATEGORIES
+
+    if args.metric in POLICY_CATEGORIES:  # a policy-compliance category: drafted from its notices
+        from .policy_poa import as_date, policy_poa_for
+
+        text = policy_poa_for(ctx, args.metric, as_date(ctx, args.as_of), args.causes_db or paths().causes_db)
+        write_output(text, args.out)
+        return 0
     try:
         mp = ctx.metric(args.metric, targeted=True)  # the one validation of the metric name
     except PerfkitError as exc:
@@ -336,7 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("poa", parents=[no_cache], help="draft a Plan of Action (Markdown) for one account and metric")
     p.add_argument("data_root")
     p.add_argument("--account", required=True, metavar="ID")
-    p.add_argument("--metric", required=True, metavar="METRIC", help="e.g. odr, valid_tracking_rate")
+    p.add_argument("--metric", required=True, metavar="METRIC",
+                   help="e.g. odr, valid_tracking_rate, or a policy category such as listingPolicyViolations")
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: the last day of data")
     p.add_argument("--segment", metavar="SEGMENT", help="e.g. MFN or category=Toys (default: the worst)")
     p.add_argument("--causes-db", metavar="FILE", help="recorded root causes (default data/perfkit.sqlite)")

@@ -55,3 +55,40 @@ def test_an_unknown_category_is_refused(tmp_path):
         load_account(folder)
     assert str(err.value).startswith("acct/policy_notices.csv, row 3, column 'category': unknown value "
                                      "(found 'variation_abuse')")
+
+
+def poa(root, *args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "perfkit.cli", "poa", str(root), "--account", "acct", *args],
+                          capture_output=True, text=True)
+
+
+def test_policy_poa_from_the_notices_and_the_chosen_causes(tmp_path):
+    import datetime as dt
+
+    from perfkit.causes import CauseChoice, CauseStore
+
+    write_account(tmp_path, orders=ORDERS, policy_notices=NOTICES)
+    db = tmp_path / "causes.sqlite"
+    # No cause recorded: the category's usual causes, marked as suggestions; the notices of the window listed.
+    res = poa(tmp_path, "--metric", "listingPolicyViolations", "--as-of", "2026-05-20", "--causes-db", str(db))
+    assert res.returncode == 0, res.stderr
+    text = res.stdout
+    assert "received 1 notice(s) in this category, 1 still open or under appeal" in text
+    assert "- 2026-03-01: ASIN B000000002 (open): variation merged unrelated products" in text
+    assert "B000000001" not in text and "B000000003" not in text  # the IP notices belong to another category
+    assert "causes below are suggestions" in text
+    assert "Unrelated products merged into one variation to share reviews (ASINs B000000002)" in text
+    assert text.count("Owner: ____") == 4  # two actions and two measures, each to confirm
+    # The analyst's choice replaces the suggestions.
+    CauseStore(db).save(CauseChoice("acct", "listingPolicyViolations", "parent_changed", dt.date(2026, 3, 1),
+                                    dt.date(2026, 5, 20), note="brand swapped in February"))
+    chosen = poa(tmp_path, "--metric", "listingPolicyViolations", "--as-of", "2026-05-20", "--causes-db", str(db)).stdout
+    assert "suggestions" not in chosen
+    assert "- Brand or product changed under an existing parent (ASINs B000000002): brand swapped in February" in chosen
+    assert "Restored B000000002 under the parent" in chosen
+    # The IP category on 1 March: its only notice is resolved, so no POA is needed.
+    ip = poa(tmp_path, "--metric", "receivedIntellectualPropertyComplaints", "--as-of", "2026-03-01").stdout
+    assert "No POA needed: as of 2026-03-01 there is no open notice in this category" in ip
