@@ -156,10 +156,13 @@ def positions(keys: pd.Series | pd.Index, lookup: pd.Series) -> np.ndarray:
         return pd.Index(keys).get_indexer(lookup)
 
 
-def _finish_events(table: str, frame: pd.DataFrame, unknown: np.ndarray, warnings: list[str]) -> pd.DataFrame:
+def _finish_events(table: str, frame: pd.DataFrame, unknown: np.ndarray, warnings: list[str],
+                   missing: list[str] | None = None) -> pd.DataFrame:
     for name, col in TABLES[table].items():
         if name not in frame.columns:
             frame[name] = absent(col, frame.index)
+            if col.note and missing is not None:  # a column whose absence changes what is counted
+                missing.append(f"{table}.{name}")
     columns = {name: frame[name] for name in TABLES[table]}
     _with_defaults(table, columns)
     for name, values in columns.items():
@@ -320,7 +323,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
     loaded = {"orders": orders}
     for (table, frame), pos in zip(events.items(), event_orders):
         frame["_order"] = pos  # the merged order's position, -1 for an id no order has
-        loaded[table] = _finish_events(table, frame, pos < 0, warnings)
+        loaded[table] = _finish_events(table, frame, pos < 0, warnings, missing if by_table[table] else None)
     for table in NOTICE_TABLES:  # the account's own events: no order to match
         frames = by_table[table]
         if not frames and (tables is None or table in tables):

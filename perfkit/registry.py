@@ -271,8 +271,11 @@ declare(Metric(
     essential=(("orders.ship_confirm_date",), ("orders.is_business_order",)),
     amazon=(AmazonField(("invoiceDefectRate",), "MFN", ("invoiceDefect", "invoiceDefectCount"), ("orderCount",)),)))
 declare(Metric(
-    "return_dissatisfaction_rate", rules.return_dissatisfaction, ("returns",), tables=("returns",),
-    notes={"returns": "Return Dissatisfaction Rate has no data"}, family="return_dissatisfaction_rate",
+    "return_dissatisfaction_rate", rules.return_dissatisfaction, ("returns", "returns.response_date"),
+    tables=("returns",),
+    notes={"returns": "Return Dissatisfaction Rate has no data",
+           "returns.response_date": "Return Dissatisfaction Rate counts no late response (its late-response "
+                                    "component has no data)"}, family="return_dissatisfaction_rate",
     essential=(("returns",),),
     suggested=("slow_response", "wrongful_rejection"), index=True))
 declare(Metric(

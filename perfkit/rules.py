@@ -103,6 +103,8 @@ def return_dissatisfaction(d: AccountDays) -> Units:
     response_instant = r["response_date"]
     deadline_instant = r["request_date"] + pd.Timedelta(hours=d.policy.return_response_hours)
     late = (response_instant.isna() | (response_instant > deadline_instant)).to_numpy(bool)
+    if not d.account.has("returns.response_date"):  # no response dates at all: lateness is unknown, not late
+        late = np.zeros(len(r), bool)
     invalid = ((r["decision"] == "rejected").fillna(False) & ~r["rejection_valid"]).to_numpy(bool)
     response = local_days(response_instant, tz)
     comps = {

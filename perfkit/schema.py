@@ -71,7 +71,8 @@ TABLES: dict[str, dict[str, Column]] = {
         ("return_id", "text", True),
         ("order_id", "text", True),
         ("request_date", "datetime", True),
-        ("response_date", "datetime", False),
+        # Amazon's Returns report has no response date: lateness cannot be judged without it.
+        ("response_date", "datetime", False, None, "late responses cannot be judged"),
         ("decision", "decision", False),
         ("rejection_valid", "bool", False, False),
         ("negative_return_feedback", "bool", False, False),

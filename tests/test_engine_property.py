@@ -121,6 +121,7 @@ def slow_reference(acc: Account, policy: Policy, day: dt.date) -> dict[tuple[str
             continue
         deadline = r.request_date + hours
         late = (pd.isna(r.response_date) or r.response_date > deadline) and known(deadline)
+        late = late and "returns.response_date" not in acc.missing  # no response dates: lateness unknown
         invalid = (not pd.isna(r.decision) and r.decision == "rejected" and not r.rejection_valid
                    and (pd.isna(r.response_date) or known(r.response_date)))
         add("return_dissatisfaction_rate", ["all"], bool(r.negative_return_feedback or late or invalid))

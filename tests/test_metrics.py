@@ -401,3 +401,21 @@ def test_return_rate_without_a_returns_file_has_no_value(tmp_path):
     folder = write_account(tmp_path, orders=H + "\nR1,2026-03-01T12:00:00,MFN,Shipped\n")
     row = value(folder, "2026-03-10", "return_rate")
     assert (row["status"], pd.isna(row["rate"])) == ("no_data", True)
+
+
+def test_a_returns_report_without_response_dates_counts_no_late_response(tmp_path):
+    # Amazon's Returns report gives requests, not the seller's responses: two requests (12 and 14 March),
+    # neither answered in the file. Without response dates lateness is unknown, not late: 0 of 2.
+    folder = write_account(tmp_path, orders=H + "\nA1,2026-03-01T12:00:00,MFN,Shipped\nA2,2026-03-02T12:00:00,MFN,Shipped\n",
+                           **{"returns-2026.csv": "Order ID,Order date,Return request date,Return request status,"
+                                                 "Amazon RMA ID\nA1,2026-03-01,2026-03-12,Approved,R1\n"
+                                                 "A2,2026-03-02,2026-03-14,Pending,R2\n"})
+    row = value(folder, "2026-03-31", "return_dissatisfaction_rate")
+    assert counts(row) == (0, 2, "at_risk", 0)  # one late response of two would breach 10%: no headroom
+    assert ("missing input returns.response_date: Return Dissatisfaction Rate counts no late response (its "
+            "late-response component has no data); late responses cannot be judged") in load_account(folder).warnings
+    # The same requests in perfkit's returns.csv with an empty response date are unanswered: both late.
+    (folder / "returns-2026.csv").unlink()
+    (folder / "returns.csv").write_text("return_id,order_id,request_date,response_date\n"
+                                        "R1,A1,2026-03-12T09:00:00,\nR2,A2,2026-03-14T09:00:00,\n")
+    assert counts(value(folder, "2026-03-31", "return_dissatisfaction_rate"))[:2] == (2, 2)
