@@ -70,7 +70,41 @@ RETURNS = ReportFormat(
     local_dates=True,
 )
 
-REPORT_FORMATS = (ALL_ORDERS, SHIPPING_DATES, FEEDBACK, RETURNS)
+UNSHIPPED = ReportFormat(
+    name="Amazon Unshipped Orders report",
+    table="orders",
+    signature=frozenset({"order-id", "purchase-date", "promise-date", "days-past-promise"}),
+    # promise-date is the ship-by instant; the report is a snapshot of seller-fulfilled orders not yet
+    # shipped, so it gives no status of its own (the All Orders report does; an order that shipped
+    # since would otherwise conflict).
+    columns={
+        "order-id": "order_id",
+        "purchase-date": "purchase_date",
+        "promise-date": "latest_ship_date",
+        "is-business-order": "is_business_order",
+        "product-name": "product_name",
+    },
+    defaults={"fulfillment_channel": "MFN"},
+)
+
+AMAZON_SHIPMENTS = ReportFormat(
+    name="Amazon Fulfilled Shipments report",
+    table="orders",
+    signature=frozenset({"amazon-order-id", "shipment-id", "shipment-date", "fulfillment-channel"}),
+    columns={
+        "amazon-order-id": "order_id",
+        "purchase-date": "purchase_date",
+        "shipment-date": "ship_confirm_date",
+        "carrier": "carrier",
+        "tracking-number": "tracking_id",
+        "fulfillment-channel": "fulfillment_channel",
+        "product-name": "product_name",
+    },
+    # Every row is a shipment Amazon made.
+    defaults={"order_status": "Shipped"},
+)
+
+REPORT_FORMATS = (ALL_ORDERS, SHIPPING_DATES, UNSHIPPED, AMAZON_SHIPMENTS, FEEDBACK, RETURNS)
 
 # Amazon's Returns report states the request's status, not the seller's decision: statuses
 # that are not a decision yet become empty.

@@ -30,7 +30,7 @@ def refuse_conflicts(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarray
             same = np.flatnonzero(codes == codes[i])
             shown = [f"{rows['_file'].iat[j]} row {rows['_row'].iat[j]}: {rows[name].iat[j]}" for j in same[:4]]
             raise DataError(str(rows["_file"].iat[i]), f"rows of order {rows['order_id'].iat[i]} disagree "
-                            f"({'; '.join(shown)}); {int(differ.sum())} rows conflict in all", column=name,
+                            f"({'; '.join(shown)}); conflicting rows in all: {int(differ.sum())}", column=name,
                             rows=[int(rows["_row"].iat[j]) for j in same[:4]],
                             expected="one value per order (item rows repeat it): fix or remove the wrong row")
 

@@ -555,3 +555,48 @@ def test_arrow_reader_reads_text_like_pandas(tmp_path, text, suffix, encoding):
                        keep_default_na=False, na_values=[])
     assert list(got.columns) == list(want.columns)
     assert got.astype(object).fillna("<NA>").values.tolist() == want.astype(object).fillna("<NA>").values.tolist()
+
+
+# Header lists as Amazon publishes them (tab-separated downloads), trimmed to a row or two each.
+UNSHIPPED_REPORT = (
+    "order-id\torder-item-id\tpurchase-date\tpayments-date\treporting-date\tpromise-date\tdays-past-promise\t"
+    "buyer-email\tbuyer-name\tbuyer-phone-number\tsku\tproduct-name\tquantity-purchased\tquantity-shipped\t"
+    "quantity-to-ship\tship-service-level\trecipient-name\tship-address-1\tship-address-2\tship-address-3\t"
+    "ship-city\tship-state\tship-postal-code\tship-country\tis-business-order\tpurchase-order-number\t"
+    "price-designation\n"
+    "111-0000003-0000003\t1\t2026-03-02T10:00:00+00:00\t2026-03-02T10:05:00+00:00\t2026-03-02T11:00:00+00:00\t"
+    "2026-03-04T07:59:59+00:00\t0\tb@example.com\tB\t\tSKU1\tTent\t1\t0\t1\tStandard\tB\ta\t\t\tc\ts\t1\tUS\t"
+    "false\t\t\n"
+)
+AMAZON_SHIPMENTS_REPORT = (
+    "amazon-order-id\tmerchant-order-id\tshipment-id\tshipment-item-id\tamazon-order-item-id\t"
+    "merchant-order-item-id\tpurchase-date\tpayments-date\tshipment-date\treporting-date\tbuyer-email\tbuyer-name\t"
+    "buyer-phone-number\tsku\tproduct-name\tquantity-shipped\tcurrency\titem-price\titem-tax\tshipping-price\t"
+    "shipping-tax\tgift-wrap-price\tgift-wrap-tax\tship-service-level\trecipient-name\tship-address-1\t"
+    "ship-address-2\tship-address-3\tship-city\tship-state\tship-postal-code\tship-country\tship-phone-number\t"
+    "bill-address-1\tbill-address-2\tbill-address-3\tbill-city\tbill-state\tbill-postal-code\tbill-country\t"
+    "item-promotion-discount\tship-promotion-discount\tcarrier\ttracking-number\testimated-arrival-date\t"
+    "fulfillment-center-id\tfulfillment-channel\tsales-channel\n"
+    "111-0000004-0000004\t\tS1\tSI1\tOI1\t\t2026-03-02T12:00:00+00:00\t2026-03-02T12:01:00+00:00\t"
+    "2026-03-03T09:30:00+00:00\t2026-03-03T10:00:00+00:00\tc@example.com\tC\t\tSKU2\tLamp\t1\tUSD\t10\t0\t0\t0\t0\t0\t"
+    "Standard\tC\ta\t\t\tc\ts\t1\tUS\t\t\t\t\t\t\t\t\t0\t0\tAMZN_US\tTBA000111\t2026-03-06T20:00:00+00:00\tPHX3\t"
+    "Amazon\tAmazon.com\n"
+)
+
+
+def test_unshipped_and_amazon_shipments_reports_are_recognised(tmp_path):
+    folder = write_account(tmp_path, marketplace="US", tz="America/Los_Angeles", **{
+        "unshipped.txt": UNSHIPPED_REPORT, "fba-shipments.txt": AMAZON_SHIPMENTS_REPORT,
+        "orders.csv": "order_id,purchase_date,fulfillment_channel,order_status\n"
+                      "111-0000003-0000003,2026-03-02T10:00:00Z,MFN,Unshipped\n"
+                      "111-0000004-0000004,2026-03-02T12:00:00Z,AFN,Shipped\n"})
+    acc = load_account(folder, cache=False)
+    assert sorted(s.split(" (")[1].rstrip(")") for s in acc.sources if "txt" in s) == [
+        "Amazon Fulfilled Shipments report", "Amazon Unshipped Orders report"]
+    o = acc.orders.set_index("order_id")
+    # The unshipped report gives the ship-by instant; the shipments report Amazon's shipment, carrier, tracking.
+    assert o.loc["111-0000003-0000003", "latest_ship_date"] == ts("2026-03-04T07:59:59Z")
+    assert o.loc["111-0000004-0000004", "ship_confirm_date"] == ts("2026-03-03T09:30:00Z")
+    assert (o.loc["111-0000004-0000004", "carrier"], o.loc["111-0000004-0000004", "tracking_id"]) == (
+        "AMZN_US", "TBA000111")
+    assert str(o.loc["111-0000004-0000004", "fulfillment_channel"]) == "AFN"
