@@ -104,7 +104,21 @@ AMAZON_SHIPMENTS = ReportFormat(
     defaults={"order_status": "Shipped"},
 )
 
-REPORT_FORMATS = (ALL_ORDERS, SHIPPING_DATES, UNSHIPPED, AMAZON_SHIPMENTS, FEEDBACK, RETURNS)
+FBA_RETURNS = ReportFormat(
+    name="Amazon FBA Customer Returns report",
+    table="returns",
+    signature=frozenset({"return-date", "order-id", "detailed-disposition", "license-plate-number"}),
+    columns={
+        "return-date": "request_date",
+        "order-id": "order_id",
+        "license-plate-number": "return_id",
+        "reason": "reason",
+    },
+    # Amazon handled these returns: they count in the return rate, never in Return Dissatisfaction.
+    defaults={"fba": "true"},
+)
+
+REPORT_FORMATS = (ALL_ORDERS, SHIPPING_DATES, UNSHIPPED, AMAZON_SHIPMENTS, FEEDBACK, RETURNS, FBA_RETURNS)
 
 # Amazon's Returns report states the request's status, not the seller's decision: statuses
 # that are not a decision yet become empty.

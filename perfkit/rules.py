@@ -116,4 +116,8 @@ def return_dissatisfaction(d: AccountDays) -> Units:
     known = np.full(len(r), NEVER, dtype=np.int64)
     for v in comps.values():
         known = np.minimum(known, v)
-    return Units("returns", np.arange(len(r)), request, request, known, comps, d.order_positions("returns"))
+    rows = np.flatnonzero(~r["fba"].to_numpy(bool))  # Amazon answered FBA returns, not the seller
+    if len(rows) < len(r):
+        comps = {k: v[rows] for k, v in comps.items()}
+        request, known = request[rows], known[rows]
+    return Units("returns", rows, request, request, known, comps, d.order_positions("returns")[rows])

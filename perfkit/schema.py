@@ -76,6 +76,9 @@ TABLES: dict[str, dict[str, Column]] = {
         ("decision", "decision", False),
         ("rejection_valid", "bool", False, False),
         ("negative_return_feedback", "bool", False, False),
+        ("reason", "text", False),
+        # Returned through Amazon's FBA network: counts in the return rate, not in Return Dissatisfaction.
+        ("fba", "bool", False, False),
     ),
     "policy_notices": _cols(
         ("notice_date", "datetime", True),

@@ -197,6 +197,8 @@ def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
             raw[column] = raw[column].mask(blank(raw[column]), value)
     if src.fmt == formats.RETURNS.name:
         raw = _amazon_returns(raw)
+    elif src.fmt == formats.FBA_RETURNS.name:
+        raw = _returns_with_ids(raw)
     missing = [c.name for c in TABLES[src.table].values() if c.required and c.name not in raw.columns]
     if missing and src.table != "orders":
         raise DataError(src.label, "required column missing", column=missing[0],
@@ -212,7 +214,17 @@ def _amazon_returns(raw: pd.DataFrame) -> pd.DataFrame:
     raw = raw.copy()
     status = raw["decision"].astype("string").str.strip().str.lower()
     raw["decision"] = status.map(formats.RETURN_STATUS_DECISIONS).fillna("")
-    if "return_id" not in raw.columns or blank(raw["return_id"]).all():
-        raw["return_id"] = raw["order_id"].astype("string") + "#" + raw["request_date"].astype("string")
+    return _returns_with_ids(raw)
+
+
+def _returns_with_ids(raw: pd.DataFrame) -> pd.DataFrame:
+    """Amazon's returns downloads: a row without its own id (RMA, licence plate) is named by its order
+    and request time; a request repeated for several units counts once."""
+    raw = raw.copy()
+    fallback = raw["order_id"].astype("string") + "#" + raw["request_date"].astype("string")
+    if "return_id" not in raw.columns:
+        raw["return_id"] = fallback
+    else:
+        raw["return_id"] = raw["return_id"].mask(blank(raw["return_id"]), fallback)
     raw = raw.drop_duplicates(subset=["return_id"])
     return raw

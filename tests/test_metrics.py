@@ -419,3 +419,36 @@ def test_a_returns_report_without_response_dates_counts_no_late_response(tmp_pat
     (folder / "returns.csv").write_text("return_id,order_id,request_date,response_date\n"
                                         "R1,A1,2026-03-12T09:00:00,\nR2,A2,2026-03-14T09:00:00,\n")
     assert counts(value(folder, "2026-03-31", "return_dissatisfaction_rate"))[:2] == (2, 2)
+
+
+FBA_RETURNS_REPORT = (  # Amazon's published header list of the FBA customer returns report
+    "return-date\torder-id\tsku\tasin\tfnsku\tproduct-name\tquantity\tfulfillment-center-id\tdetailed-disposition\t"
+    "reason\tstatus\tlicense-plate-number\tcustomer-comments\n"
+    "2026-03-10T08:00:00+00:00\tR2\tS2\tB02\tX02\tLamp\t1\tPHX3\tSELLABLE\tNOT_AS_DESCRIBED\tUnit returned to "
+    "inventory\tLPN1\tcolour differs\n"
+    "2026-03-11T08:00:00+00:00\tR3\tS3\tB03\tX03\tTent\t1\tPHX3\tDEFECTIVE\tDEFECTIVE\tReimbursed\t\t\n"
+    "2026-03-11T08:00:00+00:00\tR3\tS3\tB03\tX03\tTent\t1\tPHX3\tDEFECTIVE\tDEFECTIVE\tReimbursed\t\t\n"
+)
+
+
+def test_fba_customer_returns_count_in_the_return_rate_not_in_return_dissatisfaction(tmp_path):
+    from perfkit.loaders import load_account as load
+
+    folder = write_account(tmp_path, orders=H + """
+R1,2026-03-01T12:00:00,MFN,Shipped
+R2,2026-03-02T12:00:00,AFN,Shipped
+R3,2026-03-03T12:00:00,AFN,Shipped
+""", returns="""return_id,order_id,request_date,response_date
+X1,R1,2026-03-09T09:00:00,2026-03-09T10:00:00
+""", **{"fba-returns.txt": FBA_RETURNS_REPORT})
+    returns = load(folder).returns.set_index("return_id")
+    # The second FBA row has no licence plate: named by its order and time; its repeat (a second unit) counts once.
+    assert sorted(returns.index) == ["LPN1", "R3#2026-03-11T08:00:00+00:00", "X1"]
+    assert returns["fba"].to_dict() == {"X1": False, "LPN1": True, "R3#2026-03-11T08:00:00+00:00": True}
+    assert returns.loc["LPN1", "reason"] == "NOT_AS_DESCRIBED"
+    # Return rate as of 31 March (30 days: 2 to 31 March): R2 and R3 (R1 was bought on 1 March, outside),
+    # both returned through FBA.
+    assert counts(value(folder, "2026-03-31", "return_rate"))[:2] == (2, 2)
+    assert counts(value(folder, "2026-03-30", "return_rate"))[:2] == (3, 3)  # 1..30 March: R1 too
+    # Return Dissatisfaction counts the seller's own request only (answered within the hour): 0 of 1.
+    assert counts(value(folder, "2026-03-31", "return_dissatisfaction_rate"))[:2] == (0, 1)
