@@ -30,6 +30,7 @@ ACCOUNTS, DAYS = 50, 365
 
 
 REPEATS = 3
+DATA_VERSION = " v2"  # v2: removals and claim decisions are dated (data made before is made again)
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -53,7 +54,7 @@ def ensure_data(name: str, **kwargs) -> Path:
 
     root = DATA / name
     marker = root / ".made"
-    spec = json.dumps(kwargs, sort_keys=True)
+    spec = json.dumps(kwargs, sort_keys=True) + DATA_VERSION
     if marker.is_file() and marker.read_text() == spec:
         return root
     t0 = time.perf_counter()
@@ -286,7 +287,7 @@ def csv_engine(size: int) -> list[str]:
 
 
 def naive(size: int) -> list[str]:
-    root = DATA / f"orders_{size}"
+    root = dataset(size)
     r = run_child("naive", str(root))
     naive_total = r["naive_per_day"] * r["days"] * ACCOUNTS
     ours_total = r["ours_all_days"] * ACCOUNTS

@@ -31,6 +31,7 @@ CATALOGUE: dict[str, list[tuple[str, str, str]]] = {
         ("damaged_packaging", "Damaged or weak packaging", "包装破损或不牢固"),
         ("customer_service", "Slow or poor customer service", "客服响应慢或服务差"),
         ("product_quality", "Product quality problem", "产品质量问题"),
+        ("wrong_item", "Wrong item, size or colour sent", "发错商品、尺码或颜色"),
     ],
     "cancel_rate": [
         ("out_of_stock", "Out of stock: orders cancelled for lack of inventory", "缺货导致取消订单"),
@@ -41,12 +42,17 @@ CATALOGUE: dict[str, list[tuple[str, str, str]]] = {
         ("erp_sync", "ERP or order-sync problems", "ERP 或订单同步问题"),
         ("stock_problem", "Stock problems delaying dispatch", "库存问题导致发货延迟"),
         ("late_confirmation", "Shipment confirmed late in Seller Central", "发货确认操作过晚"),
+        ("handling_time_short", "Handling time set shorter than the warehouse needs", "备货时间设置过短"),
+        ("untrained_staff", "Staff not trained on Amazon's shipping rules", "员工未接受亚马逊发货规则培训"),
     ],
     "valid_tracking_rate": [
         ("carrier_no_tracking", "Carrier without usable tracking", "承运商不提供有效追踪"),
         ("tracking_wrong", "Tracking id missing or typed wrong", "追踪编码缺失或填写错误"),
         ("tracking_late", "Tracking uploaded late", "追踪编码上传过晚"),
         ("confirm_before_ship", "Shipment confirmed before the parcel really shipped", "包裹实际发出前就确认了发货"),
+        ("carrier_no_updates", "Carrier does not update tracking after pick-up", "承运商揽收后不更新追踪信息"),
+        ("fake_tracking", "Wrong or made-up tracking number or carrier", "追踪编码或承运商填写错误或虚假"),
+        ("untrained_staff", "Staff not trained on Amazon's tracking rules", "员工未接受亚马逊追踪规则培训"),
     ],
     "on_time_delivery_rate": [
         ("carrier_slow", "Carrier slower than the promised delivery window", "承运商时效慢于承诺送达时间"),
@@ -56,6 +62,7 @@ CATALOGUE: dict[str, list[tuple[str, str, str]]] = {
     "invoice_defect_rate": [
         ("no_invoice_upload", "No invoice uploaded for business buyers", "未为企业买家上传发票"),
         ("no_vcs", "No VAT calculation service or automatic upload", "未启用增值税计算服务或自动上传"),
+        ("vat_exemption", "VAT exemption not declared", "未申报增值税豁免"),
     ],
     "return_rate": [
         ("product_quality", "Product quality problem", "产品质量问题"),
@@ -67,6 +74,8 @@ CATALOGUE: dict[str, list[tuple[str, str, str]]] = {
     "return_dissatisfaction_rate": [
         ("slow_response", "Return requests answered too slowly", "退货请求响应过慢"),
         ("wrongful_rejection", "Returns rejected without a valid reason", "无正当理由拒绝退货"),
+        ("unresolved_return", "Return issue left unresolved with the buyer", "退货问题未与买家解决"),
+        ("not_refunded", "Returned item received but not refunded", "退货已收到但未退款"),
     ],
 }
 # Policy-compliance categories (Amazon's keys, see perfkit.schema.POLICY_CATEGORIES) are families too.

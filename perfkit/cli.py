@@ -270,8 +270,16 @@ def cmd_poa(args: argparse.Namespace) -> int:
         mp = ctx.metric(args.metric, targeted=True)  # the one validation of the metric name
     except PerfkitError as exc:
         raise PerfkitError(f"a Plan of Action is written for a metric with a target: {exc}") from None
-    text = poa_for(ctx, mp, ctx.day(args.as_of), args.causes_db or paths().causes_db, args.segment)
+    day = ctx.day(args.as_of)
+    text = poa_for(ctx, mp, day, args.causes_db or paths().causes_db, args.segment)
     write_output(text, args.out)
+    if args.out and "No POA needed" not in text:  # the evidence appendix, beside the draft
+        from .atomic import atomic_write_text
+        from .poa import evidence_csv
+
+        csv_path = Path(args.out).with_name(Path(args.out).stem + "-evidence.csv")
+        atomic_write_text(csv_path, evidence_csv(ctx, mp, day, args.segment))
+        print(csv_path)
     if args.out:
         print(args.out)
     return 0

@@ -44,7 +44,10 @@ def window(ctx: AccountContext, mp: MetricPolicy, day: int, segment: str | None)
     keep = segment_mask(units, mp.id, segment) & in_window(units, mp, day)
     mask = np.zeros(int(keep.sum()), dtype=np.int64)
     for bit, c in enumerate(units.components):
-        mask |= (units.components[c][keep] <= day).astype(np.int64) << bit
+        on = units.components[c][keep] <= day
+        if c in units.ends:  # a removed feedback or a decided claim stops counting on its day
+            on &= units.ends[c][keep] > day
+        mask |= on.astype(np.int64) << bit
     return Window(mp.id, day, units, keep, mask)
 
 

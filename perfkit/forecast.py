@@ -92,7 +92,7 @@ def recovery(ctx: AccountContext, mp: MetricPolicy, day: int, segment: str | Non
     lo, hi = window_bounds(mp, day)
     known = mask & (units.enter <= day)
     a = units.anchor[known]
-    bad_now = np.maximum(units.enter, units.known)[known] <= day
+    bad_now = units.active(day)[known]
     in_window = (a >= lo) & (a <= hi)
     pace = min(ctx.policy.pace_days, W)
     recent = (a > hi - pace) & (a <= hi)

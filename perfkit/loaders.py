@@ -27,7 +27,7 @@ from . import formats, registry
 from .converting import absent, typed
 from .errors import DataError, PerfkitError
 from .idmatch import match_orders
-from .plausible import check_order_times, refuse_conflicts, without_future
+from .plausible import check_order_times, lookahead_notes, refuse_conflicts, without_future
 from .reading import decode, read_table_file
 from .schema import NOTICE_TABLES, OPTIONAL_TABLES, TABLE_NOTES, TABLES
 from .sources import canonical_frame, find_sources
@@ -330,6 +330,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
             missing.append(table)
         frame = pd.concat(frames, ignore_index=True) if frames else _empty(table)
         loaded[table] = _finish_events(table, frame, np.zeros(len(frame), bool), warnings)
+    lookahead_notes(loaded["feedback"], loaded["claims"], warnings)
     for item in missing:
         warnings.append(f"missing input {item}: {missing_note(item)}")
     return Account(

@@ -230,7 +230,16 @@ def segment_values(mp: MetricPolicy, units: Units, days: np.ndarray) -> list[dic
         else:
             den = window_count(a, units.enter if whole else units.enter[mask], days, mp.window, mp.lag)
         pick = mask[bad_rows]
-        counts[segment] = den, window_count(bad_anchor[pick], bad_t[pick], days, mp.window, mp.lag)
+        bad = window_count(bad_anchor[pick], bad_t[pick], days, mp.window, mp.lag)
+        if units.changes is not None:  # defects that stopped (a removal) or started again later
+            rows, when, sign = units.changes
+            sel = mask[rows]
+            t = np.maximum(units.enter[rows], when)
+            for s in (-1, 1):
+                part = sel & (sign == s)
+                if part.any():
+                    bad = bad + s * window_count(units.anchor[rows][part], t[part], days, mp.window, mp.lag)
+        counts[segment] = den, bad
     if split:
         counts["all"] = counts["MFN"][0] + counts["AFN"][0], counts["MFN"][1] + counts["AFN"][1]
     return [{"metric": mp.id, "segment": segment, "window_days": mp.window, "target": mp.target_text(),

@@ -71,3 +71,16 @@ def check_order_times(orders: pd.DataFrame, warnings: list[str]) -> None:
             warnings.append(f"{files}, {describe_rows(orders.loc[early, '_row'].tolist())}, column '{name}': "
                             f"earlier than the purchase date (order {orders.loc[early, 'order_id'].iat[0]}); "
                             "counted as given: check the export's time zone or the dates")
+
+
+def lookahead_notes(feedback: pd.DataFrame, claims: pd.DataFrame, warnings: list[str]) -> None:
+    """Say once when events carry an outcome without its date: perfkit must then apply the outcome
+    to every past day too (a look-ahead the docs describe)."""
+    undated = feedback["removed"].to_numpy(bool) & feedback["removed_date"].isna().to_numpy()
+    if undated.any():
+        warnings.append(f"feedback: {int(undated.sum())} removed feedback without removed_date count as removed on "
+                        "every day, also before their removal; add removed_date to date each removal")
+    decided = claims["status"].isin(["denied", "withdrawn"]).to_numpy(bool) & claims["status_date"].isna().to_numpy()
+    if decided.any():
+        warnings.append(f"claims: {int(decided.sum())} denied or withdrawn claims without status_date count as "
+                        "decided from the day they were filed; add status_date to date each decision")

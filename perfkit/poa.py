@@ -16,102 +16,17 @@ from pathlib import Path
 import pandas as pd
 
 from . import registry
-from .causes import CauseStore, cause_label
+from .causes import CauseStore, cause_label, causes_for
 from .context import AccountContext
 from .dates import day_to_date
 from .drilldown import driver_tables, units_frame, window
 from .errors import PerfkitError
-from .labels import segment_name
-from .metrics import series, window_bounds
+from .labels import segment_name, t
+from .metrics import meets, series, window_bounds
+from .poa_actions import ACTIONS, DOCUMENTS
+from .poa_evidence import UNEXPLAINED, group_by_evidence
 from .policy import MetricPolicy
 from .status import worst
-
-# cause key -> (what was done, what will prevent it); {placeholders} are filled from the evidence.
-ACTIONS: dict[str, tuple[list[str], list[str]]] = {
-    "logistics": (
-        ["Contacted every buyer among the {n} affected orders and reshipped or refunded the parcels that "
-         "had not arrived ({orders}).",
-         "Opened trace requests with {carriers} for the parcels still without a delivery scan."],
-        ["Moved shipments in the affected lanes to services with end-to-end tracking and a delivery scan.",
-         "Review late and lost parcels by carrier every week and stop using a service whose rate rises."]),
-    "out_of_stock": (
-        ["Removed or paused the listings in {categories} that sold without stock, and restocked the "
-         "fastest-selling items.",
-         "Reconciled the inventory counts in Seller Central with the warehouse for every SKU of the "
-         "{n} affected orders."],
-        ["Set a safety-stock level per SKU from the last 30 days of sales and alert the buyer team below it.",
-         "Synchronise inventory from the warehouse system to Amazon every hour instead of once a day."]),
-    "listing_mismatch": (
-        ["Compared the listings of the {n} affected orders ({categories}) with the items shipped and corrected "
-         "titles, images and size charts that did not match."],
-        ["Every listing change is now checked against a physical sample before it goes live."]),
-    "damaged_packaging": (
-        ["Inspected returned parcels from the affected orders and replaced the packaging for {categories} "
-         "with stronger cartons and inserts."],
-        ["Added a drop test for new packaging and a weekly check of damage-related feedback."]),
-    "customer_service": (
-        ["Answered every open buyer message and offered a resolution to the {n} buyers behind the defects."],
-        ["Buyer messages are now answered within 12 hours, seven days a week, with a named owner each day."]),
-    "product_quality": (
-        ["Stopped selling the batch linked to the complaints in {categories}, quarantined the remaining stock "
-         "and refunded or replaced the affected buyers ({orders})."],
-        ["Every incoming batch is now sampled and inspected before it is listed; supplier defects are tracked "
-         "by batch number."]),
-    "unrequested_cancel": (
-        ["Reviewed the {n} cancelled orders ({orders}) and stopped cancelling orders the buyer did not ask to "
-         "cancel; staff now contact the buyer first."],
-        ["Cancellation is restricted to two trained staff and each one is logged with its reason."]),
-    "carrier_pickup": (
-        ["Agreed a fixed daily pick-up time with {carriers} and moved the cut-off for same-day dispatch."],
-        ["Track pick-up scans daily; when a pick-up is missed, parcels go out with a backup carrier the same day."]),
-    "erp_sync": (
-        ["Fixed the order-sync job between our ERP and Amazon and re-imported the orders that arrived late "
-         "({n} affected orders)."],
-        ["An alert fires when no Amazon order has been imported for 30 minutes during business hours."]),
-    "stock_problem": (
-        ["Restocked the SKUs whose orders shipped late and moved slow items out of the pick path."],
-        ["Orders for items below safety stock are flagged at import so they are picked first or cancelled "
-         "before their ship-by date."]),
-    "late_confirmation": (
-        ["Confirmed every shipped order in Seller Central the same day and cleared the backlog of "
-         "{n} late confirmations."],
-        ["Shipment confirmation is now automatic when the carrier label is printed."]),
-    "carrier_no_tracking": (
-        ["Stopped using {carriers} for seller-fulfilled orders because its tracking ids were not recognised "
-         "(valid tracking fell to {rate} in the window).",
-         "Uploaded corrected tracking ids where the carrier could supply them."],
-        ["Only carriers whose tracking Amazon recognises are allowed in our shipping software.",
-         "Check the valid tracking rate per carrier and per category every week."]),
-    "tracking_wrong": (
-        ["Corrected the mistyped or missing tracking ids of the affected shipments ({orders})."],
-        ["Tracking ids are now uploaded from the label file, never typed by hand."]),
-    "tracking_late": (
-        ["Uploaded the tracking ids that were missing at confirmation for the {n} affected shipments."],
-        ["Shipment is confirmed only together with its tracking id, in one step."]),
-    "confirm_before_ship": (
-        ["Stopped confirming shipment before the parcel is handed to the carrier."],
-        ["Confirmation happens only after the carrier's first scan."]),
-    "carrier_slow": (
-        ["Moved the slowest lanes of {carriers} to faster services and contacted the buyers of late parcels."],
-        ["Compare promised and actual delivery times per carrier every week."]),
-    "transit_time_setting": (
-        ["Lengthened the transit times in our shipping templates to match what {carriers} actually achieve."],
-        ["Shipping templates are reviewed every month against measured delivery times."]),
-    "no_invoice_upload": (
-        ["Uploaded the missing invoices for the {n} business orders ({orders})."],
-        ["Invoices for business orders are generated and uploaded automatically at shipment confirmation."]),
-    "no_vcs": (
-        ["Enrolled in Amazon's VAT Calculation Service so invoices are issued automatically."],
-        ["A daily check lists business orders shipped without an invoice."]),
-    "slow_response": (
-        ["Answered every open return request and cleared the backlog ({n} requests answered late)."],
-        ["Return requests are answered within 24 hours, weekends included; an alert fires at 36 hours."]),
-    "wrongful_rejection": (
-        ["Reversed the rejections that did not follow Amazon's return policy and refunded those buyers."],
-        ["Every return rejection now needs a second person's approval against the return policy."]),
-    "other": (["Addressed the cause described above for the {n} affected orders."],
-              ["Monitor this cause weekly until the rate is back within target."]),
-}
 
 @dataclass
 class Evidence:
@@ -166,6 +81,12 @@ def _listing(values: Sequence[str], limit: int = 3) -> str:
     return head + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
+def _top(frame: pd.DataFrame, column: str, limit: int = 5) -> list[str]:
+    if column not in frame.columns:
+        return []
+    return frame[column].dropna().astype(str).value_counts().head(limit).index.tolist()
+
+
 def _orders_text(ids: Sequence[str], limit: int = 10) -> str:
     ids = list(dict.fromkeys(ids))
     if not ids:
@@ -173,9 +94,35 @@ def _orders_text(ids: Sequence[str], limit: int = 10) -> str:
     return ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
+# component -> (one, many), as a count is written in a letter
+COUNTED = {
+    "a_to_z_claim": ("A-to-z claim", "A-to-z claims"), "chargeback": ("chargeback", "chargebacks"),
+    "negative_feedback": ("order with negative feedback", "orders with negative feedback"),
+    "seller_cancellation": ("seller cancellation", "seller cancellations"),
+    "late_shipment": ("late shipment", "late shipments"),
+    "invalid_tracking": ("shipment without valid tracking", "shipments without valid tracking"),
+    "late_delivery": ("late delivery", "late deliveries"),
+    "missing_invoice": ("missing or late invoice", "missing or late invoices"),
+    "negative_return_feedback": ("return with negative feedback", "returns with negative feedback"),
+    "late_response": ("late response", "late responses"), "invalid_rejection": ("invalid rejection", "invalid rejections"),
+    "refund": ("refund", "refunds"), "return_request": ("return request", "return requests"),
+}
+
+
+def _words(component: str, n: int) -> str:
+    """``2 A-to-z claims``: a component as people write it."""
+    one, many = COUNTED.get(component, (t(component, "en").lower(), t(component, "en").lower()))
+    return f"{n} {one if n == 1 else many}"
+
+
 def draft_poa(ctx: AccountContext, mp: MetricPolicy, day: int, causes: pd.DataFrame | None = None,
               segment: str | None = None) -> str:
-    """The POA draft as Markdown.
+    """The POA draft as Markdown, built from this account's evidence (or why none is needed).
+
+    Defective orders are grouped under causes by their own evidence first (claim reasons, feedback
+    and return words, carriers and categories that stand out, :mod:`perfkit.poa_evidence`); the
+    analyst's recorded causes and the orders tied to them override. Actions and measures are
+    items to confirm, with an owner and a date; the letter says only what the data says.
 
     Parameters
     ----------
@@ -186,98 +133,115 @@ def draft_poa(ctx: AccountContext, mp: MetricPolicy, day: int, causes: pd.DataFr
     day : int
         The as-of day number.
     causes : DataFrame, optional
-        Rows of :meth:`CauseStore.current` for this metric; with none, causes are suggested
-        from the data and marked as suggestions.
+        Rows of :meth:`CauseStore.current` for this metric; with none, the causes the evidence
+        points to are offered as suggestions.
     segment : str, optional
         The segment (default: the worst).
     """
     account, metric = ctx.account, mp.id
     ev = gather_evidence(ctx, mp, day, segment)
-    bad = ev.units[ev.units["defective"]]
-    d = ev.drivers
+    if ev.denominator and meets(mp, ev.defects, ev.denominator):
+        unit_word = "returns" if "return_id" in ev.units.columns else "orders"
+        return (f"# {account.name}: {mp.name_en}\n\nNo POA needed: as of {ev.as_of} the {mp.name_en} of "
+                f"{segment_name(ev.segment)} {unit_word} is {ev.rate:.2%} ({ev.numerator} of {ev.denominator}), which meets "
+                f"Amazon's target ({mp.target_display()}).\n")
+    returns = "return_id" in ev.units.columns
+    unit_word, id_column = ("returns", "return_id") if returns else ("orders", "order_id")
     chosen = causes if causes is not None and len(causes) else None
-    suggested = chosen is None
-    if suggested:
-        keys = list(registry.get(metric).suggested) or ["other"]
-        chosen = pd.DataFrame({"cause": keys, "free_text": "", "note": "", "orders": [[] for _ in keys]})
+    family = [k for k, _ in causes_for(metric)]
+    candidates = list(chosen["cause"]) if chosen is not None else family
+    tied = {c.cause: list(c.orders) for c in chosen.itertuples() if len(c.orders)} if chosen is not None else {}
+    groups = group_by_evidence(ev.units, candidates, tied, id_column)
     rate = "no data" if ev.rate is None else f"{ev.rate:.2%}"
-    unit_word = "returns" if "return_id" in ev.units.columns else "orders"
     counted = "good" if mp.counts_good else "defective"
-    facts = (f"As of {ev.as_of.isoformat()}, the {mp.name_en} of our {segment_name(ev.segment)} {unit_word} was "
-             f"{rate}: {ev.numerator} {counted} out of {ev.denominator} {unit_word} from {ev.window_from.isoformat()} to "
-             f"{ev.window_to.isoformat()}, against Amazon's target of {'below' if mp.target == '<' else 'above'} "
-             f"{float(mp.value) * 100:.4g}%. "
-             f"{ev.defects} {unit_word} count as defects.")
     lines = [f"# Plan of Action: {mp.name_en}", "",
              f"Account: {account.name} ({account.account_id}, marketplace {account.marketplace or 'unknown'})", "",
-             facts, ""]
-    comp = d.get("component")
+             "## Acknowledgement", "",
+             f"Our {mp.name_en} for {segment_name(ev.segment)} {unit_word} was {rate} as of {ev.as_of}: "
+             f"{ev.numerator} {counted} of {ev.denominator} {unit_word} placed from {ev.window_from} to "
+             f"{ev.window_to}, against Amazon's target of {mp.target_display()}. {ev.defects} {unit_word} "
+             "fell short, and we take responsibility for each of them.", ""]
+    comp = ev.drivers.get("component")
     if comp is not None and len(comp):
-        parts = [f"{int(n)} {str(c).replace('_', ' ')}" for c, n in zip(comp["component"], comp["defects"])]
-        lines += [f"The defects break down as: {', '.join(parts)}.", ""]
-    if suggested:
-        lines += ["*Draft note: no root cause has been recorded for this metric yet; the causes below are "
-                  "suggested from the data and must be confirmed by the analyst before this letter is sent.*", ""]
+        parts = [_words(str(c), int(n)) for c, n in zip(comp["component"], comp["defects"])]
+        lines += [f"They break down as: {', '.join(parts)}.", ""]
+    breaches = _category_breaches(ctx, mp, day)
+    if breaches:
+        lines += ["Categories below Amazon's target on that day, where Amazon can restrict selling: "
+                  + ", ".join(breaches) + ".", ""]
+    if chosen is None:
+        lines += ["*Draft note: no root cause has been recorded for this metric yet. The causes below are "
+                  "where each order's own evidence points; confirm or change them before sending.*", ""]
     lines += ["## 1. Root causes", ""]
-    actions, preventions = [], []
-    for i, c in enumerate(chosen.itertuples(), start=1):
-        if len(c.orders):
-            sub = bad[bad["order_id"].isin(list(c.orders))]
-            orders = list(c.orders)
-        else:
-            sub = _concentrated(ev.units, c.cause) if suggested else bad
-            orders = sub["order_id"].astype(str).tolist()
-        carriers = _top(sub, "carrier")
-        categories = _top(sub, "category")
-        label = cause_label(metric, c.cause, "en", c.free_text)
-        dates = pd.to_datetime(sub["anchor_date"]) if len(sub) else pd.Series(dtype="datetime64[ns]")
-        span = f" between {dates.min().date()} and {dates.max().date()}" if len(dates) else ""
-        detail = [f"{len(orders)} affected {unit_word}{span}"]
+    actions, measures = [], []
+    notes = {c.cause: c.note for c in chosen.itertuples()} if chosen is not None else {}
+    free = {c.cause: c.free_text for c in chosen.itertuples()} if chosen is not None else {}
+    for i, (cause, rows) in enumerate(groups.items(), start=1):
+        ids = rows[id_column].astype(str).tolist()
+        carriers = [] if returns else _top(rows, "carrier")
+        categories = _top(rows, "category")
+        label = ("Not explained by the causes above: look at these before sending" if cause == UNEXPLAINED
+                 else cause_label(metric, cause, "en", free.get(cause, "")))
+        dates = pd.to_datetime(rows["anchor_date"])
+        first, last = dates.min().date(), dates.max().date()
+        noun = unit_word if len(ids) != 1 else unit_word[:-1]
+        detail = [f"{len(ids)} {noun} " + (f"on {first}" if first == last else f"between {first} and {last}")]
         if carriers:
             detail.append(f"carriers: {_listing(carriers)}")
         if categories:
             detail.append(f"categories: {_listing(categories)}")
         lines += [f"**{i}. {label}.** " + "; ".join(detail) + ".", ""]
-        if c.note:
-            lines += [f"Analyst's finding: {c.note}", ""]
-        lines += [f"Affected {unit_word}: {_orders_text(orders)}.", ""]
-        fields = {"n": len(orders), "orders": _orders_text(orders, 5), "carriers": _listing(carriers),
+        said = _what_buyers_said(rows)
+        if said:
+            lines += [f"What the buyers said: {said}", ""]
+        if notes.get(cause):
+            lines += [f"Our finding: {notes[cause]}", ""]
+        lines += [f"Affected {unit_word}: {_orders_text(ids)}.", ""]
+        if cause == UNEXPLAINED:
+            continue
+        fields = {"n": len(ids), "orders": _orders_text(ids, 5), "carriers": _listing(carriers),
                   "categories": _listing(categories), "rate": rate}
-        done, prevent = ACTIONS.get(c.cause, ACTIONS["other"])
-        actions += [f"- ({label}) " + s.format(**fields) for s in done]
-        preventions += [f"- ({label}) " + s.format(**fields) for s in prevent]
-    lines += ["## 2. Corrective actions taken", ""] + actions + [""]
-    lines += ["## 3. Preventive measures", ""] + preventions + [""]
-    watch = (f"We now check the {mp.name_en} every day against a warning level of "
-             f"{float(mp.warn):.2%}" if mp.warn is not None else f"We now check the {mp.name_en} every day")
-    lines += [watch + ", so that a rising trend is acted on before it reaches Amazon's target.", ""]
+        done, prevent = ACTIONS.get(cause, ACTIONS["other"])
+        actions += [f"- [ ] ({label}) {x.format(**fields)}. Owner: ____ Done on: ____" for x in done]
+        measures += [f"- [ ] ({label}) {x.format(**fields)}. Owner: ____ From: ____" for x in prevent]
+    lines += ["## 2. Actions taken (confirm each, with who did it and when; delete what was not done)", ""]
+    lines += actions + ["", "## 3. Preventive measures (confirm each)", ""] + measures + [""]
+    watch = f"a warning level of {float(mp.warn):.2%}" if mp.warn is not None else "its target"
+    lines += ["## Commitment", "",
+              f"We will check the {mp.name_en} of our {segment_name(ev.segment)} {unit_word} every day against "
+              f"{watch} and act on a rising trend before it reaches Amazon's target; the owners named above answer "
+              "for each measure.", "",
+              "## Appendix: evidence", "",
+              f"The {ev.defects} affected {unit_word} with their dates, tracking, carrier and what the buyer said are "
+              "in the evidence CSV written beside this draft (`perfkit poa --out FILE.md` writes FILE-evidence.csv).",
+              "", "Documents to attach:", ""] + [f"- [ ] {d}" for d in DOCUMENTS] + [""]
     return "\n".join(lines)
 
 
-CARRIER_CAUSES = {"logistics", "carrier_pickup", "carrier_no_tracking", "carrier_slow", "transit_time_setting"}
-CATEGORY_CAUSES = {"product_quality", "out_of_stock", "listing_mismatch", "damaged_packaging"}
+def _category_breaches(ctx: AccountContext, mp: MetricPolicy, day: int) -> list[str]:
+    """Per-category values below target on the day (Valid Tracking is judged per category too)."""
+    values = series(ctx, pd.Series([day]).to_numpy(), [mp])
+    hits = values[values["segment"].str.startswith("category=") & (values["status"] == "breach")]
+    return [f"{r.segment.split('=', 1)[1]} ({r.rate:.2%})" for r in hits.itertuples()]
 
 
-def _concentrated(units: pd.DataFrame, cause: str) -> pd.DataFrame:
-    """For a suggested cause, the defects of the carriers or categories that stand out.
-
-    A group stands out when its defect rate is at least twice the overall rate; when none
-    does, the group with the most defects is taken.
-    """
-    bad = units[units["defective"]]
-    column = "carrier" if cause in CARRIER_CAUSES else "category" if cause in CATEGORY_CAUSES else None
-    if column is None or column not in units.columns or bad[column].isna().all():
-        return bad
-    overall = units["defective"].mean()
-    g = units.groupby(column)["defective"].agg(["sum", "mean"])
-    hot = g[(g["mean"] >= 2 * overall) & (g["sum"] > 0)].index.tolist() or [g["sum"].idxmax()]
-    return bad[bad[column].isin(hot)]
+def _what_buyers_said(rows: pd.DataFrame, limit: int = 3) -> str:
+    said = []
+    for column in ("claim_reason", "buyer_comment", "reason"):
+        if column in rows.columns:
+            said += [str(x) for x in rows[column].dropna() if str(x).strip()]
+    said = list(dict.fromkeys(said))
+    return "; ".join(f"\u201c{x[:120]}\u201d" for x in said[:limit]) + (f" and {len(said) - limit} more" if len(said) > limit else "")
 
 
-def _top(frame: pd.DataFrame, column: str, limit: int = 5) -> list[str]:
-    if column not in frame.columns:
-        return []
-    return frame[column].dropna().astype(str).value_counts().head(limit).index.tolist()
+def evidence_csv(ctx: AccountContext, mp: MetricPolicy, day: int, segment: str | None = None) -> str:
+    """The affected units of the POA's window as CSV: ids, dates, tracking, carrier, what was said."""
+    ev = gather_evidence(ctx, mp, day, segment)
+    bad = ev.units[ev.units["defective"]]
+    keep = [c for c in ("return_id", "order_id", "anchor_date", "defect", "defect_known_date", "purchase_date",
+                        "ship_confirm_date", "delivered_date", "carrier", "tracking_id", "category",
+                        "claim_reason", "buyer_comment", "reason", "request_date", "response_date") if c in bad.columns]
+    return bad[keep].to_csv(index=False)
 
 
 def poa_for(ctx: AccountContext, mp: MetricPolicy, day: int, causes_db: str | Path | None = None,

@@ -26,8 +26,14 @@ def odr(component: str | None) -> Callable[[AccountDays], Units]:
         comps = d.odr_components()
         if component is not None:
             comps = {component: comps[component]}
-        return d.order_units(np.ones(len(d.mfn), bool), d.orders["purchase_date"], comps)
+        return d.order_units(np.ones(len(d.mfn), bool), d.orders["purchase_date"], comps, ends=_stops(d, comps))
     return build
+
+
+def _stops(d: AccountDays, comps: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """When each event-based component stops counting: a feedback removed, a claim denied (dated)."""
+    ends = {"negative_feedback": d.negative_feedback_end, "a_to_z_claim": d.counted_claim_end}
+    return {c: ends[c] for c in comps if c in ends}
 
 
 def cancel(d: AccountDays) -> Units:
@@ -81,7 +87,8 @@ def perfect_order(d: AccountDays) -> Units:
         "refund": d.orders["refund_date"],
         "chargeback": d.service_chargeback,
     }
-    return d.order_units(np.ones(len(p), bool), p, comps)
+    # Perfect Order counts any claim (a_to_z_claim is every claim, decided or not): only removals stop.
+    return d.order_units(np.ones(len(p), bool), p, comps, ends={"negative_feedback": d.negative_feedback_end})
 
 
 def refund(d: AccountDays) -> Units:

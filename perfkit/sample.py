@@ -258,10 +258,18 @@ def generate_account(profile: Profile, start: str, days: int, seed: int) -> dict
         "refund_date": refund,
     })
     keep_fb = fb_date < end
+    # A removal takes Amazon about nine days; one not yet done by the end of the export has not happened.
+    removed_on = fb_date + 9 * DAY
+    removed = removed & (removed_on < end)
     feedback = pd.DataFrame({"order_id": ids[fb_idx], "feedback_date": fb_date, "rating": rating[fb_idx],
-                             "comments": comments, "removed": removed})[keep_fb]
+                             "comments": comments, "removed": removed,
+                             "removed_date": np.where(removed, removed_on, nat)})[keep_fb]
+    # Amazon decides a claim in about twelve days; one still open at the end of the export is pending.
+    decided_on = cl_date + 12 * DAY
+    cl_status = np.where(decided_on < end, cl_status, "pending")
     claims = pd.DataFrame({"order_id": ids[cl_idx], "claim_date": cl_date, "status": cl_status,
-                           "reason": cl_reason})[cl_date < end]
+                           "reason": cl_reason,
+                           "status_date": np.where(decided_on < end, decided_on, nat)})[cl_date < end]
     chargebacks = pd.DataFrame({"order_id": ids[cb_idx], "chargeback_date": cb_date, "kind": cb_kind})[cb_date < end]
     returns = pd.DataFrame({
         "return_id": np.char.add("R", (np.arange(len(rt_idx)) + 100000).astype(str)),

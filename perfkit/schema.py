@@ -55,12 +55,14 @@ TABLES: dict[str, dict[str, Column]] = {
         ("rating", "rating", True),
         ("comments", "text", False),
         ("removed", "bool", False, False),
+        ("removed_date", "datetime", False),  # when a removed feedback stopped counting
     ),
     "claims": _cols(
         ("order_id", "text", True),
         ("claim_date", "datetime", True),
         ("status", "lower", True),
         ("reason", "text", False),
+        ("status_date", "datetime", False),  # when the claim reached its status (a denial counts until then)
     ),
     "chargebacks": _cols(
         ("order_id", "text", True),

@@ -43,6 +43,19 @@ class Units:
     components: dict[str, np.ndarray]  # defect component -> day it became known (NEVER if none)
     orders: np.ndarray  # the position of each unit's order (-1 for a return naming no known order)
     segments: dict[str, np.ndarray] = field(default_factory=dict)
+    # component -> day it stopped (a feedback removed, a claim denied; NEVER: still on). Absent: never stops.
+    ends: dict[str, np.ndarray] = field(default_factory=dict)
+    # Later changes of a unit's defect beyond its first known day: (unit, day, +1 defective again /
+    # -1 no longer defective), from the union of its components' intervals. Empty for most metrics.
+    changes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def active(self, day: int) -> np.ndarray:
+        """Which units are defective on ``day`` (a component started by then and not yet stopped)."""
+        on = np.zeros(len(self.anchor), bool)
+        for c, start in self.components.items():
+            end = self.ends.get(c)
+            on |= (start <= day) if end is None else (start <= day) & (end > day)
+        return on
 
 
 class _OrderDays(Mapping):
@@ -99,16 +112,49 @@ class AccountDays:
             np.minimum.at(out, frame["_order"].to_numpy()[mask], days)
         return out
 
-    @functools.cached_property
-    def negative_feedback(self) -> np.ndarray:
-        fb = self.account.feedback
-        neg = (fb["rating"].isin(list(self.policy.negative_ratings)) & ~fb["removed"]).to_numpy(bool)
-        return self._first_day("feedback", neg, "feedback_date")
+    def _last_end(self, table: str, mask: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Per order, the last day its events where ``mask`` holds stop counting (NEVER if one never does):
+        the hull of the events' intervals (two feedbacks of one order, one removed, count as one span)."""
+        out = np.full(len(self.account.orders), -1, dtype=np.int64)
+        if mask.any():
+            np.maximum.at(out, self.account.table(table)["_order"].to_numpy()[mask], ends[mask])
+        return np.where(out < 0, NEVER, out)
 
     @functools.cached_property
+    def _feedback_spans(self) -> tuple[np.ndarray, np.ndarray]:
+        fb = self.account.feedback
+        removed = fb["removed"].to_numpy(bool)
+        gone = local_days(fb["removed_date"], self.account.timezone)  # NEVER where no removal date
+        # A removal without its date counts as removed on every day (the file cannot say when).
+        neg = (fb["rating"].isin(list(self.policy.negative_ratings))).to_numpy(bool) & ~(removed & (gone >= NEVER))
+        ends = np.where(removed, gone, NEVER)
+        return self._first_day("feedback", neg, "feedback_date"), self._last_end("feedback", neg, ends)
+
+    @property
+    def negative_feedback(self) -> np.ndarray:
+        return self._feedback_spans[0]
+
+    @property
+    def negative_feedback_end(self) -> np.ndarray:
+        return self._feedback_spans[1]
+
+    @functools.cached_property
+    def _claim_spans(self) -> tuple[np.ndarray, np.ndarray]:
+        cl = self.account.claims
+        decided = local_days(cl["status_date"], self.account.timezone)
+        not_counted = cl["status"].isin(list(self.policy.claim_statuses_not_counted)).to_numpy(bool)
+        # A denied or withdrawn claim counted as any other until the day it was decided, when that is known.
+        counted = ~not_counted | (decided < NEVER)
+        ends = np.where(not_counted, decided, NEVER)
+        return self._first_day("claims", counted, "claim_date"), self._last_end("claims", counted, ends)
+
+    @property
     def counted_claim(self) -> np.ndarray:
-        counted = ~self.account.claims["status"].isin(list(self.policy.claim_statuses_not_counted))
-        return self._first_day("claims", counted.to_numpy(bool), "claim_date")
+        return self._claim_spans[0]
+
+    @property
+    def counted_claim_end(self) -> np.ndarray:
+        return self._claim_spans[1]
 
     @functools.cached_property
     def any_claim(self) -> np.ndarray:
@@ -163,16 +209,50 @@ class AccountDays:
         }
 
     def order_units(self, keep: np.ndarray, anchor: np.ndarray, components: dict[str, np.ndarray],
-                    enter: np.ndarray | None = None) -> Units:
+                    enter: np.ndarray | None = None, ends: dict[str, np.ndarray] | None = None) -> Units:
         rows = np.flatnonzero(keep & (anchor < NEVER))
         whole = len(rows) == len(anchor)  # every order is a unit: no copies needed
         comps = {k: v if whole else v[rows] for k, v in components.items()}
+        stops = {k: v if whole else v[rows] for k, v in (ends or {}).items() if (v < NEVER).any()}
         known = np.full(len(rows), NEVER, dtype=np.int64)
         for v in comps.values():
             np.minimum(known, v, out=known)
         a = anchor if whole else anchor[rows]
         e = a if enter is None else (enter if whole else enter[rows])
-        return Units("orders", rows, a, e, known, comps, rows)
+        units = Units("orders", rows, a, e, known, comps, rows, ends=stops)
+        if stops:
+            units.changes = interval_changes(comps, stops)
+        return units
+
+
+def interval_changes(starts: dict[str, np.ndarray], ends: dict[str, np.ndarray]
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The days a unit's defect stops or starts again after its first known day.
+
+    Each component is on over [start, end); a unit is defective while any is. Sweeping the
+    components in order of start, a unit's blocks of overlapping spans give: the first start (its
+    known day, counted by the engine as usual), then -1 at each block's end and +1 at each later
+    block's start.
+    """
+    names = list(starts)
+    s = np.stack([starts[c] for c in names], axis=1)
+    e = np.stack([ends.get(c, np.full(len(s), NEVER, dtype=np.int64)) for c in names], axis=1)
+    e = np.where(s >= NEVER, NEVER, e)
+    order = np.argsort(s, axis=1, kind="stable")
+    s, e = np.take_along_axis(s, order, 1), np.take_along_axis(e, order, 1)
+    units, days, signs = [], [], []
+    reach = e[:, 0].copy()  # the end of the current block
+    for k in range(1, s.shape[1]):
+        start, end = s[:, k], e[:, k]
+        gap = (start < NEVER) & (start > reach)  # a new block: the previous one ended first
+        for mask, day, sign in ((gap, reach, -1), (gap, start, +1)):
+            idx = np.flatnonzero(mask)
+            units.append(idx), days.append(day[idx]), signs.append(np.full(len(idx), sign))
+        reach = np.where(gap, end, np.where(start < NEVER, np.maximum(reach, end), reach))
+    last = np.flatnonzero((reach < NEVER) & (s[:, 0] < NEVER))
+    units.append(last), days.append(reach[last]), signs.append(np.full(len(last), -1))
+    return (np.concatenate(units).astype(np.int64), np.concatenate(days).astype(np.int64),
+            np.concatenate(signs).astype(np.int64))
 
 
 def segment_masks(units: Units, segments: tuple[str, ...], days: AccountDays) -> dict[str, np.ndarray]:

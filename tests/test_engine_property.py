@@ -51,14 +51,26 @@ def slow_reference(acc: Account, policy: Policy, day: dt.date) -> dict[tuple[str
         return d is not None and d <= day
 
     neg_fb, counted_claim, any_claim, service_cb = set(), set(), set(), set()
+    # A feedback counts from its day until its removal (a removal without a date: never); a denied or
+    # withdrawn claim counts until its status date (without one: never). Per order and component the
+    # documented span is the hull of its events: the first start to the last end (never, if one never ends).
+    spans: dict[tuple[str, str], list] = {}
     for f in acc.feedback.itertuples():
-        if f.rating in policy.negative_ratings and not f.removed and known(f.feedback_date):
-            neg_fb.add(f.order_id)
+        if f.rating in policy.negative_ratings and not (f.removed and pd.isna(f.removed_date)):
+            spans.setdefault(("fb", f.order_id), []).append((f.feedback_date, f.removed_date if f.removed else None))
     for c in acc.claims.itertuples():
         if known(c.claim_date):
             any_claim.add(c.order_id)
-            if c.status not in policy.claim_statuses_not_counted:
-                counted_claim.add(c.order_id)
+        if c.status not in policy.claim_statuses_not_counted:
+            spans.setdefault(("cl", c.order_id), []).append((c.claim_date, None))
+        elif not pd.isna(c.status_date):
+            spans.setdefault(("cl", c.order_id), []).append((c.claim_date, c.status_date))
+    for (kind, order_id), events in spans.items():
+        start = min((e[0] for e in events), key=lambda x: local_date(x, tz))
+        ends = [e[1] for e in events]
+        end = None if any(x is None or pd.isna(x) for x in ends) else max(ends, key=lambda x: local_date(x, tz))
+        if known(start) and (end is None or not known(end)):
+            (neg_fb if kind == "fb" else counted_claim).add(order_id)
     for c in acc.chargebacks.itertuples():
         if c.kind not in policy.chargeback_kinds_not_counted and known(c.chargeback_date):
             service_cb.add(c.order_id)
@@ -193,7 +205,9 @@ order_rows = st.lists(st.tuples(
 
 event_rows = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 24 * 70), st.integers(1, 5), st.booleans(),
                                 st.sampled_from(["granted", "denied", "pending", "withdrawn", "closed"]),
-                                st.sampled_from(["service", "fraud", ""])), max_size=20)
+                                st.sampled_from(["service", "fraud", ""]),
+                                st.one_of(st.none(), st.integers(0, 24 * 40))),  # removal/decision after (hours)
+                      max_size=20)
 return_rows = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 24 * 60),
                                  st.one_of(st.none(), st.integers(0, 24 * 4)),
                                  st.sampled_from(["", "authorized", "rejected"]),
@@ -211,13 +225,14 @@ def write_random_account(root, tz, orders, events, returns):
             "1Z" + str(i) if has_id else "", tv, cat, stamp(rel(ldd), bare), stamp(rel(deliv)),
             str(biz).lower(), stamp(rel(inv)), stamp(rel(ref))]))
     n = len(orders)
-    fb = ["order_id,feedback_date,rating,removed"]
-    cl = ["order_id,claim_date,status"]
+    fb = ["order_id,feedback_date,rating,removed,removed_date"]
+    cl = ["order_id,claim_date,status,status_date"]
     cb = ["order_id,chargeback_date,kind"]
-    for j, (o, h, rating, removed, status, kind) in enumerate(events):
+    for j, (o, h, rating, removed, status, kind, after) in enumerate(events):
         oid = f"O{o % n}"
-        [fb.append(f"{oid},{stamp(h)},{rating},{str(removed).lower()}"),
-         cl.append(f"{oid},{stamp(h)},{status}"), cb.append(f"{oid},{stamp(h)},{kind}")][j % 3]
+        later = stamp(None if after is None else h + after)
+        [fb.append(f"{oid},{stamp(h)},{rating},{str(removed).lower()},{later if removed else ''}"),
+         cl.append(f"{oid},{stamp(h)},{status},{later}"), cb.append(f"{oid},{stamp(h)},{kind}")][j % 3]
     rt = ["return_id,order_id,request_date,response_date,decision,rejection_valid,negative_return_feedback"]
     for j, (o, h, resp, decision, valid, neg) in enumerate(returns):
         rt.append(f"R{j},O{o % n},{stamp(h)},{stamp(None if resp is None else h + resp)},{decision},{valid},"

@@ -125,13 +125,23 @@ def test_poa_names_the_accounts_real_figures_and_orders(tmp_path):
     status = explorer.status().set_index(["metric", "segment"]).loc[("valid_tracking_rate", "MFN")]
     # The figures come from the metric engine for the same day, counted independently above.
     assert f"{status['rate']:.2%}" in text
-    assert f"{status['numerator']} good out of {status['denominator']} orders" in text
+    assert f"{status['numerator']} good of {status['denominator']} orders" in text
     assert "from 2026-10-17 to 2026-11-15" in text
-    assert f"{len(yun)} affected orders" in text and "carriers: YunExpress;" in text
-    assert yun[0] in text and "YunExpress tracking not recognised" in text
-    for part in ("## 1. Root causes", "## 2. Corrective actions taken", "## 3. Preventive measures"):
+    # The orders the analyst tied to the cause are listed under it, with their carrier.
+    cause = text.split("**1. Carrier without usable tracking.** ", 1)[1].split("**2.", 1)[0]
+    assert cause.startswith(f"{len(yun)} orders between") and "carriers: YunExpress;" in cause
+    listed = cause.split("Affected orders: ", 1)[1].split(" and ", 1)[0].split(", ")
+    assert len(listed) == 10 and set(listed) <= set(yun) and "YunExpress tracking not recognised" in cause
+    # The other carriers' defects are not blamed on it: they are listed apart for the analyst.
+    assert "Not explained by the causes above" in text
+    for part in ("## Acknowledgement", "## 1. Root causes", "## 2. Actions taken", "## 3. Preventive measures",
+                 "## Commitment", "## Appendix: evidence"):
         assert part in text
-    assert "suggested from the data" not in text
+    assert "Draft note" not in text  # the analyst chose the cause
+    # Nothing the tool cannot know is stated as done: every action and measure is an item to confirm.
+    actions = text.split("## 2. Actions taken", 1)[1].split("## Commitment", 1)[0]
+    items = [ln for ln in actions.splitlines() if ln.startswith("- ")]
+    assert items and all(ln.startswith("- [ ] ") and "Owner: ____" in ln for ln in items)
 
 
 def test_poa_cli_works_without_recorded_causes(tmp_path):
@@ -141,7 +151,11 @@ def test_poa_cli_works_without_recorded_causes(tmp_path):
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     text = out.read_text(encoding="utf-8")
-    assert "suggested from the data" in text and "小店 Tiny Shop (JP)" in text
+    assert "where each order's own evidence points" in text and "小店 Tiny Shop (JP)" in text
+    # The evidence appendix is written beside the draft: the affected orders with what was said.
+    evidence = (tmp_path / "poa-evidence.csv").read_text(encoding="utf-8")
+    assert evidence.startswith("order_id,") and "claim_reason" in evidence.splitlines()[0]
+    assert len(evidence.splitlines()) == 1 + int(text.split(" orders fell short")[0].rsplit(" ", 1)[1])
     bad = subprocess.run([sys.executable, "-m", "perfkit.cli", "poa", str(SAMPLE), "--account", "jp-tiny-shop",
                           "--metric", "refund_rate"], capture_output=True, text=True)
     assert bad.returncode == 2 and "a Plan of Action is written for a metric with a target" in bad.stderr

@@ -452,3 +452,49 @@ X1,R1,2026-03-09T09:00:00,2026-03-09T10:00:00
     assert counts(value(folder, "2026-03-30", "return_rate"))[:2] == (3, 3)  # 1..30 March: R1 too
     # Return Dissatisfaction counts the seller's own request only (answered within the hour): 0 of 1.
     assert counts(value(folder, "2026-03-31", "return_dissatisfaction_rate"))[:2] == (0, 1)
+
+
+# --- no look-ahead in events ---------------------------------------------------------------------
+
+
+def test_a_removed_feedback_and_a_denied_claim_count_until_their_dates(tmp_path):
+    orders = H + "".join(f"\nO{i},2026-03-01T12:00:00,MFN,Shipped" for i in range(4)) + "\n"
+    folder = write_account(tmp_path, orders=orders, feedback="""order_id,feedback_date,rating,removed,removed_date
+O0,2026-03-05,1,true,2026-03-20
+O1,2026-03-06,1,true,
+""", claims="""order_id,claim_date,status,status_date
+O2,2026-03-07,denied,2026-03-25
+O3,2026-03-08,denied,
+""")
+    # ODR's window on 1..4 April (lag 14, 60 days) holds the four orders of 1 March. Defects by day:
+    # O0's feedback counts 5..19 March (removed on the 20th); O1's removal has no date: never counted;
+    # O2's claim counts 7..24 March (denied on the 25th); O3's denial has no date: never counted.
+    for day, defects in (("2026-03-06", 1), ("2026-03-07", 2), ("2026-03-19", 2), ("2026-03-20", 1),
+                         ("2026-03-24", 1), ("2026-03-25", 0)):
+        row = value(folder, day, "odr_early")  # the same window with no lag, so every day is seen
+        assert (row["defects"], row["denominator"]) == (defects, 4), day
+    # The drill-down agrees with the count on those days.
+    from perfkit.drilldown import defective_units
+
+    assert sorted(defective_units(load_account(folder), "odr_early", "2026-03-19", "all")["order_id"]) == ["O0", "O2"]
+    assert sorted(defective_units(load_account(folder), "odr_early", "2026-03-21", "all")["order_id"]) == ["O2"]
+    # Perfect Order counts any claim, decided or not: O2 and O3 stay imperfect; O0 until its removal.
+    pop = value(folder, "2026-03-30", "perfect_order_percentage")
+    assert (pop["defects"], pop["denominator"]) == (2, 4)
+    warnings = load_account(folder).warnings
+    assert ("feedback: 1 removed feedback without removed_date count as removed on every day, also before their "
+            "removal; add removed_date to date each removal") in warnings
+    assert any(w.startswith("claims: 1 denied or withdrawn claims without status_date") for w in warnings)
+
+
+def test_a_feedback_removed_and_a_claim_filed_later_reopen_the_order(tmp_path):
+    orders = H + "\nO0,2026-03-01T12:00:00,MFN,Shipped\n"
+    folder = write_account(tmp_path, orders=orders, feedback="""order_id,feedback_date,rating,removed,removed_date
+O0,2026-03-05,1,true,2026-03-10
+""", claims="""order_id,claim_date,status
+O0,2026-03-15,granted
+""")
+    # Defective 5..9 March (feedback), not 10..14 March, and again from 15 March (the claim).
+    got = [value(folder, d, "odr_early")["defects"] for d in ("2026-03-04", "2026-03-05", "2026-03-09",
+                                                               "2026-03-10", "2026-03-14", "2026-03-15", "2026-03-30")]
+    assert got == [0, 1, 1, 0, 0, 1, 1]
