@@ -30,6 +30,8 @@ ALL_ORDERS = ReportFormat(
         "fulfillment-channel": "fulfillment_channel",
         "is-business-order": "is_business_order",
         "product-name": "product_name",
+        # One row per item: an item cancelled inside an order that shipped is a partial cancellation.
+        "item-status": "item_cancelled",
     },
 )
 
@@ -66,6 +68,8 @@ RETURNS = ReportFormat(
         "return request date": "request_date",
         "return request status": "decision",
         "amazon rma id": "return_id",
+        # "In policy: N" marks a return outside Amazon's policy, which the seller may validly reject.
+        "in policy": "rejection_valid",
     },
     local_dates=True,
 )

@@ -94,6 +94,8 @@ def _merge_orders(orders: pd.DataFrame, codes: np.ndarray, n_files: int, warning
     # Each column takes the first value any row gives for the order.
     merged = orders.groupby(codes, sort=True).first().reset_index(drop=True)
     refuse_conflicts(orders, merged, codes)
+    if "item_cancelled" in orders.columns:  # any cancelled item marks the order, not only the first row's
+        merged["item_cancelled"] = orders["item_cancelled"].fillna(False).astype(bool).groupby(codes).max().to_numpy()
     return merged
 
 

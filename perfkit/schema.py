@@ -48,6 +48,8 @@ TABLES: dict[str, dict[str, Column]] = {
         ("invoice_upload_date", "datetime", False),
         ("refund_date", "datetime", False),
         ("product_name", "text", False),
+        # Some item of the order was cancelled though the order itself was not (All Orders report).
+        ("item_cancelled", "bool", False, False),
     ),
     "feedback": _cols(
         ("order_id", "text", True),

@@ -195,6 +195,9 @@ def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
             raw[column] = value
         else:
             raw[column] = raw[column].mask(blank(raw[column]), value)
+    if src.fmt == formats.ALL_ORDERS.name and "item_cancelled" in raw.columns:
+        raw["item_cancelled"] = (raw["item_cancelled"].astype("string").str.strip().str.lower()
+                                 .isin(["cancelled", "canceled"]).map({True: "true", False: "false"}))
     if src.fmt == formats.RETURNS.name:
         raw = _amazon_returns(raw)
     elif src.fmt == formats.FBA_RETURNS.name:
@@ -214,6 +217,10 @@ def _amazon_returns(raw: pd.DataFrame) -> pd.DataFrame:
     raw = raw.copy()
     status = raw["decision"].astype("string").str.strip().str.lower()
     raw["decision"] = status.map(formats.RETURN_STATUS_DECISIONS).fillna("")
+    if "rejection_valid" in raw.columns:  # "In policy" Y/N: rejecting an out-of-policy return is valid
+        in_policy = raw["rejection_valid"].astype("string").str.strip().str.lower()
+        raw["rejection_valid"] = in_policy.map({"n": "true", "no": "true", "false": "true",
+                                                "y": "false", "yes": "false", "true": "false"}).fillna("")
     return _returns_with_ids(raw)
 
 

@@ -193,7 +193,10 @@ class AccountDays:
         return (self.account.orders["order_status"] == value).to_numpy(bool)
 
     def seller_cancelled(self) -> np.ndarray:
-        return self.status("Cancelled") & ~self.account.orders["buyer_requested_cancel"].to_numpy(bool)
+        """Cancelled (wholly, or an item of it) and not at the buyer's request."""
+        o = self.account.orders
+        cancelled = self.status("Cancelled") | o["item_cancelled"].to_numpy(bool)
+        return cancelled & ~o["buyer_requested_cancel"].to_numpy(bool)
 
     def late_shipment(self) -> np.ndarray:
         """Shipped after the ship-by instant, or never confirmed (judged once ship-by passed)."""

@@ -498,3 +498,33 @@ O0,2026-03-15,granted
     got = [value(folder, d, "odr_early")["defects"] for d in ("2026-03-04", "2026-03-05", "2026-03-09",
                                                                "2026-03-10", "2026-03-14", "2026-03-15", "2026-03-30")]
     assert got == [0, 1, 1, 0, 0, 1, 1]
+
+
+def test_an_item_cancelled_inside_a_shipped_order_is_a_seller_cancellation(tmp_path):
+    # Amazon's All Orders report, one row per item. Order 111-1 shipped its lamp; its bulb was cancelled (the
+    # report has no buyer-request flag, so the seller's). Order 111-2 shipped both items: cancel rate 1 of 2.
+    report = ("amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\t"
+              "sales-channel\tproduct-name\tsku\titem-status\tquantity\n"
+              "111-1\t\t2026-03-02T10:00:00+00:00\t2026-03-03T10:00:00+00:00\tShipped\tMerchant\tAmazon.com\tLamp\tL\tShipped\t1\n"
+              "111-1\t\t2026-03-02T10:00:00+00:00\t2026-03-03T10:00:00+00:00\tShipped\tMerchant\tAmazon.com\tBulb\tB\tCancelled\t1\n"
+              "111-2\t\t2026-03-02T11:00:00+00:00\t2026-03-03T10:00:00+00:00\tShipped\tMerchant\tAmazon.com\tDesk\tD\tShipped\t1\n"
+              "111-2\t\t2026-03-02T11:00:00+00:00\t2026-03-03T10:00:00+00:00\tShipped\tMerchant\tAmazon.com\tLeg\tG\tShipped\t1\n")
+    folder = tmp_path / "acct"
+    folder.mkdir()
+    (folder / "account.json").write_text('{"marketplace": "US", "timezone": "UTC"}')
+    (folder / "All Orders.txt").write_text(report)
+    acc = load_account(folder)
+    assert acc.orders.set_index("order_id")["item_cancelled"].to_dict() == {"111-1": True, "111-2": False}
+    assert counts(value(folder, "2026-03-05", "cancel_rate", "MFN"))[:2] == (1, 2)
+
+
+def test_a_rejected_return_outside_policy_is_a_valid_rejection(tmp_path):
+    # Amazon's Returns report: two rejected requests; "In policy" N (outside Amazon's policy: rejecting it is
+    # valid) and Y (inside: rejecting it is an invalid rejection). No response dates: lateness is not judged.
+    folder = write_account(tmp_path, orders=H + "\nA1,2026-03-01T12:00:00,MFN,Shipped\nA2,2026-03-02T12:00:00,MFN,Shipped\n",
+                           **{"returns-2026.csv": "Order ID,Order date,Return request date,Return request status,"
+                                                 "Amazon RMA ID,In policy\nA1,2026-03-01,2026-03-12,Rejected,R1,N\n"
+                                                 "A2,2026-03-02,2026-03-14,Rejected,R2,Y\n"})
+    returns = load_account(folder).returns.set_index("return_id")
+    assert returns["rejection_valid"].to_dict() == {"R1": True, "R2": False}
+    assert counts(value(folder, "2026-03-31", "return_dissatisfaction_rate"))[:2] == (1, 2)
