@@ -175,7 +175,7 @@ def _detail(ctx: AccountContext, table: str, rows: np.ndarray) -> pd.DataFrame:
     tz = account.timezone
     if table == "returns":
         r = account.returns.iloc[rows].reset_index(drop=True)
-        detail = r[["return_id", "order_id", "request_date", "response_date", "decision"]].copy()
+        detail = r[["return_id", "order_id", "request_date", "response_date", "decision", "reason"]].copy()
         pos = ctx.days.order_positions("returns")[rows]  # events name known orders only
         for col in ("category", "carrier", "fulfillment_channel"):
             detail[col] = account.orders[col].iloc[pos].to_numpy(dtype=object)

@@ -102,3 +102,15 @@ RMA2,O1,2026-03-05T09:00:00,2026-03-05T10:00:00,authorized
     text = draft_poa(ctx, ctx.metric("return_dissatisfaction_rate"), ctx.day("2026-03-31"))
     assert "1 late response" in text and "Affected returns: RMA1." in text
     assert "carriers:" not in text and "DHL" not in text
+
+
+def test_a_return_reason_is_evidence_too(tmp_path):
+    orders = H + "".join(f"\nO{i},2026-03-01T12:00:00,MFN,Shipped,DHL,Toys" for i in range(4)) + "\n"
+    folder = write_account(tmp_path, orders=orders, returns="""return_id,order_id,request_date,response_date,decision,reason
+RMA1,O0,2026-03-05T09:00:00,2026-03-09T09:00:00,authorized,
+RMA2,O1,2026-03-05T09:00:00,2026-03-05T10:00:00,rejected,item arrived damaged
+""")
+    ctx = AccountContext.of(folder)
+    text = draft_poa(ctx, ctx.metric("return_dissatisfaction_rate"), ctx.day("2026-03-31"))
+    # RMA2 was rejected without a valid reason (an invalid rejection); its reason is shown as what the buyer said.
+    assert "item arrived damaged" in text and "RMA2" in text
