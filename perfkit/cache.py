@@ -66,7 +66,9 @@ def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] |
         if now - st.st_mtime_ns < RACY_NS:
             entry.append(_digest(p))
         files.append(entry)
-    spec = json.dumps([FORMAT, __version__, files, sorted(columns) if columns is not None else None,
+    # The tables' layout is part of the key: a new column in perfkit never meets an old cached table.
+    layout = {t: [(c.name, c.kind, str(c.default)) for c in cols.values()] for t, cols in TABLES.items()}
+    spec = json.dumps([FORMAT, __version__, layout, files, sorted(columns) if columns is not None else None,
                        sorted(tables) if tables is not None else None])
     place = root() / f"{folder.name}-{hashlib.sha256(str(folder).encode()).hexdigest()[:12]}"
     return place, hashlib.sha256(spec.encode()).hexdigest()[:24]

@@ -77,3 +77,16 @@ def test_pruned_and_whole_loads_are_kept_apart(tmp_path):
     assert load_account(folder, columns=["buyer_requested_cancel"]).orders["carrier"].isna().all()
     assert load_account(folder).orders["carrier"].tolist() == ["DHL"]
     assert load_account(folder, columns=["carrier"]).orders["carrier"].tolist() == ["DHL"]
+
+
+def test_a_new_column_in_perfkit_never_meets_an_old_cached_table(tmp_path, monkeypatch):
+    from perfkit import cache
+    from perfkit.schema import Column
+
+    folder = write_account(tmp_path, orders="order_id,purchase_date,fulfillment_channel,order_status\n"
+                                           "A,2026-03-01,MFN,Shipped\n")
+    before = cache.key(folder, None, None)
+    orders = dict(cache.TABLES["orders"])
+    orders["new_flag"] = Column("new_flag", "bool", False, False)
+    monkeypatch.setitem(cache.TABLES, "orders", orders)
+    assert cache.key(folder, None, None) != before
