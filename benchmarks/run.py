@@ -229,17 +229,23 @@ def as_csv(root: Path) -> Path:
     import pyarrow.parquet as pq
 
     out = root.with_name(root.name + "_csv")
-    if (out / ".made").is_file():
+    made = (root / ".made").read_text()  # the CSV copy is of this very dataset, or it is written again
+    if (out / ".made").is_file() and (out / ".made").read_text() == made:
         return out
+    import shutil
+
+    shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
     for d in sorted(p for p in root.iterdir() if p.is_dir()):
         (out / d.name).mkdir(parents=True, exist_ok=True)
         for f in d.iterdir():
-            if f.suffix == ".parquet":
+            if f.is_dir():  # kept Amazon reports
+                shutil.copytree(f, out / d.name / f.name)
+            elif f.suffix == ".parquet":
                 pacsv.write_csv(pq.read_table(f), out / d.name / (f.stem + ".csv"))
             else:
                 (out / d.name / f.name).write_bytes(f.read_bytes())
-    (out / ".made").write_text("")
+    (out / ".made").write_text(made)
     print(f"  wrote {out.name} as CSV in {time.perf_counter() - t0:.1f}s", flush=True)
     return out
 

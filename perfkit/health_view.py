@@ -46,7 +46,7 @@ def compliance_table(ctx: AccountContext, day: dt.date) -> tuple[pd.DataFrame, p
         if not r.notices and not amazon_count:
             continue
         status = r.status
-        if theirs is not None and theirs["breach"] is True:
+        if theirs is not None and theirs["breach"] in (True,):  # a Python or numpy true; None is no target
             status = "breach"
         elif status == "no_data" and theirs is not None:
             status = "ok"

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import registry
 from .causes import CauseStore, cause_label, causes_for
 from .context import AccountContext
 from .dates import day_to_date
