@@ -3,12 +3,15 @@
 Each account folder's typed tables are kept as Parquet in the user's cache folder
 (``$PERFKIT_CACHE``, else ``$XDG_CACHE_HOME/perfkit`` or ``~/.cache/perfkit``; never inside the
 data folder), under a key made of every file's name, size and modification time, the columns
-and tables asked for, and perfkit's version (and the content of any file changed in the last
-few seconds): a changed, added or removed file is a new key, so a stale table is never served. ``PERFKIT_NO_CACHE=1`` (``--no-cache``) turns it off. The cache
-only ever saves time: a folder it cannot write, or an entry it cannot read, is parsed as usual.
+and tables asked for, perfkit's version, code and table layout (and the content of any file
+changed in the last few seconds): a changed, added or removed file, or a changed perfkit, is a
+new key, so a stale table is never served. ``PERFKIT_NO_CACHE=1`` (``--no-cache``) turns it off.
+The cache only ever saves time: a folder it cannot write, or an entry it cannot read, is parsed
+as usual.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -25,6 +28,16 @@ from .schema import TABLES  # every table an Account holds
 
 FORMAT = 2  # bump when the cached layout changes (2: policy notices)
 RACY_NS = 3_000_000_000
+
+
+@functools.cache
+def _code() -> str:
+    """A fingerprint of perfkit's own code: a changed loader (an upgrade without a new version
+    number, a checkout being edited) never reads tables parsed by the old one."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def enabled() -> bool:
@@ -68,7 +81,7 @@ def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] |
         files.append(entry)
     # The tables' layout is part of the key: a new column in perfkit never meets an old cached table.
     layout = {t: [(c.name, c.kind, str(c.default)) for c in cols.values()] for t, cols in TABLES.items()}
-    spec = json.dumps([FORMAT, __version__, layout, files, sorted(columns) if columns is not None else None,
+    spec = json.dumps([FORMAT, __version__, _code(), layout, files, sorted(columns) if columns is not None else None,
                        sorted(tables) if tables is not None else None])
     place = root() / f"{folder.name}-{hashlib.sha256(str(folder).encode()).hexdigest()[:12]}"
     return place, hashlib.sha256(spec.encode()).hexdigest()[:24]

@@ -131,7 +131,7 @@ def _finish_orders(orders: pd.DataFrame, missing: list[str], keep: set[str] | No
                for name, col in TABLES["orders"].items()}
     # No tracking_valid column has a rule of its own (valid if a tracking id is present).
     missing += [f"orders.{name}" for name in TABLES["orders"] if name not in orders.columns
-                and name not in ("product_name", "tracking_valid") and (keep is None or name in keep)]
+                and name not in ("product_name", "tracking_valid", "item_cancelled") and (keep is None or name in keep)]
     # Missing tracking_valid means "valid if a tracking id is present".
     columns["tracking_valid"] = columns["tracking_valid"].fillna(columns["tracking_id"].notna()).astype(bool)
     _with_defaults("orders", columns)
