@@ -69,8 +69,3 @@ def worst_status(counts: pd.DataFrame) -> str:
         if (counts["status"] == status).any():
             return status
     return "no_data"
-
-
-def category_name(key: str, lang: str = "en") -> str:
-    en, zh = POLICY_CATEGORIES[key]
-    return zh if lang == "zh" else en

@@ -160,6 +160,11 @@ def _screened(parsed: pd.Series, col: Column, label: str, frame: pd.DataFrame, t
     return parsed.astype("datetime64[ns, UTC]" if parsed.dt.tz is not None else "datetime64[ns]"), stand_in
 
 
+def _end_of_day(parsed: pd.Series, bare: np.ndarray) -> None:
+    """A deadline given as a bare date is the end of that local day (23:59:59), in place."""
+    parsed[bare] = parsed[bare] + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+
+
 def _iso_column(series: pd.Series, tz: str, col: Column, label: str, frame: pd.DataFrame,
                 notes: list[str] | None) -> pd.Series | None:
     """The common case in Arrow's own parser: every value an ISO date or time, all without an
@@ -186,15 +191,9 @@ def _iso_column(series: pd.Series, tz: str, col: Column, label: str, frame: pd.D
     parsed, _ = _screened(parsed, col, label, frame, series.astype("string"), notes)
     if target.tz:
         return parsed
-    if col.kind == "deadline":  # a bare date is the end of that local day
-        ends = pc.equal(pc.utf8_length(text), 10).fill_null(False).to_numpy(zero_copy_only=False)
-        parsed[ends] = parsed[ends] + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
-    naive = parsed.to_numpy(dtype="datetime64[ns]")
-    ok = ~np.isnat(naive)
-    utc = np.full(len(naive), np.datetime64("NaT"), dtype="datetime64[ns]")
-    if ok.any():
-        utc[ok] = timezones.localize(naive[ok], tz)
-    return pd.Series(utc, index=series.index, dtype="datetime64[ns, UTC]")
+    if col.kind == "deadline":
+        _end_of_day(parsed, pc.equal(pc.utf8_length(text), 10).fill_null(False).to_numpy(zero_copy_only=False))
+    return _localize(parsed, tz)  # NaT stays NaT
 
 
 def _to_datetime(series: pd.Series, tz: str, col: Column, label: str, frame: pd.DataFrame,
@@ -256,8 +255,7 @@ def _to_datetime(series: pd.Series, tz: str, col: Column, label: str, frame: pd.
         parsed, none = _screened(parsed, col, label, frame, text[naive], notes)
         no_date[naive] = none
         if deadline:
-            ends = bare[naive].to_numpy()
-            parsed[ends] = parsed[ends] + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+            _end_of_day(parsed, bare[naive].to_numpy())
         ok = parsed.notna()
         if ok.any():
             out[parsed.index[ok]] = _localize(parsed[ok], tz)

@@ -44,10 +44,7 @@ def window(ctx: AccountContext, mp: MetricPolicy, day: int, segment: str | None)
     keep = segment_mask(units, mp.id, segment) & in_window(units, mp, day)
     mask = np.zeros(int(keep.sum()), dtype=np.int64)
     for bit, c in enumerate(units.components):
-        on = units.components[c][keep] <= day
-        if c in units.ends:  # a removed feedback or a decided claim stops counting on its day
-            on &= units.ends[c][keep] > day
-        mask |= on.astype(np.int64) << bit
+        mask |= units.component_on(c, day, keep).astype(np.int64) << bit
     return Window(mp.id, day, units, keep, mask)
 
 

@@ -16,10 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DataError
-from .schema import POLICY_CATEGORIES
+from .schema import POLICY_CATEGORIES, category_name
 
-# The policy-compliance blocks of the V2 report, in Seller Central's order, with their names.
-POLICY_BLOCKS = POLICY_CATEGORIES
 EXPECTED = "Amazon's report as downloaded (do not edit it)"
 
 
@@ -36,8 +34,7 @@ class PolicyBlock:
     date_to: pd.Timestamp | None
 
     def name(self, lang: str = "en") -> str:
-        en, zh = POLICY_BLOCKS[self.key]
-        return zh if lang == "zh" else en
+        return category_name(self.key, lang)
 
     def breached(self) -> bool | None:
         """Whether the count misses Amazon's target (None when the report gives no target)."""
@@ -103,7 +100,7 @@ def read_health(entry: dict, label: str, get, read_range) -> Health:
     score = _number(get(ahr, "ahrScore"), "accountHealthRating.ahrScore", label, whole=True)
     status = get(ahr, "ahrStatus", "accountHealthRatingStatus", "status")
     blocks = []
-    for key in POLICY_BLOCKS:
+    for key in POLICY_CATEGORIES:  # the V2 report's policy blocks, in Seller Central's order
         node = get(entry, key)
         if not isinstance(node, dict):
             continue

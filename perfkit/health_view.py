@@ -8,15 +8,17 @@ window (:mod:`perfkit.compliance`) and Amazon's count in the latest kept report
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from html import escape as E
 
 import pandas as pd
 
-from .compliance import category_name, notice_counts, worst_status
+from .compliance import notice_counts, worst_status
 from .context import AccountContext
 from .dates import date_to_day
 from .labels import t
 from .reconcile import kept_health
+from .schema import category_name
 from .status import STATUS_COLOURS
 
 # Amazon's AHR statuses (Seller Central and the report spell them several ways) as perfkit's.
@@ -28,12 +30,25 @@ def ahr_status(text: str | None) -> str:
     return AHR_STATUS.get(str(text or "").strip().lower(), "no_data")
 
 
+# Per context, the tables already made (the report's section and index row, every redraw of the
+# explorer's status ask for the same day): kept reports are read from disk once.
+_MADE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def compliance_table(ctx: AccountContext, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per category on ``day``: notices, open, Amazon's latest count, status; the kept AHR history).
 
     A category is listed when it has a notice in the window or a count in Amazon's latest kept
-    report; its status is the worse of the two (an Amazon count over target is a breach).
+    report; its status is the worse of the two (an Amazon count over target is a breach). Made
+    once per context and day.
     """
+    made = _MADE.setdefault(ctx, {})
+    if day not in made:
+        made[day] = _compliance_table(ctx, day)
+    return made[day]
+
+
+def _compliance_table(ctx: AccountContext, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     counts = notice_counts(ctx, [date_to_day(day)])
     history = kept_health(ctx)
     history = history[history["report"] <= day.isoformat()]

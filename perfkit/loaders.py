@@ -17,13 +17,12 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 from . import cache as parsed
-from . import formats, registry
+from . import formats, registry, timezones
 from .converting import absent, typed
 from .errors import DataError, PerfkitError
 from .idmatch import match_orders
@@ -221,11 +220,9 @@ def _read_account_json(folder: Path, account_id: str) -> dict:
     if market is not None:
         meta["marketplace"] = market.strip().upper()
     tz = meta.get("timezone") or "UTC"
-    try:
-        ZoneInfo(str(tz))
-    except (ZoneInfoNotFoundError, ValueError):
+    if not timezones.is_zone(tz):
         raise DataError(label, "unknown time zone", column="timezone", found=[tz],
-                        expected="an IANA name such as America/Los_Angeles or Asia/Shanghai") from None
+                        expected="an IANA name such as America/Los_Angeles or Asia/Shanghai")
     return meta
 
 

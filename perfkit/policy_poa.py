@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from .causes import CATALOGUE, CauseStore, cause_label
-from .compliance import category_name
 from .context import AccountContext
 from .health_view import compliance_table
+from .schema import category_name
 
 # cause key -> (action to confirm, prevention to confirm): the analyst fills in who and when.
 POLICY_ACTIONS: dict[str, tuple[str, str]] = {

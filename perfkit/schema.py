@@ -116,6 +116,12 @@ POLICY_CATEGORIES: dict[str, tuple[str, str]] = {
 }
 
 
+def category_name(key: str, lang: str = "en") -> str:
+    """A policy category's name as people read it, in English or Chinese."""
+    en, zh = POLICY_CATEGORIES[key]
+    return zh if lang == "zh" else en
+
+
 def _snake(key: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import formats
+from . import formats, timezones
 from .converting import blank, typed
 from .errors import DataError
 from .reading import DATA_SUFFIXES, decode, read_header, read_table_file
@@ -49,8 +49,6 @@ def _text_map(value: object, where: str, what: str) -> dict[str, str]:
 
 def _check_entry(fname: str, spec: object, where: str) -> None:
     """One mapping.json entry against its schema: keys, types, known columns, zones, orders."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     here = f"{where} entry '{fname}'"
     if not isinstance(spec, dict) or spec.get("table") not in TABLES:
         raise DataError(where, f"entry '{fname}' needs \"table\" set to one of {', '.join(TABLES)}")
@@ -76,12 +74,9 @@ def _check_entry(fname: str, spec: object, where: str) -> None:
     if spec.get("date_order") is not None and spec["date_order"] not in DATE_ORDERS:
         raise DataError(here, f"date_order {spec['date_order']!r} is not one of {', '.join(DATE_ORDERS)}")
     zone = spec.get("timezone")
-    if zone is not None:
-        try:
-            ZoneInfo(str(zone))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise DataError(here, f"unknown time zone {zone!r}",
-                            expected="an IANA name such as Asia/Shanghai (the zone the file's times are written in)") from None
+    if zone is not None and not timezones.is_zone(zone):
+        raise DataError(here, f"unknown time zone {zone!r}",
+                        expected="an IANA name such as Asia/Shanghai (the zone the file's times are written in)")
 
 
 def read_mapping(folder: Path) -> dict:

@@ -86,6 +86,17 @@ def _convert(values: np.ndarray, direction: str, tz: str, per_day: bool = False,
     return out
 
 
+def is_zone(name: object) -> bool:
+    """Whether ``name`` is an IANA time zone this machine knows (``Asia/Shanghai``)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def localize(naive: np.ndarray, tz: str) -> np.ndarray:
     """Local wall-clock times (datetime64[ns]) to UTC instants (datetime64[ns]), NaT kept.
 

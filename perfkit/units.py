@@ -49,12 +49,18 @@ class Units:
     # -1 no longer defective), from the union of its components' intervals. Empty for most metrics.
     changes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
+    def component_on(self, component: str, day: int, keep: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Which units (of ``keep``) have ``component`` on ``day``: started by then, not yet stopped."""
+        on = self.components[component][keep] <= day
+        if component in self.ends:  # a removed feedback or a decided claim stops counting on its day
+            on &= self.ends[component][keep] > day
+        return on
+
     def active(self, day: int) -> np.ndarray:
-        """Which units are defective on ``day`` (a component started by then and not yet stopped)."""
+        """Which units are defective on ``day`` (any component on)."""
         on = np.zeros(len(self.anchor), bool)
-        for c, start in self.components.items():
-            end = self.ends.get(c)
-            on |= (start <= day) if end is None else (start <= day) & (end > day)
+        for c in self.components:
+            on |= self.component_on(c, day)
         return on
 
 
