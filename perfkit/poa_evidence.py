@@ -77,11 +77,10 @@ def group_by_evidence(units: pd.DataFrame, candidates: list[str], tied: dict[str
             found = bad[column].map(lambda text: cause_from_text(text, candidates))
             assigned = assigned.where(assigned.notna(), found)
     for causes, column in ((CARRIER_CAUSES, "carrier"), (CATEGORY_CAUSES, "category")):
-        for cause in (c for c in candidates if c in causes):
-            hot = _standing_out(units, column)
-            if hot:
-                pick = assigned.isna() & bad[column].astype(str).isin(hot)
-                assigned[pick] = cause
+        hot = _standing_out(units, column) if any(c in causes for c in candidates) else set()
+        for cause in (c for c in candidates if c in causes and hot):
+            pick = assigned.isna() & bad[column].astype(str).isin(hot)
+            assigned[pick] = cause
     if len(candidates) == 1 and not tied:  # one cause chosen for the whole window, no evidence against it
         assigned = assigned.fillna(candidates[0])
     groups = {c: bad[assigned == c] for c in dict.fromkeys(list(tied) + candidates) if (assigned == c).any()}
