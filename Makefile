@@ -15,7 +15,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,dask,bench]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,dask,bench,app]'
 	touch $@
 
 ## make report: render the weekly report of every sample account into reports/
@@ -36,14 +36,23 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-## make lab: JupyterLab on the project's environment, explorer open
-lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/explore.ipynb
+## make lab: JupyterLab on the project's environment, the explorer open in a working copy.
+## The working copy (notebooks/work/, ignored by git) keeps your outputs; the tracked notebook
+## stays clean. A newer tracked notebook replaces the copy, keeping the old one as explore.ipynb.~N~.
+WORK     ?= notebooks/work
+LAB_ARGS ?=
+APP_ARGS ?=
+$(WORK)/explore.ipynb: notebooks/explore.ipynb
+	mkdir -p $(@D)
+	cp --backup=numbered $< $@
+	touch $@
 
-## make app: the explorer without code, served by Voila
+lab: $(STAMP) $(WORK)/explore.ipynb
+	$(VENV)/bin/jupyter lab $(LAB_ARGS) $(WORK)/explore.ipynb
+
+## make app: the explorer without code, served by Voila (runs the tracked notebook, never saves it)
 app: $(STAMP)
-	$(PY) -m pip install --quiet -c constraints.txt voila
-	$(VENV)/bin/voila notebooks/explore.ipynb
+	$(VENV)/bin/voila $(APP_ARGS) notebooks/explore.ipynb
 
 ## make bench: the benchmarks (not part of make test)
 bench: $(STAMP)

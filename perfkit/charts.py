@@ -120,15 +120,19 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
     # axis bookkeeping (add_hline/add_vrect cost more than the rest of the chart).
     shapes, notes = [], []
     if mp.target != "info" and mp.value is not None:
-        lines = [(mp.value, "breach", "dash", 1.5, f"{t('target', lang)} {mp.target_display()}", "bottom")]
+        # The two labels sit on opposite sides (target left, warning right) and each on the far
+        # side of its line from the other line, so close levels (95% and 96%) never overlap.
+        away = ("bottom", "top") if mp.target == "<" else ("top", "bottom")
+        lines = [(mp.value, "breach", "dash", 1.5, f"{t('target', lang)} {mp.target_display()}", away[0], 0)]
         if mp.warn is not None:
-            lines.append((mp.warn, "at_risk", "dot", 1.0, f"{t('warn', lang)} {_pct(mp.warn)}", "top"))
-        for value, status, dash, width, text, anchor in lines:
+            lines.append((mp.warn, "at_risk", "dot", 1.0, f"{t('warn', lang)} {_pct(mp.warn)}", away[1], 1))
+        for value, status, dash, width, text, anchor, side in lines:
             y = float(value) * 100
             shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y,
                            "line": {"color": STATUS_COLOURS[status], "dash": dash, "width": width}})
-            notes.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "y", "y": y, "yanchor": anchor,
-                          "text": html.escape(text), "showarrow": False, "font": {"color": STATUS_COLOURS[status]}})
+            notes.append({"xref": "paper", "x": side, "xanchor": ("left", "right")[side], "yref": "y", "y": y,
+                          "yanchor": anchor, "text": html.escape(text), "showarrow": False,
+                          "font": {"color": STATUS_COLOURS[status]}})
         primary = rows[rows["segment"] == segs[0]].sort_values("as_of") if segs else rows.iloc[0:0]
         whole_breach = (primary["status"] == "breach") & (primary["coverage"] >= 1)  # never from partial data
         for start, end in _runs(pd.to_datetime(primary["as_of"]), whole_breach):

@@ -177,6 +177,8 @@ def draft_poa(ctx: AccountContext, mp: MetricPolicy, day: int, causes: pd.DataFr
     free = {c.cause: c.free_text for c in chosen.itertuples()} if chosen is not None else {}
     for i, (cause, rows) in enumerate(groups.items(), start=1):
         ids = rows[id_column].astype(str).tolist()
+        mine = {str(i) for i in tied.get(cause, [])}  # the orders the analyst named lead the list
+        ids = [i for i in ids if i in mine] + [i for i in ids if i not in mine]
         carriers = [] if returns else _top(rows, "carrier")
         categories = _top(rows, "category")
         label = ("Not explained by the causes above: look at these before sending" if cause == UNEXPLAINED

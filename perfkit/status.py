@@ -47,6 +47,37 @@ def counted_text(policy: Policy, metric: str, numerator: int, denominator: int, 
     return f"{numerator} {word} / {denominator}"
 
 
+def status_reason(policy: Policy, metric: str, shown: str, headroom: object, rate: float, lang: str) -> str:
+    """Why a value has its status, in words: an "at risk" 0.00% means one more defect breaches.
+
+    Parameters
+    ----------
+    policy : Policy
+        The metric's target and warning level.
+    metric, shown : str
+        The metric and its displayed status (:func:`shown_status`).
+    headroom : int or NA
+        Defects still allowed before a breach.
+    rate : float
+        The value (NaN without units).
+    lang : str
+        ``en`` or ``zh``.
+    """
+    from .labels import t
+
+    mp = policy[metric]
+    if shown == "breach":
+        return t("why_breach", lang, target=mp.target_display())
+    if shown == "partial":
+        return t("partial_note", lang)
+    if shown != "at_risk":
+        return ""
+    past_warning = mp.warn is not None and rate == rate and (rate >= mp.warn if mp.target == "<" else rate <= mp.warn)
+    if past_warning:
+        return t("why_warning", lang, warn=f"{float(mp.warn) * 100:.4g}%")
+    return t("why_no_headroom", lang)
+
+
 def status_table(series: pd.DataFrame, policy: Policy, day: dt.date, compare_days: int = 7) -> pd.DataFrame:
     """Every value on ``day`` (maturing views left out) beside the same value ``compare_days`` earlier,
     with ``shown``: the status as displayed (:func:`shown_status`).
