@@ -50,9 +50,10 @@ $(WORK)/explore.ipynb: notebooks/explore.ipynb
 lab: $(STAMP) $(WORK)/explore.ipynb
 	$(VENV)/bin/jupyter lab $(LAB_ARGS) $(WORK)/explore.ipynb
 
-## make app: the explorer without code, served by Voila (runs the tracked notebook, never saves it)
+## make app: the explorer without code, served by Voila (runs the tracked notebook, never saves it),
+## with app/voila/templates/perfkit: Voila's lab template without its CDN links, so it works offline
 app: $(STAMP)
-	$(VENV)/bin/voila $(APP_ARGS) notebooks/explore.ipynb
+	JUPYTER_PATH=$(CURDIR)/app $(VENV)/bin/voila --template=perfkit $(APP_ARGS) notebooks/explore.ipynb
 
 ## make bench: the benchmarks (not part of make test)
 bench: $(STAMP)

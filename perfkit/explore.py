@@ -123,9 +123,9 @@ class Explorer:
         """A second status table (for the cells under the widget): it follows the same state."""
         return StatusView(self.state).out
 
-    def charts_panel(self) -> W.Output:
-        """Every rate's chart of the current account; it follows the same state."""
-        return ChartsPanel(self.state).out
+    def charts_panel(self) -> W.Accordion:
+        """Every rate's chart of the current account, folded until opened; it follows the same state."""
+        return ChartsPanel(self.state).fold
 
     # --- for scripts and tests ------------------------------------------------------------------
 

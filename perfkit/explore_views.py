@@ -127,7 +127,7 @@ class ChartView:
         self.bound = Bound(self.metric, state, "metric")
         self.hint = W.HTML()
         self.box = W.Box(layout=W.Layout(width="100%"))
-        self.figure = None
+        self.figure = None  # the go.FigureWidget, made on the first draw
         state.on_change(lambda _c: self.draw(), {"account", "start", "end", "lang", "metric"})
         self.draw()
 
@@ -145,10 +145,19 @@ class ChartView:
         self.metric.description = t("metric", lang)
         self.bound.set(st.metric, [(metric_name(m, lang, st.policy), m) for m in targets])
         self.hint.value = heading(st, t("click_hint", lang))
-        self.figure = go.FigureWidget(self.spec())
+        spec = self.spec()
+        if self.figure is None:
+            # One FigureWidget for the view's life: each new one would ship plotly's 5 MB bundle
+            # to the browser again, and Voila gives a widget 2 s to start.
+            self.figure = go.FigureWidget(spec)
+            self.box.children = [self.figure]
+        else:
+            with self.figure.batch_update():
+                self.figure.data = ()
+                self.figure.layout = spec["layout"]
+            self.figure.add_traces(spec["data"])
         for trace in self.figure.data:
             trace.on_click(self.state.guard(self._clicked))
-        self.box.children = [self.figure]
 
     def _clicked(self, trace, points, _selector) -> None:
         if not points.xs:
@@ -187,7 +196,7 @@ class DrillView:
         self.bound_segment = Bound(self.segment, state, "segment")
         self.day = W.DatePicker(description=t("date", state.lang))
         self.bound_day = Bound(self.day, state, "day")
-        self.prev, self.next = W.Button(icon="arrow-left"), W.Button(icon="arrow-right")
+        self.prev, self.next = W.Button(), W.Button()  # words, not icons: Voila has no icon font offline
         self.prev.on_click(state.guard(lambda _b: self.turn(-1)))
         self.next.on_click(state.guard(lambda _b: self.turn(1)))
         self.title, self.counter, self.download = W.HTML(), W.HTML(), W.HTML()
@@ -212,6 +221,7 @@ class DrillView:
         st, lang = self.state, self.state.lang
         segs = st.segments()
         self.segment.description, self.day.description = t("segment", lang), t("date", lang)
+        self.prev.description, self.next.description = t("previous", lang), t("next", lang)
         self.bound_segment.set(st.current_segment(), [(segment_name(s, lang), s) for s in segs])
         self.bound_day.set(st.day)
         self.page = 0
@@ -277,9 +287,9 @@ class CausesView:
         self.other = W.Text(description="+", layout=W.Layout(width="95%"))
         self.note = W.Textarea(layout=W.Layout(width="95%", height="70px"))
         self.orders = W.SelectMultiple(rows=8, layout=W.Layout(width="95%"))
-        self.select_all = W.Button(icon="check-square")
+        self.select_all = W.Button()
         self.author = W.Text()
-        self.save_button = W.Button(button_style="primary", icon="save")
+        self.save_button = W.Button(button_style="primary")
         self.title, self.message, self.recorded = W.HTML(), W.HTML(), W.HTML()
         self.select_all.on_click(state.guard(lambda _b: self.select_all_defective()))
         self.save_button.on_click(state.guard(lambda _b: self.save()))
@@ -397,7 +407,7 @@ class PoaView:
         self.metric = W.Dropdown()
         self.bound = Bound(self.metric, state, "poa_metric")
         self.text = W.Textarea(layout=W.Layout(width="100%", height="360px"))
-        self.save_button = W.Button(icon="save")
+        self.save_button = W.Button()
         self.title, self.message = W.HTML(), W.HTML()
         self.save_button.on_click(state.guard(lambda _b: self.save()))
         state.on_change(lambda _c: self.draw(), {"account", "start", "end", "lang", "day", "poa_metric",
@@ -445,18 +455,24 @@ class PoaView:
 
 
 class ChartsPanel:
-    """Every rate's chart of the current account (the cells under the widget), as plain figures."""
+    """Every rate's chart of the current account (the cell under the widget), folded until opened:
+    ten charts drawn at page load would hold up everything else, in Voila most of all."""
 
     def __init__(self, state: ExplorerState) -> None:
-        self.state, self.out = state, tagged(W.Output(), "charts-panel")
+        self.state, self.out = state, W.Output()
+        self.fold = tagged(W.Accordion(children=[self.out], selected_index=None), "charts-panel")
+        self.fold.observe(state.guard(lambda _c: self.draw()), "selected_index")
         state.on_change(lambda _c: self.draw(), {"account", "start", "end", "lang"})
         self.draw()
 
     def draw(self) -> None:
         st = self.state
+        self.fold.titles = (f"{st.ctx().account.name}: {t('charts_heading', st.lang)}",)
+        if self.fold.selected_index is None:
+            show(self.out)  # folded: nothing drawn, nothing stale kept
+            return
         official = official_points(st.ctx())
         items = [_html(f"<p>{heading(st, t('charts_heading', st.lang))}</p>")]
         items += [FigureSpec(rate_chart_spec(st.series(), m, st.policy, st.lang, official=official))
                   for m in registry.chart_metrics(st.policy)]
         show(self.out, *items)
-

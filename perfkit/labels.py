@@ -144,6 +144,8 @@ TEXT: dict[str, dict[str, str]] = {
     "defects_of": {"en": "{bad} defective of {units}", "zh": "{units} 个中有 {bad} 个缺陷"},
     "showing": {"en": "showing {lo}–{hi} of {total} defective", "zh": "显示第 {lo}–{hi} 个,共 {total} 个缺陷"},
     "download_csv": {"en": "download all {n} as CSV", "zh": "下载全部 {n} 条 (CSV)"},
+    "previous": {"en": "← Previous", "zh": "← 上一页"},
+    "next": {"en": "Next →", "zh": "下一页 →"},
     "select_all_defective": {"en": "Select all defective", "zh": "全选缺陷订单"},
     "saved_causes": {"en": "saved {n} cause(s) for {orders} order(s) at {time}",
                      "zh": "已于 {time} 为 {orders} 个订单保存 {n} 个原因"},

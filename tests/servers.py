@@ -127,6 +127,7 @@ def browser_page(shots: Path) -> Iterator[Session]:
             session = Session(page, shots)
             page.on("pageerror", lambda e: session.errors.append(f"page error: {e}"))
             page.on("console", lambda m: session.errors.append(f"console error: {m.text}") if m.type == "error" else None)
+            page.on("requestfailed", lambda r: session.errors.append(f"request failed: {r.url} {r.failure}"))
 
             def route(r):
                 if r.request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
