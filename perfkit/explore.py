@@ -20,7 +20,8 @@ from .config import paths
 from .drilldown import units_frame, window
 from .errors import PerfkitError
 from .explore_state import ExplorerState
-from .explore_views import Bound, CausesView, ChartsPanel, ChartView, DrillView, PoaView, StatusView, tagged
+from .explore_causes import CausesView, PoaView
+from .explore_views import Bound, ChartsPanel, ChartView, DrillView, StatusView, tagged
 from .labels import t
 from .loaders import account_dirs
 from .policy import Policy, resolve_policy
@@ -109,12 +110,20 @@ class Explorer:
             self._views[name] = make[name]()
         return self._views[name]
 
+    def _on_tab(self, change: dict) -> None:
+        if change["new"] is not None:
+            self.state.tab = ("chart", "drill", "causes", "poa")[change["new"]]
+            self.view(self.state.tab).reveal()
+
     def _to_drill(self) -> None:
         self.tabs.selected_index = 1
 
     def widget(self) -> W.Widget:
         """The whole explorer for JupyterLab or Voila."""
-        self.tabs.children = [self.view(v).widget() for v in ("chart", "drill", "causes", "poa")]
+        names = ("chart", "drill", "causes", "poa")
+        self.state.tab = names[self.tabs.selected_index or 0]  # hidden tabs draw when selected
+        self.tabs.children = [self.view(v).widget() for v in names]
+        self.tabs.observe(self.state.guard(self._on_tab), "selected_index")
         self._sync()
         return W.VBox([W.HBox([tagged(self.account, "account"), tagged(self.lang, "lang")]),
                        W.HBox([self.start, self.end]), self.error, self.view("status").out, tagged(self.tabs, "tabs")])

@@ -54,6 +54,7 @@ class ExplorerState(T.HasTraits):
         self._listeners: list[tuple[Listener, frozenset[str]]] = []
         self._pending: set[str] = set()
         self._depth = 0
+        self.tab: str | None = None  # the explorer's selected tab (None: no tabs, every view draws)
         targets = registry.chart_metrics(policy, with_info=True)
         self._given = (pd.Timestamp(start).date() if start else None, pd.Timestamp(end).date() if end else None)
         self.observe(self._changed)

@@ -10,22 +10,16 @@ import base64
 import datetime as dt
 import html
 from collections.abc import Callable
-from pathlib import Path
 
 import ipywidgets as W
-import numpy as np
 import pandas as pd
 
 from . import registry
-from .atomic import atomic_write_text
-from .causes import OTHER, CauseChoice, CauseStore, causes_for
 from .charts import rate_chart_spec
 from .drilldown import driver_tables, units_frame, window
 from .explore_state import ExplorerState
 from .labels import metric_name, segment_name, t
-from .metrics import window_bounds
 from .notebook import FigureSpec
-from .poa import draft_poa
 from .reconcile import official_points
 from .status import STATUS_COLOURS, counted_text, status_reason
 
@@ -64,11 +58,19 @@ class Bound:
     def set(self, value: object, options: list | None = None) -> None:
         self._busy = True
         try:
-            if options is not None:
-                self.widget.options = options
-            self.widget.value = value
+            with self.widget.hold_sync():  # options and choice reach the browser in one message
+                if options is not None:
+                    self.widget.options = options
+                self.widget.value = value
         finally:
             self._busy = False
+
+
+def refill(widget: W.Widget, options: list, value: object = ()) -> None:
+    """New options and a new choice in one message: the browser never selects an option it lacks."""
+    with widget.hold_sync():
+        widget.options = options
+        widget.value = value
 
 
 def tagged(widget: W.Widget, name: str) -> W.Widget:
@@ -81,6 +83,38 @@ def heading(state: ExplorerState, *parts: str) -> str:
     """``<b>Account name (id)</b> · part · part``: every view says whose figures it shows."""
     acc = state.ctx().account
     return " · ".join([f"<b>{E(acc.name)} ({E(acc.account_id)})</b>", *(E(p) for p in parts if p)])
+
+
+class TabView:
+    """A view in one of the explorer's tabs: drawn while its tab is shown. While hidden, a change
+    only clears it (its heading names the new account at once) and it draws when shown, so a
+    switch costs what the visible tab costs, and no hidden tab keeps the previous account."""
+
+    tab = ""        # the view's name in ExplorerState.tab
+    stale = False
+    state: ExplorerState
+
+    def shown(self) -> bool:
+        return self.state.tab in (None, self.tab)  # None: no tabs (a script), every view draws
+
+    def update(self) -> None:
+        if self.shown():
+            self.stale = False
+            self.draw()
+        else:
+            self.stale = True
+            self.clear()
+
+    def reveal(self) -> None:
+        """Called when the tab is selected."""
+        if self.stale:
+            self.update()
+
+    def draw(self) -> None:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        raise NotImplementedError
 
 
 class StatusView:
@@ -118,8 +152,10 @@ class StatusView:
         show(self.out, _html(self.html()))
 
 
-class ChartView:
+class ChartView(TabView):
     """The chosen metric's chart as a FigureWidget: clicking a point picks that day and segment."""
+
+    tab = "chart"
 
     def __init__(self, state: ExplorerState, on_pick: Callable[[], None] = lambda: None) -> None:
         self.state, self.on_pick = state, on_pick
@@ -128,8 +164,8 @@ class ChartView:
         self.hint = W.HTML()
         self.box = W.Box(layout=W.Layout(width="100%"))
         self.figure = None  # the go.FigureWidget, made on the first draw
-        state.on_change(lambda _c: self.draw(), {"account", "start", "end", "lang", "metric"})
-        self.draw()
+        state.on_change(lambda _c: self.update(), {"account", "start", "end", "lang", "metric"})
+        self.update()
 
     def spec(self) -> dict:
         st = self.state
@@ -159,6 +195,11 @@ class ChartView:
         for trace in self.figure.data:
             trace.on_click(self.state.guard(self._clicked))
 
+    def clear(self) -> None:
+        self.hint.value = heading(self.state)
+        if self.figure is not None:
+            self.figure.data = ()
+
     def _clicked(self, trace, points, _selector) -> None:
         if not points.xs:
             return
@@ -187,8 +228,10 @@ def readable(units: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out.rename(columns={c: t("col_" + c, lang) for c in cols})
 
 
-class DrillView:
+class DrillView(TabView):
     """The units behind the chosen metric, day and segment: defective first, a page at a time."""
+
+    tab = "drill"
 
     def __init__(self, state: ExplorerState) -> None:
         self.state, self.page = state, 0
@@ -202,8 +245,8 @@ class DrillView:
         self.title, self.counter, self.download = W.HTML(), W.HTML(), W.HTML()
         self.table, self.drivers = W.Output(), W.Output()
         self._bad: pd.DataFrame | None = None
-        state.on_change(lambda _c: self.draw(), {"account", "start", "end", "lang", "metric", "segment", "day"})
-        self.draw()
+        state.on_change(lambda _c: self.update(), {"account", "start", "end", "lang", "metric", "segment", "day"})
+        self.update()
 
     def frame(self) -> pd.DataFrame:
         """Every defective unit of the current window, newest first, readable."""
@@ -254,6 +297,13 @@ class DrillView:
         show(self.drivers, *items)
         self.show_page()
 
+    def clear(self) -> None:
+        self._bad = None
+        self.title.value = heading(self.state)
+        self.counter.value = self.download.value = ""
+        show(self.table)
+        show(self.drivers)
+
     def turn(self, step: int) -> None:
         if self._bad is None:
             return
@@ -275,183 +325,6 @@ class DrillView:
                               W.HBox([tagged(self.prev, "drill-prev"), tagged(self.counter, "drill-counter"),
                                       tagged(self.next, "drill-next"), tagged(self.download, "drill-csv")]),
                               tagged(self.table, "drill-table"), self.drivers]), "drill")
-
-
-class CausesView:
-    """Root causes of one metric in breach or at risk, tied to orders the analyst picks."""
-
-    def __init__(self, state: ExplorerState, store: CauseStore) -> None:
-        self.state, self.store = state, store
-        self.pick = W.Dropdown(layout=W.Layout(width="95%"))
-        self.causes = W.SelectMultiple(rows=6, layout=W.Layout(width="95%"))
-        self.other = W.Text(description="+", layout=W.Layout(width="95%"))
-        self.note = W.Textarea(layout=W.Layout(width="95%", height="70px"))
-        self.orders = W.SelectMultiple(rows=8, layout=W.Layout(width="95%"))
-        self.select_all = W.Button()
-        self.author = W.Text()
-        self.save_button = W.Button(button_style="primary")
-        self.title, self.message, self.recorded = W.HTML(), W.HTML(), W.HTML()
-        self.select_all.on_click(state.guard(lambda _b: self.select_all_defective()))
-        self.save_button.on_click(state.guard(lambda _b: self.save()))
-        self.pick.observe(state.guard(lambda _c: self.fill()), "value")
-        self._filling = False
-        state.on_change(lambda _c: self.draw(), {"account", "start", "end", "lang", "day"})
-        state.on_change(lambda _c: self.show_recorded(), {"causes_version"})
-        self.draw()
-
-    def draw(self) -> None:
-        st, lang = self.state, self.state.lang
-        for widget, key in ((self.pick, "metric"), (self.causes, "cause"), (self.note, "note"),
-                            (self.orders, "orders"), (self.author, "author"), (self.save_button, "save"),
-                            (self.select_all, "select_all_defective")):
-            setattr(widget, "description", t(key, lang))
-        self.other.placeholder = t("other_cause", lang)
-        hot = st.hot_metrics(st.day)
-        self.title.value = heading(st, t("as_of", lang) + f" {st.day}",
-                                   "" if hot else t("no_breach", lang))
-        self.message.value = ""
-        self._filling = True
-        try:
-            self.pick.options = [(f"{metric_name(m, lang, st.policy)} · {segment_name(s, lang)}", (m, s)) for m, s in hot]
-            self.pick.value = (hot[0] if hot else None)
-        finally:
-            self._filling = False
-        self.fill()
-
-    def fill(self) -> None:
-        """The chosen metric's causes and defective orders, nothing selected."""
-        if self._filling:
-            return
-        st, lang = self.state, self.state.lang
-        chosen = self.pick.value
-        self.causes.value, self.orders.value = (), ()
-        self.other.value = self.note.value = ""
-        if chosen is None:
-            self.causes.options, self.orders.options = [], []
-            self.show_recorded()
-            return
-        metric, segment = chosen
-        self.causes.options = [(label, key) for key, label in causes_for(metric, lang)]
-        ctx = st.ctx()
-        units = units_frame(ctx, window(ctx, ctx.metric(metric), ctx.day(st.day), segment), defective_only=True)
-        units = units.sort_values("anchor_date", ascending=False, kind="stable")
-        self.orders.options = [(self._order_label(r, lang), str(r["order_id"])) for _, r in units.iterrows()]
-        self.show_recorded()
-
-    @staticmethod
-    def _order_label(row: pd.Series, lang: str) -> str:
-        parts = [str(row["order_id"])]
-        if isinstance(row.get("defect"), str):
-            parts.append(", ".join(t(c.strip(), lang) for c in row["defect"].split(",")))
-        for key in ("carrier", "category"):
-            value = row.get(key)
-            if isinstance(value, str) and value:
-                parts.append(value)
-        return " · ".join(parts)
-
-    def select_all_defective(self) -> None:
-        self.orders.value = tuple(v for _, v in self.orders.options)
-
-    def period(self, metric: str) -> tuple[dt.date, dt.date]:
-        ctx = self.state.ctx()
-        bounds = window_bounds(self.state.policy[metric], ctx.day(self.state.day))
-        return tuple(pd.Timestamp(np.datetime64(d, "D")).date() for d in bounds)
-
-    def save(self) -> list[int]:
-        """Store each chosen cause (and the typed one) for the chosen orders, under this account."""
-        st, lang = self.state, self.state.lang
-        if self.pick.value is None:
-            return []
-        metric, segment = self.pick.value
-        lo, hi = self.period(metric)
-        common = dict(account_id=st.account, metric=metric, segment=segment, period_start=lo, period_end=hi,
-                      note=self.note.value, orders=list(self.orders.value), author=self.author.value)
-        ids = [self.store.save(CauseChoice(cause=key, **common)) for key in self.causes.value]
-        if self.other.value.strip():
-            ids.append(self.store.save(CauseChoice(cause=OTHER, free_text=self.other.value.strip(), **common)))
-        self.message.value = E(t("saved_causes", lang, n=len(ids), orders=len(self.orders.value),
-                                 time=f"{dt.datetime.now():%H:%M:%S}") if ids else t("choose_cause", lang))
-        if ids:
-            st.causes_version += 1
-        return ids
-
-    def show_recorded(self) -> None:
-        st, lang = self.state, self.state.lang
-        rows = self.store.current(st.account)
-        if not len(rows):
-            self.recorded.value = f"<p>{E(t('no_causes', lang))}</p>"
-            return
-        from .causes import cause_label
-
-        items = "".join(
-            f"<li>{E(metric_name(r.metric, lang, st.policy) if r.metric in st.policy.metrics else r.metric)} · "
-            f"{E(segment_name(r.segment, lang))}: {E(cause_label(r.metric, r.cause, lang, r.free_text or ''))}"
-            f" ({E(t('orders', lang))}: {len(r.orders)})</li>" for r in rows.itertuples())
-        self.recorded.value = f"<b>{E(t('causes_heading', lang))}</b><ul>{items}</ul>"
-
-    def widget(self) -> W.Widget:
-        return tagged(W.VBox([tagged(self.title, "causes-title"), tagged(self.pick, "cause-metric"),
-                              tagged(self.causes, "cause-list"), self.other, self.note,
-                              tagged(self.orders, "cause-orders"),
-                              W.HBox([tagged(self.select_all, "select-all"), tagged(self.author, "author"),
-                                      tagged(self.save_button, "cause-save")]),
-                              tagged(self.message, "cause-message"), tagged(self.recorded, "cause-recorded")]),
-                      "causes")
-
-
-class PoaView:
-    """The POA draft of its own metric, redrawn whenever the account, day, metric or causes change."""
-
-    def __init__(self, state: ExplorerState, store: CauseStore, poa_dir: Path) -> None:
-        self.state, self.store, self.poa_dir = state, store, Path(poa_dir)
-        self.metric = W.Dropdown()
-        self.bound = Bound(self.metric, state, "poa_metric")
-        self.text = W.Textarea(layout=W.Layout(width="100%", height="360px"))
-        self.save_button = W.Button()
-        self.title, self.message = W.HTML(), W.HTML()
-        self.save_button.on_click(state.guard(lambda _b: self.save()))
-        state.on_change(lambda _c: self.draw(), {"account", "start", "end", "lang", "day", "poa_metric",
-                                                  "causes_version"})
-        self.draw()
-
-    def metric_id(self) -> str | None:
-        """The POA's metric: the chosen one, else the worst one in breach or at risk, else the first."""
-        st = self.state
-        options = registry.chart_metrics(st.policy)
-        if st.poa_metric in options:
-            return st.poa_metric
-        hot = [m for m, _ in st.hot_metrics(st.day) if m in options]
-        return hot[0] if hot else (options[0] if options else None)
-
-    def draw(self) -> None:
-        st, lang = self.state, self.state.lang
-        self.metric.description, self.save_button.description = t("metric", lang), t("save_poa", lang)
-        metric = self.metric_id()
-        self.bound.set(metric, [(metric_name(m, lang, st.policy), m) for m in registry.chart_metrics(st.policy)])
-        self.title.value = heading(st, t("as_of", lang) + f" {st.day}")
-        self.message.value = ""
-        if metric is None or st.day is None:
-            self.text.value = ""
-            return
-        ctx = st.ctx()
-        self.text.value = draft_poa(ctx, ctx.metric(metric, targeted=True), ctx.day(st.day),
-                                    self.store.current(st.account, metric))
-
-    def needed(self) -> bool:
-        return "No POA needed" not in self.text.value
-
-    def save(self) -> Path:
-        st = self.state
-        target = self.poa_dir / f"{st.account}-{self.metric_id()}-{st.day}.md"
-        atomic_write_text(target, self.text.value)
-        self.message.value = E(t("saved_to", st.lang, path=str(target)))
-        return target
-
-    def widget(self) -> W.Widget:
-        return tagged(W.VBox([tagged(self.title, "poa-title"), tagged(self.metric, "poa-metric"),
-                              tagged(self.text, "poa-text"),
-                              W.HBox([tagged(self.save_button, "poa-save"), tagged(self.message, "poa-message")])]),
-                      "poa")
 
 
 class ChartsPanel:

@@ -1,17 +1,21 @@
 """The explorer's widget logic without a browser, the cause store, the POA draft, the notebooks."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import io
 import multiprocessing
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from perfkit.causes import CauseChoice, CauseStore
 from perfkit.errors import PerfkitError
 from perfkit.explore import Explorer
 from perfkit.context import AccountContext
+from perfkit.drilldown import window_units
 from perfkit.loaders import load_account
 from perfkit.poa import draft_poa
 
@@ -20,66 +24,133 @@ from .conftest import ROOT, SAMPLE
 
 @pytest.fixture
 def explorer(tmp_path):
-    return Explorer(SAMPLE, "us-summit-outdoor", causes_db=tmp_path / "c.sqlite", poa_dir=tmp_path / "poa")
+    ex = Explorer(SAMPLE, "us-summit-outdoor", causes_db=tmp_path / "c.sqlite", poa_dir=tmp_path / "poa")
+    ex.widget()
+    return ex
 
 
-def test_switching_account_and_metric_updates_everything(explorer):
-    explorer.refresh()
-    hot = explorer.hot_metrics()
-    # The committed sample's Summit Outdoor has the carrier incident: Valid Tracking in breach.
-    assert ("valid_tracking_rate", "MFN") in hot
+def defective_ids(account: str, metric: str, day, segment: str) -> list[str]:
+    """The defective orders of a window, from the drill-down module directly (not the explorer)."""
+    w = window_units(SAMPLE / account, metric, day, segment, defective_only=True)
+    return w["order_id"].astype(str).tolist()
+
+
+def test_an_account_switch_reaches_every_view_once_and_nothing_keeps_the_first(explorer):
+    st = explorer.state
+    calls = []
+    st.on_change(lambda names: calls.append(names), {"account", "start", "end", "day", "lang", "metric", "segment",
+                                                      "poa_metric", "causes_version"})
     explorer.account.value = "uk-homechoice"
-    assert explorer.end.value == dt.date(2026, 11, 15)
-    assert ("cancel_rate", "MFN") in explorer.hot_metrics()
-    explorer.metric.value = "valid_tracking_rate"
-    segs = [v for _, v in explorer.segment.options]
-    assert segs[0] == "MFN" and all(s.startswith("category=") for s in segs[1:])
-    explorer.lang.value = "zh"
-    assert "配送前取消率" in explorer.status_html() and "超标" in explorer.status_html()
-    explorer.widget()
-    assert (explorer.start.description, explorer.account.description) == ("从", "账户")
-    assert explorer.tabs.titles == ("图表", "订单明细", "根本原因", "申诉计划 (POA)")
-    assert dict(explorer.metric.options)["配送前取消率"] == "cancel_rate"
+    # One notification for the switch (both accounts' data end on 15 November: the dates stay).
+    assert calls == [{"account"}]
+    assert (st.end, st.day) == (dt.date(2026, 11, 15), dt.date(2026, 11, 15))
+    assert explorer.start.value == st.start and explorer.end.value == st.end
+    views = [explorer.view(v) for v in ("chart", "drill", "causes", "poa")]
+    # Hidden tabs are cleared at once (their headings name the new account) and draw when shown.
+    assert (views[1].table.outputs, views[2].orders.options, views[3].text.value) == ((), (), "")
+    for i in (1, 2, 3):
+        explorer.tabs.selected_index = i
+    shown = " ".join([explorer.status_html(), views[0].hint.value, views[1].title.value, views[2].title.value,
+                      views[3].title.value, views[3].text.value, views[1].table.outputs[0]["data"]["text/html"]])
+    assert "uk-homechoice" in shown and "us-summit-outdoor" not in shown and "Summit" not in shown
+    assert "HomeChoice" in views[3].text.value
+    # The causes tab offers the new account's breaches, and its orders.
+    assert ("cancel_rate", "MFN") in [v for _, v in views[2].pick.options]
+    views[2].pick.value = ("cancel_rate", "MFN")
+    assert [v for _, v in views[2].orders.options] == sorted(
+        defective_ids("uk-homechoice", "cancel_rate", st.day, "MFN"),
+        key=lambda o: [v for _, v in views[2].orders.options].index(o))
+    assert len(views[2].orders.options) == len(defective_ids("uk-homechoice", "cancel_rate", st.day, "MFN")) > 0
 
 
-def test_drilldown_follows_metric_date_and_segment(explorer):
-    explorer.metric.value = "valid_tracking_rate"
-    explorer.segment.value = "category=Tools"
-    units = explorer.drill()
-    assert set(units["category"]) == {"Tools"}
-    status = explorer.status().set_index(["metric", "segment"])
-    row = status.loc[("valid_tracking_rate", "category=Tools")]
-    # The drill-down counts the same units and defects as the rate on the same day.
-    assert len(units) == row["denominator"]
-    assert int(units["defective"].sum()) == row["denominator"] - row["numerator"]
-
-
-def test_cause_picker_saves_and_reappears(explorer, tmp_path):
-    picker = explorer.cause_picker("valid_tracking_rate", "MFN")
-    assert len(picker.orders.options) == len(picker.orders.value) > 100  # pre-filled from the drill-down
-    picker.causes.value = ("carrier_no_tracking", "tracking_late")
-    picker.other.value = "ERP <b>bug</b>"
-    picker.note.value = "YunExpress stopped scanning parcels from 6 October"
-    picker.orders.value = picker.orders.options[:3]
-    picker.author.value = "li.wei"
-    picker.save_button.click()
-    assert "saved 3 cause(s)" in picker.message.value
-    # Reopening the notebook: a new explorer on the same database shows the same choices.
-    again = Explorer(SAMPLE, "us-summit-outdoor", causes_db=tmp_path / "c.sqlite", poa_dir=tmp_path / "poa")
-    picker2 = again.cause_picker("valid_tracking_rate", "MFN")
-    assert set(picker2.causes.value) == {"carrier_no_tracking", "tracking_late"}
-    assert picker2.other.value == "ERP <b>bug</b>"
-    assert picker2.note.value == "YunExpress stopped scanning parcels from 6 October"
-    assert list(picker2.orders.value) == list(picker.orders.options[:3])
-    rows = again.store.current("us-summit-outdoor", "valid_tracking_rate")
-    assert set(rows["author"]) == {"li.wei"} and rows["period_end"].iloc[0] == "2026-11-15"
-    assert rows["period_start"].iloc[0] == "2026-10-17"
+def test_causes_start_empty_and_are_saved_under_the_current_account(explorer, tmp_path):
+    explorer.account.value = "uk-homechoice"
+    causes, poa = explorer.view("causes"), explorer.view("poa")
+    explorer.tabs.selected_index = 2
+    causes.pick.value = ("cancel_rate", "MFN")
+    assert causes.orders.value == () and causes.causes.value == ()
+    causes.select_all.click()
+    assert len(causes.orders.value) == len(causes.orders.options)
+    two = tuple(v for _, v in causes.orders.options[1:3])
+    causes.orders.value = two
+    causes.causes.value = ("out_of_stock",)
+    causes.author.value = "li.wei"
+    causes.save_button.click()
+    assert "saved 1 cause(s) for 2 order(s)" in causes.message.value
+    store = CauseStore(tmp_path / "c.sqlite")
+    rows = store.current("uk-homechoice", "cancel_rate")
+    assert [(r.cause, tuple(r.orders), r.author) for r in rows.itertuples()] == [("out_of_stock", two, "li.wei")]
+    assert len(store.current("us-summit-outdoor")) == 0
+    # The POA of that metric redrafts at once, naming the two orders first.
+    explorer.tabs.selected_index = 3
+    poa.metric.value = "cancel_rate"
+    assert "no root cause has been recorded" not in poa.text.value
+    affected = [line for line in poa.text.value.splitlines() if line.startswith("Affected orders:")][0]
+    assert affected.startswith(f"Affected orders: {two[0]}, {two[1]}")
+    assert "HomeChoice" in causes.recorded.value and "Out of stock" in causes.recorded.value
 
 
 def test_picker_without_a_choice_saves_nothing(explorer):
-    picker = explorer.cause_picker("cancel_rate", "MFN")
-    picker.causes.value = ()
-    assert picker.save() == [] and "choose a cause" in picker.message.value
+    explorer.tabs.selected_index = 2
+    causes = explorer.view("causes")
+    assert causes.save() == [] and "choose a cause" in causes.message.value
+
+
+def test_poa_tab_has_its_own_metric_and_says_when_none_is_needed(explorer, tmp_path):
+    poa = explorer.view("poa")
+    explorer.tabs.selected_index = 3
+    explorer.state.metric = "cancel_rate"          # the chart's metric does not name the POA
+    poa.metric.value = "odr"                       # Summit Outdoor meets its ODR target
+    assert poa.text.value.startswith("# 山峰户外 Summit Outdoor (US): Order Defect Rate\n\nNo POA needed")
+    path = poa.save()
+    assert path == tmp_path / "poa" / "us-summit-outdoor-odr-2026-11-15.md"
+    assert path.read_text(encoding="utf-8") == poa.text.value
+    poa.metric.value = "valid_tracking_rate"
+    assert poa.text.value.startswith("# Plan of Action: Valid Tracking Rate")
+
+
+def test_a_chart_point_opens_its_day_and_segment_in_the_drill_down(explorer):
+    chart, drill = explorer.view("chart"), explorer.view("drill")
+    chart.metric.value = "valid_tracking_rate"
+    chart.pick("2026-11-04", "category=Tools")
+    assert explorer.tabs.selected_index == 1
+    assert (explorer.state.day, drill.segment.value, drill.day.value) == (
+        dt.date(2026, 11, 4), "category=Tools", dt.date(2026, 11, 4))
+    ids = defective_ids("us-summit-outdoor", "valid_tracking_rate", "2026-11-04", "category=Tools")
+    assert f"· {len(ids)} defective of" in drill.title.value and "Tools" in drill.title.value
+    assert drill.counter.value == f"showing 1–{min(50, len(ids))} of {len(ids)} defective"
+    table = drill.table.outputs[0]["data"]["text/html"]
+    assert "<th>Order</th>" in table and "No valid tracking" in table
+    assert "&lt;NA&gt;" not in table and "anchor_date" not in table and "invalid_tracking" not in table
+    # Every defective order is in the CSV link, not only the page shown.
+    data = drill.download.value.split("base64,")[1].split("'")[0]
+    csv = pd.read_csv(io.BytesIO(base64.b64decode(data)), dtype=str, encoding="utf-8-sig")
+    assert sorted(csv["Order"]) == sorted(ids)
+    if len(ids) > 50:
+        drill.next.click()
+        assert drill.counter.value.startswith("showing 51–")
+
+
+def test_language_reaches_tabs_pickers_and_tables(explorer):
+    explorer.lang.value = "zh"
+    explorer.tabs.selected_index = 1
+    assert explorer.tabs.titles == ("图表", "订单明细", "根本原因", "申诉计划 (POA)")
+    assert explorer.account.description == "账户" and explorer.start.description == "从"
+    assert dict(explorer.view("chart").metric.options)["配送前取消率"] == "cancel_rate"
+    assert "订单号" in explorer.view("drill").table.outputs[0]["data"]["text/html"]
+    assert "超标" in explorer.status_html() and "原因说明" in explorer.status_html()
+
+
+def test_a_failing_redraw_is_one_line_in_the_explorer(explorer, monkeypatch):
+    drill = explorer.view("drill")
+    explorer.tabs.selected_index = 1
+    monkeypatch.setattr(drill, "frame", lambda: (_ for _ in ()).throw(ValueError("broken")))
+    explorer.state.day = dt.date(2026, 11, 1)
+    assert "broken" in explorer.error.value and "Traceback" not in explorer.error.value
+    explorer.state.day = dt.date(2026, 11, 2)      # the next change starts clean
+    monkeypatch.undo()
+    explorer.state.day = dt.date(2026, 11, 3)
+    assert explorer.error.value == ""
 
 
 def test_unknown_cause_is_refused(tmp_path):
@@ -182,3 +253,20 @@ def test_notebooks_run_on_the_sample(tmp_path, name, params):
     assert errors == []
     if name == "explore.ipynb":  # the explorer used the database it was given
         assert (tmp_path / "c.sqlite").is_file()
+
+
+def test_what_an_explorer_session_writes_is_ignored_by_git(monkeypatch):
+    from perfkit.config import paths
+
+    for name in ("PERFKIT_DATA", "PERFKIT_REPORTS", "PERFKIT_CAUSES_DB", "PERFKIT_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    p = paths()
+    written = [p.causes_db, p.causes_db.with_name(p.causes_db.name + "-journal"),
+               p.reports / "poa" / "us-summit-outdoor-odr-2026-11-15.md",
+               p.notebooks / "work" / "explore.ipynb", p.notebooks / "work" / "explore.ipynb.~1~",
+               p.notebooks / "work" / ".ipynb_checkpoints" / "explore-checkpoint.ipynb"]
+    rel = [str(f.relative_to(ROOT)) for f in written]
+    res = subprocess.run(["git", "check-ignore", "--no-index", *rel], cwd=ROOT, capture_output=True, text=True)
+    assert sorted(res.stdout.split()) == sorted(rel)
+    tracked = subprocess.run(["git", "check-ignore", "--no-index", "notebooks/explore.ipynb"], cwd=ROOT)
+    assert tracked.returncode == 1  # the notebook itself stays tracked: make lab never opens it

@@ -172,15 +172,21 @@ def test_analyst_session_in_jupyterlab(tmp_path):
 
         # 1. Switch the account: no tab, no output still names the first account.
         select(s, ".perfkit-account select", name_of(SECOND))
-        for sel in (".perfkit-status", ".perfkit-charts-panel", ".perfkit-drill-title", ".perfkit-causes-title",
-                    ".perfkit-poa-title", ".perfkit-poa-text"):
-            wait_text(s, sel, SECOND if sel != ".perfkit-poa-text" else name_of(SECOND))
+        for sel in (".perfkit-status", ".perfkit-charts-panel", ".perfkit-chart", ".perfkit-drill-title",
+                    ".perfkit-causes-title", ".perfkit-poa-title"):
+            wait_text(s, sel, SECOND)
         shown = text(s)
         assert FIRST not in shown and name_of(FIRST) not in shown
-        for title in ("Charts", "Drill-down", "Root causes", "Plan of Action"):
+        # Each tab, once opened, shows the second account's figures (a hidden tab draws when shown).
+        for title, sel, needle in (("Drill-down", ".perfkit-drill-counter", "showing"),
+                                   ("Root causes", ".perfkit-cause-metric", "·"),
+                                   ("Plan of Action", ".perfkit-poa-text", name_of(SECOND)), ("Charts", None, None)):
             tab(s, title)
+            if sel:
+                wait_text(s, sel, needle)
             s.shot(f"switched-{title}")
-        tab(s, "Charts")
+        shown = text(s)
+        assert FIRST not in shown and name_of(FIRST) not in shown
 
         # 2. Pick the metric, then a day by clicking its point: the drill-down opens on it.
         select(s, ".perfkit-chart select", "Valid Tracking Rate")
@@ -245,7 +251,8 @@ def test_analyst_session_in_jupyterlab(tmp_path):
         page.locator(".perfkit-lang button", has_text="中文").click()
         wait_text(s, ".perfkit-tabs .lm-TabBar", "图表")
         wait_text(s, ".perfkit-status", "有效追踪率")
-        assert "订单号" in page.locator(".perfkit-drill-table").text_content()
+        tab(s, "订单明细")
+        wait_text(s, ".perfkit-drill-table", "订单号")
         assert t("why", "zh") in page.locator(".perfkit-status").first.text_content()
         s.shot("chinese")
 

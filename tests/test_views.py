@@ -48,6 +48,30 @@ def test_chart_draws_target_warning_and_shades_each_breach_run(tmp_path):
     assert partial["y"][10] == pytest.approx(100 * 5 / 60)
     labels = [a["text"] for a in spec["layout"]["annotations"]]
     assert labels == ["Target &lt; 2.5%", "Warning level 2%"]
+    # Target label above its line at the left, warning label below its line at the right: apart.
+    assert [(a["x"], a["xanchor"], a["yanchor"]) for a in spec["layout"]["annotations"]] == [
+        (0, "left", "bottom"), (1, "right", "top")]
+
+
+def test_labels_of_an_above_target_sit_away_from_each_other(tmp_path):
+    # Valid Tracking: target > 95% with warning 96%. The warning line is above the target line, so
+    # the target's label goes below its line and the warning's above its own.
+    series = account_series(load_account(vtr_account(tmp_path)), start="2026-03-01", end="2026-03-10")
+    spec = rate_chart_spec(series, "valid_tracking_rate", load_policy())
+    notes = [(a["y"], a["x"], a["xanchor"], a["yanchor"]) for a in spec["layout"]["annotations"]]
+    assert notes == [(95.0, 0, "left", "top"), (96.0, 1, "right", "bottom")]
+
+
+def test_an_at_risk_status_says_why():
+    from perfkit.status import status_reason
+
+    pol = load_policy()
+    # Cancel rate < 2.5%, warning 2%: 0 of 20 meets the target but allows no defect (ceil(0.5) - 1 = 0).
+    assert status_reason(pol, "cancel_rate", "at_risk", 0, 0.0, "en") == (
+        "meets the target, but one more defect in this window would miss it")
+    assert status_reason(pol, "cancel_rate", "at_risk", 3, 0.021, "en") == "past the warning level (2%)"
+    assert status_reason(pol, "cancel_rate", "breach", -1, 0.03, "zh") == "未达到亚马逊目标(< 2.5%)"
+    assert status_reason(pol, "cancel_rate", "ok", 5, 0.001, "en") == ""
 
 
 def vtr_account(tmp_path):
