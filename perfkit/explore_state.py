@@ -95,10 +95,24 @@ class ExplorerState(T.HasTraits):
     def _changed(self, change: dict) -> None:
         if change["name"] == "error":
             return
+        if change["name"] == "account" and change["old"]:
+            try:
+                self.ctx()
+            except Exception as exc:  # noqa: BLE001 - the account is refused, in one line
+                from .errors import explain
+
+                # Back to the account shown before, whole: never one account's name on another's figures.
+                self.account = change["old"]
+                self.error = f"{change['new']}: {explain(exc)} (still showing {change['old']})"
+                return
         self._pending.add(change["name"])
         if change["name"] == "account":
-            with self.batch():  # a bad account shows its one-line error; the explorer stays usable
-                self.guard(self._account_defaults)()
+            with self.batch():
+                self._account_defaults()
+        elif change["name"] in ("start", "end") and self.end is not None and not (
+                self.day is not None and (self.start or self.day) <= self.day <= self.end):
+            with self.batch():  # the day the drill-down, causes and POA look at stays inside the period
+                self.day = self.end
         elif self._depth == 0:
             self._flush()
 

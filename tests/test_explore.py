@@ -90,6 +90,32 @@ def test_causes_start_empty_and_are_saved_under_the_current_account(explorer, tm
     assert "HomeChoice" in causes.recorded.value and "Out of stock" in causes.recorded.value
 
 
+def test_the_day_stays_inside_a_shortened_period(explorer):
+    st = explorer.state
+    st.day = dt.date(2026, 11, 4)
+    explorer.end.value = dt.date(2026, 11, 10)          # the day is still inside: it stays
+    assert st.day == dt.date(2026, 11, 4)
+    explorer.end.value = dt.date(2026, 11, 1)           # now it is not: it moves to the new end
+    assert (st.end, st.day) == (dt.date(2026, 11, 1), dt.date(2026, 11, 1))
+    assert "As of 2026-11-01" in explorer.status_html()
+
+
+def test_a_broken_account_is_refused_in_one_line_and_the_shown_one_stays(tmp_path):
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(SAMPLE / "jp-tiny-shop", root / "jp-tiny-shop")
+    (root / "zz-broken").mkdir()
+    (root / "zz-broken" / "account.json").write_text('{"name": "Broken", "marketplace": "US", "timezone": "UTC"}')
+    (root / "zz-broken" / "orders.csv").write_text("order_id,purchase_date\nA,notadate\n")
+    ex = Explorer(root, causes_db=tmp_path / "c.sqlite", poa_dir=tmp_path / "poa")
+    ex.widget()
+    ex.account.value = "zz-broken"
+    assert (ex.state.account, ex.account.value) == ("jp-tiny-shop", "jp-tiny-shop")
+    assert "zz-broken" in ex.error.value and "orders.csv, row 2" in ex.error.value
+    assert "still showing jp-tiny-shop" in ex.error.value and "Tiny Shop" in ex.status_html()
+
+
 def test_picker_without_a_choice_saves_nothing(explorer):
     explorer.tabs.selected_index = 2
     causes = explorer.view("causes")
