@@ -90,6 +90,15 @@ def test_no_poa_when_the_metric_meets_its_target(tmp_path):
     # 1 of 200 is 0.50%, below 1%.
     assert text.splitlines()[2].startswith("No POA needed: as of 2026-03-31 the Order Defect Rate of Seller-fulfilled "
                                            "orders is 0.50% (1 of 200), which meets Amazon's target (< 1%).")
+    # The command says the same, and writes no draft.
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli", "poa", str(tmp_path), "--account", folder.name,
+                          "--metric", "odr", "--as-of", "2026-03-31", "--causes-db", str(tmp_path / "c.sqlite")],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "No POA needed: as of 2026-03-31" in res.stdout and "## 1. Root causes" not in res.stdout
 
 
 def test_a_returns_poa_lists_return_ids_and_no_carriers(tmp_path):
