@@ -47,8 +47,11 @@ $(WORK)/explore.ipynb: notebooks/explore.ipynb
 	cp --backup=numbered $< $@
 	touch $@
 
+# Jupyter refuses to run as root unless told; containers often run as root.
+AS_ROOT  := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 lab: $(STAMP) $(WORK)/explore.ipynb
-	$(VENV)/bin/jupyter lab $(LAB_ARGS) $(WORK)/explore.ipynb
+	$(VENV)/bin/jupyter lab $(AS_ROOT) $(LAB_ARGS) $(WORK)/explore.ipynb
 
 ## make app: the explorer without code, served by Voila (runs the tracked notebook, never saves it),
 ## with app/voila/templates/perfkit: Voila's lab template without its CDN links, so it works offline

@@ -45,31 +45,28 @@ class Bound:
     """A picker bound to one state name: the user's choice goes into the state; the state's
     value (and relabelled options) come back without echoing into the state again."""
 
-    def __init__(self, widget: W.ValueWidget, state: ExplorerState, name: str,
-                 convert: Callable[[object], object] = lambda v: v) -> None:
+    def __init__(self, widget: W.ValueWidget, state: ExplorerState, name: str) -> None:
         self.widget, self.state, self.name, self._busy = widget, state, name, False
         widget.observe(self._to_state, "value")
-        self.convert = convert
 
     def _to_state(self, change: dict) -> None:
         if not self._busy and change["new"] is not None:
-            setattr(self.state, self.name, self.convert(change["new"]))
+            setattr(self.state, self.name, change["new"])
 
     def set(self, value: object, options: list | None = None) -> None:
         self._busy = True
         try:
-            with self.widget.hold_sync():  # options and choice reach the browser in one message
-                if options is not None:
-                    self.widget.options = options
-                self.widget.value = value
+            refill(self.widget, options, value)
         finally:
             self._busy = False
 
 
-def refill(widget: W.Widget, options: list, value: object = ()) -> None:
-    """New options and a new choice in one message: the browser never selects an option it lacks."""
+def refill(widget: W.Widget, options: list | None, value: object = ()) -> None:
+    """New options (None: keep them) and a new choice in one message: the browser never selects
+    an option it lacks."""
     with widget.hold_sync():
-        widget.options = options
+        if options is not None:
+            widget.options = options
         widget.value = value
 
 

@@ -63,8 +63,6 @@ def serve(kind: str, tmp: Path) -> Iterator[Server]:
         args = (f"--no-browser --port={port} --ServerApp.ip=127.0.0.1 --ServerApp.root_dir={work} "
                 f"--IdentityProvider.token={token} --LabApp.extension_manager=readonly "
                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
-        if os.geteuid() == 0:
-            args += " --allow-root"
         cmd = ["make", "-s", "lab", f"WORK={work}", f"LAB_ARGS={args}"]
         url, ready = (f"http://127.0.0.1:{port}/lab/tree/explore.ipynb?token={token}",
                       f"http://127.0.0.1:{port}/api/status?token={token}")
