@@ -25,8 +25,10 @@ from .poa import draft_poa
 
 
 def order_labels(units: pd.DataFrame, lang: str) -> list[str]:
-    """``order · defect type · carrier · category`` for each unit (blank parts left out)."""
+    """``[return ·] order · defect type · carrier · category`` for each unit (blank parts left out)."""
     parts = [units["order_id"].astype(str).tolist()]
+    if "return_id" in units:  # a return's own id first: the POA names returns by it
+        parts.insert(0, units["return_id"].astype(str).tolist())
     if "defect" in units:
         names = {d: ", ".join(t(c.strip(), lang) for c in d.split(",")) for d in units["defect"].dropna().unique()}
         parts.append([names.get(d, "") for d in units["defect"]])
@@ -108,7 +110,7 @@ class CausesView(TabView):
         ctx = st.ctx()
         units = units_frame(ctx, window(ctx, ctx.metric(metric), ctx.day(st.day), segment), defective_only=True)
         units = units.sort_values("anchor_date", ascending=False, kind="stable")
-        ids = units["order_id"].astype(str).tolist()
+        ids = units["return_id" if "return_id" in units else "order_id"].astype(str).tolist()
         refill(self.orders, list(zip(order_labels(units, lang), ids)))
         self.show_recorded()
 

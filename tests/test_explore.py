@@ -116,6 +116,26 @@ def test_a_broken_account_is_refused_in_one_line_and_the_shown_one_stays(tmp_pat
     assert "still showing jp-tiny-shop" in ex.error.value and "Tiny Shop" in ex.status_html()
 
 
+def test_a_returns_cause_is_tied_to_returns_and_the_poa_names_them(tmp_path):
+    ex = Explorer(SAMPLE, "de-shenzhen-elec", causes_db=tmp_path / "c.sqlite", poa_dir=tmp_path / "poa")
+    ex.widget()
+    ex.tabs.selected_index = 2
+    causes = ex.view("causes")
+    causes.pick.value = ("return_dissatisfaction_rate", "all")
+    w = window_units(SAMPLE / "de-shenzhen-elec", "return_dissatisfaction_rate", ex.state.day, "all",
+                     defective_only=True)
+    assert sorted(v for _, v in causes.orders.options) == sorted(w["return_id"].astype(str))
+    two = tuple(v for _, v in causes.orders.options[-2:])
+    causes.orders.value, causes.causes.value = two, ("slow_response",)
+    causes.save_button.click()
+    ex.tabs.selected_index = 3
+    ex.view("poa").metric.value = "return_dissatisfaction_rate"
+    text = ex.view("poa").text.value
+    section = text.split("**1. Return requests answered too slowly.**")[1].split("**2.")[0]
+    affected = [line for line in section.splitlines() if line.startswith("Affected returns:")][0]
+    assert sorted(affected.removeprefix("Affected returns: ").rstrip(".").split(", ")) == sorted(two)
+
+
 def test_picker_without_a_choice_saves_nothing(explorer):
     explorer.tabs.selected_index = 2
     causes = explorer.view("causes")
