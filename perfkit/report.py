@@ -27,7 +27,7 @@ from .loaders import Account
 from .metrics import account_series
 from .policy import Policy
 from .reconcile import official_points
-from .status import STATUS_COLOURS, counted_text, shown_status, status_table, worst
+from .status import STATUS_COLOURS, counted_text, shown_status, status_reason, status_table, worst
 
 HISTORY_DAYS = 180
 E = html.escape
@@ -183,7 +183,8 @@ class AccountReport:
             change = "–" if pd.isna(r.rate) or pd.isna(r.rate_last_week) else f"{(r.rate - r.rate_last_week) * 100:+.2f} pt"
             head_room = "–" if pd.isna(r.headroom) else str(int(r.headroom))
             colour = STATUS_COLOURS.get(r.shown, "#999")
-            note = f" title='{E(t('partial_note', self.lang))}'" if r.shown == "partial" else ""
+            why = status_reason(self.policy, r.metric, r.shown, r.headroom, r.rate, self.lang)
+            note = f" title='{E(why)}'" if why else ""  # e.g. why an at-risk 0.00% is at risk
             rows.append(
                 "<tr>" + "".join(f"<td>{c}</td>" for c in (
                     E(metric_name(r.metric, self.lang, self.policy)), E(segment_name(r.segment, self.lang)),

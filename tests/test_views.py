@@ -19,7 +19,7 @@ from perfkit.reconcile import reconcile
 from perfkit.report import last_full_week_end
 from perfkit.status import STATUS_COLOURS
 
-from .conftest import ROOT, write_account
+from .conftest import ROOT, SAMPLE as SAMPLE_ROOT, write_account
 from .test_analysis import cancel_account
 
 
@@ -204,3 +204,11 @@ def test_sample_as_parquet_and_duckdb_counts_the_same(tmp_path):
     both = ours.merge(duck, on=key, suffixes=("", "_duck"))
     assert len(both) == len(ours) > 0
     assert (both["numerator"] == both["numerator_duck"]).all() and (both["denominator"] == both["denominator_duck"]).all()
+
+
+def test_the_report_badge_says_why_too(tmp_path):
+    from perfkit.report import AccountReport
+
+    page = AccountReport.build(SAMPLE_ROOT, "uk-homechoice", "2026-11-15", causes_db=tmp_path / "c.sqlite").status_table()
+    # HomeChoice's cancel rate misses its target on 15 November (the sample's stock-out).
+    assert "title='misses Amazon&#x27;s target (&lt; 2.5%)'>Breach<" in page
