@@ -1,8 +1,9 @@
 """JupyterLab (``make lab``) and Voila (``make app``) started as a user starts them, on a free
 port, with the project's environment, and a browser page that fails on any JavaScript error.
 
-Everything a session writes (causes, POAs, the working copy, Jupyter's own settings) goes to the
-test's temporary folder; the browser may reach only the local server.
+Causes, POAs and Jupyter's own settings go to the test's temporary folder; JupyterLab's working
+copy goes where ``make lab`` puts it (under the git-ignored notebooks/work/, in a folder removed
+afterwards); the browser may reach only the local server.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,6 +39,7 @@ class Server:
     log: Path
     tmp: Path
     env: dict = field(default_factory=dict)
+    work: Path | None = None   # JupyterLab's working copy folder
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -58,9 +61,12 @@ def serve(kind: str, tmp: Path) -> Iterator[Server]:
     """``make lab`` or ``make app`` on a free port until the block ends (then the whole process group stops)."""
     port, token = free_port(), secrets.token_hex(12)
     env = _env(tmp)
+    work = None
     if kind == "lab":
-        work = tmp / "work"
-        args = (f"--no-browser --port={port} --ServerApp.ip=127.0.0.1 --ServerApp.root_dir={work} "
+        # As a user runs it: the working copy sits where make lab puts it (git-ignored notebooks/work/,
+        # here in a folder of its own, removed afterwards), and Jupyter serves the copy's folder.
+        work = Path("notebooks") / "work" / f"pytest-{token[:10]}"
+        args = (f"--no-browser --port={port} --ServerApp.ip=127.0.0.1 "
                 f"--IdentityProvider.token={token} --LabApp.extension_manager=readonly "
                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
         cmd = ["make", "-s", "lab", f"WORK={work}", f"LAB_ARGS={args}"]
@@ -73,7 +79,7 @@ def serve(kind: str, tmp: Path) -> Iterator[Server]:
     log = tmp / f"{kind}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(url, log, tmp, env)
+    server = Server(url, log, tmp, env, ROOT / work if work else None)
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -95,6 +101,8 @@ def serve(kind: str, tmp: Path) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        if work is not None:
+            shutil.rmtree(ROOT / work, ignore_errors=True)
 
 
 @dataclass
