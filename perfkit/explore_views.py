@@ -131,7 +131,7 @@ class StatusView:
             rate = "–" if pd.isna(r.rate) else f"{r.rate:.2%}"
             trend = "" if pd.isna(r.trend) else f"{r.trend:+.2f} pt"
             head = "" if pd.isna(r.headroom) else str(int(r.headroom))
-            why = status_reason(pol, r.metric, r.shown, r.headroom, r.rate, lang)
+            why = status_reason(pol, r.metric, r.shown, r.numerator, r.denominator, lang)
             rows.append(f"<tr><td>{E(metric_name(r.metric, lang, pol))}</td><td>{E(segment_name(r.segment, lang))}</td>"
                         f"<td>{rate}</td><td>{E(counted_text(pol, r.metric, r.numerator, r.denominator, lang))}</td>"
                         f"<td>{E(pol[r.metric].target_display())}</td>"

@@ -138,6 +138,16 @@ def meets(mp: MetricPolicy, bad, den):
     return (den - bad) * q > p * den
 
 
+def past_warning(mp: MetricPolicy, bad, den):
+    """Whether ``bad`` defective units out of ``den`` reach a metric's warning level, exactly
+    (False for a metric without one). Integers, integer arrays and Fractions alike, as :func:`meets`.
+    """
+    if mp.warn is None:
+        return np.zeros(np.shape(den), bool) if np.ndim(den) else False
+    wp, wq = mp.warn.numerator, mp.warn.denominator
+    return (bad * wq >= wp * den) if mp.target == "<" else ((den - bad) * wq <= wp * den)
+
+
 def judge(mp: MetricPolicy, defects: np.ndarray, denominator: np.ndarray) -> dict[str, np.ndarray]:
     """Numerator, rate, status and exact headroom from integer defect and unit counts.
 
@@ -172,10 +182,7 @@ def judge(mp: MetricPolicy, defects: np.ndarray, denominator: np.ndarray) -> dic
         else:
             # The fewest good units that meet "> value" is floor(value * den) + 1.
             room = den - ((p * den) // q + 1) - bad
-        warn = np.zeros(n, bool)
-        if mp.warn is not None:
-            wp, wq = mp.warn.numerator, mp.warn.denominator
-            warn = (bad * wq >= wp * den) if mp.target == "<" else (good * wq <= wp * den)
+        warn = past_warning(mp, bad, den)
         status = np.where(ok, np.where(warn | (room == 0), "at_risk", "ok"), "breach").astype(object)
     status[den == 0] = "no_data"
     # Headroom is an integer, undefined (NA) for info metrics and empty windows.

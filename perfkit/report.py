@@ -183,7 +183,7 @@ class AccountReport:
             change = "–" if pd.isna(r.rate) or pd.isna(r.rate_last_week) else f"{(r.rate - r.rate_last_week) * 100:+.2f} pt"
             head_room = "–" if pd.isna(r.headroom) else str(int(r.headroom))
             colour = STATUS_COLOURS.get(r.shown, "#999")
-            why = status_reason(self.policy, r.metric, r.shown, r.headroom, r.rate, self.lang)
+            why = status_reason(self.policy, r.metric, r.shown, r.numerator, r.denominator, self.lang)
             note = f" title='{E(why)}'" if why else ""  # e.g. why an at-risk 0.00% is at risk
             rows.append(
                 "<tr>" + "".join(f"<td>{c}</td>" for c in (

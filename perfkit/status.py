@@ -47,8 +47,10 @@ def counted_text(policy: Policy, metric: str, numerator: int, denominator: int, 
     return f"{numerator} {word} / {denominator}"
 
 
-def status_reason(policy: Policy, metric: str, shown: str, headroom: object, rate: float, lang: str) -> str:
+def status_reason(policy: Policy, metric: str, shown: str, numerator: int, denominator: int, lang: str) -> str:
     """Why a value has its status, in words: an "at risk" 0.00% means one more defect breaches.
+
+    Decided on the counts, by the same exact rule as the status itself (:func:`perfkit.metrics.judge`).
 
     Parameters
     ----------
@@ -56,14 +58,13 @@ def status_reason(policy: Policy, metric: str, shown: str, headroom: object, rat
         The metric's target and warning level.
     metric, shown : str
         The metric and its displayed status (:func:`shown_status`).
-    headroom : int or NA
-        Defects still allowed before a breach.
-    rate : float
-        The value (NaN without units).
+    numerator, denominator : int
+        The value's counts (good units for a rate of good units).
     lang : str
         ``en`` or ``zh``.
     """
     from .labels import t
+    from .metrics import past_warning
 
     mp = policy[metric]
     if shown == "breach":
@@ -72,10 +73,10 @@ def status_reason(policy: Policy, metric: str, shown: str, headroom: object, rat
         return t("partial_note", lang)
     if shown != "at_risk":
         return ""
-    past_warning = mp.warn is not None and rate == rate and (rate >= mp.warn if mp.target == "<" else rate <= mp.warn)
-    if past_warning:
+    bad = denominator - numerator if mp.counts_good else numerator
+    if past_warning(mp, int(bad), int(denominator)):
         return t("why_warning", lang, warn=f"{float(mp.warn) * 100:.4g}%")
-    return t("why_no_headroom", lang)
+    return t("why_no_headroom", lang)  # at risk without reaching the warning level: no headroom left
 
 
 def status_table(series: pd.DataFrame, policy: Policy, day: dt.date, compare_days: int = 7) -> pd.DataFrame:

@@ -67,11 +67,17 @@ def test_an_at_risk_status_says_why():
 
     pol = load_policy()
     # Cancel rate < 2.5%, warning 2%: 0 of 20 meets the target but allows no defect (ceil(0.5) - 1 = 0).
-    assert status_reason(pol, "cancel_rate", "at_risk", 0, 0.0, "en") == (
+    assert status_reason(pol, "cancel_rate", "at_risk", 0, 20, "en") == (
         "meets the target, but one more defect in this window would miss it")
-    assert status_reason(pol, "cancel_rate", "at_risk", 3, 0.021, "en") == "past the warning level (2%)"
-    assert status_reason(pol, "cancel_rate", "breach", -1, 0.03, "zh") == "未达到亚马逊目标(< 2.5%)"
-    assert status_reason(pol, "cancel_rate", "ok", 5, 0.001, "en") == ""
+    assert status_reason(pol, "cancel_rate", "at_risk", 3, 140, "en") == "past the warning level (2%)"  # 2.14%
+    assert status_reason(pol, "cancel_rate", "breach", 3, 100, "zh") == "未达到亚马逊目标(< 2.5%)"
+    assert status_reason(pol, "cancel_rate", "ok", 1, 1000, "en") == ""
+    # Exactly on the warning level: Late Shipment (10 days) < 4%, warning 3%, 9 late of 300 = 3%. Two
+    # more are allowed (ceil(12) - 1 - 9 = 2): the reason is the warning level, decided on the counts
+    # (9/300 as a float is just under 0.03).
+    assert status_reason(pol, "late_shipment_rate_10d", "at_risk", 9, 300, "en") == "past the warning level (3%)"
+    # A rate of good units: Valid Tracking > 95%, warning 96%: 96 good of 100 is on the warning level.
+    assert status_reason(pol, "valid_tracking_rate", "at_risk", 96, 100, "en") == "past the warning level (96%)"
 
 
 def vtr_account(tmp_path):
