@@ -17,7 +17,7 @@ from . import registry
 from .causes import CauseStore
 from .charts import rate_chart
 from .config import paths
-from .drilldown import units_frame, window
+from .drilldown import units_frame
 from .errors import PerfkitError
 from .explore_state import ExplorerState
 from .explore_causes import CausesView, PoaView
@@ -129,8 +129,9 @@ class Explorer:
                        W.HBox([self.start, self.end]), self.error, self.view("status").out, tagged(self.tabs, "tabs")])
 
     def status_panel(self) -> W.Output:
-        """A second status table (for the cells under the widget): it follows the same state."""
-        return StatusView(self.state).out
+        """The status table again, for the cells under the widget: the same widget shown twice, so
+        it is drawn once per change and can never differ from the one above."""
+        return self.view("status").out
 
     def charts_panel(self) -> W.Accordion:
         """Every rate's chart of the current account, folded until opened; it follows the same state."""
@@ -159,8 +160,5 @@ class Explorer:
     def drill(self, metric: str | None = None, day: object = None, segment: str | None = None) -> pd.DataFrame:
         """The units behind ``metric`` on ``day`` (default: the state's), defective ones first."""
         st = self.state
-        ctx = st.ctx()
-        w = window(ctx, ctx.metric(metric or st.metric), ctx.day(day or st.day or st.end),
-                   segment if segment is not None else st.current_segment())
-        units = units_frame(ctx, w)
+        units = units_frame(st.ctx(), st.window(metric, day, segment))
         return units.sort_values(["defective", "anchor_date"], ascending=[False, False]).reset_index(drop=True)

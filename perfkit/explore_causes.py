@@ -10,15 +10,15 @@ import datetime as dt
 from pathlib import Path
 
 import ipywidgets as W
-import numpy as np
 import pandas as pd
 
 from . import registry
 from .atomic import atomic_write_text
 from .causes import OTHER, CauseChoice, CauseStore, cause_label, causes_for
-from .drilldown import units_frame, window
+from .dates import day_to_date
+from .drilldown import units_frame
 from .explore_state import ExplorerState
-from .explore_views import E, Bound, TabView, heading, refill, tagged
+from .explore_views import E, Bound, TabView, defect_names, heading, refill, tagged
 from .labels import metric_name, segment_name, t
 from .metrics import window_bounds
 from .poa import draft_poa
@@ -30,8 +30,7 @@ def order_labels(units: pd.DataFrame, lang: str) -> list[str]:
     if "return_id" in units:  # a return's own id first: the POA names returns by it
         parts.insert(0, units["return_id"].astype(str).tolist())
     if "defect" in units:
-        names = {d: ", ".join(t(c.strip(), lang) for c in d.split(",")) for d in units["defect"].dropna().unique()}
-        parts.append([names.get(d, "") for d in units["defect"]])
+        parts.append(defect_names(units, lang))
     for key in ("carrier", "category"):
         if key in units:
             parts.append(["" if pd.isna(v) else str(v) for v in units[key]])
@@ -107,8 +106,7 @@ class CausesView(TabView):
             return
         metric, segment = chosen
         refill(self.causes, [(label, key) for key, label in causes_for(metric, lang)])
-        ctx = st.ctx()
-        units = units_frame(ctx, window(ctx, ctx.metric(metric), ctx.day(st.day), segment), defective_only=True)
+        units = units_frame(st.ctx(), st.window(metric, segment=segment), defective_only=True)
         units = units.sort_values("anchor_date", ascending=False, kind="stable")
         ids = units["return_id" if "return_id" in units else "order_id"].astype(str).tolist()
         refill(self.orders, list(zip(order_labels(units, lang), ids)))
@@ -118,9 +116,8 @@ class CausesView(TabView):
         self.orders.value = tuple(v for _, v in self.orders.options)
 
     def period(self, metric: str) -> tuple[dt.date, dt.date]:
-        ctx = self.state.ctx()
-        bounds = window_bounds(self.state.policy[metric], ctx.day(self.state.day))
-        return tuple(pd.Timestamp(np.datetime64(d, "D")).date() for d in bounds)
+        bounds = window_bounds(self.state.policy[metric], self.state.ctx().day(self.state.day))
+        return tuple(day_to_date(d).date() for d in bounds)
 
     def save(self) -> list[int]:
         """Store each chosen cause (and the typed one) for the chosen orders, under this account."""
@@ -208,7 +205,7 @@ class PoaView(TabView):
 
     def save(self) -> Path:
         st = self.state
-        target = self.poa_dir / f"{st.account}-{self.metric_id()}-{st.day}.md"
+        target = self.poa_dir / f"{st.account}-{self.metric.value}-{st.day}.md"
         atomic_write_text(target, self.text.value)
         self.message.value = E(t("saved_to", st.lang, path=str(target)))
         return target

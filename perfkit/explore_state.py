@@ -18,6 +18,7 @@ import traitlets as T
 
 from . import registry
 from .context import AccountContext
+from .drilldown import Window, window
 from .dates import first_data_day
 from .metrics import account_series
 from .policy import Policy
@@ -173,6 +174,12 @@ class ExplorerState(T.HasTraits):
     def segments(self, metric: str | None = None) -> list[str]:
         s = self.series()
         return list(dict.fromkeys(s.loc[s["metric"] == (metric or self.metric), "segment"]))
+
+    def window(self, metric: str | None = None, day: object = None, segment: str | None = None) -> Window:
+        """A metric's window on a day and segment (default: the state's metric, day and segment)."""
+        ctx = self.ctx()
+        return window(ctx, ctx.metric(metric or self.metric), ctx.day(day or self.day or self.end),
+                      segment if segment is not None else self.current_segment())
 
     def current_segment(self) -> str | None:
         """The drill-down's segment: the chosen one, else the metric's first."""

@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import registry
 from .charts import rate_chart_spec
-from .drilldown import driver_tables, units_frame, window
+from .drilldown import Window, driver_tables, units_frame
 from .explore_state import ExplorerState
 from .labels import metric_name, segment_name, t
 from .notebook import FigureSpec
@@ -214,13 +214,18 @@ class ChartView(TabView):
         return tagged(W.VBox([tagged(self.metric, "chart-metric"), self.hint, self.box]), "chart")
 
 
+def defect_names(units: pd.DataFrame, lang: str) -> list[str]:
+    """Each unit's defect types (``invalid_tracking, late_delivery``) as people read them in ``lang``."""
+    names = {d: ", ".join(t(c.strip(), lang) for c in d.split(",")) for d in units["defect"].dropna().unique() if d}
+    return [names.get(d, "") for d in units["defect"]]
+
+
 def readable(units: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The drill-down's columns with their names and defect types in ``lang``; blanks, never <NA>."""
     cols = [c for c in COLUMNS if c in units.columns]
     out = units[cols].copy()
     if "defect" in out:
-        out["defect"] = [", ".join(t(c.strip(), lang) for c in str(v).split(",")) if isinstance(v, str) and v else ""
-                         for v in out["defect"]]
+        out["defect"] = defect_names(out, lang)
     out = out.astype(object).where(out.notna(), "")
     return out.rename(columns={c: t("col_" + c, lang) for c in cols})
 
@@ -245,17 +250,12 @@ class DrillView(TabView):
         state.on_change(lambda _c: self.update(), {"account", "start", "end", "lang", "metric", "segment", "day"})
         self.update()
 
-    def frame(self) -> pd.DataFrame:
-        """Every defective unit of the current window, newest first, readable."""
+    def frame(self, w: Window | None = None) -> pd.DataFrame:
+        """Every defective unit of window ``w`` (default: the state's), newest first, readable."""
         st = self.state
-        w = self._window()
+        w = w or st.window()
         bad = units_frame(st.ctx(), w, defective_only=True).sort_values("anchor_date", ascending=False, kind="stable")
         return readable(bad, st.lang)
-
-    def _window(self):
-        st = self.state
-        ctx = st.ctx()
-        return window(ctx, ctx.metric(st.metric), ctx.day(st.day or st.end), st.current_segment())
 
     def draw(self) -> None:
         st, lang = self.state, self.state.lang
@@ -266,15 +266,12 @@ class DrillView(TabView):
         self.bound_day.set(st.day)
         self.page = 0
         if st.day is None or not segs:
-            self._bad = None
+            self.clear()
             self.title.value = heading(st, t("no_data", lang))
-            show(self.table)
-            show(self.drivers)
-            self.counter.value = self.download.value = ""
             return
-        w = self._window()
+        w = st.window()
         n_units, n_bad, tables = driver_tables(st.ctx(), w)
-        self._bad = self.frame()
+        self._bad = self.frame(w)
         self.title.value = heading(st, metric_name(st.metric, lang, st.policy),
                                    segment_name(st.current_segment(), lang), str(st.day),
                                    t("defects_of", lang, bad=n_bad, units=n_units))

@@ -190,7 +190,7 @@ def test_language_reaches_tabs_pickers_and_tables(explorer):
 def test_a_failing_redraw_is_one_line_in_the_explorer(explorer, monkeypatch):
     drill = explorer.view("drill")
     explorer.tabs.selected_index = 1
-    monkeypatch.setattr(drill, "frame", lambda: (_ for _ in ()).throw(ValueError("broken")))
+    monkeypatch.setattr(drill, "frame", lambda *_: (_ for _ in ()).throw(ValueError("broken")))
     explorer.state.day = dt.date(2026, 11, 1)
     assert "broken" in explorer.error.value and "Traceback" not in explorer.error.value
     explorer.state.day = dt.date(2026, 11, 2)      # the next change starts clean
