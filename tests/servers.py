@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser import ARGS, chromium_path
+from .browser import chromium, only
 from .conftest import ROOT
 
 
@@ -123,30 +123,17 @@ class Session:
 @contextlib.contextmanager
 def browser_page(shots: Path) -> Iterator[Session]:
     """A page in Debian's Chromium that may reach only 127.0.0.1."""
-    from playwright.sync_api import sync_playwright
-
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=ARGS)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        session = Session(page, shots)
+        page.on("pageerror", lambda e: session.errors.append(f"page error: {e}"))
+        page.on("console", lambda m: session.errors.append(f"console error: {m.text}") if m.type == "error" else None)
+        page.on("requestfailed", lambda r: session.errors.append(f"request failed: {r.url} {r.failure}"))
+        only(page, ("http://127.0.0.1", "data:", "blob:"), session.blocked)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            session = Session(page, shots)
-            page.on("pageerror", lambda e: session.errors.append(f"page error: {e}"))
-            page.on("console", lambda m: session.errors.append(f"console error: {m.text}") if m.type == "error" else None)
-            page.on("requestfailed", lambda r: session.errors.append(f"request failed: {r.url} {r.failure}"))
-
-            def route(r):
-                if r.request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
-                    return r.continue_()
-                session.blocked.append(r.request.url)
-                return r.abort()
-
-            page.route("**/*", route)
-            try:
-                yield session
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    session.shot("failed")
-                raise
-        finally:
-            browser.close()
+            yield session
+        except BaseException:
+            with contextlib.suppress(Exception):
+                session.shot("failed")
+            raise
