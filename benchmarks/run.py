@@ -50,7 +50,7 @@ def peak_mb() -> float:
 
 def ensure_data(name: str, **kwargs) -> Path:
     """Generate a dataset once; a marker file records how it was made."""
-    from perfkit.sample import generate
+    from perfkit.loading.sample import generate
 
     root = DATA / name
     marker = root / ".made"
@@ -92,7 +92,7 @@ def child_engine(root: Path, mode: str, out: Path | None) -> dict:
 
         frame = duckdb_series(root, bounds(root), fmt="csv" if mode == "duckdb-csv" else "parquet")
     else:
-        from perfkit.portfolio import portfolio_series
+        from perfkit.analysis.portfolio import portfolio_series
 
         b = bounds(root)
         lo, hi = min(v[0] for v in b.values()), max(v[1] for v in b.values())
@@ -115,8 +115,8 @@ def child_naive(root: Path) -> dict:
     sys.path.insert(0, str(HERE))
     from peers import naive_series
 
-    from perfkit.loaders import load_account
-    from perfkit.metrics import account_series
+    from perfkit.loading.loader import load_account
+    from perfkit.engine.metrics import account_series
 
     folder = sorted(p for p in root.iterdir() if p.is_dir())[0]
     acc = load_account(folder)
@@ -146,7 +146,7 @@ def child_naive(root: Path) -> dict:
 
 
 def child_explore(root: Path) -> dict:
-    from perfkit.explore import Explorer
+    from perfkit.explore.widget import Explorer
 
     big, small = sorted(p.name for p in root.iterdir() if p.is_dir())
     t0 = time.perf_counter()
@@ -318,7 +318,7 @@ def batch() -> list[str]:
     nbformat.write(nb, floor_nb)
     times = {}
     for name, notebook in (("report", None), ("floor", floor_nb)):
-        args = [sys.executable, "-m", "perfkit.cli", "report", str(root), "--out", str(DATA / f"out_{name}"),
+        args = [sys.executable, "-m", "perfkit.cli.main", "report", str(root), "--out", str(DATA / f"out_{name}"),
                 "--jobs", "2", "--quiet", "--causes-db", str(DATA / "none.sqlite")]
         if notebook:
             args += ["--notebook", str(notebook)]

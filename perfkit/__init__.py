@@ -11,14 +11,16 @@ The public API, as the notebooks use it::
 Each of these takes an account, a folder or an :class:`AccountContext` (an account with its
 policy and day tables, built once: ``pk.AccountContext.of(acc)``) and reuses a context's work.
 """
-from .context import AccountContext
-from .drilldown import defective_units, window_drivers, window_units
-from .errors import DataError, PerfkitError
-from .forecast import Recovery, recovery_forecast
-from .loaders import Account, Portfolio, load_account, load_accounts
-from .metrics import COLUMNS, account_series
-from .policy import Policy, load_policy
-from .portfolio import portfolio_series
+from perfkit.engine.context import AccountContext
+from perfkit.analysis.drilldown import defective_units, window_drivers, window_units
+from perfkit.core.errors import DataError, PerfkitError
+from perfkit.analysis.forecast import Recovery, recovery_forecast
+from perfkit.core.account import Account, Portfolio
+from perfkit.loading.loader import load_account, load_accounts
+from perfkit.engine.metrics import COLUMNS, account_series
+from perfkit.core.policy import Policy
+from perfkit.engine.registry import load_policy
+from perfkit.analysis.portfolio import portfolio_series
 
 __version__ = "0.1.0"
 

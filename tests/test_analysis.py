@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from perfkit import AccountContext, defective_units, load_account, recovery_forecast, window_drivers, window_units
-from perfkit.metrics import COLUMNS
-from perfkit.reconcile import official_points, reconcile
+from perfkit.engine.metrics import COLUMNS
+from perfkit.analysis.reconcile import official_points, reconcile
 
 from .conftest import write_account
 
@@ -82,7 +82,7 @@ def test_recovery_with_a_slow_pace_that_still_meets_the_target(tmp_path):
     # early view (whole here: 1 January .. 1 March). Amazon's ODR window (18 December .. 15 February:
     # 15 defects in 920 orders) starts before the first order: partial data, no forecast.
     from perfkit import account_series
-    from perfkit.forecast import breach_forecasts
+    from perfkit.analysis.forecast import breach_forecasts
 
     series = account_series(acc, ["2026-03-01"], early=True)
     assert set(series.loc[series["status"] == "breach", "metric"]) == {"odr", "odr_early"}
@@ -145,7 +145,7 @@ def test_reconcile_refuses_a_file_that_is_not_the_report(tmp_path):
     folder = cancel_account(tmp_path)
     bad = tmp_path / "x.json"
     bad.write_text('{"hello": 1}')
-    res = subprocess.run([sys.executable, "-m", "perfkit.cli", "reconcile", str(tmp_path), "--account", "acct",
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "reconcile", str(tmp_path), "--account", "acct",
                           "--amazon", str(bad)], capture_output=True, text=True)
     assert res.returncode == 2 and "x.json: has no performanceMetrics list" in res.stderr
     assert "Traceback" not in res.stderr
@@ -153,7 +153,7 @@ def test_reconcile_refuses_a_file_that_is_not_the_report(tmp_path):
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "perfkit.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "perfkit.cli.main", *args], capture_output=True, text=True)
 
 
 def test_metrics_csv_contract_columns_and_values(tmp_path):
@@ -192,7 +192,7 @@ def test_metrics_json_range_and_fail_on(tmp_path):
 
 
 def test_metrics_policy_option_changes_status(tmp_path):
-    from perfkit.policy import default_policy_text
+    from perfkit.core.policy import default_policy_text
 
     cancel_account(tmp_path)
     loose = tmp_path / "loose.toml"
@@ -248,7 +248,7 @@ def test_drivers_equal_a_row_by_row_count(metric):
 
 
 def test_misspelt_policy_key_is_refused(tmp_path):
-    from perfkit.policy import default_policy_text
+    from perfkit.core.policy import default_policy_text
 
     cancel_account(tmp_path)
     typo = tmp_path / "typo.toml"

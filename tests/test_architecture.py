@@ -8,56 +8,120 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from perfkit import registry
-from perfkit.dates import NEVER
-from perfkit.errors import PerfkitError
-from perfkit.policy import default_policy_text, load_policy
+from perfkit.engine import registry
+from perfkit.engine.dates import NEVER
+from perfkit.core.errors import PerfkitError
+from perfkit.core.policy import default_policy_text
+from perfkit.engine.registry import load_policy
 
 from .conftest import ROOT, write_account
 
 PACKAGE = ROOT / "perfkit"
 
 
+# The layers from the bottom up: a module may import its own layer and those below, never above.
+LAYERS = ["core", "loading", "engine", "analysis", "views", "poa", ("explore", "report"), "cli"]
+RANK = {name: i for i, layer in enumerate(LAYERS) for name in ((layer,) if isinstance(layer, str) else layer)}
+RANK["config"] = 0  # where things live: reads the environment only, any layer may ask it
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
 def _imports(path: Path) -> set[str]:
-    """The perfkit modules a module imports (at any depth, TYPE_CHECKING blocks left out)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    skip: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            skip |= {id(n) for n in ast.walk(node)}
+    """The perfkit modules a module imports, at any depth, TYPE_CHECKING blocks included (a type
+    import is still an arrow a reader has to follow)."""
+    here = _module_name(path)
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
     found = set()
-    for node in ast.walk(tree):
-        if id(node) in skip or not isinstance(node, ast.ImportFrom):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(up + ([base] if base else []))
+            names = [base] + [f"{base}.{a.name}" for a in node.names]
+        else:
             continue
-        if node.level == 1 and node.module:
-            found.add(node.module.split(".")[0])
-        elif node.level == 1:
-            found |= {a.name for a in node.names}
-        elif node.module and node.module.startswith("perfkit."):
-            found.add(node.module.split(".")[1])
-    return found & {p.stem for p in PACKAGE.glob("*.py")}
+        # the deepest perfkit module each name reaches ("from perfkit.engine import registry" is registry)
+        for name in names:
+            while name and name not in MODULES:
+                name = name.rpartition(".")[0]
+            if name and name != here:
+                found.add(name)
+    return found
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+GRAPH = {m: _imports(p) for m, p in MODULES.items()}
+
+
+def test_every_module_lives_in_a_layer():
+    loose = sorted(m for m in MODULES if m != "perfkit" and _layer(m) not in RANK)
+    assert loose == [], "modules outside the layer folders (add them to a layer): " + ", ".join(loose)
+
+
+def test_imports_point_down_only():
+    upward = sorted(f"{m} imports {n}" for m, deps in GRAPH.items() for n in deps
+                    if m != "perfkit" and n != "perfkit" and RANK[_layer(n)] > RANK[_layer(m)])
+    assert upward == []
+    # the package's face is imported by nobody inside it (it re-exports, it is not a layer)
+    assert sorted(m for m, deps in GRAPH.items() if "perfkit" in deps) == []
+
+
+def test_the_upward_check_catches_a_type_only_import(tmp_path):
+    module = tmp_path / "perfkit" / "core" / "x.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from perfkit.engine.units import Units\n")
+    global ROOT
+    saved, ROOT = ROOT, tmp_path
+    try:
+        found = _imports(module)
+    finally:
+        ROOT = saved
+    assert found == {"perfkit.engine.units"}
 
 
 def test_no_import_circle():
-    graph = {p.stem: _imports(p) for p in PACKAGE.glob("*.py")}
     state: dict[str, int] = {}
 
     def visit(node: str, path: list[str]) -> None:
         state[node] = 1
-        for nxt in sorted(graph.get(node, ())):
+        for nxt in sorted(GRAPH.get(node, ())):
             if state.get(nxt) == 1:
                 pytest.fail("import circle: " + " -> ".join(path[path.index(nxt):] + [nxt]))
             if nxt not in state:
                 visit(nxt, path + [nxt])
         state[node] = 2
 
-    for module in sorted(graph):
+    for module in sorted(GRAPH):
         if module not in state:
             visit(module, [module])
 
 
+def test_every_layer_says_what_it_holds_and_may_import():
+    for layer in RANK:
+        init = PACKAGE / layer / "__init__.py"
+        if layer == "config":
+            continue
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
+        assert doc and len(doc.split()) > 30 and "import" in doc, f"{init}: say what the layer holds and may import"
+
+
 def test_no_module_over_450_lines():
-    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in PACKAGE.glob("*.py")}
+    sizes = {str(p.relative_to(PACKAGE)): len(p.read_text(encoding="utf-8").splitlines()) for p in PACKAGE.rglob("*.py")}
     assert {k: v for k, v in sizes.items() if v > 450} == {}
 
 
@@ -133,10 +197,10 @@ def declared(tmp_path):
 
 
 def test_a_metric_declared_once_appears_in_the_csv_charts_report_and_index(declared, tmp_path):
-    from perfkit import cli
-    from perfkit.batch import Outcome, write_index
-    from perfkit.charts import metric_charts
-    from perfkit.report import AccountReport
+    from perfkit.cli import main as cli
+    from perfkit.report.batch import Outcome, write_index
+    from perfkit.views.charts import metric_charts
+    from perfkit.report.page import AccountReport
 
     root, policy = declared
     out = tmp_path / "m.csv"
@@ -187,7 +251,7 @@ def test_sample_csv_is_unchanged(args):
     import subprocess
     import sys
 
-    res = subprocess.run([sys.executable, "-m", "perfkit.cli", "metrics", str(ROOT / "data" / "sample"),
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "metrics", str(ROOT / "data" / "sample"),
                           "--format", "csv", *args], capture_output=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert hashlib.sha256(res.stdout).hexdigest() == PINNED_CSV[args]

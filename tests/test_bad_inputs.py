@@ -39,7 +39,7 @@ def good(root: Path, name: str, **override: str) -> Path:
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perfkit.cli", *args], capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "perfkit.cli.main", *args], capture_output=True, text=True, env=env)
 
 
 def rows_of(stdout: str, account: str) -> list[dict]:
@@ -120,13 +120,13 @@ def test_a_failure_perfkit_did_not_foresee_is_still_one_line(error_run, tmp_path
     root = tmp_path
     good(root, "good-a")
     good(root, "boom")
-    inject = ("import sys, perfkit.portfolio as p\n"
+    inject = ("import sys, perfkit.analysis.portfolio as p\n"
               "real = p.load_account\n"
               "def load(folder, **kw):\n"
               "    if str(folder).endswith('boom'): raise ZeroDivisionError('division by zero')\n"
               "    return real(folder, **kw)\n"
               "p.load_account = load\n"
-              "from perfkit.cli import main\n"
+              "from perfkit.cli.main import main\n"
               "sys.exit(main(sys.argv[1:]))\n")
     res = subprocess.run([sys.executable, "-c", inject, "metrics", str(root), "--format", "csv", "--as-of", AS_OF,
                           "--jobs", "1"], capture_output=True, text=True)
@@ -141,7 +141,7 @@ def test_a_failure_perfkit_did_not_foresee_is_still_one_line(error_run, tmp_path
 
 
 def test_the_python_api_isolates_any_exception(monkeypatch, tmp_path):
-    import perfkit.portfolio as portfolio
+    import perfkit.analysis.portfolio as portfolio
 
     good(tmp_path, "good-a")
     good(tmp_path, "boom")
@@ -194,7 +194,7 @@ def test_odd_input_is_a_warning_naming_file_rows_and_column(warning_run, name):
 
 
 def test_future_rows_are_left_out_and_placeholders_are_no_date(warning_run):
-    from perfkit.loaders import load_account
+    from perfkit.loading.loader import load_account
 
     res, root = warning_run
     # The rows dated 2099 are left out: every value is the good account's.
@@ -243,7 +243,7 @@ def test_report_dates_without_a_marketplace_are_asked_for(tmp_path):
 
 
 def test_a_file_can_state_its_own_time_zone(tmp_path):
-    from perfkit.loaders import load_account
+    from perfkit.loading.loader import load_account
 
     # A Chinese ERP writes Beijing time: 03:00 on 2 March in Shanghai is 11:00 on 1 March in Los Angeles.
     export = "单号,下单时间,渠道,状态\nC1,2026-03-02 03:00:00,MFN,Shipped\n"
@@ -260,7 +260,7 @@ def test_a_file_can_state_its_own_time_zone(tmp_path):
 
 
 def test_a_semicolon_csv_reads_like_a_comma_one(tmp_path):
-    from perfkit.loaders import load_account
+    from perfkit.loading.loader import load_account
 
     comma = good(tmp_path, "comma")
     semi = good(tmp_path, "semi", orders=GOOD.replace(",", ";"))
@@ -271,8 +271,8 @@ def test_a_semicolon_csv_reads_like_a_comma_one(tmp_path):
 def test_an_unreadable_file_is_one_line(tmp_path, monkeypatch):
     import builtins
 
-    from perfkit.loaders import load_account
-    from perfkit.errors import DataError
+    from perfkit.loading.loader import load_account
+    from perfkit.core.errors import DataError
 
     folder = good(tmp_path, "locked")
     real = builtins.open
@@ -295,7 +295,7 @@ def test_a_huge_file_of_zero_bytes_fails_early(tmp_path):
     folder = good(tmp_path, "zeros")
     with open(folder / "returns.csv", "wb") as fh:
         fh.truncate(1 << 30)  # 1 GB of zero bytes (sparse: no disk used)
-    code = ("import resource, sys; from perfkit.cli import main; rc = main(sys.argv[1:]); "
+    code = ("import resource, sys; from perfkit.cli.main import main; rc = main(sys.argv[1:]); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)")
     res = subprocess.run([sys.executable, "-c", code, "check", str(tmp_path), "--no-cache"], capture_output=True,
                          text=True, timeout=60)
@@ -387,8 +387,8 @@ def test_a_bad_amazon_report_is_refused_and_not_kept(tmp_path, payload, message)
 
 
 def test_a_kept_report_gone_bad_never_breaks_the_charts(tmp_path):
-    from perfkit.context import AccountContext
-    from perfkit.reconcile import official_points
+    from perfkit.engine.context import AccountContext
+    from perfkit.analysis.reconcile import official_points
 
     folder = good(tmp_path, "good-a")
     (folder / "amazon-performance").mkdir()
@@ -402,7 +402,7 @@ def test_a_kept_report_gone_bad_never_breaks_the_charts(tmp_path):
 # --- the root-cause database ------------------------------------------------------------------
 
 def _save_one(path: str, cause: str, barrier) -> None:
-    from perfkit.causes import CauseChoice, CauseStore
+    from perfkit.poa.causes import CauseChoice, CauseStore
 
     barrier.wait()  # both processes open the new database at the same moment
     CauseStore(path).save(CauseChoice("acct", "odr", cause, "2026-03-01", "2026-03-09"))
@@ -411,7 +411,7 @@ def _save_one(path: str, cause: str, barrier) -> None:
 def test_two_processes_opening_a_new_causes_database_keep_both_choices(tmp_path):
     import multiprocessing
 
-    from perfkit.causes import CauseStore
+    from perfkit.poa.causes import CauseStore
 
     ctx = multiprocessing.get_context("spawn")
     for attempt in range(6):  # the race needs both at the same instant: try it several times
@@ -442,7 +442,7 @@ def test_a_corrupt_causes_database_is_one_line(tmp_path):
 def test_an_all_empty_parquet_column_reads_as_missing_values(tmp_path):
     import pandas as pd
 
-    from perfkit.loaders import load_account
+    from perfkit.loading.loader import load_account
 
     folder = tmp_path / "pq"
     folder.mkdir()

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from perfkit import account_series, load_account
-from perfkit import cache as parsed
+from perfkit.loading import cache as parsed
 
 from .conftest import SAMPLE, write_account
 
@@ -18,7 +18,7 @@ def _no_parsing(monkeypatch):
     def refuse(*_a, **_k):
         raise AssertionError("parsed a file although the cache holds it")
 
-    monkeypatch.setattr("perfkit.loaders._parse_account", refuse)
+    monkeypatch.setattr("perfkit.loading.loader._parse_account", refuse)
 
 
 def test_a_hit_gives_the_same_account_without_parsing(monkeypatch, tmp_path):
@@ -60,11 +60,11 @@ def test_no_cache_writes_nothing(tmp_path):
     write_account(root, orders="order_id,purchase_date,fulfillment_channel,order_status\nA,2026-03-01,MFN,Shipped\n")
     cache = tmp_path / "cache"
     env = {**os.environ, "PERFKIT_CACHE": str(cache)}
-    off = subprocess.run([sys.executable, "-m", "perfkit.cli", "metrics", str(root), "--no-cache"], env=env,
+    off = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "metrics", str(root), "--no-cache"], env=env,
                          capture_output=True, text=True, timeout=120)
     assert off.returncode == 0, off.stderr
     assert not cache.exists()
-    on = subprocess.run([sys.executable, "-m", "perfkit.cli", "metrics", str(root)], env=env,
+    on = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "metrics", str(root)], env=env,
                         capture_output=True, text=True, timeout=120)
     assert on.returncode == 0 and on.stdout == off.stdout
     assert list(cache.glob("acct-*/*/orders.parquet"))
@@ -80,8 +80,8 @@ def test_pruned_and_whole_loads_are_kept_apart(tmp_path):
 
 
 def test_a_new_column_in_perfkit_never_meets_an_old_cached_table(tmp_path, monkeypatch):
-    from perfkit import cache
-    from perfkit.schema import Column
+    from perfkit.loading import cache
+    from perfkit.loading.schema import Column
 
     folder = write_account(tmp_path, orders="order_id,purchase_date,fulfillment_channel,order_status\n"
                                            "A,2026-03-01,MFN,Shipped\n")

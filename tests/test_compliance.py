@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from perfkit.compliance import notice_counts
-from perfkit.context import AccountContext
-from perfkit.dates import date_to_day
-from perfkit.errors import DataError
-from perfkit.loaders import load_account
+from perfkit.analysis.compliance import notice_counts
+from perfkit.engine.context import AccountContext
+from perfkit.engine.dates import date_to_day
+from perfkit.core.errors import DataError
+from perfkit.engine import registry
+from perfkit.loading.loader import load_account
 
 from .conftest import write_account
 
@@ -45,7 +46,7 @@ def test_without_a_notices_file_there_is_no_count(tmp_path):
     frame = notice_counts(AccountContext.of(folder), [date_to_day("2026-03-01")])
     assert set(frame["status"]) == {"no_data"}
     assert "missing input policy_notices: policy-compliance counts come only from Amazon's kept reports" in \
-        load_account(folder).warnings
+        registry.account_notes(load_account(folder))
 
 
 def test_an_unknown_category_is_refused(tmp_path):
@@ -61,14 +62,14 @@ def poa(root, *args):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "perfkit.cli", "poa", str(root), "--account", "acct", *args],
+    return subprocess.run([sys.executable, "-m", "perfkit.cli.main", "poa", str(root), "--account", "acct", *args],
                           capture_output=True, text=True)
 
 
 def test_policy_poa_from_the_notices_and_the_chosen_causes(tmp_path):
     import datetime as dt
 
-    from perfkit.causes import CauseChoice, CauseStore
+    from perfkit.poa.causes import CauseChoice, CauseStore
 
     write_account(tmp_path, orders=ORDERS, policy_notices=NOTICES)
     db = tmp_path / "causes.sqlite"

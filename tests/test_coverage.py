@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from perfkit import AccountContext, account_series, load_account
-from perfkit.dates import date_to_day
-from perfkit.metrics import coverage
-from perfkit.policy import load_policy
+from perfkit.engine.dates import date_to_day
+from perfkit.engine.metrics import coverage
+from perfkit.engine.registry import load_policy
 
 from .conftest import write_account
 

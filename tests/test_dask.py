@@ -9,8 +9,8 @@ import dask.distributed as distributed
 import pandas as pd
 import pytest
 
-from perfkit.errors import PerfkitError
-from perfkit.portfolio import portfolio_series
+from perfkit.core.errors import PerfkitError
+from perfkit.analysis.portfolio import portfolio_series
 
 from .conftest import SAMPLE
 
@@ -36,7 +36,7 @@ def test_cluster_equals_local_engine(cluster):
 
 
 def test_cli_scheduler_option(cluster):
-    args = [sys.executable, "-m", "perfkit.cli", "metrics", str(SAMPLE), "--format", "csv", "--as-of", "2026-11-15"]
+    args = [sys.executable, "-m", "perfkit.cli.main", "metrics", str(SAMPLE), "--format", "csv", "--as-of", "2026-11-15"]
     local = subprocess.run(args, capture_output=True, text=True)
     remote = subprocess.run(args + ["--scheduler", cluster.scheduler_address], capture_output=True, text=True)
     assert local.returncode == remote.returncode == 0, remote.stderr
@@ -62,7 +62,7 @@ def test_local_processes_equal_serial():
 def test_workers_fork_only_in_a_single_threaded_process():
     import threading
 
-    from perfkit.cluster import _start_method
+    from perfkit.core.cluster import _start_method
 
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
@@ -72,14 +72,14 @@ def test_workers_fork_only_in_a_single_threaded_process():
     finally:
         stop.set()
         other.join()
-    fresh = subprocess.run([sys.executable, "-c", "from perfkit.cluster import _start_method; print(_start_method())"],
+    fresh = subprocess.run([sys.executable, "-c", "from perfkit.core.cluster import _start_method; print(_start_method())"],
                            capture_output=True, text=True)
     assert fresh.stdout.strip() == ("fork" if sys.platform.startswith("linux") else "spawn")
 
 
 def test_cli_jobs_equal_serial():
     # In a fresh single-threaded process the workers are forked: same numbers as one process.
-    args = [sys.executable, "-m", "perfkit.cli", "metrics", str(SAMPLE), "--format", "csv", "--from", "2026-10-01",
+    args = [sys.executable, "-m", "perfkit.cli.main", "metrics", str(SAMPLE), "--format", "csv", "--from", "2026-10-01",
             "--to", "2026-11-15"]
     one = subprocess.run(args, capture_output=True, text=True)
     two = subprocess.run(args + ["--jobs", "2"], capture_output=True, text=True)
@@ -89,7 +89,7 @@ def test_cli_jobs_equal_serial():
 
 def test_report_renders_on_the_cluster(cluster, tmp_path):
     # perfkit report --scheduler: the notebook runs on a Dask worker, the index in this process.
-    from perfkit.batch import run_batch
+    from perfkit.report.batch import run_batch
 
     folder, outcomes = run_batch(SAMPLE, accounts=["jp-tiny-shop"], out=tmp_path, scheduler=cluster.scheduler_address,
                                  causes_db=tmp_path / "causes.sqlite", progress=False)

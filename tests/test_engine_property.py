@@ -14,9 +14,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from perfkit.loaders import Account, load_account
-from perfkit.metrics import account_series
-from perfkit.policy import Policy, load_policy
+from perfkit.core.account import Account
+from perfkit.loading.loader import load_account
+from perfkit.engine.metrics import account_series
+from perfkit.core.policy import Policy
+from perfkit.engine.registry import load_policy
 
 from .conftest import write_account
 

@@ -11,13 +11,13 @@ import sys
 import pandas as pd
 import pytest
 
-from perfkit.causes import CauseChoice, CauseStore
-from perfkit.errors import PerfkitError
-from perfkit.explore import Explorer
-from perfkit.context import AccountContext
-from perfkit.drilldown import window_units
-from perfkit.loaders import load_account
-from perfkit.poa import draft_poa
+from perfkit.poa.causes import CauseChoice, CauseStore
+from perfkit.core.errors import PerfkitError
+from perfkit.explore.widget import Explorer
+from perfkit.engine.context import AccountContext
+from perfkit.analysis.drilldown import window_units
+from perfkit.loading.loader import load_account
+from perfkit.poa.draft import draft_poa
 
 from .conftest import ROOT, SAMPLE
 
@@ -263,7 +263,7 @@ def test_poa_names_the_accounts_real_figures_and_orders(tmp_path):
 
 def test_poa_cli_works_without_recorded_causes(tmp_path):
     out = tmp_path / "poa.md"
-    res = subprocess.run([sys.executable, "-m", "perfkit.cli", "poa", str(SAMPLE), "--account", "jp-tiny-shop",
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "poa", str(SAMPLE), "--account", "jp-tiny-shop",
                           "--metric", "odr", "--causes-db", str(tmp_path / "none.sqlite"), "--out", str(out)],
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
@@ -273,7 +273,7 @@ def test_poa_cli_works_without_recorded_causes(tmp_path):
     evidence = (tmp_path / "poa-evidence.csv").read_text(encoding="utf-8")
     assert evidence.startswith("order_id,") and "claim_reason" in evidence.splitlines()[0]
     assert len(evidence.splitlines()) == 1 + int(text.split(" orders fell short")[0].rsplit(" ", 1)[1])
-    bad = subprocess.run([sys.executable, "-m", "perfkit.cli", "poa", str(SAMPLE), "--account", "jp-tiny-shop",
+    bad = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "poa", str(SAMPLE), "--account", "jp-tiny-shop",
                           "--metric", "refund_rate"], capture_output=True, text=True)
     assert bad.returncode == 2 and "a Plan of Action is written for a metric with a target" in bad.stderr
 

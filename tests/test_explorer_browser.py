@@ -12,13 +12,13 @@ import subprocess
 import pandas as pd
 import pytest
 
-from perfkit.causes import CauseStore, cause_label
-from perfkit.context import AccountContext
-from perfkit.dates import first_data_day
-from perfkit.drilldown import window_units
-from perfkit.labels import t
-from perfkit.metrics import account_series
-from perfkit.policy import load_policy
+from perfkit.poa.causes import CauseStore, cause_label
+from perfkit.engine.context import AccountContext
+from perfkit.engine.dates import first_data_day
+from perfkit.analysis.drilldown import window_units
+from perfkit.views.labels import t
+from perfkit.engine.metrics import account_series
+from perfkit.engine.registry import load_policy
 
 from .conftest import ROOT, SAMPLE
 from .servers import browser_page, serve

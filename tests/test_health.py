@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from perfkit.context import AccountContext
-from perfkit.errors import DataError
-from perfkit.reconcile import kept_health, read_report
-from perfkit.policy import load_policy
+from perfkit.engine.context import AccountContext
+from perfkit.core.errors import DataError
+from perfkit.analysis.reconcile import kept_health, read_report
+from perfkit.engine.registry import load_policy
 
 from .conftest import write_account
 
@@ -94,7 +94,7 @@ def test_kept_reports_give_the_history(account, tmp_path):
             if isinstance(node, dict) and "reportingDateRange" in node:
                 node["reportingDateRange"] = {"reportingDateFrom": "2026-05-01", "reportingDateTo": day}
         path.write_text(json.dumps(data))
-        res = subprocess.run([sys.executable, "-m", "perfkit.cli", "reconcile", str(account.parent), "--account",
+        res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "reconcile", str(account.parent), "--account",
                               "acct", "--amazon", str(path)], capture_output=True, text=True)
         assert res.returncode == 0, res.stderr
     assert "Account Health Rating: 180 (AT_RISK)" in res.stdout

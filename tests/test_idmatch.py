@@ -6,8 +6,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perfkit import idmatch
-from perfkit.idmatch import match_orders
+from perfkit.loading import idmatch
+from perfkit.loading.idmatch import match_orders
 
 
 def by_dict(orders: list[str], events: list[list[str]]) -> tuple[list[int], list[list[int]]]:

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perfkit.errors import DataError, PerfkitError
-from perfkit.loaders import load_account, load_accounts
+from perfkit.core.errors import DataError, PerfkitError
+from perfkit.engine import registry
+from perfkit.loading.loader import load_account, load_accounts
 
 from .conftest import write_account
 
@@ -351,7 +352,7 @@ def test_events_for_unknown_orders_are_reported_and_left_out(tmp_path):
 def test_missing_optional_inputs_are_listed(tmp_path):
     acc = load_account(write_account(tmp_path, orders=BASIC))
     assert {"feedback", "claims", "chargebacks", "returns", "orders.latest_ship_date"} <= set(acc.missing)
-    assert any(w.startswith("missing input feedback") for w in acc.warnings)
+    assert any(w.startswith("missing input feedback") for w in registry.account_notes(acc))
     assert len(acc.feedback) == 0 and "rating" in acc.feedback.columns
 
 
@@ -473,7 +474,7 @@ def test_load_accounts_collects_failures_and_keeps_the_rest(tmp_path):
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perfkit.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "perfkit.cli.main", *args], capture_output=True, text=True)
 
 
 def test_cli_check_prints_summary_and_one_line_errors(tmp_path):
@@ -497,7 +498,7 @@ def test_cli_missing_root_is_one_line(tmp_path):
 
 
 def test_sample_data_is_what_the_generator_makes(tmp_path):
-    from perfkit.sample import generate
+    from perfkit.loading.sample import generate
 
     from .conftest import SAMPLE
 
@@ -530,7 +531,7 @@ def test_sample_portfolio_is_realistic():
 def test_text_is_trimmed_like_python(values):
     # The loader skips trimming when no value can start or end with white space; the result
     # must still be Python's own strip, with blanks missing.
-    from perfkit.converting import to_text
+    from perfkit.loading.converting import to_text
 
     expect = [None if v is None or not v.strip() else v.strip() for v in values]
     got = to_text(pd.Series(values, dtype="str"), lower=False)
@@ -546,7 +547,7 @@ def test_text_is_trimmed_like_python(values):
     ("order_id,order_id\nA,B\n", ".csv", "utf-8"),           # a repeated header too
 ])
 def test_arrow_reader_reads_text_like_pandas(tmp_path, text, suffix, encoding):
-    from perfkit.reading import read_table_file
+    from perfkit.loading.reading import read_table_file
 
     path = tmp_path / f"t{suffix}"
     path.write_bytes(text.encode(encoding))

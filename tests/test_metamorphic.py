@@ -13,10 +13,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from perfkit.context import AccountContext
-from perfkit.loaders import load_account
-from perfkit.metrics import account_series, window_bounds
-from perfkit.dates import date_to_day
+from perfkit.engine.context import AccountContext
+from perfkit.loading.loader import load_account
+from perfkit.engine.metrics import account_series, window_bounds
+from perfkit.engine.dates import date_to_day
 
 from .conftest import write_account
 from .test_engine_property import BASE, event_rows, order_rows, return_rows, write_random_account

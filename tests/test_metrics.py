@@ -7,9 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from perfkit.loaders import load_account
-from perfkit.metrics import account_series, judge
-from perfkit.policy import default_policy_text, load_policy
+from perfkit.engine import registry
+from perfkit.loading.loader import load_account
+from perfkit.engine.metrics import account_series, judge
+from perfkit.core.policy import default_policy_text
+from perfkit.engine.registry import load_policy
 
 from .conftest import write_account
 
@@ -413,7 +415,7 @@ def test_a_returns_report_without_response_dates_counts_no_late_response(tmp_pat
     row = value(folder, "2026-03-31", "return_dissatisfaction_rate")
     assert counts(row) == (0, 2, "at_risk", 0)  # one late response of two would breach 10%: no headroom
     assert ("missing input returns.response_date: Return Dissatisfaction Rate counts no late response (its "
-            "late-response component has no data); late responses cannot be judged") in load_account(folder).warnings
+            "late-response component has no data); late responses cannot be judged") in registry.account_notes(load_account(folder))
     # The same requests in perfkit's returns.csv with an empty response date are unanswered: both late.
     (folder / "returns-2026.csv").unlink()
     (folder / "returns.csv").write_text("return_id,order_id,request_date,response_date\n"
@@ -432,7 +434,7 @@ FBA_RETURNS_REPORT = (  # Amazon's published header list of the FBA customer ret
 
 
 def test_fba_customer_returns_count_in_the_return_rate_not_in_return_dissatisfaction(tmp_path):
-    from perfkit.loaders import load_account as load
+    from perfkit.loading.loader import load_account as load
 
     folder = write_account(tmp_path, orders=H + """
 R1,2026-03-01T12:00:00,MFN,Shipped
@@ -474,7 +476,7 @@ O3,2026-03-08,denied,
         row = value(folder, day, "odr_early")  # the same window with no lag, so every day is seen
         assert (row["defects"], row["denominator"]) == (defects, 4), day
     # The drill-down agrees with the count on those days.
-    from perfkit.drilldown import defective_units
+    from perfkit.analysis.drilldown import defective_units
 
     assert sorted(defective_units(load_account(folder), "odr_early", "2026-03-19", "all")["order_id"]) == ["O0", "O2"]
     assert sorted(defective_units(load_account(folder), "odr_early", "2026-03-21", "all")["order_id"]) == ["O2"]

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from perfkit.causes import CauseChoice, CauseStore
-from perfkit.context import AccountContext
-from perfkit.poa import draft_poa, poa_for
+from perfkit.poa.causes import CauseChoice, CauseStore
+from perfkit.engine.context import AccountContext
+from perfkit.poa.draft import draft_poa, poa_for
 
 from .conftest import write_account
 
@@ -94,7 +94,7 @@ def test_no_poa_when_the_metric_meets_its_target(tmp_path):
     import subprocess
     import sys
 
-    res = subprocess.run([sys.executable, "-m", "perfkit.cli", "poa", str(tmp_path), "--account", folder.name,
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "poa", str(tmp_path), "--account", folder.name,
                           "--metric", "odr", "--as-of", "2026-03-31", "--causes-db", str(tmp_path / "c.sqlite")],
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr

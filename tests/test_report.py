@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from perfkit.causes import CauseChoice, CauseStore
+from perfkit.poa.causes import CauseChoice, CauseStore
 
 from .browser import open_pages
 from .conftest import SAMPLE
@@ -55,7 +55,7 @@ def batch(tmp_path_factory):
                                     segment="MFN", free_text=f"carrier {HOSTILE}", note=f"note {HOSTILE}",
                                     orders=["<img src=x onerror=alert(2)>"], author="qa"))
     out = tmp_path_factory.mktemp("reports")
-    res = subprocess.run([sys.executable, "-m", "perfkit.cli", "report", str(root), "--out", str(out), "--jobs", "2",
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "report", str(root), "--out", str(out), "--jobs", "2",
                           "--as-of", AS_OF, "--causes-db", str(db), "--quiet"],
                          capture_output=True, text=True, timeout=900)
     return res, out / AS_OF
@@ -110,7 +110,7 @@ def test_hostile_text_is_shown_as_text(batch):
 def test_self_contained_page_stands_alone(tmp_path):
     root = tmp_path / "data"
     shutil.copytree(SAMPLE / "jp-tiny-shop", root / "jp-tiny-shop")
-    res = subprocess.run([sys.executable, "-m", "perfkit.cli", "report", str(root), "--out", str(tmp_path / "out"),
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "report", str(root), "--out", str(tmp_path / "out"),
                           "--as-of", AS_OF, "--self-contained", "--lang", "zh", "--quiet"],
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
@@ -134,7 +134,7 @@ def test_killed_run_leaves_a_whole_page(tmp_path):
     page = tmp_path / "out" / AS_OF / "jp-tiny-shop.html"
     for run_no, delay in enumerate((2, 4, None)):  # None: kill as soon as this run's page is there
         meta_file.write_text(json.dumps({**meta, "name": f"Tiny Shop run {run_no}"}), encoding="utf-8")
-        proc = subprocess.Popen([sys.executable, "-m", "perfkit.cli", "report", str(root), "--out", str(tmp_path / "out"),
+        proc = subprocess.Popen([sys.executable, "-m", "perfkit.cli.main", "report", str(root), "--out", str(tmp_path / "out"),
                                  "--as-of", AS_OF, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         if delay is None:
@@ -160,7 +160,7 @@ def test_rerun_replaces_the_week_cleanly(batch, tmp_path):
     root = tmp_path / "data"
     shutil.copytree(SAMPLE / "uk-homechoice", root / "uk-homechoice")
     out = folder.parent
-    res = subprocess.run([sys.executable, "-m", "perfkit.cli", "report", str(root), "--out", str(out),
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "report", str(root), "--out", str(out),
                           "--as-of", AS_OF, "--quiet"], capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
     assert (folder / "uk-homechoice.html").stat().st_mtime_ns > before

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from perfkit.atomic import remove_stale_temps
+from perfkit.core.atomic import remove_stale_temps
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.slow
@@ -22,7 +22,7 @@ AS_OF = "2026-11-15"
 
 def report(root: Path, out: Path, *accounts: str, env: dict | None = None) -> subprocess.Popen:
     picks = [a for name in accounts for a in ("--account", name)]
-    return subprocess.Popen([sys.executable, "-m", "perfkit.cli", "report", str(root), "--out", str(out), "--as-of",
+    return subprocess.Popen([sys.executable, "-m", "perfkit.cli.main", "report", str(root), "--out", str(out), "--as-of",
                              AS_OF, "--jobs", "2", "--quiet", *picks], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perfkit.timezones import local_days, localize, to_local
+from perfkit.core.timezones import local_days, localize, to_local
 
 ZONES = ["UTC", "Europe/Berlin", "America/Los_Angeles", "Asia/Shanghai", "Australia/Lord_Howe",
          "America/Santiago", "Asia/Kathmandu", "Pacific/Apia", "America/Havana", "Africa/Casablanca"]

@@ -11,20 +11,20 @@ import pandas as pd
 import pytest
 
 from perfkit import AccountContext, account_series, load_account, recovery_forecast
-from perfkit.batch import Outcome, write_index
-from perfkit.causes import CauseChoice, CauseStore
-from perfkit.charts import rate_chart_spec
-from perfkit.policy import load_policy
-from perfkit.reconcile import reconcile
-from perfkit.report import last_full_week_end
-from perfkit.status import STATUS_COLOURS
+from perfkit.report.batch import Outcome, write_index
+from perfkit.poa.causes import CauseChoice, CauseStore
+from perfkit.views.charts import rate_chart_spec
+from perfkit.engine.registry import load_policy
+from perfkit.analysis.reconcile import reconcile
+from perfkit.report.page import last_full_week_end
+from perfkit.views.status import STATUS_COLOURS
 
 from .conftest import ROOT, SAMPLE as SAMPLE_ROOT, write_account
 from .test_analysis import cancel_account
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perfkit.cli", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "perfkit.cli.main", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_chart_draws_target_warning_and_shades_each_breach_run(tmp_path):
@@ -63,7 +63,7 @@ def test_labels_of_an_above_target_sit_away_from_each_other(tmp_path):
 
 
 def test_an_at_risk_status_says_why():
-    from perfkit.status import status_reason
+    from perfkit.views.status import status_reason
 
     pol = load_policy()
     # Cancel rate < 2.5%, warning 2%: 0 of 20 meets the target but allows no defect (ceil(0.5) - 1 = 0).
@@ -194,7 +194,7 @@ def test_sample_as_parquet_and_duckdb_counts_the_same(tmp_path):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from peers import duckdb_series
 
-    from perfkit.portfolio import portfolio_series
+    from perfkit.analysis.portfolio import portfolio_series
 
     res = run("sample", str(tmp_path), "--accounts", "2", "--days", "120", "--format", "parquet",
               "--daily-orders", "40")
@@ -213,7 +213,7 @@ def test_sample_as_parquet_and_duckdb_counts_the_same(tmp_path):
 
 
 def test_the_report_badge_says_why_too(tmp_path):
-    from perfkit.report import AccountReport
+    from perfkit.report.page import AccountReport
 
     page = AccountReport.build(SAMPLE_ROOT, "uk-homechoice", "2026-11-15", causes_db=tmp_path / "c.sqlite").status_table()
     # HomeChoice's cancel rate misses its target on 15 November (the sample's stock-out).

@@ -1,0 +1,438 @@
+"""The ``perfkit`` command: check, metrics, reconcile, report, poa and sample.
+
+User mistakes print one line and exit 2; bugs still show a traceback. Each command imports
+what it needs when it runs, so ``perfkit --help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from perfkit.cli.arguments import check_arguments
+from perfkit.engine import registry
+from perfkit.core.errors import PerfkitError, explain
+
+STATUS_COLOURS = {"ok": "32", "at_risk": "33", "breach": "1;31", "no_data": "2", "info": "36", "partial": "2"}
+
+
+CORES = os.cpu_count() or 1
+
+
+def _err(message: str) -> None:
+    print(f"perfkit: error: {message}", file=sys.stderr)
+
+
+def _colour(text: str, status: str, enabled: bool) -> str:
+    return f"\033[{STATUS_COLOURS[status]}m{text}\033[0m" if enabled and status in STATUS_COLOURS else text
+
+
+def _use_colour(stream) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+# --- check -----------------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from perfkit.engine.dates import first_data_day, last_data_day
+    from perfkit.loading.loader import account_dirs, load_account
+
+    failed = 0
+    dirs = account_dirs(args.data_root)
+    _report_skipped(args.data_root)
+    if args.account:
+        dirs = [d for d in dirs if d.name in set(args.account)]
+    if not dirs:
+        raise PerfkitError(f"{args.data_root}: no account folders found; each account is a sub-folder holding orders.csv")
+    for folder in dirs:
+        try:
+            acc = load_account(folder)
+        except Exception as exc:  # one account's failure, whatever it is, is that account's
+            failed += 1
+            print(f"{folder.name}: FAILED: {explain(exc)}")
+            continue
+        channels = acc.orders["fulfillment_channel"].value_counts()
+        first, last = first_data_day(acc), last_data_day(acc)
+        span = f"{first.date()} to {last.date()}" if first is not None and last is not None else "no dates"
+        print(f"{acc.account_id}: {acc.name} ({acc.marketplace or '?'}, {acc.timezone})")
+        print(f"  orders: {len(acc.orders)}  ({', '.join(f'{k} {v}' for k, v in channels.items())})  {span}")
+        tables = {t: len(acc.table(t)) for t in ("feedback", "claims", "chargebacks", "returns")}
+        present = ", ".join(f"{t} {n}" for t, n in tables.items() if acc.has(t))
+        print(f"  inputs: {present or 'orders only'}")
+        if acc.missing:
+            print(f"  missing: {', '.join(acc.missing)}")
+        for w in registry.account_notes(acc):
+            if not w.startswith("missing input"):
+                print(f"  warning: {w}")
+    if failed:
+        print(f"{failed} of {len(dirs)} accounts failed to load", file=sys.stderr)
+        return 2
+    return 0
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+def _series_args(args: argparse.Namespace) -> dict:
+    return {"as_of": args.as_of, "start": getattr(args, "date_from", None), "end": getattr(args, "date_to", None),
+            "policy": args.policy}
+
+
+def _target_display(target: str) -> str:
+    """A contract target (``< 0.01``) as people read it (``< 1%``)."""
+    if not target:
+        return ""
+    op, value = target.split(" ", 1)
+    return f"{op} {float(value) * 100:.4g}%"
+
+
+def format_table(series: pd.DataFrame, colour: bool = False) -> str:
+    """A readable table: one block per account and day; values on part of their window show as partial."""
+    from perfkit.views.status import shown_status
+
+    lines = []
+    for (account, as_of), block in series.groupby(["account_id", "as_of"], sort=False):
+        lines.append(f"{account}  as of {as_of}")
+        lines.append(f"  {'metric':<30} {'segment':<28} {'num/den':>15} {'rate':>8} {'target':>9} "
+                     f"{'status':<8} {'headroom':>8} {'coverage':>8}")
+        for r in block.itertuples(index=False):
+            rate = "" if pd.isna(r.rate) else f"{r.rate:.2%}"
+            counts = f"{r.numerator}/{r.denominator}"
+            head = "" if pd.isna(r.headroom) else str(int(r.headroom))
+            shown = shown_status(r.status, r.coverage)
+            status = _colour(f"{shown:<8}", shown, colour)
+            lines.append(f"  {r.metric:<30} {r.segment[:28]:<28} {counts:>15} {rate:>8} {_target_display(r.target):>9} "
+                         f"{status} {head:>8} {r.coverage:>8.0%}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_output(text: str, out: str | None) -> None:
+    if out:
+        from perfkit.core.atomic import atomic_write_text
+
+        atomic_write_text(out, text)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from perfkit.engine.metrics import COLUMNS, to_contract
+    from perfkit.analysis.portfolio import portfolio_series
+
+    series, failures = portfolio_series(args.data_root, args.account, early=args.early, jobs=args.jobs,
+                                        scheduler=args.scheduler, **_series_args(args))
+    _report_skipped(args.data_root)
+    for aid, reason in failures.items():
+        _err(f"{aid}: {reason}")
+    print_warnings(series.attrs.get("warnings", {}))
+    if args.format == "csv":
+        write_output(to_contract(series).to_csv(index=False) if len(series) else ",".join(COLUMNS) + "\n", args.out)
+    elif args.format == "json":
+        records = json.loads(to_contract(series).to_json(orient="records")) if len(series) else []
+        write_output(json.dumps(records, ensure_ascii=False, indent=1) + "\n", args.out)
+    else:
+        write_output(format_table(series, colour=_use_colour(sys.stdout) and not args.out), args.out)
+    if failures:
+        return 2
+    if args.fail_on and len(series):
+        return _fail_on(series, args.fail_on, args.include_partial)
+    return 0
+
+
+def print_warnings(by_account: dict[str, list[str]]) -> None:
+    """Loading notes to stderr: each account's own, and missing inputs once per run for all
+    accounts (which input, how many accounts; ``perfkit check`` has each account's detail)."""
+    missing: dict[str, list[str]] = {}
+    for aid, notes in by_account.items():
+        for note in notes:
+            if note.startswith("missing input "):
+                missing.setdefault(note, []).append(aid)
+            else:
+                print(f"perfkit: warning: {aid}: {note}", file=sys.stderr)
+    for note, accounts in missing.items():
+        shown = ", ".join(accounts[:5]) + (f", +{len(accounts) - 5} more" if len(accounts) > 5 else "")
+        print(f"perfkit: warning: {note} ({len(accounts)} account{'s' if len(accounts) > 1 else ''}: {shown}; "
+              "perfkit check lists each account's inputs)", file=sys.stderr)
+
+
+def _report_skipped(root: str) -> None:
+    from perfkit.loading.loader import skipped_dirs
+
+    for folder in skipped_dirs(root):
+        print(f"perfkit: warning: {folder.name}: folder skipped (a name starting with '.' or '_' is not an "
+              "account; rename it to include it)", file=sys.stderr)
+
+
+def _fail_on(series: pd.DataFrame, level: str, include_partial: bool) -> int:
+    """1 when a value is at ``level`` (or worse), naming which; partial windows only when asked."""
+    bad = series["status"].isin({"breach"} if level == "breach" else {"breach", "at_risk"})
+    partial = bad & (series["coverage"] < 1)
+    if partial.any() and not include_partial:
+        print(f"perfkit: note: --fail-on ignores {int(partial.sum())} {level} value(s) computed on part of their "
+              "window (the data starts or ends inside it); add --include-partial to count them", file=sys.stderr)
+        bad &= ~partial
+    if not bad.any():
+        return 0
+    hits = series.loc[bad].groupby(["account_id", "metric"], sort=False)["segment"].agg(lambda x: ", ".join(dict.fromkeys(x)))
+    for (account, metric), segments in hits.items():
+        print(f"perfkit: --fail-on {level}: {account}: {metric} ({segments})", file=sys.stderr)
+    return 1
+
+
+# --- reconcile, report, poa ---------------------------------------------------------------------
+
+
+def _context(args: argparse.Namespace):
+    """The one account a command is about (``--account``), with its policy: built once, here."""
+    from perfkit.engine.context import AccountContext
+    from perfkit.loading.loader import check_account_id
+
+    check_account_id(args.account, "--account")
+    folder = Path(args.data_root) / args.account
+    if not folder.is_dir():
+        raise PerfkitError(f"{args.data_root}: no account folder '{args.account}'")
+    try:
+        return AccountContext.of(folder, args.policy)
+    except PerfkitError:
+        raise
+    except Exception as exc:  # the account's failure, whatever it is: one line (exit 2)
+        raise PerfkitError(f"{args.account}: {explain(exc)}") from None
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from perfkit.analysis.reconcile import reconcile
+
+    frame = reconcile(_context(args), args.amazon, keep=not args.no_keep)
+    if args.format == "csv":
+        write_output(frame.to_csv(index=False), args.out)
+    elif args.format == "json":
+        write_output(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")), indent=1) + "\n",
+                     args.out)
+    else:
+        lines = [f"{args.account}: Amazon's report against perfkit, window by window"]
+        health = frame.attrs.get("health")
+        if health is not None and (health.ahr_score is not None or health.ahr_status):
+            score = "" if health.ahr_score is None else f"{health.ahr_score} "
+            lines.append(f"  Account Health Rating: {score}({health.ahr_status or 'no status'})")
+        for r in frame.itertuples(index=False):
+            amz = f"{r.amazon_numerator}/{r.amazon_denominator}" if r.amazon_denominator is not None else "?"
+            ours = f"{r.perfkit_numerator}/{r.perfkit_denominator}"
+            ar = "" if r.amazon_rate is None or r.amazon_rate != r.amazon_rate else f"{r.amazon_rate:.2%}"
+            pr = "" if r.perfkit_rate is None or r.perfkit_rate != r.perfkit_rate else f"{r.perfkit_rate:.2%}"
+            lines.append(f"  {r.metric:<24} {r.segment:<4} {r.window_from}..{r.window_to}  Amazon {amz:>11} {ar:>7}"
+                         f"  perfkit {ours:>11} {pr:>7}  {r.reason}")
+        if health is not None and health.blocks:
+            lines.append("  Policy compliance (Amazon's counts over its reporting range):")
+            for r in health.table().itertuples(index=False):
+                mark = "BREACH" if r.breach else ("ok" if r.breach is False else "")
+                lines.append(f"    {r.name:<46} {'' if r.defects is None else r.defects:>4}  target {r.target or '?':<6} "
+                             f"{r.status or '':<10} {mark:<6} {r.date_from or ''}..{r.date_to or ''}")
+        write_output("\n".join(lines) + "\n", args.out)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from perfkit.report.batch import run_batch
+
+    _report_skipped(args.data_root)
+    folder, outcomes = run_batch(args.data_root, args.account, args.as_of, args.out, args.lang, args.jobs,
+                                 args.policy, args.self_contained, args.causes_db, args.notebook, args.scheduler,
+                                 progress=not args.quiet)
+    failed = [o for o in outcomes.values() if not o.ok]
+    for o in sorted(outcomes.values(), key=lambda o: o.account_id):
+        line = f"{o.account_id}: " + (f"{folder / o.html}" if o.ok else f"FAILED: {o.reason}")
+        print(line, file=sys.stderr if not o.ok else sys.stdout)
+    print(f"index: {folder / 'index.html'}  ({len(outcomes) - len(failed)} rendered, {len(failed)} failed)")
+    return 2 if failed else 0
+
+
+def cmd_poa(args: argparse.Namespace) -> int:
+    from perfkit.config import paths
+    from perfkit.poa.draft import poa_for
+
+    ctx = _context(args)
+    from perfkit.loading.schema import POLICY_CATEGORIES
+
+    if args.metric in POLICY_CATEGORIES:  # a policy-compliance category: drafted from its notices
+        from perfkit.poa.policy import as_date, policy_poa_for
+
+        text = policy_poa_for(ctx, args.metric, as_date(ctx, args.as_of), args.causes_db or paths().causes_db)
+        write_output(text, args.out)
+        return 0
+    try:
+        mp = ctx.metric(args.metric, targeted=True)  # the one validation of the metric name
+    except PerfkitError as exc:
+        raise PerfkitError(f"a Plan of Action is written for a metric with a target: {exc}") from None
+    day = ctx.day(args.as_of)
+    text = poa_for(ctx, mp, day, args.causes_db or paths().causes_db, args.segment)
+    write_output(text, args.out)
+    if args.out and "No POA needed" not in text:  # the evidence appendix, beside the draft
+        from perfkit.core.atomic import atomic_write_text
+        from perfkit.poa.draft import evidence_csv
+
+        csv_path = Path(args.out).with_name(Path(args.out).stem + "-evidence.csv")
+        atomic_write_text(csv_path, evidence_csv(ctx, mp, day, args.segment))
+        print(csv_path)
+    if args.out:
+        print(args.out)
+    return 0
+
+
+# --- sample ----------------------------------------------------------------------------------
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from perfkit.loading.sample import generate
+
+    written = generate(args.out_dir, accounts=args.accounts, days=args.days, seed=args.seed, end=args.end,
+                       fmt=args.format, daily_orders=args.daily_orders)
+    for path in written:
+        print(path)
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+
+def _add_common(p: argparse.ArgumentParser, many_accounts: bool = True) -> None:
+    p.add_argument("data_root", help="folder with one sub-folder per account")
+    if many_accounts:
+        p.add_argument("--account", action="append", metavar="ID", help="only this account (repeatable)")
+    p.add_argument("--policy", metavar="FILE", help="a policy TOML replacing the default thresholds")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="perfkit", description="Amazon seller account-health toolkit.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    # Every command that reads accounts can skip the parsed-account cache.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="print the Python traceback of any failure")
+    common.add_argument("--quiet", action="store_true", help="only what matters: no progress, warnings summarised")
+    no_cache = argparse.ArgumentParser(add_help=False, parents=[common])
+    no_cache.add_argument("--no-cache", action="store_true", help="parse every file again (no parsed-account cache)")
+
+    p = sub.add_parser("check", parents=[no_cache], help="validate account folders and summarise them")
+    p.add_argument("data_root")
+    p.add_argument("--account", action="append", metavar="ID")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("metrics", parents=[no_cache], help="every rate for every account, as a table, CSV or JSON")
+    _add_common(p)
+    p.add_argument("--as-of", action="append", metavar="YYYY-MM-DD", help="as-of day (repeatable)")
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first as-of day of a range")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last as-of day of a range")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--out", metavar="FILE", help="write to a file (atomically) instead of stdout")
+    p.add_argument("--fail-on", choices=("breach", "at_risk"), help="exit 1 when any value is there")
+    p.add_argument("--include-partial", action="store_true",
+                   help="--fail-on also counts values computed on part of their window")
+    p.add_argument("--early", action="store_true", help="also the maturing ODR view (metric odr_early)")
+    p.add_argument("--jobs", type=int, default=CORES, metavar="N",
+                   help=f"accounts computed in parallel processes (default: the {CORES} CPU cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786) for per-account work")
+    p.set_defaults(func=cmd_metrics)
+
+    p = sub.add_parser("sample", parents=[common], help="generate realistic sample accounts")
+    p.add_argument("out_dir")
+    p.add_argument("--accounts", type=int, default=5)
+    p.add_argument("--days", type=int, default=190)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--end", metavar="YYYY-MM-DD", help="the day after the last day of data (default 2026-11-16)")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--daily-orders", type=float, help="orders per day for every account (benchmarks)")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("poa", parents=[no_cache], help="draft a Plan of Action (Markdown) for one account and metric")
+    p.add_argument("data_root")
+    p.add_argument("--account", required=True, metavar="ID")
+    p.add_argument("--metric", required=True, metavar="METRIC",
+                   help="e.g. odr, valid_tracking_rate, or a policy category such as listingPolicyViolations")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: the last day of data")
+    p.add_argument("--segment", metavar="SEGMENT", help="e.g. MFN or category=Toys (default: the worst)")
+    p.add_argument("--causes-db", metavar="FILE", help="recorded root causes (default data/perfkit.sqlite)")
+    p.add_argument("--policy", metavar="FILE")
+    p.add_argument("--out", metavar="FILE.md", help="write the draft here (atomically) instead of stdout")
+    p.set_defaults(func=cmd_poa)
+
+    p = sub.add_parser("report", parents=[no_cache], help="render the weekly HTML report of every account, and an index")
+    p.add_argument("data_root")
+    p.add_argument("--account", action="append", metavar="ID", help="only this account (repeatable)")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="the week's last day (default: the last full week)")
+    p.add_argument("--out", metavar="DIR", help="report folder (default reports/)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p.add_argument("--jobs", type=int, default=CORES, metavar="N",
+                   help=f"accounts rendered in parallel (default: the {CORES} CPU cores)")
+    p.add_argument("--policy", metavar="FILE")
+    p.add_argument("--self-contained", action="store_true", help="inline plotly.js in every page")
+    p.add_argument("--causes-db", metavar="FILE", help="the root-cause database (default data/perfkit.sqlite)")
+    p.add_argument("--notebook", metavar="FILE", help="the report notebook (default notebooks/report.ipynb)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="render on a Dask cluster")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("reconcile", parents=[no_cache], help="compare with Amazon's Seller Performance report (JSON)")
+    p.add_argument("data_root")
+    p.add_argument("--account", required=True, metavar="ID")
+    p.add_argument("--amazon", required=True, metavar="FILE.json", help="GET_V2_SELLER_PERFORMANCE_REPORT JSON")
+    p.add_argument("--policy", metavar="FILE")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--out", metavar="FILE")
+    p.add_argument("--no-keep", action="store_true", help="do not archive the report in the account folder")
+    p.set_defaults(func=cmd_reconcile)
+    return parser
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit code is documented in docs/guide.md (0 ok, 1 --fail-on hit,
+    2 bad input or a failed account, 3 perfkit's own failure, 130 interrupted)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # SIGTERM (a scheduler stopping the job) ends a run like Ctrl-C: workers stopped, temp files removed.
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupted)
+    try:
+        return _run(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if getattr(args, "no_cache", False):
+        os.environ["PERFKIT_NO_CACHE"] = "1"  # workers and report kernels inherit it
+    if getattr(args, "debug", False):
+        os.environ["PERFKIT_DEBUG"] = "1"
+    try:
+        check_arguments(args)
+        return int(args.func(args) or 0)
+    except PerfkitError as exc:
+        _err(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # perfkit's own failure: one line, the traceback only when asked
+        if getattr(args, "debug", False):
+            raise
+        _err(explain(exc))
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""Who is counted: for each metric, its units, the day each enters the window and the day its
+defect became known.
+
+Every date becomes a day number on the account's own calendar (days since 1970-01-01, local).
+A unit is described by three day numbers:
+
+- ``anchor``: the day that places it in a window (purchase, ship-by, ship-confirm, ...);
+- ``enter``: the first day it is known to be in the population (usually the anchor);
+- ``known``: the first day its defect is known (``NEVER`` when it has none).
+
+The value at as-of day D then counts units with anchor in the window and enter <= D, and the
+defective ones among them with known <= D: nothing learned after D leaks into D.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from perfkit.core import timezones
+from perfkit.engine.dates import NEVER, local_days
+from perfkit.core.errors import PerfkitError
+
+if TYPE_CHECKING:
+    from perfkit.core.account import Account
+    from perfkit.core.policy import MetricPolicy, Policy
+
+@dataclass
+class Units:
+    """The units of one metric (see the module docstring)."""
+
+    table: str  # "orders" or "returns": where ``rows`` point
+    rows: np.ndarray
+    anchor: np.ndarray
+    enter: np.ndarray
+    known: np.ndarray
+    components: dict[str, np.ndarray]  # defect component -> day it became known (NEVER if none)
+    orders: np.ndarray  # the position of each unit's order (-1 for a return naming no known order)
+    segments: dict[str, np.ndarray] = field(default_factory=dict)
+    # component -> day it stopped (a feedback removed, a claim denied; NEVER: still on). Absent: never stops.
+    ends: dict[str, np.ndarray] = field(default_factory=dict)
+    # Later changes of a unit's defect beyond its first known day: (unit, day, +1 defective again /
+    # -1 no longer defective), from the union of its components' intervals. Empty for most metrics.
+    changes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def component_on(self, component: str, day: int, keep: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Which units (of ``keep``) have ``component`` on ``day``: started by then, not yet stopped."""
+        on = self.components[component][keep] <= day
+        if component in self.ends:  # a removed feedback or a decided claim stops counting on its day
+            on &= self.ends[component][keep] > day
+        return on
+
+    def active(self, day: int) -> np.ndarray:
+        """Which units are defective on ``day`` (any component on)."""
+        on = np.zeros(len(self.anchor), bool)
+        for c in self.components:
+            on |= self.component_on(c, day)
+        return on
+
+
+class _OrderDays(Mapping):
+    """The orders' date columns as local day numbers, computed on first use and kept."""
+
+    COLUMNS = ("purchase_date", "latest_ship_date", "ship_confirm_date", "latest_delivery_date",
+               "delivered_date", "invoice_upload_date", "refund_date")
+
+    def __init__(self, days: AccountDays) -> None:
+        self._d = days
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        if column not in self.COLUMNS:
+            raise KeyError(column)
+        cache = self._d._days
+        if column not in cache:
+            cache[column] = local_days(self._d.account.orders[column], self._d.account.timezone)
+        return cache[column]
+
+    def __iter__(self):
+        return iter(self.COLUMNS)
+
+    def __len__(self) -> int:
+        return len(self.COLUMNS)
+
+
+@dataclass
+class AccountDays:
+    """An account's dates as local day numbers, computed once and shared by every metric."""
+
+    account: Account
+    policy: Policy
+    built: dict[str, Units] = field(default_factory=dict)  # units per metric, built once
+    factorized: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _days: dict[str, np.ndarray] = field(default_factory=dict)
+    _raw: dict[Callable, Units] = field(default_factory=dict)  # units per counting rule
+
+    @property
+    def orders(self) -> _OrderDays:
+        """Orders date column -> local day numbers (NEVER where missing), each computed when first asked."""
+        return _OrderDays(self)
+
+    @functools.cached_property
+    def mfn(self) -> np.ndarray:
+        """Fulfilled by the merchant (the only other channel is AFN)."""
+        return (self.account.orders["fulfillment_channel"] == "MFN").to_numpy(dtype=bool, na_value=False)
+
+    def _first_day(self, table: str, mask: np.ndarray, column: str) -> np.ndarray:
+        """Per order, the first local day of its events where ``mask`` holds."""
+        frame = self.account.table(table)
+        out = np.full(len(self.account.orders), NEVER, dtype=np.int64)
+        if mask.any():
+            days = local_days(frame.loc[mask, column], self.account.timezone)
+            np.minimum.at(out, frame["_order"].to_numpy()[mask], days)
+        return out
+
+    def _last_end(self, table: str, mask: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Per order, the last day its events where ``mask`` holds stop counting (NEVER if one never does):
+        the hull of the events' intervals (two feedbacks of one order, one removed, count as one span)."""
+        out = np.full(len(self.account.orders), -1, dtype=np.int64)
+        if mask.any():
+            np.maximum.at(out, self.account.table(table)["_order"].to_numpy()[mask], ends[mask])
+        return np.where(out < 0, NEVER, out)
+
+    @functools.cached_property
+    def _feedback_spans(self) -> tuple[np.ndarray, np.ndarray]:
+        fb = self.account.feedback
+        removed = fb["removed"].to_numpy(bool)
+        gone = local_days(fb["removed_date"], self.account.timezone)  # NEVER where no removal date
+        # A removal without its date counts as removed on every day (the file cannot say when).
+        neg = (fb["rating"].isin(list(self.policy.negative_ratings))).to_numpy(bool) & ~(removed & (gone >= NEVER))
+        ends = np.where(removed, gone, NEVER)
+        return self._first_day("feedback", neg, "feedback_date"), self._last_end("feedback", neg, ends)
+
+    @property
+    def negative_feedback(self) -> np.ndarray:
+        return self._feedback_spans[0]
+
+    @property
+    def negative_feedback_end(self) -> np.ndarray:
+        return self._feedback_spans[1]
+
+    @functools.cached_property
+    def _claim_spans(self) -> tuple[np.ndarray, np.ndarray]:
+        cl = self.account.claims
+        decided = local_days(cl["status_date"], self.account.timezone)
+        not_counted = cl["status"].isin(list(self.policy.claim_statuses_not_counted)).to_numpy(bool)
+        # A denied or withdrawn claim counted as any other until the day it was decided, when that is known.
+        counted = ~not_counted | (decided < NEVER)
+        ends = np.where(not_counted, decided, NEVER)
+        return self._first_day("claims", counted, "claim_date"), self._last_end("claims", counted, ends)
+
+    @property
+    def counted_claim(self) -> np.ndarray:
+        return self._claim_spans[0]
+
+    @property
+    def counted_claim_end(self) -> np.ndarray:
+        return self._claim_spans[1]
+
+    @functools.cached_property
+    def any_claim(self) -> np.ndarray:
+        return self._first_day("claims", np.ones(len(self.account.claims), bool), "claim_date")
+
+    @functools.cached_property
+    def first_return(self) -> np.ndarray:
+        """Per order, the local day of its first return request (any reason)."""
+        return self._first_day("returns", np.ones(len(self.account.returns), bool), "request_date")
+
+    @functools.cached_property
+    def service_chargeback(self) -> np.ndarray:
+        service = ~self.account.chargebacks["kind"].isin(list(self.policy.chargeback_kinds_not_counted))
+        return self._first_day("chargebacks", service.to_numpy(bool), "chargeback_date")
+
+    def order_positions(self, table: str) -> np.ndarray:
+        """For each row of an event table, the position of its order (found by the loader)."""
+        return self.account.table(table)["_order"].to_numpy()
+
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """An orders text column as (codes, labels), missing as the label "(none)"; computed once."""
+        if column not in self.factorized:
+            codes, labels = pd.factorize(self.account.orders[column], use_na_sentinel=True)
+            labels = np.array([str(x) for x in labels] + ["(none)"], dtype=object)
+            self.factorized[column] = (np.where(codes < 0, len(labels) - 1, codes), labels)
+        return self.factorized[column]
+
+    @classmethod
+    def build(cls, account: Account, policy: Policy) -> AccountDays:
+        """The account's day numbers; each is computed when a metric first needs it."""
+        return cls(account=account, policy=policy)
+
+    # --- shared building blocks -------------------------------------------------------------
+
+    def status(self, value: str) -> np.ndarray:
+        return (self.account.orders["order_status"] == value).to_numpy(bool)
+
+    def seller_cancelled(self) -> np.ndarray:
+        """Cancelled (wholly, or an item of it) and not at the buyer's request."""
+        o = self.account.orders
+        cancelled = self.status("Cancelled") | o["item_cancelled"].to_numpy(bool)
+        return cancelled & ~o["buyer_requested_cancel"].to_numpy(bool)
+
+    def late_shipment(self) -> np.ndarray:
+        """Shipped after the ship-by instant, or never confirmed (judged once ship-by passed)."""
+        o = self.account.orders
+        confirm, lsd = timezones.utc_values(o["ship_confirm_date"]), timezones.utc_values(o["latest_ship_date"])
+        return ((confirm > lsd) | np.isnat(confirm)) & ~np.isnat(lsd)
+
+    def odr_components(self) -> dict[str, np.ndarray]:
+        return {
+            "negative_feedback": self.negative_feedback,
+            "a_to_z_claim": self.counted_claim,
+            "chargeback": self.service_chargeback,
+        }
+
+    def order_units(self, keep: np.ndarray, anchor: np.ndarray, components: dict[str, np.ndarray],
+                    enter: np.ndarray | None = None, ends: dict[str, np.ndarray] | None = None) -> Units:
+        rows = np.flatnonzero(keep & (anchor < NEVER))
+        whole = len(rows) == len(anchor)  # every order is a unit: no copies needed
+        comps = {k: v if whole else v[rows] for k, v in components.items()}
+        stops = {k: v if whole else v[rows] for k, v in (ends or {}).items() if (v < NEVER).any()}
+        known = np.full(len(rows), NEVER, dtype=np.int64)
+        for v in comps.values():
+            np.minimum(known, v, out=known)
+        a = anchor if whole else anchor[rows]
+        e = a if enter is None else (enter if whole else enter[rows])
+        units = Units("orders", rows, a, e, known, comps, rows, ends=stops)
+        if stops:
+            units.changes = interval_changes(comps, stops)
+        return units
+
+
+def interval_changes(starts: dict[str, np.ndarray], ends: dict[str, np.ndarray]
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The days a unit's defect stops or starts again after its first known day.
+
+    Each component is on over [start, end); a unit is defective while any is. Sweeping the
+    components in order of start, a unit's blocks of overlapping spans give: the first start (its
+    known day, counted by the engine as usual), then -1 at each block's end and +1 at each later
+    block's start.
+    """
+    names = list(starts)
+    s = np.stack([starts[c] for c in names], axis=1)
+    e = np.stack([ends.get(c, np.full(len(s), NEVER, dtype=np.int64)) for c in names], axis=1)
+    e = np.where(s >= NEVER, NEVER, e)
+    order = np.argsort(s, axis=1, kind="stable")
+    s, e = np.take_along_axis(s, order, 1), np.take_along_axis(e, order, 1)
+    units, days, signs = [], [], []
+    reach = e[:, 0].copy()  # the end of the current block
+    for k in range(1, s.shape[1]):
+        start, end = s[:, k], e[:, k]
+        gap = (start < NEVER) & (start > reach)  # a new block: the previous one ended first
+        for mask, day, sign in ((gap, reach, -1), (gap, start, +1)):
+            idx = np.flatnonzero(mask)
+            units.append(idx), days.append(day[idx]), signs.append(np.full(len(idx), sign))
+        reach = np.where(gap, end, np.where(start < NEVER, np.maximum(reach, end), reach))
+    last = np.flatnonzero((reach < NEVER) & (s[:, 0] < NEVER))
+    units.append(last), days.append(reach[last]), signs.append(np.full(len(last), -1))
+    return (np.concatenate(units).astype(np.int64), np.concatenate(days).astype(np.int64),
+            np.concatenate(signs).astype(np.int64))
+
+
+def segment_masks(units: Units, segments: tuple[str, ...], days: AccountDays) -> dict[str, np.ndarray]:
+    """Segment label -> mask over the units, in the policy's order (categories sorted)."""
+    out: dict[str, np.ndarray] = {}
+    known = units.orders >= 0
+    for seg in segments:
+        if seg == "all":
+            out["all"] = np.ones(len(units.anchor), bool)
+        elif seg in ("MFN", "AFN"):
+            out[seg] = known & (days.mfn[units.orders] == (seg == "MFN"))
+        elif seg == "category":
+            codes, labels = days.codes("category")
+            unit_codes = np.where(known, codes[units.orders], len(labels) - 1)
+            present = np.flatnonzero(np.bincount(unit_codes, minlength=len(labels))[:-1])  # "(none)" is last
+            for code in sorted(present, key=lambda c: labels[c]):
+                out[f"category={labels[code]}"] = unit_codes == code
+    return out
+
+
+def segment_mask(units: Units, metric: str, segment: str | None) -> np.ndarray:
+    """The mask of one segment (every unit for ``None``); an unknown segment is a user error."""
+    if segment is None:
+        return np.ones(len(units.anchor), bool)
+    if segment not in units.segments:
+        choices = ", ".join(units.segments) or "none (no units)"
+        raise PerfkitError(f"metric {metric} has no segment {segment!r}; choose from {choices}")
+    return units.segments[segment]

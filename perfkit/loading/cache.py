@@ -1,0 +1,124 @@
+"""A cache of parsed accounts, so a second run (and every explorer session) skips parsing.
+
+Each account folder's typed tables are kept as Parquet in the user's cache folder
+(``$PERFKIT_CACHE``, else ``$XDG_CACHE_HOME/perfkit`` or ``~/.cache/perfkit``; never inside the
+data folder), under a key made of every file's name, size and modification time, the columns
+and tables asked for, perfkit's version, code and table layout (and the content of any file
+changed in the last few seconds): a changed, added or removed file, or a changed perfkit, is a
+new key, so a stale table is never served. ``PERFKIT_NO_CACHE=1`` (``--no-cache``) turns it off.
+The cache only ever saves time: a folder it cannot write, or an entry it cannot read, is parsed
+as usual.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Collection
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from perfkit.core.account import Account
+
+from perfkit.loading.schema import TABLES  # every table an Account holds
+
+FORMAT = 2  # bump when the cached layout changes (2: policy notices)
+RACY_NS = 3_000_000_000
+
+
+@functools.cache
+def _code() -> str:
+    """A fingerprint of perfkit's own code: a changed loader (an upgrade without a new version
+    number, a checkout being edited) never reads tables parsed by the old one."""
+    h = hashlib.sha256()
+    package = Path(__file__).parent.parent  # the layers that decide what a parsed table holds
+    for path in sorted((package / "core").glob("*.py")) + sorted((package / "loading").glob("*.py")):
+        h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def enabled() -> bool:
+    """Whether the cache is on (``PERFKIT_NO_CACHE`` unset or 0)."""
+    return os.environ.get("PERFKIT_NO_CACHE", "") in ("", "0")
+
+
+def root() -> Path:
+    """The cache folder."""
+    if os.environ.get("PERFKIT_CACHE"):
+        return Path(os.environ["PERFKIT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "perfkit"
+
+
+def _digest(path: Path) -> str:
+    """A file's content hash, read in chunks (a huge file costs time, not memory)."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None) -> tuple[Path, str]:
+    """(the folder's cache place, the key of its current files and of what was asked for)."""
+    from importlib.metadata import version
+
+    __version__ = version("perfkit")
+    folder = folder.resolve()
+    files = []
+    now = time.time_ns()
+    for p in sorted(folder.iterdir()):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        st = p.stat()
+        entry = [p.name, st.st_size, st.st_mtime_ns]
+        # A file changed within the clock's resolution could change again with the same size and
+        # time stamp: its content decides ("racy" files, as git treats them).
+        if now - st.st_mtime_ns < RACY_NS:
+            entry.append(_digest(p))
+        files.append(entry)
+    # The tables' layout is part of the key: a new column in perfkit never meets an old cached table.
+    layout = {t: [(c.name, c.kind, str(c.default)) for c in cols.values()] for t, cols in TABLES.items()}
+    spec = json.dumps([FORMAT, __version__, _code(), layout, files, sorted(columns) if columns is not None else None,
+                       sorted(tables) if tables is not None else None])
+    place = root() / f"{folder.name}-{hashlib.sha256(str(folder).encode()).hexdigest()[:12]}"
+    return place, hashlib.sha256(spec.encode()).hexdigest()[:24]
+
+
+def read(place: Path, digest: str) -> dict | None:
+    """The cached account for this key, as the fields of an ``Account``; None if absent or unreadable."""
+    import pandas as pd
+
+    entry = place / digest
+    try:
+        meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+        tables = {t: pd.read_parquet(entry / f"{t}.parquet") for t in TABLES}
+    except (OSError, ValueError, ImportError):
+        return None
+    return {**meta, **tables}
+
+
+def write(place: Path, digest: str, account: Account) -> None:
+    """Keep an account under its key (written aside, then renamed; older keys of the folder removed)."""
+    entry = place / digest
+    tmp = place / f".{digest}.{os.getpid()}.tmp"
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        for t in TABLES:
+            account.table(t).to_parquet(tmp / f"{t}.parquet", index=False)
+        meta = {k: getattr(account, k) for k in ("account_id", "name", "marketplace", "timezone", "missing",
+                                                  "warnings", "sources")}
+        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        if entry.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+        os.replace(tmp, entry)
+        for old in place.iterdir():
+            if old.name != digest and not old.name.startswith("."):
+                shutil.rmtree(old, ignore_errors=True)
+    except (OSError, ValueError, ImportError):
+        shutil.rmtree(tmp, ignore_errors=True)  # a cache that cannot be written costs nothing

@@ -1,0 +1,86 @@
+"""Plausibility of loaded rows: what cannot be true is refused or said, never read in silence.
+
+Rows of one order that disagree on an order-level column are an error; dates later than the
+run are left out (a row's own date) or read as missing (other times), with a warning naming
+the rows; shipping or delivery before purchase is kept as given and warned about.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from perfkit.core.errors import DataError, describe_rows
+from perfkit.loading.schema import TABLES
+
+
+# Order-level columns: rows of one order that disagree on them describe two different orders.
+ORDER_LEVEL = ("purchase_date", "fulfillment_channel", "order_status")
+
+
+def refuse_conflicts(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarray) -> None:
+    """Rows of one order that disagree on an order-level column: a data error naming them both."""
+    for name in ORDER_LEVEL:
+        if name not in rows.columns:
+            continue
+        mine = rows[name]
+        first = merged[name].to_numpy()[codes]
+        differ = mine.notna().to_numpy() & pd.notna(first) & (mine.astype(object).to_numpy() != first)
+        if differ.any():
+            i = int(np.flatnonzero(differ)[0])
+            same = np.flatnonzero(codes == codes[i])
+            shown = [f"{rows['_file'].iat[j]} row {rows['_row'].iat[j]}: {rows[name].iat[j]}" for j in same[:4]]
+            raise DataError(str(rows["_file"].iat[i]), f"rows of order {rows['order_id'].iat[i]} disagree "
+                            f"({'; '.join(shown)}); conflicting rows in all: {int(differ.sum())}", column=name,
+                            rows=[int(rows["_row"].iat[j]) for j in same[:4]],
+                            expected="one value per order (item rows repeat it): fix or remove the wrong row")
+
+
+def without_future(table: str, frame: pd.DataFrame, now: pd.Timestamp, warnings: list[str]) -> pd.DataFrame:
+    """Dates later than this run cannot have happened: a row whose own date (purchase, feedback,
+    claim, ...) is in the future is left out, other future times read as missing; both are said,
+    naming the rows, and neither moves the default as-of day."""
+    drop = np.zeros(len(frame), bool)
+    for name, col in TABLES[table].items():
+        if col.kind != "datetime" or name not in frame.columns:
+            continue
+        ahead = (frame[name] > now).to_numpy()
+        if not ahead.any():
+            continue
+        rows = describe_rows(frame["_row"].to_numpy()[ahead].tolist())
+        found = ", ".join(str(v) for v in frame.loc[ahead, name].head(2))
+        if col.required:
+            drop |= ahead
+            warnings.append(f"{frame['_file'].iat[0]}, {rows}, column '{name}': dated after this run ({found}); "
+                            "those rows are left out of every rate until the date is corrected")
+        else:
+            frame[name] = frame[name].mask(ahead)
+            warnings.append(f"{frame['_file'].iat[0]}, {rows}, column '{name}': dated after this run ({found}); "
+                            "read as missing until corrected")
+    return frame[~drop] if drop.any() else frame
+
+
+def check_order_times(orders: pd.DataFrame, warnings: list[str]) -> None:
+    """Shipped or delivered before it was bought: kept as given, said with the rows."""
+    bought = orders["purchase_date"]
+    for name in ("ship_confirm_date", "delivered_date"):
+        if name not in orders.columns:
+            continue
+        early = (orders[name] < bought).fillna(False).to_numpy(dtype=bool)
+        if early.any():
+            files = ", ".join(dict.fromkeys(str(f) for f in orders.loc[early, "_file"]))
+            warnings.append(f"{files}, {describe_rows(orders.loc[early, '_row'].tolist())}, column '{name}': "
+                            f"earlier than the purchase date (order {orders.loc[early, 'order_id'].iat[0]}); "
+                            "counted as given: check the export's time zone or the dates")
+
+
+def lookahead_notes(feedback: pd.DataFrame, claims: pd.DataFrame, warnings: list[str]) -> None:
+    """Say once when events carry an outcome without its date: perfkit must then apply the outcome
+    to every past day too (a look-ahead the docs describe)."""
+    undated = feedback["removed"].to_numpy(bool) & feedback["removed_date"].isna().to_numpy()
+    if undated.any():
+        warnings.append(f"feedback: {int(undated.sum())} removed feedback without removed_date count as removed on "
+                        "every day, also before their removal; add removed_date to date each removal")
+    decided = claims["status"].isin(["denied", "withdrawn"]).to_numpy(bool) & claims["status_date"].isna().to_numpy()
+    if decided.any():
+        warnings.append(f"claims: {int(decided.sum())} denied or withdrawn claims without status_date count as "
+                        "decided from the day they were filed; add status_date to date each decision")

@@ -1,0 +1,179 @@
+"""Reading files: CSV, TSV/TXT (UTF-8, UTF-16, GB18030) and Parquet into raw frames.
+
+A raw frame holds the file's own headers and text cells ('' for empty); its index is each
+row's position in the file, so every later error can name the file's rows.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Collection
+from pathlib import Path
+
+import pandas as pd
+
+from perfkit.core.encodings import decode
+from perfkit.core.errors import DataError
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+DATA_SUFFIXES = TEXT_SUFFIXES + (".parquet",)
+
+
+MAGIC = (b"\x89PNG", b"PK\x03\x04", b"%PDF", b"\xff\xd8\xff", b"GIF8", b"\xd0\xcf\x11\xe0")
+HEAD = 65536  # bytes read to recognise a file before reading all of it
+
+
+def refuse_binary(head: bytes, name: str) -> None:
+    """Fail before reading a whole file when its first bytes show it is not text: an image, a PDF,
+    a spreadsheet, or zero bytes (UTF-16 text has zeros in every other byte only)."""
+    if head.startswith(MAGIC):
+        raise DataError(name, "is not a text table (it is an image, PDF or spreadsheet such as .xlsx/.xls)",
+                        expected="CSV/TSV text; save the sheet as CSV UTF-8")
+    sample = head[:4096]
+    if b"\x00" not in sample or sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return
+    half = max(len(sample) // 2, 1)
+    odd, even = sample[1::2].count(0) / half, sample[0::2].count(0) / half
+    if not ((odd > 0.4 and even < 0.1) or (even > 0.4 and odd < 0.1)):
+        raise DataError(name, "is not a text table (it contains binary data such as zero bytes)",
+                        expected="CSV/TSV text or a .parquet file")
+
+
+def read_header(path: Path, label: str) -> list[str]:
+    """The header names of a text table, reading only its first 64 KiB."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD)
+    except OSError as exc:
+        raise unreadable(label, exc) from None
+    refuse_binary(head, label)
+    if len(head) == HEAD and b"\n" not in head:
+        raise DataError(label, f"has no line break in its first {HEAD // 1024} KiB, so no header line",
+                        expected="a header line and one row per line")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:4096].count(0) > 0:
+        head = head[: len(head) - len(head) % 2]  # whole UTF-16 code units only
+    elif len(head) == HEAD and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]  # no multi-byte character cut in half
+    try:
+        text = decode(head, label)
+    except (DataError, UnicodeDecodeError):
+        text = decode(path.read_bytes(), label)
+    first = text.split("\n", 1)[0].rstrip("\r")
+    sep = _separator(path, first)
+    return [c.strip().strip('"').lstrip("\ufeff") for c in first.split(sep)]
+
+
+def _read_text_table(path: Path, label: str, columns: Collection[str] | None = None) -> pd.DataFrame:
+    with open(path, "rb") as fh:
+        refuse_binary(fh.read(HEAD), label)  # before the whole file is read
+    raw = path.read_bytes()
+    utf8 = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    frame = None
+    if not raw.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in raw[:4096]:
+        # UTF-8 goes to Arrow as it is (Arrow checks the encoding: anything else falls through).
+        head = utf8[:HEAD].split(b"\n", 1)[0].decode("utf-8", errors="replace")
+        frame = _arrow_csv(utf8, head, _separator(path, head), columns)
+    if frame is None:
+        text = decode(raw, label)
+        if not text.strip():
+            raise DataError(label, "is empty", expected="a header line and one row per record")
+        first = text.split("\n", 1)[0]
+        sep = _separator(path, first)
+        frame = _arrow_csv(text.encode("utf-8"), first, sep, columns)
+    if frame is None:  # anything Arrow does not read exactly like pandas: the pandas reader decides
+        try:
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                na_values=[], skipinitialspace=False)
+        except (pd.errors.ParserError, ValueError) as exc:
+            detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise DataError(label, f"cannot be read as a table ({detail})",
+                            expected="the same number of fields on every line") from None
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    return frame
+
+
+def _separator(path: Path, first: str) -> str:
+    """Tab, comma or semicolon (European Excel saves "CSV" with semicolons), from the header line."""
+    if path.suffix.lower() in (".tsv", ".txt") or ("\t" in first and first.count("\t") >= first.count(",")):
+        return "\t"
+    return ";" if first.count(";") > first.count(",") else ","
+
+
+def _arrow_csv(data: bytes, first: str, sep: str, columns: Collection[str] | None = None) -> pd.DataFrame | None:
+    """A text table through Arrow's CSV reader (every cell as text, '' for empty), or None when
+    the file needs the pandas reader (duplicate headers, short or long rows, odd quoting).
+    With ``columns`` (names in any case) only those columns are converted.
+
+    Arrow reads the bytes without a Python string per cell, several times faster than pandas.
+    """
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        names = next(csv.reader([first.rstrip("\r")], delimiter=sep))
+    except (csv.Error, StopIteration):
+        return None
+    if len(set(names)) != len(names) or "" in names:
+        return None
+    include = names
+    if columns is not None:
+        lower = {c.strip().lower() for c in columns}
+        include = [n for n in names if n.strip().lower().lstrip("\ufeff") in lower]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False,
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in include},
+                                                 include_columns=include,
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+        return None
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get, use_threads=False)
+
+
+def _read_parquet(path: Path, label: str, columns: list[str] | None, few_values: Collection[str] = ()) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq  # local: only Parquet users pay for the import
+
+    try:
+        metadata = pq.read_metadata(path)  # the footer, parsed once and handed to the reader below
+        schema = metadata.schema.to_arrow_schema()
+        wanted = [c for c in schema.names if columns is None or c in columns]
+        # Text columns with a few distinct values (channel, status, ...) stay dictionary-encoded
+        # as Parquet stores them: categoricals, not a string object per row.
+        text = (pa.types.is_string, pa.types.is_large_string)
+        coded = [c for c in wanted if c in few_values and any(is_(schema.field(c).type) for is_ in text)]
+        with pq.ParquetFile(path, metadata=metadata, read_dictionary=coded) as file:
+            # Accounts are the unit of parallel work: Arrow's own threads would only compete.
+            table = file.read(columns=wanted, use_threads=False)
+        # Nullable booleans stay booleans (not Python objects), so they skip the text path.
+        # Columns are taken one by one (no 2-D block copy); times arrive in the nanoseconds
+        # every later step uses, converted once by Arrow.
+        return table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get, use_threads=False,
+                               split_blocks=True, coerce_temporal_nanoseconds=True)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(label, f"is not a readable Parquet file ({type(exc).__name__}: {exc})",
+                        expected="a .parquet file written by pandas, pyarrow or DuckDB") from None
+
+
+def read_table_file(path: Path, label: str | None = None, columns: list[str] | None = None,
+                    few_values: Collection[str] = ()) -> pd.DataFrame:
+    """Read one CSV/TSV/TXT/Parquet file as a raw frame (text cells, '' for empty).
+
+    ``few_values`` names Parquet text columns to read as categoricals.
+    """
+    label = label or path.name
+    try:
+        if path.suffix.lower() == ".parquet":
+            return _read_parquet(path, label, columns, few_values)
+        return _read_text_table(path, label, columns)
+    except OSError as exc:  # permissions, a file removed while reading, a disk error
+        raise unreadable(label, exc) from None
+
+
+def unreadable(label: str, exc: OSError) -> DataError:
+    return DataError(label, f"cannot be read ({exc.strerror or exc})",
+                     expected="a file perfkit's user may read (check its permissions)")

@@ -1,0 +1,234 @@
+"""Finding sources: which file of an account folder feeds which table, and how.
+
+perfkit's own table names (``orders.csv``), Amazon's report downloads (recognised by their
+headers, :mod:`perfkit.loading.formats`) and any export described in ``mapping.json`` each become a
+:class:`Source`; :func:`canonical_frame` reads one into the canonical columns.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from perfkit.loading import formats
+from perfkit.core import timezones
+from perfkit.loading.converting import blank, typed
+from perfkit.core.errors import DataError
+from perfkit.loading.reading import DATA_SUFFIXES, read_header, read_table_file
+from perfkit.core.encodings import decode
+from perfkit.loading.schema import TABLES
+
+CONTROL_FILES = ("account.json", "mapping.json")
+# Column kinds whose values are a few spellings: read from Parquet as categoricals.
+FEW_VALUES = ("channel", "status", "kind", "decision", "lower", "bool", "policy_category", "notice_status")
+
+
+@dataclass
+class Source:
+    path: Path
+    table: str
+    label: str
+    columns: dict[str, str] = field(default_factory=dict)  # file header -> canonical column
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    date_order: str | None = None
+    fmt: str | None = None
+    timezone: str | None = None  # the zone of the file's times without an offset (else the account's)
+
+
+MAPPING_KEYS = {"table", "columns", "values", "defaults", "date_order", "timezone"}
+DATE_ORDERS = ("mdy", "dmy", "ymd")
+
+
+def _text_map(value: object, where: str, what: str) -> dict[str, str]:
+    """A JSON object of text to text, or a DataError saying where it is not."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise DataError(where, f"\"{what}\" must be an object of text to text", expected=f'"{what}": {{"...": "..."}}')
+    return value
+
+
+def _check_entry(fname: str, spec: object, where: str) -> None:
+    """One mapping.json entry against its schema: keys, types, known columns, zones, orders."""
+    here = f"{where} entry '{fname}'"
+    if not isinstance(spec, dict) or spec.get("table") not in TABLES:
+        raise DataError(where, f"entry '{fname}' needs \"table\" set to one of {', '.join(TABLES)}")
+    unknown = sorted(set(spec) - MAPPING_KEYS)
+    if unknown:
+        raise DataError(here, f"unknown key {unknown[0]!r}", expected=f"keys among {', '.join(sorted(MAPPING_KEYS))}")
+    table = TABLES[spec["table"]]
+    columns = _text_map(spec.get("columns", {}), here, "columns")
+    bad = sorted(set(columns.values()) - set(table))
+    if bad:
+        raise DataError(where, f"entry '{fname}' maps to unknown columns {bad}",
+                        expected=f"columns of {spec['table']}: {', '.join(table)}")
+    values = spec.get("values", {})
+    if not isinstance(values, dict):
+        raise DataError(here, "\"values\" must be an object of column to {spelling: value}")
+    for column, spelled in values.items():
+        if column not in table:
+            raise DataError(here, f"\"values\" names unknown column {column!r}", expected=", ".join(table))
+        _text_map(spelled, here, f"values.{column}")
+    for column in _text_map(spec.get("defaults", {}), here, "defaults"):
+        if column not in table:
+            raise DataError(here, f"\"defaults\" names unknown column {column!r}", expected=", ".join(table))
+    if spec.get("date_order") is not None and spec["date_order"] not in DATE_ORDERS:
+        raise DataError(here, f"date_order {spec['date_order']!r} is not one of {', '.join(DATE_ORDERS)}")
+    zone = spec.get("timezone")
+    if zone is not None and not timezones.is_zone(zone):
+        raise DataError(here, f"unknown time zone {zone!r}",
+                        expected="an IANA name such as Asia/Shanghai (the zone the file's times are written in)")
+
+
+def read_mapping(folder: Path) -> dict:
+    """mapping.json's "files", checked against its schema (docs/data.md) before any file is read."""
+    path = folder / "mapping.json"
+    if not path.is_file():
+        return {}
+    where = f"{folder.name}/mapping.json"
+    try:
+        data = json.loads(decode(path.read_bytes(), where))
+    except json.JSONDecodeError as exc:
+        raise DataError(where, f"is not valid JSON (line {exc.lineno}: {exc.msg})",
+                        expected="the layout shown in docs/data.md") from None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict):
+        raise DataError(where, "has no \"files\" object", expected='{"files": {"export.csv": {"table": "orders", ...}}}')
+    unknown = sorted(set(data) - {"files"})
+    if unknown:
+        raise DataError(where, f"unknown key {unknown[0]!r}", expected='only "files" at the top level')
+    for fname, spec in files.items():
+        _check_entry(fname, spec, where)
+    return files
+
+
+def find_sources(folder: Path, account_id: str, marketplace: str | None, warnings: list[str]) -> list[Source]:
+    mapping = read_mapping(folder)
+    found: list[Source] = []
+    seen: dict[str, Path] = {}
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    for name in sorted(set(mapping) - {p.name for p in files}):
+        warnings.append(f"{account_id}/mapping.json names {name!r}, which is not in the folder (check the file name)")
+    for path in files:
+        label = f"{account_id}/{path.name}"
+        stem, suffix = path.stem.lower(), path.suffix.lower()
+        if path.name in CONTROL_FILES:
+            continue
+        if path.name in mapping:
+            spec = mapping[path.name]
+            found.append(Source(path, spec["table"], label, dict(spec.get("columns", {})),
+                                {k: {str(a).strip().lower(): b for a, b in v.items()}
+                                 for k, v in spec.get("values", {}).items()},
+                                dict(spec.get("defaults", {})),
+                                spec.get("date_order"), fmt="mapping.json", timezone=spec.get("timezone")))
+            continue
+        if suffix not in DATA_SUFFIXES:
+            warnings.append(f"{label}: ignored (not .csv, .tsv, .txt or .parquet)")
+            continue
+        fmt = None
+        if suffix != ".parquet":
+            header = read_header(path, label)
+            required = {c.name for c in TABLES.get(stem, {}).values() if c.required}
+            # An Amazon download saved as "Feedback.txt" is still Amazon's layout, not ours.
+            if not (stem in TABLES and required <= {h.lower() for h in header}):
+                fmt = formats.detect(header)
+        if stem in TABLES and fmt is None:
+            if stem in seen:
+                raise DataError(label, f"a second file for table '{stem}' beside {seen[stem].name}",
+                                expected="one file per table; remove or rename one")
+            seen[stem] = path
+            found.append(Source(path, stem, label))
+            continue
+        if suffix == ".parquet":
+            warnings.append(f"{label}: ignored (not a perfkit table name; list it in mapping.json)")
+            continue
+        if fmt is None:
+            warnings.append(f"{label}: ignored (not a perfkit table nor a known Amazon report; "
+                            "describe it in mapping.json to load it)")
+            continue
+        found.append(Source(path, fmt.table, label, dict(fmt.columns), {}, dict(fmt.defaults),
+                            _date_order(marketplace) if fmt.local_dates else None, fmt=fmt.name))
+    return found
+
+
+def _date_order(marketplace: str | None) -> str:
+    """How a report's short dates are ordered: by the marketplace, or "ask" when none is given."""
+    return formats.date_order(marketplace) if marketplace else "ask"
+
+
+def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
+                    notes: list[str] | None = None) -> pd.DataFrame:
+    """One source's rows in the canonical columns, typed (``notes`` collects loading warnings)."""
+    wanted = None
+    if keep is not None or src.path.suffix.lower() == ".parquet":
+        # Column pruning: only the canonical columns asked for (all by default) are read.
+        names = [c for c in TABLES[src.table] if keep is None or c in keep or TABLES[src.table][c].required]
+        wanted = names + [k for k, v in src.columns.items() if v in names]
+    few = {c for c, col in TABLES[src.table].items() if col.kind in FEW_VALUES or c in ("category", "carrier")}
+    raw = read_table_file(src.path, src.label, wanted, few | {k for k, v in src.columns.items() if v in few})
+    raw = raw.reset_index(drop=True)  # the index is each row's position in the file
+    if src.columns and src.fmt == "mapping.json":
+        # A header named in mapping.json that the file lacks is a typo, not an empty column.
+        have = {c.strip().lower() for c in raw.columns}
+        absent = [k for k, v in src.columns.items() if k.strip().lower() not in have
+                  and (wanted is None or v in wanted)]
+        if absent:
+            raise DataError(src.label, f"mapping.json names header {absent[0]!r}, which the file does not have",
+                            column=absent[0], expected="one of the file's headers: " + ", ".join(map(str, raw.columns[:12])))
+    if src.columns:
+        lower = {k.strip().lower(): v for k, v in src.columns.items()}
+        rename = {c: lower[c.strip().lower()] for c in raw.columns if c.strip().lower() in lower}
+        raw = raw.drop(columns=[v for v in rename.values() if v in raw.columns and v not in rename])
+        raw = raw.rename(columns=rename)
+    else:
+        raw.columns = [c.strip().lower() for c in raw.columns]
+    for column, spelled in src.values.items():
+        if column in raw.columns:
+            text = raw[column].astype("string").str.strip()
+            raw[column] = text.str.lower().map(spelled).fillna(text)
+    for column, value in src.defaults.items():
+        if column not in raw.columns:
+            raw[column] = value
+        else:
+            raw[column] = raw[column].mask(blank(raw[column]), value)
+    if src.fmt == formats.ALL_ORDERS.name and "item_cancelled" in raw.columns:
+        raw["item_cancelled"] = (raw["item_cancelled"].astype("string").str.strip().str.lower()
+                                 .isin(["cancelled", "canceled"]).map({True: "true", False: "false"}))
+    if src.fmt == formats.RETURNS.name:
+        raw = _amazon_returns(raw)
+    elif src.fmt == formats.FBA_RETURNS.name:
+        raw = _returns_with_ids(raw)
+    missing = [c.name for c in TABLES[src.table].values() if c.required and c.name not in raw.columns]
+    if missing and src.table != "orders":
+        raise DataError(src.label, "required column missing", column=missing[0],
+                        expected=f"a header row with {', '.join(c for c in TABLES[src.table] if TABLES[src.table][c].required)}")
+    if src.table == "orders" and "order_id" not in raw.columns:
+        raise DataError(src.label, "required column missing", column="order_id",
+                        expected="a header row naming order_id (or map your header in mapping.json)")
+    return typed(raw, src.table, src.label, src.timezone or tz, src.date_order, notes)
+
+
+def _amazon_returns(raw: pd.DataFrame) -> pd.DataFrame:
+    """The Returns report: one row per item; its status is not yet the seller's decision."""
+    raw = raw.copy()
+    status = raw["decision"].astype("string").str.strip().str.lower()
+    raw["decision"] = status.map(formats.RETURN_STATUS_DECISIONS).fillna("")
+    if "rejection_valid" in raw.columns:  # "In policy" Y/N: rejecting an out-of-policy return is valid
+        in_policy = raw["rejection_valid"].astype("string").str.strip().str.lower()
+        raw["rejection_valid"] = in_policy.map({"n": "true", "no": "true", "false": "true",
+                                                "y": "false", "yes": "false", "true": "false"}).fillna("")
+    return _returns_with_ids(raw)
+
+
+def _returns_with_ids(raw: pd.DataFrame) -> pd.DataFrame:
+    """Amazon's returns downloads: a row without its own id (RMA, licence plate) is named by its order
+    and request time; a request repeated for several units counts once."""
+    raw = raw.copy()
+    fallback = raw["order_id"].astype("string") + "#" + raw["request_date"].astype("string")
+    if "return_id" not in raw.columns:
+        raw["return_id"] = fallback
+    else:
+        raw["return_id"] = raw["return_id"].mask(blank(raw["return_id"]), fallback)
+    raw = raw.drop_duplicates(subset=["return_id"])
+    return raw

@@ -1,0 +1,226 @@
+"""One plotly figure per chart, usable in notebooks, reports or any script.
+
+Each rate is drawn over time against its target (a labelled dashed line) and warning level
+(dotted), with breach periods shaded and numerator/denominator in the hover.
+"""
+from __future__ import annotations
+
+import functools
+import html
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from perfkit.views.labels import metric_name, segment_name, t
+from perfkit.engine import registry
+from perfkit.core.policy import Policy
+from perfkit.views.status import STATUS_COLOURS
+
+LINE_COLOURS = ["#1f5fa8", "#e07b00", "#2a9d8f", "#8e44ad", "#c0392b", "#6d6875", "#3a86ff", "#8ab17d"]
+
+
+def _pct(value) -> str:
+    return f"{float(value) * 100:.4g}%"
+
+
+def _days(values: pd.Series) -> list[str]:
+    return [str(v) for v in values]
+
+
+def _pct_values(rates: pd.Series) -> list[float | None]:
+    return [None if pd.isna(r) else float(r) * 100 for r in rates]
+
+
+@functools.lru_cache(maxsize=1)
+def _template() -> dict:
+    """The plotly_white template as plain JSON, looked up once."""
+    import plotly.io as pio
+
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
+def _runs(dates: pd.Series, flags: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Contiguous runs of True as (first day, last day)."""
+    runs, start, prev = [], None, None
+    for d, f in zip(dates, flags):
+        if f and start is None:
+            start = d
+        if not f and start is not None:
+            runs.append((start, prev))
+            start = None
+        prev = d
+    if start is not None:
+        runs.append((start, prev))
+    return runs
+
+
+def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str = "en",
+                    segments: list[str] | None = None, official: pd.DataFrame | None = None,
+                    height: int = 360) -> dict:
+    """:func:`rate_chart` as a plain plotly figure dict (no validation: cheap to build and render).
+
+    Parameters are those of :func:`rate_chart`, plus ``height`` in pixels.
+    """
+    pol = policy
+    mp = pol[metric]
+    rows = series[series["metric"] == metric]
+    early_id = registry.early_view(metric, set(series["metric"]))
+    early = series[series["metric"] == early_id] if early_id else None
+    segs = segments or list(dict.fromkeys(rows["segment"]))
+    traces: list[dict] = []
+    good = mp.counts_good
+    count_label = t("good_counts" if good else "counts", lang)
+    for i, seg in enumerate(segs):
+        s = rows[rows["segment"] == seg].sort_values("as_of")
+        colour = LINE_COLOURS[i % len(LINE_COLOURS)]
+        # Values on part of their window are drawn apart (dotted, faded): they are no verdict.
+        partial = (s["coverage"] < 1).to_numpy()
+        shown = [t("partial" if p and x in ("ok", "at_risk", "breach") else x, lang)
+                 for p, x in zip(partial, s["status"])]
+        custom = [[int(n), int(d), x] for n, d, x in zip(s["numerator"], s["denominator"], shown)]
+        hover = (f"%{{x|%Y-%m-%d}}<br>{html.escape(segment_name(seg, lang))}: %{{y:.2f}}%<br>"
+                 f"{count_label}: %{{customdata[0]}} / %{{customdata[1]}}<br>%{{customdata[2]}}<extra></extra>")
+        rates = _pct_values(s["rate"])
+        traces.append(dict(
+            type="scatter", x=_days(s["as_of"]), y=[None if p else r for p, r in zip(partial, rates)], mode="lines",
+            name=html.escape(segment_name(seg, lang)), line={"color": colour, "width": 2.4 if i == 0 else 1.6},
+            customdata=custom, hovertemplate=hover, legendgroup=seg,
+        ))
+        if partial.any():
+            # Each partial run is joined to its whole neighbours, so the line does not break.
+            near = partial | np.r_[partial[1:], False] | np.r_[False, partial[:-1]]
+            traces.append(dict(
+                type="scatter", x=_days(s["as_of"]), y=[r if n else None for n, r in zip(near, rates)], mode="lines",
+                name=html.escape(f"{segment_name(seg, lang)} ({t('partial_trace', lang)})"),
+                line={"color": colour, "dash": "dot", "width": 1.4}, opacity=0.45,
+                customdata=custom, hovertemplate=hover, legendgroup=seg,
+            ))
+        if early is not None and len(early):
+            e = early[early["segment"] == seg].sort_values("as_of")
+            if len(e):
+                traces.append(dict(
+                    type="scatter", x=_days(e["as_of"]), y=_pct_values(e["rate"]), mode="lines",
+                    name=html.escape(f"{segment_name(seg, lang)} ({t('maturing', lang)})"),
+                    line={"color": colour, "dash": "dash", "width": 1.3}, opacity=0.8,
+                    customdata=[[int(n), int(d)] for n, d in zip(e["numerator"], e["denominator"])],
+                    hovertemplate=(f"%{{x|%Y-%m-%d}}<br>{html.escape(t('maturing', lang))}: %{{y:.2f}}%<br>"
+                                   f"{count_label}: %{{customdata[0]}} / %{{customdata[1]}}<extra></extra>"),
+                ))
+    if official is not None and len(official):
+        o = official[(official["metric"] == metric) & official["segment"].isin(segs)]
+        if len(o):
+            traces.append(dict(
+                type="scatter", x=_days(o["as_of"]), y=_pct_values(o["rate"]), mode="markers",
+                name=html.escape(t("amazon_official", lang)),
+                marker={"symbol": "diamond", "size": 10, "color": "#232f3e", "line": {"color": "#ff9900", "width": 2}},
+                hovertemplate=f"%{{x|%Y-%m-%d}}<br>{html.escape(t('amazon_official', lang))}: %{{y:.2f}}%<extra></extra>",
+            ))
+    # Target, warning level and breach periods as plain layout shapes: one update, no per-shape
+    # axis bookkeeping (add_hline/add_vrect cost more than the rest of the chart).
+    shapes, notes = [], []
+    if mp.target != "info" and mp.value is not None:
+        # The two labels sit on opposite sides (target left, warning right) and each on the far
+        # side of its line from the other line, so close levels (95% and 96%) never overlap.
+        away = ("bottom", "top") if mp.target == "<" else ("top", "bottom")
+        lines = [(mp.value, "breach", "dash", 1.5, f"{t('target', lang)} {mp.target_display()}", away[0], 0)]
+        if mp.warn is not None:
+            lines.append((mp.warn, "at_risk", "dot", 1.0, f"{t('warn', lang)} {_pct(mp.warn)}", away[1], 1))
+        for value, status, dash, width, text, anchor, side in lines:
+            y = float(value) * 100
+            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y,
+                           "line": {"color": STATUS_COLOURS[status], "dash": dash, "width": width}})
+            notes.append({"xref": "paper", "x": side, "xanchor": ("left", "right")[side], "yref": "y", "y": y,
+                          "yanchor": anchor, "text": html.escape(text), "showarrow": False,
+                          "font": {"color": STATUS_COLOURS[status]}})
+        primary = rows[rows["segment"] == segs[0]].sort_values("as_of") if segs else rows.iloc[0:0]
+        whole_breach = (primary["status"] == "breach") & (primary["coverage"] >= 1)  # never from partial data
+        for start, end in _runs(pd.to_datetime(primary["as_of"]), whole_breach):
+            shapes.append({"type": "rect", "xref": "x", "x0": (start - pd.Timedelta(hours=12)).isoformat(),
+                           "x1": (end + pd.Timedelta(hours=12)).isoformat(), "yref": "paper", "y0": 0, "y1": 1,
+                           "fillcolor": STATUS_COLOURS["breach"], "opacity": 0.10, "line": {"width": 0},
+                           "layer": "below"})
+    title = metric_name(metric, lang, pol)
+    window = f"{mp.window}d" + (f", lag {mp.lag}d" if mp.lag else "")
+    layout = {
+        "title": {"text": f"{html.escape(title)} <span style='font-size:12px;color:#666'>({window})</span>", "x": 0.01},
+        "height": height, "margin": {"l": 50, "r": 20, "t": 50, "b": 40}, "hovermode": "x unified",
+        "legend": {"orientation": "h", "y": -0.18}, "template": _template(), "shapes": shapes, "annotations": notes,
+        "xaxis": {"type": "date"},
+        # Rates judged "above" live near 100%: starting their axis at 0 would flatten them.
+        "yaxis": {"title": {"text": t("rate", lang) + " (%)"}, "rangemode": "normal" if mp.target == ">" else "tozero"},
+    }
+    return {"data": traces, "layout": layout}
+
+
+def rate_chart(series: pd.DataFrame, metric: str, policy: Policy, lang: str = "en",
+               segments: list[str] | None = None, official: pd.DataFrame | None = None,
+               height: int = 360) -> go.Figure:
+    """The rate of one metric over time, one line per segment.
+
+    Parameters
+    ----------
+    series : DataFrame
+        :func:`perfkit.account_series` output for one account. When it holds the metric's
+        maturing view (``early=True``: the early ODR), that view is drawn dashed.
+    metric : str
+        The metric to draw.
+    policy : Policy
+        Gives the target (dashed line), warning level (dotted) and the metric's name.
+    lang : str
+        ``en`` or ``zh``.
+    segments : list of str, optional
+        The segments to draw (default: all in the series); breach periods are shaded from the first.
+    official : DataFrame, optional
+        Amazon's own figures (:func:`perfkit.analysis.reconcile.official_points`), drawn as markers.
+    """
+    return go.Figure(rate_chart_spec(series, metric, policy, lang, segments, official, height))
+
+
+def metric_charts(series: pd.DataFrame, policy: Policy, lang: str = "en", official: pd.DataFrame | None = None,
+                  with_info: bool = False, as_spec: bool = False) -> list[tuple[str, go.Figure | dict]]:
+    """A chart for every metric in the series (each with its maturing view), in policy order.
+
+    Parameters
+    ----------
+    series : DataFrame
+        One account's series.
+    policy : Policy
+        Targets, names and the metrics' order.
+    lang : str
+        ``en`` or ``zh``.
+    official : DataFrame, optional
+        Amazon's own figures, drawn as markers.
+    with_info : bool
+        Also the metrics without a target.
+    as_spec : bool
+        Figure dicts instead of ``go.Figure`` objects (cheaper to render in a report).
+    """
+    make = rate_chart_spec if as_spec else rate_chart
+    present = set(series["metric"])
+    return [(m, make(series, m, policy, lang, official=official))
+            for m in registry.chart_metrics(policy, with_info) if m in present]
+
+
+def drivers_chart(table: pd.DataFrame, key: str, lang: str = "en", height: int = 280) -> go.Figure:
+    """Defects by one driver (component, category, carrier or week) as horizontal bars.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One table of :func:`perfkit.window_drivers` (its first column names the driver).
+    key : str
+        Which driver (component labels are translated).
+    lang : str
+        ``en`` or ``zh``.
+    height : int
+        In pixels.
+    """
+    label = table.columns[0]
+    names = [html.escape(t(str(v), lang) if key == "component" else str(v)) for v in table[label]]
+    fig = go.Figure(go.Bar(x=table["defects"], y=names, orientation="h", marker_color=STATUS_COLOURS["breach"],
+                           hovertemplate="%{y}: %{x}<extra></extra>"))
+    fig.update_layout(height=height, margin={"l": 140, "r": 20, "t": 30, "b": 30}, template="plotly_white",
+                      title={"text": html.escape(t(f"by_{key}", lang)), "x": 0.01},
+                      yaxis={"autorange": "reversed"})
+    return fig

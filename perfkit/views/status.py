@@ -1,0 +1,102 @@
+"""Statuses as people read them: their order from worst to best, their colours, and the
+status table (each metric's value on a day beside its value some days before) that the
+explorer, the report, the index and the POA all show.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from perfkit.core.policy import Policy
+
+# Worst first: a status table, an index cell or a POA picks the first of these it finds.
+STATUS_ORDER = ("breach", "at_risk", "partial", "ok", "no_data", "info")
+STATUS_COLOURS = {"ok": "#1a7f37", "at_risk": "#b7791f", "breach": "#c0392b", "no_data": "#8a8f98",
+                  "info": "#2f6fb5", "failed": "#6b2c91", "partial": "#7d8fa3"}
+# A value computed on part of its window (the data starts or ends inside it) is shown as
+# "partial data", never as a red badge: Amazon counts the whole window.
+PARTIAL = "partial"
+
+
+def shown_status(status: str, coverage: float) -> str:
+    """The status a person is shown: ``partial`` for a judged value whose window the data only
+    partly covers, else the status itself."""
+    if status in ("breach", "at_risk", "ok") and coverage == coverage and coverage < 1:
+        return PARTIAL
+    return status
+
+
+def rank(status: pd.Series) -> pd.Series:
+    """Each status's place in :data:`STATUS_ORDER` (unknown ones last)."""
+    return status.map({s: i for i, s in enumerate(STATUS_ORDER)}).fillna(len(STATUS_ORDER))
+
+
+def worst(rows: pd.DataFrame, column: str = "status") -> pd.Series | None:
+    """The row with the worst status in ``column`` (the first such row on a tie); None for no rows."""
+    if rows.empty:
+        return None
+    return rows.iloc[int(rank(rows[column]).to_numpy().argmin())]
+
+
+def counted_text(policy: Policy, metric: str, numerator: int, denominator: int, lang: str) -> str:
+    """``6 defective / 100`` or, for a rate of good units, ``94 good / 100``."""
+    from perfkit.views.labels import t
+
+    word = t("good" if policy[metric].counts_good else "defective", lang)
+    return f"{numerator} {word} / {denominator}"
+
+
+def status_reason(policy: Policy, metric: str, shown: str, numerator: int, denominator: int, lang: str) -> str:
+    """Why a value has its status, in words: an "at risk" 0.00% means one more defect breaches.
+
+    Decided on the counts, by the same exact rule as the status itself (:func:`perfkit.engine.metrics.judge`).
+
+    Parameters
+    ----------
+    policy : Policy
+        The metric's target and warning level.
+    metric, shown : str
+        The metric and its displayed status (:func:`shown_status`).
+    numerator, denominator : int
+        The value's counts (good units for a rate of good units).
+    lang : str
+        ``en`` or ``zh``.
+    """
+    from perfkit.views.labels import t
+    from perfkit.engine.metrics import past_warning
+
+    mp = policy[metric]
+    if shown == "breach":
+        return t("why_breach", lang, target=mp.target_display())
+    if shown == "partial":
+        return t("partial_note", lang)
+    if shown != "at_risk":
+        return ""
+    bad = denominator - numerator if mp.counts_good else numerator
+    if past_warning(mp, int(bad), int(denominator)):
+        return t("why_warning", lang, warn=f"{float(mp.warn) * 100:.4g}%")
+    return t("why_no_headroom", lang)  # at risk without reaching the warning level: no headroom left
+
+
+def status_table(series: pd.DataFrame, policy: Policy, day: dt.date, compare_days: int = 7) -> pd.DataFrame:
+    """Every value on ``day`` (maturing views left out) beside the same value ``compare_days`` earlier,
+    with ``shown``: the status as displayed (:func:`shown_status`).
+
+    Parameters
+    ----------
+    series : DataFrame
+        One account's series.
+    policy : Policy
+        Says which metrics are maturing views.
+    day : date
+        The day to show.
+    compare_days : int
+        How far back ``rate_before`` looks (NaN where the series does not reach).
+    """
+    shown = series[~series["metric"].map(lambda m: policy[m].maturing if m in policy.metrics else False)]
+    now = shown[shown["as_of"] == day]
+    before = shown[shown["as_of"] == day - dt.timedelta(days=compare_days)][["metric", "segment", "rate"]]
+    out = now.merge(before.rename(columns={"rate": "rate_before"}), on=["metric", "segment"], how="left")
+    out["shown"] = [shown_status(s, c) for s, c in zip(out["status"], out["coverage"])]
+    return out.reset_index(drop=True)
