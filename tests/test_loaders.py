@@ -80,13 +80,17 @@ def test_bool_spellings_and_empty_means_false(tmp_path):
 
 
 def test_tracking_valid_defaults_to_having_a_tracking_id(tmp_path):
+    from perfkit.engine.context import AccountContext
+
     folder = write_account(tmp_path, orders="""\
         order_id,purchase_date,fulfillment_channel,order_status,tracking_id,tracking_valid
         A1,2026-03-01,MFN,Shipped,1Z999,
         A2,2026-03-01,MFN,Shipped,,
         A3,2026-03-01,MFN,Shipped,1Z998,false
         """)
-    assert load_account(folder).orders["tracking_valid"].tolist() == [True, False, False]
+    # The loader keeps what the file says (empty where it says nothing); the engine's rule fills the gaps.
+    assert load_account(folder).orders["tracking_valid"].isna().tolist() == [True, True, False]
+    assert AccountContext.of(folder).days.tracking_valid.tolist() == [True, False, False]
 
 
 def test_channel_and_status_spellings(tmp_path):

@@ -229,15 +229,17 @@ def test_unconfirmed_order_is_late_from_its_deadline_day(tmp_path):
 def test_valid_tracking_per_category_and_overall(tmp_path):
     # Confirmed MFN shipments: Toys T1 valid, T2 valid, T3 invalid; Garden G1 no tracking id.
     # Overall good 2/4 (defects 2); Toys 2/3; Garden 0/1. U1 unconfirmed: not a shipment.
+    # Placed by the promised delivery date (6 March) with a 14-day lag: on 20 March the 30-day
+    # window covers 5 February to 6 March.
     folder = write_account(tmp_path, orders="""\
-        order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,tracking_id,tracking_valid,category
-        T1,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,1Z1,,Toys
-        T2,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,1Z2,true,Toys
-        T3,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,1Z3,false,Toys
-        G1,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,,,Garden
-        U1,2026-03-01,MFN,Unshipped,,,,Garden
+        order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,tracking_id,tracking_valid,category,latest_delivery_date
+        T1,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,1Z1,,Toys,2026-03-06
+        T2,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,1Z2,true,Toys,2026-03-06
+        T3,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,1Z3,false,Toys,2026-03-06
+        G1,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,,,Garden,2026-03-06
+        U1,2026-03-01,MFN,Unshipped,,,,Garden,2026-03-06
         """)
-    s = account_series(load_account(folder), ["2026-03-10"], metrics=["valid_tracking_rate"]).set_index("segment")
+    s = account_series(load_account(folder), ["2026-03-20"], metrics=["valid_tracking_rate"]).set_index("segment")
     assert list(s.index) == ["MFN", "category=Garden", "category=Toys"]
     assert s.loc["MFN", ["numerator", "denominator", "defects"]].tolist() == [2, 4, 2]
     assert s.loc["category=Toys", ["numerator", "denominator"]].tolist() == [2, 3]
@@ -270,7 +272,8 @@ def test_on_time_delivery(tmp_path):
         D,2026-03-01,MFN,Shipped,2026-03-02T10:00:00,,2026-03-10,2026-03-05T08:00:00
         E,2026-03-01,MFN,Unshipped,,,2026-03-10,
         """)
-    r = value(folder, "2026-03-12", "on_time_delivery_rate", "MFN")
+    # 14 days of promised dates with a 7-day delay: on 17 March the window is 1 to 10 March.
+    r = value(folder, "2026-03-17", "on_time_delivery_rate", "MFN")
     assert counts(r)[:2] == (1, 3)  # numerator counts the on-time shipments
     assert r["status"] == "breach"
 
@@ -283,12 +286,15 @@ INV_H = "order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_da
 def test_friday_ship_confirm_with_monday_invoice_is_on_time(tmp_path):
     # 6 March 2026 is a Friday: the deadline is the end of Monday 9 March.
     # A: invoice Monday 23:00 (on time). B: Tuesday (defect). C: none (defect). D: not business (out).
-    folder = write_account(tmp_path, orders=f"""\
+    # Ordered 25 February: Amazon's window (orders of the 7 days starting two weeks ago, D-13 to
+    # D-7) holds them on 8 March (23 Feb to 1 March) and 9 March (24 Feb to 2 March).
+    # A German account: Amazon enforces Invoice Defect Rate there.
+    folder = write_account(tmp_path, marketplace="DE", orders=f"""\
         {INV_H}
-        A,2026-03-05,MFN,Shipped,2026-03-06T18:00:00,true,2026-03-09T23:00:00
-        B,2026-03-05,MFN,Shipped,2026-03-06T18:00:00,true,2026-03-10T08:00:00
-        C,2026-03-05,MFN,Shipped,2026-03-06T18:00:00,yes,
-        D,2026-03-05,MFN,Shipped,2026-03-06T18:00:00,false,
+        A,2026-02-25,MFN,Shipped,2026-03-06T18:00:00,true,2026-03-09T23:00:00
+        B,2026-02-25,MFN,Shipped,2026-03-06T18:00:00,true,2026-03-10T08:00:00
+        C,2026-02-25,MFN,Shipped,2026-03-06T18:00:00,yes,
+        D,2026-02-25,MFN,Shipped,2026-03-06T18:00:00,false,
         """)
     # As of Sunday 8 March the deadline has not passed: 3 units, 0 defects known.
     assert counts(value(folder, "2026-03-08", "invoice_defect_rate", "MFN"))[:2] == (0, 3)
@@ -408,7 +414,9 @@ def test_return_rate_without_a_returns_file_has_no_value(tmp_path):
 def test_a_returns_report_without_response_dates_counts_no_late_response(tmp_path):
     # Amazon's Returns report gives requests, not the seller's responses: two requests (12 and 14 March),
     # neither answered in the file. Without response dates lateness is unknown, not late: 0 of 2.
-    folder = write_account(tmp_path, orders=H + "\nA1,2026-03-01T12:00:00,MFN,Shipped\nA2,2026-03-02T12:00:00,MFN,Shipped\n",
+    # No marketplace: every target enforced as written (in any marketplace Amazon only advises on it).
+    folder = write_account(tmp_path, marketplace=None,
+                           orders=H + "\nA1,2026-03-01T12:00:00,MFN,Shipped\nA2,2026-03-02T12:00:00,MFN,Shipped\n",
                            **{"returns-2026.csv": "Order ID,Order date,Return request date,Return request status,"
                                                  "Amazon RMA ID\nA1,2026-03-01,2026-03-12,Approved,R1\n"
                                                  "A2,2026-03-02,2026-03-14,Pending,R2\n"})
@@ -416,10 +424,15 @@ def test_a_returns_report_without_response_dates_counts_no_late_response(tmp_pat
     assert counts(row) == (0, 2, "at_risk", 0)  # one late response of two would breach 10%: no headroom
     assert ("missing input returns.response_date: Return Dissatisfaction Rate counts no late response (its "
             "late-response component has no data); late responses cannot be judged") in registry.account_notes(load_account(folder))
-    # The same requests in perfkit's returns.csv with an empty response date are unanswered: both late.
+    # A response_date column empty in every row says no more than no column (#20): still 0 of 2.
     (folder / "returns-2026.csv").unlink()
     (folder / "returns.csv").write_text("return_id,order_id,request_date,response_date\n"
                                         "R1,A1,2026-03-12T09:00:00,\nR2,A2,2026-03-14T09:00:00,\n")
+    assert counts(value(folder, "2026-03-31", "return_dissatisfaction_rate"))[:2] == (0, 2)
+    # Once the column has dates, an empty cell is a request never answered: R1 answered after 49 hours
+    # (late) and R2 unanswered (late): 2 of 2.
+    (folder / "returns.csv").write_text("return_id,order_id,request_date,response_date\n"
+                                        "R1,A1,2026-03-12T09:00:00,2026-03-14T10:00:00\nR2,A2,2026-03-14T09:00:00,\n")
     assert counts(value(folder, "2026-03-31", "return_dissatisfaction_rate"))[:2] == (2, 2)
 
 
@@ -523,7 +536,9 @@ def test_an_item_cancelled_inside_a_shipped_order_is_a_seller_cancellation(tmp_p
 def test_a_rejected_return_outside_policy_is_a_valid_rejection(tmp_path):
     # Amazon's Returns report: two rejected requests; "In policy" N (outside Amazon's policy: rejecting it is
     # valid) and Y (inside: rejecting it is an invalid rejection). No response dates: lateness is not judged.
-    folder = write_account(tmp_path, orders=H + "\nA1,2026-03-01T12:00:00,MFN,Shipped\nA2,2026-03-02T12:00:00,MFN,Shipped\n",
+    # No marketplace: every target enforced as written (in any marketplace Amazon only advises on it).
+    folder = write_account(tmp_path, marketplace=None,
+                           orders=H + "\nA1,2026-03-01T12:00:00,MFN,Shipped\nA2,2026-03-02T12:00:00,MFN,Shipped\n",
                            **{"returns-2026.csv": "Order ID,Order date,Return request date,Return request status,"
                                                  "Amazon RMA ID,In policy\nA1,2026-03-01,2026-03-12,Rejected,R1,N\n"
                                                  "A2,2026-03-02,2026-03-14,Rejected,R2,Y\n"})

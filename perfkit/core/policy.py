@@ -10,7 +10,7 @@ import functools
 from collections.abc import Collection
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -35,6 +35,14 @@ class MetricPolicy:
     segments: tuple[str, ...]
     numerator: str  # "defects" or "good"
     maturing: bool = False  # an early view, left out of tables unless asked for
+    # How the account's marketplace judges it: "enforced" (ok / at_risk / breach) or "advisory"
+    # (Amazon recommends the target and takes no action: ok / advisory). See Policy.for_marketplace.
+    mode: str = "enforced"
+
+    @property
+    def advisory(self) -> bool:
+        """True when Amazon only recommends this target in the account's marketplace."""
+        return self.mode == "advisory"
 
     @property
     def counts_good(self) -> bool:
@@ -71,9 +79,72 @@ class Policy:
     horizon_days: int
     notice_lookback_days: int = 180
     source: str = field(default="default")
+    # Tracking ids that are no tracking (compared lower case, stripped) and carriers Amazon cannot track.
+    tracking_placeholders: frozenset[str] = frozenset({"", "n/a", "na", "-", "0", "none", "null", "tbd"})
+    untracked_carriers: frozenset[str] = frozenset({"other"})
+    # Per metric, how each marketplace judges it ([marketplaces.<metric>] in the policy file).
+    marketplaces: dict[str, MarketRule] = field(default_factory=dict)
+    # Set by for_marketplace: the marketplace these metrics are judged for (None: as written, all
+    # enforced) and the metrics Amazon does not compute there (no rows).
+    marketplace: str | None = None
+    not_applicable: frozenset[str] = frozenset()
 
     def __getitem__(self, metric_id: str) -> MetricPolicy:
         return self.metrics[metric_id]
+
+    def for_marketplace(self, marketplace: str | None) -> Policy:
+        """The policy as one marketplace applies it: each metric enforced, advisory (with its
+        recommended target) or left out (not applicable). ``None`` (no marketplace known): every
+        metric as written, all enforced."""
+        if marketplace is None or not self.marketplaces:
+            return self
+        market = MARKET_ALIASES.get(marketplace.upper(), marketplace.upper())
+        metrics: dict[str, MetricPolicy] = {}
+        absent: set[str] = set()
+        for mid, mp in self.metrics.items():
+            rule = self.marketplaces.get(_judged_as(mid, self.metrics))
+            mode = rule.mode(market) if rule is not None else "enforced"
+            if mode == "not_applicable":
+                absent.add(mid)
+                continue
+            value = rule.values.get(mode) if rule is not None else None
+            warn = rule.warns.get(mode) if rule is not None else None
+            metrics[mid] = replace(mp, mode=mode, value=value if value is not None else mp.value,
+                                   warn=warn if warn is not None else (None if value is not None else mp.warn))
+        return replace(self, metrics=metrics, marketplace=market, not_applicable=frozenset(absent))
+
+
+@dataclass(frozen=True)
+class MarketRule:
+    """How Amazon judges one metric per marketplace: the marketplaces that enforce it, those where
+    it is advisory and those where it is not computed; ``others`` is the mode of every other
+    marketplace. ``values``/``warns`` give a mode its own target (the recommended 97% of advisory
+    On-Time Delivery)."""
+
+    enforced: frozenset[str]
+    advisory: frozenset[str]
+    not_applicable: frozenset[str]
+    others: str
+    values: dict[str, Fraction] = field(default_factory=dict)
+    warns: dict[str, Fraction] = field(default_factory=dict)
+
+    def mode(self, market: str) -> str:
+        for mode, markets in (("enforced", self.enforced), ("advisory", self.advisory),
+                              ("not_applicable", self.not_applicable)):
+            if market in markets:
+                return mode
+        return self.others
+
+
+MODES = ("enforced", "advisory", "not_applicable")
+# account.json may say GB for the United Kingdom.
+MARKET_ALIASES = {"GB": "UK"}
+
+
+def _judged_as(metric_id: str, metrics: dict[str, MetricPolicy]) -> str:
+    """The metric whose marketplace rule applies: a maturing view follows its metric (odr_early: odr)."""
+    base = metric_id.removesuffix("_early")
+    return base if base != metric_id and base in metrics else metric_id
 
 
 def _decimal_text(value: Fraction) -> str:
@@ -123,8 +194,11 @@ def _text(raw: object, where: str) -> str:
 
 METRIC_KEYS = {"name_en", "name_zh", "window", "lag", "target", "value", "warn", "segments", "numerator", "maturing"}
 SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "chargeback_kinds_not_counted",
-                         "business_days", "return_response_hours"},
-            "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "metrics": None}
+                         "business_days", "return_response_hours", "tracking"},
+            "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "metrics": None,
+            "marketplaces": None}
+MARKET_KEYS = {"enforced", "advisory", "not_applicable", "others", "enforced_value", "enforced_warn",
+               "advisory_value", "advisory_warn"}
 
 
 def _check_keys(where: str, found: object, allowed: set[str]) -> None:
@@ -228,6 +302,11 @@ def _parse(text: str, where: str) -> Policy:
     metrics = {mid: _metric(mid, m, where) for mid, m in raw.get("metrics", {}).items()}
     if not metrics:
         raise PerfkitError(f"{where}: no [metrics.*] tables; copy perfkit/core/policy.toml and edit it")
+    tracking = counting.get("tracking", {})
+    _check_keys(f"{where}: [counting.tracking]", tracking, {"placeholders", "untracked_carriers"})
+    markets = raw.get("marketplaces", {})
+    _check_keys(f"{where}: [marketplaces]", markets, set(metrics))
+    rules = {mid: _market_rule(metrics[mid], r, f"{where}: [marketplaces.{mid}]") for mid, r in markets.items()}
     here = f"{where}: [counting]"
     return Policy(
         metrics=metrics,
@@ -248,7 +327,40 @@ def _parse(text: str, where: str) -> Policy:
         notice_lookback_days=_whole(compliance.get("lookback_days", 180), f"{where}: [compliance] lookback_days",
                                     1, 3650),
         source=where,
+        tracking_placeholders=frozenset(v.strip().lower() for v in _listed(
+            tracking.get("placeholders", sorted(Policy.tracking_placeholders)),
+            f"{where}: [counting.tracking] placeholders", str)),
+        untracked_carriers=frozenset(v.strip().lower() for v in _listed(
+            tracking.get("untracked_carriers", ["other"]), f"{where}: [counting.tracking] untracked_carriers", str)),
+        marketplaces=rules,
     )
+
+
+def _market_rule(mp: MetricPolicy, raw: dict, here: str) -> MarketRule:
+    """One metric's marketplace rule, checked: each marketplace in one list only, targets on the
+    metric's own side."""
+    _check_keys(here, raw, MARKET_KEYS)
+    lists = {m: frozenset(x.strip().upper() for x in _listed(raw.get(m, []), f"{here} {m}", str)) for m in MODES}
+    for a, b in (("enforced", "advisory"), ("enforced", "not_applicable"), ("advisory", "not_applicable")):
+        both = sorted(lists[a] & lists[b])
+        if both:
+            raise PerfkitError(f"{here}: marketplace {both[0]!r} is both {a} and {b}; list it once")
+    others = raw.get("others", "enforced")
+    if others not in MODES:
+        raise PerfkitError(f"{here} others {others!r} must be one of {', '.join(MODES)}")
+    values: dict[str, Fraction] = {}
+    warns: dict[str, Fraction] = {}
+    for mode in ("enforced", "advisory"):
+        if f"{mode}_value" in raw:
+            if mp.target == "info":
+                raise PerfkitError(f"{here} {mode}_value: {mp.id} has no target to replace")
+            values[mode] = _fraction(raw[f"{mode}_value"], f"{here} {mode}_value")
+        if f"{mode}_warn" in raw:
+            warns[mode] = _fraction(raw[f"{mode}_warn"], f"{here} {mode}_warn")
+            value = values.get(mode, mp.value)
+            if value is not None and (warns[mode] > value if mp.target == "<" else warns[mode] < value):
+                raise PerfkitError(f"{here} {mode}_warn must lie on the safe side of the {mode} target")
+    return MarketRule(lists["enforced"], lists["advisory"], lists["not_applicable"], others, values, warns)
 
 
 def _no_days(where: str) -> list[int]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from perfkit.engine import registry
-from perfkit.engine.dates import NEVER, as_of_days, last_data_day
+from perfkit.engine.dates import NEVER, as_of_days, last_data_day, last_order_day
 from perfkit.core.errors import PerfkitError
 from perfkit.core.account import Account
 from perfkit.loading.loader import load_account
@@ -53,11 +53,12 @@ class AccountContext:
             The policy (default: perfkit's). A context keeps its own: giving another is an error.
         """
         if isinstance(source, AccountContext):
-            if policy is not None and resolve_policy(policy) != source.policy:
+            if policy is not None and resolve_policy(policy).for_marketplace(source.account.marketplace) != source.policy:
                 raise PerfkitError("this account context was built with another policy; build a new one")
             return source
         account = source if isinstance(source, Account) else load_account(source)
-        pol = resolve_policy(policy)
+        # Every value of the account is judged as its marketplace judges it (enforced, advisory or absent).
+        pol = resolve_policy(policy).for_marketplace(account.marketplace)
         return cls(account, pol, AccountDays.build(account, pol))
 
     @property
@@ -66,7 +67,13 @@ class AccountContext:
 
     @functools.cached_property
     def last_day(self) -> pd.Timestamp | None:
-        """The account's last local day with data (None without dated events)."""
+        """The account's own data day: its last local day with orders (None without dated orders);
+        every default as-of day is this one."""
+        return last_order_day(self.account)
+
+    @functools.cached_property
+    def last_event_day(self) -> pd.Timestamp | None:
+        """The last local day of any event (a late chargeback included): said, never the default."""
         return last_data_day(self.account)
 
     @functools.cached_property
@@ -79,6 +86,9 @@ class AccountContext:
     def metric(self, metric_id: str, *, targeted: bool = False) -> MetricPolicy:
         """The policy of a metric, validated: an unknown id (or, with ``targeted``, one without a
         target) is a user error listing the choices."""
+        if metric_id in self.policy.not_applicable:
+            raise PerfkitError(f"{metric_id}: Amazon does not compute it in marketplace {self.policy.marketplace} "
+                               f"({self.account_id}); choose another metric")
         if metric_id not in self.policy.metrics:
             raise PerfkitError(f"unknown metric {metric_id!r}; choose from {', '.join(self.policy.metrics)}")
         mp = self.policy[metric_id]

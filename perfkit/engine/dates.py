@@ -69,6 +69,17 @@ def last_data_day(account: Account) -> pd.Timestamp | None:
     return max(latest).tz_convert(tz).tz_localize(None).normalize()
 
 
+def last_order_day(account: Account) -> pd.Timestamp | None:
+    """The account's own data day: its latest local purchase day (None without dated orders).
+
+    Every default as-of day is this one, not the last day of any event: a chargeback two months
+    after the last order does not move it (the days after it are "after the data")."""
+    p = account.orders["purchase_date"]
+    if not len(p) or not p.notna().any():
+        return None
+    return p.max().tz_convert(account.timezone).tz_localize(None).normalize()
+
+
 def first_data_day(account: Account) -> pd.Timestamp | None:
     """The account's first local purchase day (None without dated orders)."""
     p = account.orders["purchase_date"]
@@ -84,7 +95,8 @@ def as_of_days(account: Account, as_of: Iterable[object] | None = None, start: o
     Parameters
     ----------
     account : Account
-        Gives the default (its last day of data) and the first day of an open range.
+        Gives the default (its last day with orders, :func:`last_order_day`) and the first day of
+        an open range.
     as_of : iterable of dates, optional
         Exactly these days.
     start, end : date, optional
@@ -93,14 +105,14 @@ def as_of_days(account: Account, as_of: Iterable[object] | None = None, start: o
     if as_of is not None:
         days = [date_to_day(d) for d in as_of]
     elif start is not None or end is not None:
-        last = last_data_day(account) if start is None or end is None else None
+        last = last_order_day(account) if start is None or end is None else None
         lo = date_to_day(start) if start is not None else date_to_day(first_data_day(account) or last)
         hi = date_to_day(end) if end is not None else date_to_day(last)
         if hi < lo:
             raise PerfkitError(f"--from {day_to_date(lo).date()} is after --to {day_to_date(hi).date()}")
         days = list(range(lo, hi + 1))
     else:
-        last = last_data_day(account)
+        last = last_order_day(account)
         if last is None:
             raise PerfkitError(f"{account.account_id}: no dated orders, so there is no last day of data; pass --as-of")
         days = [date_to_day(last)]

@@ -22,7 +22,7 @@ from perfkit.core.policy import MetricPolicy, Policy
 from perfkit.engine.units import Units
 
 COLUMNS = ["account_id", "as_of", "metric", "segment", "window_days", "numerator", "denominator",
-           "rate", "target", "status", "headroom", "coverage"]
+           "rate", "target", "status", "headroom", "coverage", "unit_coverage"]
 
 
 def _running(values: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -162,7 +162,8 @@ def judge(mp: MetricPolicy, defects: np.ndarray, denominator: np.ndarray) -> dic
     -------
     dict
         ``numerator`` (good units for a ">" target), ``rate`` (NaN where the denominator is 0),
-        ``status`` (ok, at_risk, breach, no_data or info) and ``headroom`` (nullable integers).
+        ``status`` (ok, at_risk, breach, no_data or info; ok or advisory for a target the
+        marketplace only recommends) and ``headroom`` (nullable integers).
     """
     den = denominator.astype(np.int64)
     bad = defects.astype(np.int64)
@@ -182,8 +183,11 @@ def judge(mp: MetricPolicy, defects: np.ndarray, denominator: np.ndarray) -> dic
         else:
             # The fewest good units that meet "> value" is floor(value * den) + 1.
             room = den - ((p * den) // q + 1) - bad
-        warn = past_warning(mp, bad, den)
-        status = np.where(ok, np.where(warn | (room == 0), "at_risk", "ok"), "breach").astype(object)
+        if mp.advisory:  # Amazon only recommends the target here: missing it is advice, not a breach
+            status = np.where(ok, "ok", "advisory").astype(object)
+        else:
+            warn = past_warning(mp, bad, den)
+            status = np.where(ok, np.where(warn | (room == 0), "at_risk", "ok"), "breach").astype(object)
     status[den == 0] = "no_data"
     # Headroom is an integer, undefined (NA) for info metrics and empty windows.
     headroom = pd.arrays.IntegerArray(room, (den == 0) | (mp.target == "info"))
@@ -192,10 +196,10 @@ def judge(mp: MetricPolicy, defects: np.ndarray, denominator: np.ndarray) -> dic
 
 def _selected(policy: Policy, metrics: Sequence[str] | None, early: bool) -> list[MetricPolicy]:
     if metrics:
-        unknown = [m for m in metrics if m not in policy.metrics]
+        unknown = [m for m in metrics if m not in policy.metrics and m not in policy.not_applicable]
         if unknown:
             raise PerfkitError(f"unknown metric {unknown[0]!r}; choose from {', '.join(policy.metrics)}")
-        return [policy[m] for m in metrics]
+        return [policy[m] for m in metrics if m in policy.metrics]  # not computed in this marketplace: no rows
     return [m for m in policy.metrics.values() if early or not m.maturing]
 
 
@@ -250,8 +254,29 @@ def segment_values(mp: MetricPolicy, units: Units, days: np.ndarray) -> list[dic
     if split:
         counts["all"] = counts["MFN"][0] + counts["AFN"][0], counts["MFN"][1] + counts["AFN"][1]
     return [{"metric": mp.id, "segment": segment, "window_days": mp.window, "target": mp.target_text(),
-             "denominator": den, "defects": bad, **judge(mp, bad, den)}
+             "denominator": den, "defects": bad, **judge(mp, bad, den),
+             "unit_coverage": unit_coverage(units.uncovered, segment, den, days, mp)}
             for segment, (den, bad) in ((seg, counts[seg]) for seg in segs)]
+
+
+def unit_coverage(uncovered: Units | None, segment: str, den: np.ndarray, days: np.ndarray,
+                  mp: MetricPolicy) -> np.ndarray:
+    """The share of a window's units that have the metric's anchor column: 1.0 when every one
+    has it; below 1 the value is computed on part of its units (a ship-by date on 18 of 1,013
+    orders). Units without the anchor are placed by their purchase day (the only day they have)."""
+    if uncovered is None or segment not in uncovered.segments:
+        return np.ones(len(days))
+    mask = uncovered.segments[segment]
+    missed = window_count(uncovered.anchor[mask], None, days, mp.window, mp.lag)
+    total = den + missed
+    return np.where(total > 0, den / np.where(total > 0, total, 1), 1.0)
+
+
+def partial_values(frame: pd.DataFrame) -> pd.Series:
+    """Values computed on part of their window or part of their units: shown as partial, never
+    counted by ``--fail-on`` (unless asked) nor as a breach in a headline."""
+    units = frame["unit_coverage"] if "unit_coverage" in frame else 1.0
+    return (frame["coverage"] < 1) | (units < 1)
 
 
 def _assemble(account_id: str, blocks: list[dict], days: np.ndarray) -> pd.DataFrame:
@@ -281,6 +306,7 @@ def _assemble(account_id: str, blocks: list[dict], days: np.ndarray) -> pd.DataF
         "status": stack("status"),
         "headroom": headroom,
         "coverage": stack("coverage"),
+        "unit_coverage": stack("unit_coverage"),
         "defects": stack("defects"),
     })
 

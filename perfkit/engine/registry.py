@@ -275,22 +275,30 @@ declare(Metric(
 declare(Metric("late_shipment_rate_10d", **_LATE))
 declare(Metric("late_shipment_rate_30d", **_LATE))
 declare(Metric(
-    "valid_tracking_rate", rules.valid_tracking, ("orders.ship_confirm_date",),
-    reads=("ship_confirm_date", "tracking_id", "tracking_valid", "category"),
+    "valid_tracking_rate", rules.valid_tracking,
+    ("orders.ship_confirm_date", "orders.latest_delivery_date", "orders.tracking_id"),
+    reads=("ship_confirm_date", "latest_delivery_date", "tracking_id", "tracking_valid", "carrier", "category"),
     notes={"orders.ship_confirm_date": "Valid Tracking Rate has no data",
+           "orders.latest_delivery_date": "Valid Tracking Rate has no data (Amazon places shipments by their "
+                                          "promised delivery date)",
+           "orders.tracking_id": "Valid Tracking Rate has no data",
            "orders.category": "Valid Tracking Rate has no per-category figures"},
     family="valid_tracking_rate", suggested=("carrier_no_tracking",), segments=("MFN", "category"), index=True,
-    essential=(("orders.ship_confirm_date",),),
+    essential=(("orders.ship_confirm_date",), ("orders.latest_delivery_date",),
+               ("orders.tracking_id", "orders.tracking_valid")),
     amazon=(AmazonField(("validTrackingRate",), "MFN", ("validTrackingCount",), ("shipmentCount",)),)))
 declare(Metric(
     "on_time_delivery_rate", rules.on_time_delivery,
     ("orders.latest_delivery_date", "orders.delivered_date", "orders.ship_confirm_date"),
-    reads=("ship_confirm_date", "tracking_id", "tracking_valid", "latest_delivery_date", "delivered_date"),
+    reads=("ship_confirm_date", "tracking_id", "tracking_valid", "carrier", "latest_delivery_date", "delivered_date"),
     notes={"orders.latest_delivery_date": "On-Time Delivery Rate has no data",
            "orders.ship_confirm_date": "On-Time Delivery Rate has no data",
-           "orders.delivered_date": "every delivery counts as not delivered in On-Time Delivery Rate"},
+           "orders.delivered_date": "On-Time Delivery Rate has no data (no delivery date in any row: "
+                                    "lateness cannot be judged)"},
     family="on_time_delivery_rate", suggested=("carrier_slow",), segments=("MFN",), index=True,
-    essential=(("orders.latest_delivery_date",), ("orders.ship_confirm_date",)),
+    # Its defect test reads the delivery date: without any, every shipment would look late.
+    essential=(("orders.latest_delivery_date",), ("orders.ship_confirm_date",), ("orders.delivered_date",),
+               ("orders.tracking_id", "orders.tracking_valid")),
     amazon=(AmazonField(("onTimeDeliveryRate",), "MFN", ("onTimeDeliveryCount",),
                         ("shipmentCountWithValidTracking", "shipmentCount")),)))
 declare(Metric(
@@ -299,9 +307,11 @@ declare(Metric(
     reads=("ship_confirm_date", "is_business_order", "invoice_upload_date"),
     notes={"orders.ship_confirm_date": "Invoice Defect Rate has no data",
            "orders.is_business_order": "Invoice Defect Rate has no data",
-           "orders.invoice_upload_date": "every business order counts as having no invoice"},
+           "orders.invoice_upload_date": "Invoice Defect Rate has no data (no invoice upload date in any row: "
+                                         "Amazon's order reports do not carry it)"},
     family="invoice_defect_rate", suggested=("no_invoice_upload",), segments=("MFN",), index=True,
-    essential=(("orders.ship_confirm_date",), ("orders.is_business_order",)),
+    # Its defect test reads the upload date: without any, every business order would look defective.
+    essential=(("orders.ship_confirm_date",), ("orders.is_business_order",), ("orders.invoice_upload_date",)),
     amazon=(AmazonField(("invoiceDefectRate",), "MFN", ("invoiceDefect", "invoiceDefectCount"), ("orderCount",)),)))
 declare(Metric(
     "return_dissatisfaction_rate", rules.return_dissatisfaction, ("returns", "returns.response_date"),
@@ -335,5 +345,8 @@ def build_units(days: AccountDays, metric: Metric, mp: MetricPolicy) -> Units:
             days._raw[metric.rule] = metric.rule(days)
         units = dataclasses.replace(days._raw[metric.rule])
         units.segments = segment_masks(units, mp.segments, days)
+        if units.uncovered is not None:
+            units.uncovered = dataclasses.replace(units.uncovered)
+            units.uncovered.segments = segment_masks(units.uncovered, mp.segments, days)
         days.built[mp.id] = units
     return days.built[mp.id]

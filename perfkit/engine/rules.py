@@ -53,27 +53,32 @@ def late_shipment(d: AccountDays) -> Units:
 
 
 def valid_tracking(d: AccountDays) -> Units:
-    c = d.orders["ship_confirm_date"]
-    invalid = ~d.account.orders["tracking_valid"].to_numpy(bool)
-    return d.order_units(d.mfn, c, {"invalid_tracking": _when(invalid, c)})
+    """MFN shipments (ship-confirmed), placed by the promised delivery date as Amazon places them;
+    a shipment enters once confirmed, and its tracking is judged from then."""
+    confirm, ldd = d.orders["ship_confirm_date"], d.orders["latest_delivery_date"]
+    keep = d.mfn & (confirm < NEVER)
+    return d.order_units(keep, ldd, {"invalid_tracking": _when(~d.tracking_valid, confirm)}, enter=confirm)
 
 
 def on_time_delivery(d: AccountDays) -> Units:
     o = d.account.orders
     ldd, confirm = d.orders["latest_delivery_date"], d.orders["ship_confirm_date"]
-    keep = d.mfn & (confirm < NEVER) & o["tracking_valid"].to_numpy(bool)
+    keep = d.mfn & (confirm < NEVER) & d.tracking_valid
     delivered, promised = o["delivered_date"], o["latest_delivery_date"]
     late = ((delivered > promised) | delivered.isna()).to_numpy(bool)
     return d.order_units(keep, ldd, {"late_delivery": _when(late, ldd)}, enter=confirm)
 
 
 def invoice(d: AccountDays) -> Units:
+    """MFN business orders that were ship-confirmed, placed by purchase day (Amazon takes the orders
+    placed in the seven days starting two weeks ago: window 7, lag 7); an invoice is missing once
+    the first business day after the ship-confirm day has ended without one."""
     o = d.account.orders
-    confirm = d.orders["ship_confirm_date"]
-    keep = d.mfn & o["is_business_order"].to_numpy(bool)
+    confirm, purchase = d.orders["ship_confirm_date"], d.orders["purchase_date"]
+    keep = d.mfn & o["is_business_order"].to_numpy(bool) & (confirm < NEVER)
     deadline = next_business_day(confirm, d.policy.business_days)
     missed = d.orders["invoice_upload_date"] > deadline  # NEVER (no upload) is later than any deadline
-    return d.order_units(keep, confirm, {"missing_invoice": _when(missed, deadline)})
+    return d.order_units(keep, purchase, {"missing_invoice": _when(missed, deadline)}, enter=confirm)
 
 
 def perfect_order(d: AccountDays) -> Units:

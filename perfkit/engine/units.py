@@ -47,6 +47,10 @@ class Units:
     # Later changes of a unit's defect beyond its first known day: (unit, day, +1 defective again /
     # -1 no longer defective), from the union of its components' intervals. Empty for most metrics.
     changes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    # The population's units that lack the anchor column (a ship-by date, a promised delivery date):
+    # they cannot be placed in a window, so each is placed by its purchase day only to count how
+    # many units a window's value misses (its unit coverage). None: every unit has its anchor.
+    uncovered: Units | None = None
 
     def component_on(self, component: str, day: int, keep: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Which units (of ``keep``) have ``component`` on ``day``: started by then, not yet stopped."""
@@ -203,6 +207,22 @@ class AccountDays:
         cancelled = self.status("Cancelled") | o["item_cancelled"].to_numpy(bool)
         return cancelled & ~o["buyer_requested_cancel"].to_numpy(bool)
 
+    @functools.cached_property
+    def tracking_valid(self) -> np.ndarray:
+        """Per order, whether its shipment has valid tracking: the file's ``tracking_valid`` where it
+        says; elsewhere a tracking id that is not a placeholder (``N/A``, ``-``, ``0``, ...) and, when
+        the account has a carrier column, a carrier that is present and not one Amazon cannot
+        track (``Other``). Both lists are policy (``[counting.tracking]``)."""
+        o = self.account.orders
+        ids = o["tracking_id"].astype("string").str.strip().str.lower()
+        valid = (ids.notna() & ~ids.isin(list(self.policy.tracking_placeholders))).to_numpy(bool, na_value=False)
+        if self.account.has("orders.carrier"):
+            carrier = o["carrier"].astype("string").str.strip().str.lower()
+            valid &= (carrier.notna() & (carrier != "")
+                      & ~carrier.isin(list(self.policy.untracked_carriers))).to_numpy(bool, na_value=False)
+        given = o["tracking_valid"].astype("boolean")
+        return np.where(given.isna().to_numpy(), valid, given.to_numpy(bool, na_value=False))
+
     def late_shipment(self) -> np.ndarray:
         """Shipped after the ship-by instant, or never confirmed (judged once ship-by passed)."""
         o = self.account.orders
@@ -230,6 +250,11 @@ class AccountDays:
         units = Units("orders", rows, a, e, known, comps, rows, ends=stops)
         if stops:
             units.changes = interval_changes(comps, stops)
+        lost = np.flatnonzero(keep & (anchor >= NEVER))
+        if len(lost):
+            bought = self.orders["purchase_date"][lost]
+            none = np.full(len(lost), NEVER, dtype=np.int64)
+            units.uncovered = Units("orders", lost, bought, bought, none, {}, lost)
         return units
 
 

@@ -95,11 +95,16 @@ def _finish_orders(orders: pd.DataFrame, missing: list[str], keep: set[str] | No
     index = orders.index
     columns = {name: orders[name] if name in orders.columns else absent(col, index)
                for name, col in TABLES["orders"].items()}
-    # No tracking_valid column has a rule of its own (valid if a tracking id is present).
-    missing += [f"orders.{name}" for name in TABLES["orders"] if name not in orders.columns
-                and name not in ("product_name", "tracking_valid", "item_cancelled") and (keep is None or name in keep)]
-    # Missing tracking_valid means "valid if a tracking id is present".
-    columns["tracking_valid"] = columns["tracking_valid"].fillna(columns["tracking_id"].notna()).astype(bool)
+    # A column present but empty in every row is as missing as an absent one (a metric whose defect
+    # test needs it has no data, never 0% or 100%).
+    empty = {name for name in TABLES["orders"] if name not in orders.columns or orders[name].isna().all()}
+    # No tracking_valid column has a rule of its own (the engine judges the tracking id), so it is
+    # missing only when the tracking ids are missing too.
+    quiet = {"product_name", "item_cancelled"} | ({"tracking_valid"} if "tracking_id" not in empty else set())
+    missing += [f"orders.{name}" for name in TABLES["orders"] if name in empty and name not in quiet
+                and (keep is None or name in keep)]
+    # tracking_valid stays empty where the file does not say: the engine's tracking rule decides there.
+    columns["tracking_valid"] = columns["tracking_valid"].astype("boolean")
     _with_defaults("orders", columns)
     for name in ("fulfillment_channel", "order_status"):
         columns[name] = columns[name].astype("category")
@@ -127,9 +132,10 @@ def positions(keys: pd.Series | pd.Index, lookup: pd.Series) -> np.ndarray:
 def _finish_events(table: str, frame: pd.DataFrame, unknown: np.ndarray, warnings: list[str],
                    missing: list[str] | None = None) -> pd.DataFrame:
     for name, col in TABLES[table].items():
-        if name not in frame.columns:
-            frame[name] = absent(col, frame.index)
-            if col.note and missing is not None:  # a column whose absence changes what is counted
+        if name not in frame.columns or (len(frame) and frame[name].isna().all()):
+            if name not in frame.columns:
+                frame[name] = absent(col, frame.index)
+            if col.note and missing is not None:  # a column whose absence (or emptiness) changes what is counted
                 missing.append(f"{table}.{name}")
     columns = {name: frame[name] for name in TABLES[table]}
     _with_defaults(table, columns)

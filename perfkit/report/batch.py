@@ -18,7 +18,7 @@ from perfkit.engine import registry
 from perfkit.core.atomic import atomic_write_text, locked, remove_stale_temps, temp_prefix
 from perfkit.core.cluster import imap_accounts
 from perfkit.config import paths
-from perfkit.engine.dates import last_data_day
+from perfkit.engine.dates import last_order_day
 from perfkit.core.errors import PerfkitError, explain
 from perfkit.views.labels import check_lang, metric_name, t
 from perfkit.loading.loader import check_account_id, load_account, select_account_dirs
@@ -233,12 +233,12 @@ def _merge_and_write(out: Path, rows: list[dict], as_of: dt.date, lang: str, pol
 
 
 def _dates_job(folder: str) -> tuple[str, str | None, str | None, str | None]:
-    """(account, name, first purchase day, last data day) or the reason it cannot be read."""
+    """(account, name, first purchase day, last order day) or the reason it cannot be read."""
     try:
         acc = load_account(folder)
     except Exception as exc:  # any failure of one account is that account's
         return Path(folder).name, None, None, f"!{explain(exc)}"
-    last = last_data_day(acc)
+    last = last_order_day(acc)
     first = acc.orders["purchase_date"].min() if len(acc.orders) else None
     return (acc.account_id, acc.name, None if first is None or first != first else str(first.tz_convert("UTC").date()),
             None if last is None else str(last.date()))
@@ -304,7 +304,8 @@ def run_batch(data_root: str | Path, accounts: list[str] | None = None, as_of: s
                                "see the errors above")
         day = last_full_week_end(_iso_date(max(lasts)))
         ids = [a for a in ids if a not in outcomes]
-    folder = Path(out or p.reports).resolve() / day.isoformat()
+    # Each language has its own folder beside the others: a Chinese run never overwrites the English pages.
+    folder = Path(out or p.reports).resolve() / (day.isoformat() if lang == "en" else f"{day.isoformat()}-{lang}")
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(folder)  # left by a run that was killed mid-write (a live run's stay)
     if not self_contained:
