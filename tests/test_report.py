@@ -114,7 +114,8 @@ def test_self_contained_page_stands_alone(tmp_path):
                           "--as-of", AS_OF, "--self-contained", "--lang", "zh", "--quiet"],
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
-    folder = tmp_path / "out" / AS_OF
+    folder = tmp_path / "out" / f"{AS_OF}-zh"  # the Chinese pages beside the English ones, never over them
+    assert not (tmp_path / "out" / AS_OF).exists()
     assert not (folder / "plotly.min.js").exists()
     page = folder / "jp-tiny-shop.html"
     moved = tmp_path / "elsewhere.html"  # e-mailed on its own

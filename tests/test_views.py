@@ -81,29 +81,33 @@ def test_an_at_risk_status_says_why():
 
 
 def vtr_account(tmp_path):
-    # 10 MFN shipments a day, 1..10 March 2026, confirmed the day they were bought; on 5 March
-    # six of them have no valid tracking.
+    # 10 MFN shipments a day, 1..10 March 2026, confirmed the day they were bought and promised for
+    # that day too; on 5 March six of them have no valid tracking. Valid Tracking places a shipment
+    # by its promised day with a 14-day lag: the window of as-of D ends D-14.
     rows = []
     for day in range(1, 11):
         for i in range(10):
             valid = "false" if day == 5 and i < 6 else "true"
-            rows.append(f"V{day}-{i},2026-03-{day:02d}T08:00:00,MFN,Shipped,2026-03-{day:02d}T18:00:00,1Z{day}{i},{valid}")
+            rows.append(f"V{day}-{i},2026-03-{day:02d}T08:00:00,MFN,Shipped,2026-03-{day:02d}T18:00:00,1Z{day}{i},{valid},"
+                        f"2026-03-{day:02d}")
     return write_account(tmp_path, orders="order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,"
-                                          "tracking_id,tracking_valid\n" + "\n".join(rows) + "\n")
+                                          "tracking_id,tracking_valid,latest_delivery_date\n" + "\n".join(rows) + "\n")
 
 
 def test_forecast_of_an_above_target(tmp_path):
-    rec = recovery_forecast(load_account(vtr_account(tmp_path)), "valid_tracking_rate", "2026-03-10", "MFN")
+    # As of 24 March the window ends 10 March (lag 14): every date below is 14 days after the
+    # promised day it is counted on.
+    rec = recovery_forecast(load_account(vtr_account(tmp_path)), "valid_tracking_rate", "2026-03-24", "MFN")
     # 94 valid of 100 = 94%, not above 95%. Recent pace: 100 shipments and 6 defects over 30 days.
     assert (rec.defects, rec.units) == (6, 100)
     assert rec.daily_units * 30 == 100 and rec.daily_defects * 30 == 6
     # No new defect: day j adds 10j/3 good shipments; (100 + 10j/3 - 6) / (100 + 10j/3) > 95% first at
-    # j = 7 (123.3 shipments, 95.1%); j = 6 gives exactly 95%, which is not above: 17 March.
-    assert rec.date_no_new_defects == pd.Timestamp("2026-03-17")
+    # j = 7 (123.3 shipments, 95.1%); j = 6 gives exactly 95%, which is not above: 31 March.
+    assert rec.date_no_new_defects == pd.Timestamp("2026-03-31")
     # At the recent pace the rate stays below until the 5 March shipments leave the 30-day window
-    # (as of 4 April: 5 expected defects in 133.3 shipments, 96.25%).
-    assert rec.date_at_recent_pace == pd.Timestamp("2026-04-04")
-    assert rec.schedule.values.tolist() == [[dt.date(2026, 4, 4), 6, 0]]
+    # (as of 18 April: 5 expected defects in 133.3 shipments, 96.25%).
+    assert rec.date_at_recent_pace == pd.Timestamp("2026-04-18")
+    assert rec.schedule.values.tolist() == [[dt.date(2026, 4, 18), 6, 0]]
 
 
 def test_reconcile_counts_good_units_for_an_above_target(tmp_path):
@@ -150,11 +154,12 @@ def test_index_cells_take_the_colour_of_their_status(tmp_path):
     cell = lambda status, rate: {"status": status, "rate": rate, "segment": "MFN", "numerator": 1,  # noqa: E731
                                  "denominator": 10}
     outcomes = {
-        "a-shop": Outcome("a-shop", True, html="a-shop.html", row={"odr": cell("breach", 0.1),
-                                                                   "cancel_rate": cell("at_risk", 0.02)}),
-        "b-shop": Outcome("b-shop", True, html="b-shop.html", row={"odr": cell("ok", 0.001)}),
+        "a-shop": Outcome("a-shop", True, html="a-shop.html", row={"odr:MFN": cell("breach", 0.1),
+                                                                   "odr:AFN": cell("at_risk", 0.02)}),
+        "b-shop": Outcome("b-shop", True, html="b-shop.html", row={"odr:MFN": cell("ok", 0.001)}),
         "c-shop": Outcome("c-shop", False, reason="c-shop/orders.csv: required file missing"),
     }
+    # ODR's cells are seller-fulfilled and FBA apart (odr:MFN, odr:AFN), then cancel rate (no value here).
     page = write_index(tmp_path, dt.date(2026, 3, 8), "en", pol, {}, outcomes, "x").read_text(encoding="utf-8")
     rows = {r.split("</td>")[0]: r for r in page.split("<tr")[2:]}
 

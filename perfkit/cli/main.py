@@ -19,7 +19,8 @@ from perfkit.cli.arguments import check_arguments
 from perfkit.engine import registry
 from perfkit.core.errors import PerfkitError, explain
 
-STATUS_COLOURS = {"ok": "32", "at_risk": "33", "breach": "1;31", "no_data": "2", "info": "36", "partial": "2"}
+STATUS_COLOURS = {"ok": "32", "at_risk": "33", "breach": "1;31", "no_data": "2", "info": "36", "partial": "2",
+                  "advisory": "35"}
 
 
 CORES = os.cpu_count() or 1
@@ -101,15 +102,15 @@ def format_table(series: pd.DataFrame, colour: bool = False) -> str:
     for (account, as_of), block in series.groupby(["account_id", "as_of"], sort=False):
         lines.append(f"{account}  as of {as_of}")
         lines.append(f"  {'metric':<30} {'segment':<28} {'num/den':>15} {'rate':>8} {'target':>9} "
-                     f"{'status':<8} {'headroom':>8} {'coverage':>8}")
+                     f"{'status':<8} {'headroom':>8} {'coverage':>8} {'units':>6}")
         for r in block.itertuples(index=False):
             rate = "" if pd.isna(r.rate) else f"{r.rate:.2%}"
             counts = f"{r.numerator}/{r.denominator}"
             head = "" if pd.isna(r.headroom) else str(int(r.headroom))
-            shown = shown_status(r.status, r.coverage)
+            shown = shown_status(r.status, r.coverage, r.unit_coverage)
             status = _colour(f"{shown:<8}", shown, colour)
             lines.append(f"  {r.metric:<30} {r.segment[:28]:<28} {counts:>15} {rate:>8} {_target_display(r.target):>9} "
-                         f"{status} {head:>8} {r.coverage:>8.0%}")
+                         f"{status} {head:>8} {r.coverage:>8.0%} {r.unit_coverage:>6.0%}")
         lines.append("")
     return "\n".join(lines)
 
@@ -173,11 +174,15 @@ def _report_skipped(root: str) -> None:
 
 def _fail_on(series: pd.DataFrame, level: str, include_partial: bool) -> int:
     """1 when a value is at ``level`` (or worse), naming which; partial windows only when asked."""
+    from perfkit.engine.metrics import partial_values
+
+    # Advisory values (a target Amazon only recommends in the marketplace) never count.
     bad = series["status"].isin({"breach"} if level == "breach" else {"breach", "at_risk"})
-    partial = bad & (series["coverage"] < 1)
+    partial = bad & partial_values(series)
     if partial.any() and not include_partial:
         print(f"perfkit: note: --fail-on ignores {int(partial.sum())} {level} value(s) computed on part of their "
-              "window (the data starts or ends inside it); add --include-partial to count them", file=sys.stderr)
+              "window (the data starts or ends inside it) or of their units (a column they are placed by is empty "
+              "in some rows); add --include-partial to count them", file=sys.stderr)
         bad &= ~partial
     if not bad.any():
         return 0
@@ -333,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="write to a file (atomically) instead of stdout")
     p.add_argument("--fail-on", choices=("breach", "at_risk"), help="exit 1 when any value is there")
     p.add_argument("--include-partial", action="store_true",
-                   help="--fail-on also counts values computed on part of their window")
+                   help="--fail-on also counts values computed on part of their window or units")
     p.add_argument("--early", action="store_true", help="also the maturing ODR view (metric odr_early)")
     p.add_argument("--jobs", type=int, default=CORES, metavar="N",
                    help=f"accounts computed in parallel processes (default: the {CORES} CPU cores)")

@@ -214,6 +214,22 @@ def index_metrics(policy: Policy) -> list[str]:
     return [m for m in policy.metrics if m in METRICS and METRICS[m].index]
 
 
+def index_columns(policy: Policy) -> list[tuple[str, str | None]]:
+    """The portfolio index's columns: (metric, channel) with seller-fulfilled and FBA apart for a
+    metric Amazon judges per channel (ODR), else (metric, None) for the segments it judges."""
+    cols: list[tuple[str, str | None]] = []
+    for m in index_metrics(policy):
+        segs = policy[m].segments
+        apart = {"MFN", "AFN"} <= set(segs) and policy[m].target != "info"
+        cols += [(m, c) for c in ("MFN", "AFN")] if apart else [(m, None)]
+    return cols
+
+
+def index_key(metric: str, channel: str | None) -> str:
+    """The key of an index column in an account's index row."""
+    return metric if channel is None else f"{metric}:{channel}"
+
+
 def chart_metrics(policy: Policy, with_info: bool = False) -> list[str]:
     """The metrics drawn as charts, in policy order (maturing views go on their metric's chart):
     those with a target and the headline ones (all with ``with_info``)."""

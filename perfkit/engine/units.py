@@ -218,8 +218,8 @@ class AccountDays:
         valid = (ids.notna() & ~ids.isin(list(self.policy.tracking_placeholders))).to_numpy(bool, na_value=False)
         if self.account.has("orders.carrier"):
             carrier = o["carrier"].astype("string").str.strip().str.lower()
-            valid &= (carrier.notna() & (carrier != "")
-                      & ~carrier.isin(list(self.policy.untracked_carriers))).to_numpy(bool, na_value=False)
+            valid = valid & (carrier.notna() & (carrier != "")
+                             & ~carrier.isin(list(self.policy.untracked_carriers))).to_numpy(bool, na_value=False)
         given = o["tracking_valid"].astype("boolean")
         return np.where(given.isna().to_numpy(), valid, given.to_numpy(bool, na_value=False))
 

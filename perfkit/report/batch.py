@@ -20,7 +20,7 @@ from perfkit.core.cluster import imap_accounts
 from perfkit.config import paths
 from perfkit.engine.dates import last_order_day
 from perfkit.core.errors import PerfkitError, explain
-from perfkit.views.labels import check_lang, metric_name, t
+from perfkit.views.labels import check_lang, metric_name, segment_name, t
 from perfkit.loading.loader import check_account_id, load_account, select_account_dirs
 from perfkit.core.policy import Policy
 from perfkit.engine.registry import resolve_policy
@@ -161,20 +161,21 @@ def write_index(out: Path, as_of: dt.date, lang: str, policy: Policy, names: dic
         The data's first and last day, as shown.
     """
 
-    metrics = registry.index_metrics(policy)
+    metrics = registry.index_columns(policy)
     rows = []
     for aid in sorted(outcomes):
         o = outcomes[aid]
         cells = []
-        for m in metrics:
-            worst = o.row.get(m)
+        for m, channel in metrics:
+            worst = o.row.get(registry.index_key(m, channel))
             if not worst:
                 cells.append({"colour": STATUS_COLOURS["no_data"], "text": "–", "title": ""})
                 continue
             rate = "–" if worst["rate"] is None else f"{worst['rate']:.2%}"
             cover = worst.get("coverage", 1.0)
             cells.append({"colour": STATUS_COLOURS.get(worst["status"], "#999"),
-                          "text": f"{rate}" + (f" ({t('partial', lang)})" if worst["status"] == "partial" else ""),
+                          "text": f"{rate}" + (f" ({t(worst['status'], lang)})"
+                                               if worst["status"] in ("partial", "advisory") else ""),
                           "title": f"{t(worst['status'], lang)} · {worst['segment']} · "
                                    f"{worst['numerator']}/{worst['denominator']} · {cover:.0%}"})
         cells += _health_cells(o.row, lang)
@@ -202,7 +203,8 @@ def _health_cells(row: dict, lang: str) -> list[dict]:
     return cells
 
 
-def _merge_and_write(out: Path, rows: list[dict], as_of: dt.date, lang: str, policy: Policy, metrics: list[str],
+def _merge_and_write(out: Path, rows: list[dict], as_of: dt.date, lang: str, policy: Policy,
+                     metrics: list[tuple[str, str | None]],
                      data_range: str) -> Path:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -224,8 +226,10 @@ def _merge_and_write(out: Path, rows: list[dict], as_of: dt.date, lang: str, pol
         week_from=(as_of - dt.timedelta(days=6)).isoformat(), data_range=data_range,
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         labels={k: t(k, lang) for k in ("week", "data_range", "generated", "account", "failed")},
-        legend=[(t(s, lang), STATUS_COLOURS[s]) for s in ("ok", "at_risk", "breach", "partial", "no_data", "failed")],
-        metrics=[{"name": metric_name(m, lang, policy), "target": policy[m].target_display()} for m in metrics]
+        legend=[(t(s, lang), STATUS_COLOURS[s]) for s in ("ok", "at_risk", "breach", "advisory", "partial", "no_data",
+                                                            "failed")],
+        metrics=[{"name": metric_name(m, lang, policy) + (f" ({segment_name(c, lang)})" if c else ""),
+                  "target": policy[m].target_display()} for m, c in metrics]
         + [{"name": t("ahr_short", lang), "target": ""}, {"name": t("policy_short", lang),
                                                           "target": t("policy_target", lang)}],
         rows=rows)

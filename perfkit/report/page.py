@@ -27,9 +27,12 @@ from perfkit.core.account import Account
 from perfkit.engine.metrics import account_series
 from perfkit.core.policy import Policy
 from perfkit.analysis.reconcile import official_points
-from perfkit.views.status import STATUS_COLOURS, counted_text, shown_status, status_reason, status_table, worst
+from perfkit.views.status import (STATUS_COLOURS, counted_text, judged_segments, shown_statuses, status_reason,
+                                  status_table, worst)
 
 HISTORY_DAYS = 180
+# An account whose last order is this many weeks before the report's day is said to be stale.
+STALE_WEEKS = 2
 E = html.escape
 
 
@@ -130,7 +133,7 @@ class AccountReport:
         """The account's row of the portfolio index: per index metric, its worst segment's value
         (status, rate, segment, counts), plus the data's first and last day and the name."""
         latest = self.series[self.series["as_of"] == self.as_of]
-        latest = latest.assign(shown=[shown_status(a, b) for a, b in zip(latest["status"], latest["coverage"])])
+        latest = latest.assign(shown=shown_statuses(latest))
         from perfkit.views.health import index_cells
 
         row: dict = {"_name": self.account.name, "_last": self.ctx.last_day.date().isoformat(),
@@ -138,41 +141,97 @@ class AccountReport:
         first = self.account.orders["purchase_date"].min()
         if first == first:
             row["_first"] = first.tz_convert("UTC").date().isoformat()
-        for m in registry.index_metrics(self.policy):
-            r = worst(latest[latest["metric"] == m], "shown")
+        for m, channel in registry.index_columns(self.policy):
+            rows = latest[latest["metric"] == m]
+            rows = rows[rows["segment"] == channel] if channel else rows[rows["segment"].isin(
+                judged_segments(list(rows["segment"])))]
+            r = worst(rows, "shown")
             if r is not None:
-                row[m] = {"status": r["shown"], "coverage": float(r["coverage"]), "rate": None if pd.isna(r["rate"]) else float(r["rate"]),
-                          "segment": r["segment"], "numerator": int(r["numerator"]),
-                          "denominator": int(r["denominator"])}
+                row[registry.index_key(m, channel)] = {
+                    "status": r["shown"], "coverage": float(r["coverage"]),
+                    "unit_coverage": float(r.get("unit_coverage", 1.0)),
+                    "rate": None if pd.isna(r["rate"]) else float(r["rate"]), "segment": r["segment"],
+                    "numerator": int(r["numerator"]), "denominator": int(r["denominator"])}
         return row
 
     # --- HTML sections -------------------------------------------------------------------------
 
-    def headline(self) -> str:
+    def verdicts(self) -> dict[str, list[tuple[str, list[str], float]]]:
+        """Each targeted metric once, by the worst status of the segments Amazon judges: ``breach``,
+        ``at_risk``, ``advisory`` or ``unjudged`` (partial or no data), each (metric, its segments
+        with that status, the worst rate); metrics whose judged segments are all ok are left out."""
         j = self.judged()
+        j = j[j["target"] != ""]
+        out: dict[str, list] = {"breach": [], "at_risk": [], "advisory": [], "unjudged": [], "ok": []}
+        for metric, rows in j.groupby("metric", sort=False):
+            rows = rows[rows["segment"].isin(judged_segments(list(rows["segment"])))]
+            if rows.empty:
+                continue
+            shown = rows["shown"].replace({"partial": "unjudged", "no_data": "unjudged"})
+            for key in ("breach", "at_risk", "advisory", "unjudged", "ok"):
+                hit = rows[shown == key]
+                if len(hit):
+                    out[key].append((metric, list(hit["segment"]), hit["rate"].iloc[0]))
+                    break
+        return out
+
+    def policy_breaches(self) -> list[tuple[str, int]]:
+        """The policy-compliance categories in breach (category, open notices)."""
+        from perfkit.views.health import compliance_table
+
+        table, _ = compliance_table(self.ctx, self.as_of)
+        return [(r.category, int(r.open)) for r in table.itertuples() if r.status == "breach"]
+
+    def headline(self) -> str:
+        from perfkit.loading.schema import category_name
+
+        v = self.verdicts()
         name = self.account.name
-        breach = j[j["shown"] == "breach"]
-        risk = j[j["shown"] == "at_risk"]
 
-        def listing(frame: pd.DataFrame) -> str:
-            return ", ".join(f"{metric_name(r.metric, self.lang, self.policy)} ({segment_name(r.segment, self.lang)})"
-                             f" {fmt_rate(r.rate)}" for r in frame.itertuples())
+        def listing(items: list, rates: bool = True) -> str:
+            return ", ".join(f"{metric_name(m, self.lang, self.policy)} ("
+                             f"{', '.join(segment_name(s, self.lang) for s in segs)})"
+                             + (f" {fmt_rate(rate)}" if rates else "") for m, segs, rate in items)
 
-        if len(breach):
-            key, fields, colour = "headline_breach", {"n": len(breach), "list": listing(breach)}, STATUS_COLOURS["breach"]
-        elif len(risk):
-            key, fields, colour = "headline_risk", {"n": len(risk), "list": listing(risk)}, STATUS_COLOURS["at_risk"]
-        elif j["shown"].isin(["ok", "partial"]).any():
-            key, fields, colour = "headline_safe", {}, STATUS_COLOURS["ok"]
+        policies = [t("policy_breach_item", self.lang, category=category_name(c, self.lang), n=n)
+                    for c, n in self.policy_breaches()]
+        if v["breach"] or policies:
+            text = ", ".join(x for x in (listing(v["breach"]), *policies) if x)
+            key, fields, colour = "headline_breach", {"n": len(v["breach"]) + len(policies), "list": text}, \
+                STATUS_COLOURS["breach"]
+        elif v["at_risk"]:
+            key, fields, colour = "headline_risk", {"n": len(v["at_risk"]), "list": listing(v["at_risk"])}, \
+                STATUS_COLOURS["at_risk"]
+        elif v["ok"] or v["advisory"]:
+            # Never "safe" when some rate could not be judged: say which instead.
+            key = "headline_judged_ok" if v["unjudged"] else "headline_safe"
+            fields, colour = {}, STATUS_COLOURS["partial" if v["unjudged"] else "ok"]
         else:
             key, fields, colour = "headline_nodata", {}, STATUS_COLOURS["no_data"]
-        sentence = t(key, self.lang, name=name, **fields)
+        sentences = [t(key, self.lang, name=name, **fields)]
+        if v["advisory"]:
+            sentences.append(t("headline_advisory", self.lang, n=len(v["advisory"]), list=listing(v["advisory"])))
+        if v["unjudged"] and key != "headline_nodata":
+            sentences.append(t("headline_unjudged", self.lang, n=len(v["unjudged"]),
+                               list=listing(v["unjudged"], rates=False)))
         why = t("as_of_chosen" if self.as_of_chosen else "as_of_week", self.lang, day=self.as_of.isoformat())
-        sub = (f"{E(why)} · {E(t('data_until', self.lang, day=self.ctx.last_day.date().isoformat()))} · "
-               f"{_e(self.account.marketplace or '')} · {_e(self.account.timezone)}")
+        sub = " · ".join([E(why), *(E(x) for x in self.data_day_notes()), _e(self.account.marketplace or ""),
+                          _e(self.account.timezone)])
         return (f"<div class='pk-headline' style='border-left:6px solid {colour}'>"
                 f"<h1>{E(t('report_title', self.lang))}: {E(name)}</h1>"
-                f"<p class='pk-sentence'>{E(sentence)}</p><p class='pk-sub'>{sub}</p></div>")
+                f"<p class='pk-sentence'>{E(' '.join(sentences))}</p><p class='pk-sub'>{sub}</p></div>")
+
+    def data_day_notes(self) -> list[str]:
+        """Where the account's data stops, and whether it is stale for this report's day."""
+        last = self.ctx.last_day.date()
+        notes = [t("data_stops", self.lang, day=last.isoformat())]
+        weeks = (self.as_of - last).days // 7
+        if weeks >= STALE_WEEKS:
+            notes.append(t("data_stale", self.lang, day=last.isoformat(), weeks=weeks))
+        events = self.ctx.last_event_day
+        if events is not None and events.date() > last:
+            notes.append(t("events_after", self.lang, day=events.date().isoformat()))
+        return notes
 
     def status_table(self) -> str:
         j = self.judged()
@@ -285,8 +344,11 @@ class AccountReport:
         head = f"<h2>{E(t('quality_heading', self.lang))}</h2>"
         notes = registry.account_notes(self.account) + [f"kept Amazon report left out: {w}" for w in self.official.attrs.get("skipped", [])]
         if self.as_of > self.ctx.last_day.date():
-            notes.append(f"the report's day {self.as_of} is after the last day of data ({self.ctx.last_day.date()}): "
+            notes.append(f"the report's day {self.as_of} is after the account's last order ({self.ctx.last_day.date()}): "
                          "values after that day count no new orders")
+        notes += [f"{r.metric} ({r.segment}): computed on {r.unit_coverage:.0%} of its units (a column it is "
+                  "placed by is empty in the other rows); not judged"
+                  for r in self.judged().itertuples() if r.unit_coverage < 1]
         items = [f"<li>{E(w)}</li>" for w in notes]
         if not items:
             return head + f"<p>{E(t('no_notes', self.lang))}</p>"

@@ -11,20 +11,38 @@ import pandas as pd
 from perfkit.core.policy import Policy
 
 # Worst first: a status table, an index cell or a POA picks the first of these it finds.
-STATUS_ORDER = ("breach", "at_risk", "partial", "ok", "no_data", "info")
+# "advisory" (a target Amazon only recommends in the marketplace, missed) is never a breach.
+STATUS_ORDER = ("breach", "at_risk", "advisory", "partial", "ok", "no_data", "info")
 STATUS_COLOURS = {"ok": "#1a7f37", "at_risk": "#b7791f", "breach": "#c0392b", "no_data": "#8a8f98",
-                  "info": "#2f6fb5", "failed": "#6b2c91", "partial": "#7d8fa3"}
-# A value computed on part of its window (the data starts or ends inside it) is shown as
-# "partial data", never as a red badge: Amazon counts the whole window.
+                  "info": "#2f6fb5", "failed": "#6b2c91", "partial": "#7d8fa3", "advisory": "#8e6bb8"}
+# A value computed on part of its window (the data starts or ends inside it) or on part of its
+# units (an anchor column that only some rows fill) is shown as "partial data", never as a red
+# badge: Amazon counts the whole window and every unit.
 PARTIAL = "partial"
+JUDGED = ("breach", "at_risk", "ok", "advisory")
 
 
-def shown_status(status: str, coverage: float) -> str:
+def shown_status(status: str, coverage: float, unit_coverage: float = 1.0) -> str:
     """The status a person is shown: ``partial`` for a judged value whose window the data only
-    partly covers, else the status itself."""
-    if status in ("breach", "at_risk", "ok") and coverage == coverage and coverage < 1:
+    partly covers, or computed on part of its units; else the status itself."""
+    short = (coverage == coverage and coverage < 1) or (unit_coverage == unit_coverage and unit_coverage < 1)
+    if status in JUDGED and short:
         return PARTIAL
     return status
+
+
+def shown_statuses(frame: pd.DataFrame) -> list[str]:
+    """:func:`shown_status` of every row of a series."""
+    units = frame["unit_coverage"] if "unit_coverage" in frame else [1.0] * len(frame)
+    return [shown_status(s, c, u) for s, c, u in zip(frame["status"], frame["coverage"], units)]
+
+
+def judged_segments(segments: list[str]) -> list[str]:
+    """The segments Amazon judges among a metric's: seller-fulfilled and FBA apart when both are
+    there (the combined "all" is then informational), else every one."""
+    if {"MFN", "AFN"} <= set(segments):
+        return [s for s in segments if s != "all"]
+    return list(segments)
 
 
 def rank(status: pd.Series) -> pd.Series:
@@ -71,6 +89,8 @@ def status_reason(policy: Policy, metric: str, shown: str, numerator: int, denom
         return t("why_breach", lang, target=mp.target_display())
     if shown == "partial":
         return t("partial_note", lang)
+    if shown == "advisory":
+        return t("why_advisory", lang, target=mp.target_display())
     if shown != "at_risk":
         return ""
     bad = denominator - numerator if mp.counts_good else numerator
@@ -98,5 +118,5 @@ def status_table(series: pd.DataFrame, policy: Policy, day: dt.date, compare_day
     now = shown[shown["as_of"] == day]
     before = shown[shown["as_of"] == day - dt.timedelta(days=compare_days)][["metric", "segment", "rate"]]
     out = now.merge(before.rename(columns={"rate": "rate_before"}), on=["metric", "segment"], how="left")
-    out["shown"] = [shown_status(s, c) for s, c in zip(out["status"], out["coverage"])]
+    out["shown"] = shown_statuses(out)
     return out.reset_index(drop=True)
