@@ -42,40 +42,9 @@ def _use_colour(stream) -> bool:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from perfkit.engine.dates import first_data_day, last_data_day
-    from perfkit.loading.loader import account_dirs, load_account
+    from perfkit.cli.check import check_accounts
 
-    failed = 0
-    dirs = account_dirs(args.data_root)
-    _report_skipped(args.data_root)
-    if args.account:
-        dirs = [d for d in dirs if d.name in set(args.account)]
-    if not dirs:
-        raise PerfkitError(f"{args.data_root}: no account folders found; each account is a sub-folder holding orders.csv")
-    for folder in dirs:
-        try:
-            acc = load_account(folder)
-        except Exception as exc:  # one account's failure, whatever it is, is that account's
-            failed += 1
-            print(f"{folder.name}: FAILED: {explain(exc)}")
-            continue
-        channels = acc.orders["fulfillment_channel"].value_counts()
-        first, last = first_data_day(acc), last_data_day(acc)
-        span = f"{first.date()} to {last.date()}" if first is not None and last is not None else "no dates"
-        print(f"{acc.account_id}: {acc.name} ({acc.marketplace or '?'}, {acc.timezone})")
-        print(f"  orders: {len(acc.orders)}  ({', '.join(f'{k} {v}' for k, v in channels.items())})  {span}")
-        tables = {t: len(acc.table(t)) for t in ("feedback", "claims", "chargebacks", "returns")}
-        present = ", ".join(f"{t} {n}" for t, n in tables.items() if acc.has(t))
-        print(f"  inputs: {present or 'orders only'}")
-        if acc.missing:
-            print(f"  missing: {', '.join(acc.missing)}")
-        for w in registry.account_notes(acc):
-            if not w.startswith("missing input"):
-                print(f"  warning: {w}")
-    if failed:
-        print(f"{failed} of {len(dirs)} accounts failed to load", file=sys.stderr)
-        return 2
-    return 0
+    return check_accounts(args)
 
 
 # --- metrics ---------------------------------------------------------------------------------
@@ -165,11 +134,9 @@ def print_warnings(by_account: dict[str, list[str]]) -> None:
 
 
 def _report_skipped(root: str) -> None:
-    from perfkit.loading.loader import skipped_dirs
+    from perfkit.cli.check import report_skipped
 
-    for folder in skipped_dirs(root):
-        print(f"perfkit: warning: {folder.name}: folder skipped (a name starting with '.' or '_' is not an "
-              "account; rename it to include it)", file=sys.stderr)
+    report_skipped(root)
 
 
 def _fail_on(series: pd.DataFrame, level: str, include_partial: bool) -> int:

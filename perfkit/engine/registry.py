@@ -89,6 +89,10 @@ class Metric:
         group is missing, its values are ``no_data`` (a rate counted from nothing is not 0%).
     headline : bool
         Shown in status tables and charts beside the targeted rates although it has no target.
+    anchor : str
+        The column that places a unit in a window. Units of the population without it are
+        counted apart (:attr:`Units.uncovered`): a value computed without them is flagged as
+        computed on part of its units, and ``perfkit check`` says how many the column covers.
     """
 
     id: str
@@ -105,6 +109,7 @@ class Metric:
     early_of: str | None = None
     essential: tuple[tuple[str, ...], ...] = ()
     headline: bool = False
+    anchor: str = "orders.purchase_date"
 
 
 METRICS: dict[str, Metric] = {}
@@ -205,6 +210,21 @@ def account_notes(account: Account) -> list[str]:
     return account.warnings + [f"missing input {item}: {input_note(item)}" for item in account.missing]
 
 
+def anchor_coverage(days: AccountDays, policy: Policy) -> list[tuple[str, str, int, int]]:
+    """Per metric placed by a column some of its units lack: (metric, column, units with it,
+    units of the population), over the whole account (the lacking ones are in no window)."""
+    out = []
+    for mp in policy.metrics.values():
+        metric = METRICS.get(mp.id)
+        if metric is None or mp.maturing or metric.anchor == "orders.purchase_date" or lacking(mp.id, days.account.has):
+            continue
+        units = build_units(days, metric, mp)
+        lost = 0 if units.uncovered is None else len(units.uncovered.anchor)
+        if lost:
+            out.append((mp.id, metric.anchor, len(units.anchor), len(units.anchor) + lost))
+    return out
+
+
 def family(metric_id: str) -> str:
     return METRICS[metric_id].family if metric_id in METRICS else metric_id
 
@@ -265,7 +285,7 @@ _LATE = dict(
     reads=("latest_ship_date", "ship_confirm_date"), family="late_shipment",
     notes={"orders.latest_ship_date": "Late Shipment Rate has no data",
            "orders.ship_confirm_date": "Late Shipment Rate has no data"},
-    suggested=("late_confirmation", "carrier_pickup"), segments=("MFN",), index=True,
+    suggested=("late_confirmation", "carrier_pickup"), segments=("MFN",), index=True, anchor="orders.latest_ship_date",
     amazon=(AmazonField(("lateShipmentRate",), "MFN", ("lateShipmentCount", "lateShipmentsCount"), ("orderCount",),
                         listed="lateShipmentRateList"),))
 
@@ -300,6 +320,7 @@ declare(Metric(
            "orders.tracking_id": "Valid Tracking Rate has no data",
            "orders.category": "Valid Tracking Rate has no per-category figures"},
     family="valid_tracking_rate", suggested=("carrier_no_tracking",), segments=("MFN", "category"), index=True,
+    anchor="orders.latest_delivery_date",
     essential=(("orders.ship_confirm_date",), ("orders.latest_delivery_date",),
                ("orders.tracking_id", "orders.tracking_valid")),
     amazon=(AmazonField(("validTrackingRate",), "MFN", ("validTrackingCount",), ("shipmentCount",)),)))
@@ -312,6 +333,7 @@ declare(Metric(
            "orders.delivered_date": "On-Time Delivery Rate has no data (no delivery date in any row: "
                                     "lateness cannot be judged)"},
     family="on_time_delivery_rate", suggested=("carrier_slow",), segments=("MFN",), index=True,
+    anchor="orders.latest_delivery_date",
     # Its defect test reads the delivery date: without any, every shipment would look late.
     essential=(("orders.latest_delivery_date",), ("orders.ship_confirm_date",), ("orders.delivered_date",),
                ("orders.tracking_id", "orders.tracking_valid")),

@@ -32,6 +32,10 @@ ALL_ORDERS = ReportFormat(
         "product-name": "product_name",
         # One row per item: an item cancelled inside an order that shipped is a partial cancellation.
         "item-status": "item_cancelled",
+        # Amazon says which cancellations the buyer asked for: they are not the seller's.
+        "is-buyer-requested-cancellation": "buyer_requested_cancel",
+        "buyer-requested-cancel-reason": "buyer_cancel_reason",
+        "buyer-cancel-reason": "buyer_cancel_reason",
     },
 )
 
@@ -87,6 +91,9 @@ UNSHIPPED = ReportFormat(
         "promise-date": "latest_ship_date",
         "is-business-order": "is_business_order",
         "product-name": "product_name",
+        "is-buyer-requested-cancellation": "buyer_requested_cancel",
+        "buyer-requested-cancel-reason": "buyer_cancel_reason",
+        "buyer-cancel-reason": "buyer_cancel_reason",
     },
     defaults={"fulfillment_channel": "MFN"},
 )

@@ -32,7 +32,7 @@ from perfkit.core.account import Account, Portfolio
 from perfkit.core.encodings import decode
 from perfkit.loading.reading import read_table_file
 from perfkit.loading.schema import NOTICE_TABLES, OPTIONAL_TABLES, TABLES
-from perfkit.loading.sources import canonical_frame, find_sources
+from perfkit.loading.sources import UNRECOGNISED, canonical_frame, find_sources
 
 # Event columns that are only ever shown (drill-downs, reports), never counted.
 FREE_TEXT = ("comments", "reason")
@@ -100,7 +100,7 @@ def _finish_orders(orders: pd.DataFrame, missing: list[str], keep: set[str] | No
     empty = {name for name in TABLES["orders"] if name not in orders.columns or orders[name].isna().all()}
     # No tracking_valid column has a rule of its own (the engine judges the tracking id), so it is
     # missing only when the tracking ids are missing too.
-    quiet = {"product_name", "item_cancelled"} | ({"tracking_valid"} if "tracking_id" not in empty else set())
+    quiet = {"product_name", "item_cancelled", "buyer_cancel_reason"} | ({"tracking_valid"} if "tracking_id" not in empty else set())
     missing += [f"orders.{name}" for name in TABLES["orders"] if name in empty and name not in quiet
                 and (keep is None or name in keep)]
     # tracking_valid stays empty where the file does not say: the engine's tracking rule decides there.
@@ -258,6 +258,13 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
         frame = canonical_frame(src, tz, wanted, warnings)
         by_table[src.table].append(without_future(src.table, frame, now, warnings))
     if not by_table["orders"]:
+        # A file that was not recognised is named with its header: it may be the orders, in a layout
+        # perfkit does not know (rather than "missing", which sends the user looking for a file they have).
+        strangers = [w for w in warnings if UNRECOGNISED in w]
+        if strangers:
+            raise DataError(f"{account_id}", "no orders file recognised: " + "; ".join(strangers),
+                            expected="orders.csv with perfkit's columns, an Amazon order report, or the file "
+                                     "described in mapping.json")
         raise DataError(f"{account_id}/orders.csv", "required file missing",
                         expected="orders.csv (or .tsv/.parquet, or an Amazon All Orders report) in the account folder")
     frames = by_table["orders"]

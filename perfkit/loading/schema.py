@@ -35,6 +35,8 @@ TABLES: dict[str, dict[str, Column]] = {
         ("fulfillment_channel", "channel", True),
         ("order_status", "status", True),
         ("buyer_requested_cancel", "bool", False, False),
+        # The buyer's stated reason for a cancellation (Amazon's order reports): untrusted text, shown only.
+        ("buyer_cancel_reason", "text", False),
         ("latest_ship_date", "deadline", False),
         ("ship_confirm_date", "datetime", False),
         ("carrier", "text", False, None, "drill-downs cannot name carriers"),

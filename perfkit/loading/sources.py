@@ -144,12 +144,22 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
             warnings.append(f"{label}: ignored (not a perfkit table name; list it in mapping.json)")
             continue
         if fmt is None:
-            warnings.append(f"{label}: ignored (not a perfkit table nor a known Amazon report; "
-                            "describe it in mapping.json to load it)")
+            warnings.append(f"{label}: {UNRECOGNISED} (its header: {header_text(header)}); "
+                            "describe it in mapping.json to load it")
             continue
         found.append(Source(path, fmt.table, label, dict(fmt.columns), {}, dict(fmt.defaults),
                             _date_order(marketplace) if fmt.local_dates else None, fmt=fmt.name))
     return found
+
+
+UNRECOGNISED = "ignored, not a perfkit table nor a known Amazon report"
+
+
+def header_text(header: list[str], limit: int = 8) -> str:
+    """A file's first column names as a user can read them in one line (quoted: a header is the
+    file's own text, control characters and all)."""
+    shown = ", ".join(repr(h.strip()[:40]) for h in header[:limit])
+    return shown + (f", +{len(header) - limit} more" if len(header) > limit else "") if header else "empty"
 
 
 def _date_order(marketplace: str | None) -> str:
