@@ -155,3 +155,133 @@ def test_the_placeholder_list_is_policy(tmp_path):
         A2,2026-03-01,MFN,Shipped,Pending
         """)
     assert AccountContext.of(folder, tmp_path / "policy.toml").days.tracking_valid.tolist() == [True, False]
+
+
+# --- the account's own data day -------------------------------------------------------------------
+
+
+def test_the_default_day_is_the_last_order_day_not_a_late_chargeback(tmp_path):
+    # Two MFN orders a day, 1 January to 1 March 2026 (60 days, 120 orders). Two 1-star feedbacks on
+    # orders of 5 January; a chargeback on 1 May, two months after the last order.
+    orders = ["order_id,purchase_date,fulfillment_channel,order_status"]
+    for day in pd.date_range("2026-01-01", "2026-03-01"):
+        orders += [f"O{day:%m%d}{k},{day:%Y-%m-%d}T10:00:00,MFN,Shipped" for k in "ab"]
+    write_account(tmp_path, "late-cb", orders="\n".join(orders) + "\n",
+                  feedback="order_id,feedback_date,rating\nO0105a,2026-01-20,1\nO0105b,2026-01-21,2\n",
+                  chargebacks="order_id,chargeback_date\nO0110a,2026-05-01\n")
+    run = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "metrics", str(tmp_path), "--format", "csv",
+                          "--jobs", "1"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    rows = pd.read_csv(pd.io.common.StringIO(run.stdout))
+    assert set(rows["as_of"]) == {"2026-03-01"}
+    # ODR on 1 March: orders of 18 Dec..15 Feb (lag 14), i.e. 1 January..15 February = 46 days, 92
+    # orders, 2 with negative feedback: 2.17%, a breach (on 1 May the window would hold 26 orders of
+    # 17 February..1 March and no defect: "ok", hiding it).
+    odr = rows[(rows["metric"] == "odr") & (rows["segment"] == "MFN")].iloc[0]
+    assert (odr["numerator"], odr["denominator"], odr["status"]) == (2, 92, "breach")
+    check = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "check", str(tmp_path)],
+                           capture_output=True, text=True, timeout=300)
+    assert "  data day: 2026-03-01 (the last day with orders; every default as-of day)" in check.stdout
+    assert "  after the data: events continue to 2026-05-01, after the last order" in check.stdout
+
+
+def test_check_says_the_marketplace_is_unknown_and_an_account_is_stale(tmp_path):
+    write_account(tmp_path, "fresh", marketplace=None, orders="order_id,purchase_date,fulfillment_channel,order_status\n"
+                                                           "A1,2026-03-31T10:00:00,MFN,Shipped\n")
+    write_account(tmp_path, "old", orders="order_id,purchase_date,fulfillment_channel,order_status\n"
+                                          "A1,2026-03-01T10:00:00,MFN,Shipped\n")
+    out = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "check", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300).stdout
+    fresh, old = out.split("old: ")
+    assert "marketplace: unknown (no marketplace in account.json): every target is judged as enforced" in fresh
+    # 1 March is 30 days (4 whole weeks) before the newest account's last order, 31 March.
+    assert "  stale: the last order is 4 weeks before the newest account's (2026-03-31)" in old
+    assert "stale" not in fresh
+
+
+# --- Amazon's own downloads ---------------------------------------------------------------------
+
+ALL_ORDERS = ("amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\t"
+              "fulfillment-channel\tsales-channel\tproduct-name\tsku\titem-status\tquantity\tis-business-order\t"
+              "is-buyer-requested-cancellation\tbuyer-requested-cancel-reason\n")
+UNSHIPPED = ("order-id\torder-item-id\tpurchase-date\tpayments-date\tpromise-date\tdays-past-promise\t"
+             "product-name\tis-business-order\tis-buyer-requested-cancellation\tbuyer-requested-cancel-reason\n")
+
+
+def amazon_only(tmp_path):
+    """A seller-fulfilled DE account from Amazon's All Orders and Unshipped Orders reports only:
+    O01..O20 shipped, one a day 1..20 March; U1 (19 March) and U2 (20 March) unshipped, with their
+    ship-by (promise) date 20 March 10:00 UTC in the Unshipped snapshot; C1 (18 March) cancelled at
+    the buyer's request, C2 (19 March) cancelled by the seller. O05 and O06 are business orders."""
+    rows = []
+    for d in range(1, 21):
+        business = "true" if d in (5, 6) else "false"
+        rows.append(f"O{d:02d}\t\t2026-03-{d:02d}T10:00:00+00:00\t\tShipped\tMerchant\tAmazon.de\tLamp\tL1\tShipped\t1\t"
+                    f"{business}\tfalse\t")
+    rows += ["U1\t\t2026-03-19T10:00:00+00:00\t\tUnshipped\tMerchant\tAmazon.de\tLamp\tL1\tUnshipped\t1\tfalse\tfalse\t",
+             "U2\t\t2026-03-20T08:00:00+00:00\t\tUnshipped\tMerchant\tAmazon.de\tLamp\tL1\tUnshipped\t1\tfalse\tfalse\t",
+             "C1\t\t2026-03-18T10:00:00+00:00\t\tCancelled\tMerchant\tAmazon.de\tLamp\tL1\tCancelled\t1\tfalse\ttrue\t"
+             "Order created by mistake",
+             "C2\t\t2026-03-19T10:00:00+00:00\t\tCancelled\tMerchant\tAmazon.de\tLamp\tL1\tCancelled\t1\tfalse\tfalse\t"]
+    snapshot = ["U1\t1\t2026-03-19T10:00:00+00:00\t2026-03-19T10:00:00+00:00\t2026-03-20T10:00:00+00:00\t0\tLamp\t"
+                "false\tfalse\t",
+                "U2\t1\t2026-03-20T08:00:00+00:00\t2026-03-20T08:00:00+00:00\t2026-03-20T10:00:00+00:00\t0\tLamp\t"
+                "false\tfalse\t"]
+    return write_account(tmp_path, "de-amazon", marketplace="DE", tz="Europe/Berlin",
+                         **{"All-Orders.txt": ALL_ORDERS + "\n".join(rows) + "\n",
+                            "Unshipped.txt": UNSHIPPED + "\n".join(snapshot) + "\n"})
+
+
+def test_amazon_only_downloads_show_no_breach_their_inputs_cannot_support(tmp_path):
+    amazon_only(tmp_path)
+    run = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "metrics", str(tmp_path), "--format", "csv",
+                          "--fail-on", "breach", "--jobs", "1"], capture_output=True, text=True, timeout=300)
+    rows = pd.read_csv(pd.io.common.StringIO(run.stdout)).set_index(["metric", "segment"])
+    assert set(rows["as_of"]) == {"2026-03-20"}
+    # No delivery dates, no ship confirmations, no invoice uploads in Amazon's order reports: no data.
+    for metric in ("on_time_delivery_rate", "invoice_defect_rate", "valid_tracking_rate"):
+        assert rows.loc[(metric, "MFN"), "status"] == "no_data", metric
+        assert pd.isna(rows.loc[(metric, "MFN"), "rate"])
+    # Cancel rate (7 days: 14..20 March): O14..O20, U1, U2, C1, C2 = 11 orders; C1 was the buyer's
+    # request, so 1 seller cancellation (C2): 9.09%, a real breach.
+    cancel = rows.loc[("cancel_rate", "MFN")]
+    assert (cancel["numerator"], cancel["denominator"], cancel["status"]) == (1, 11, "breach")
+    # Late shipment: no ship confirmations either (every order would look late): no data.
+    assert rows.loc[("late_shipment_rate_10d", "MFN"), "status"] == "no_data"
+    # --fail-on breach: the cancel rate only.
+    assert run.returncode == 1, run.stderr
+    hits = [ln for ln in run.stderr.splitlines() if ln.startswith("perfkit: --fail-on")]
+    assert hits == ["perfkit: --fail-on breach: de-amazon: cancel_rate (MFN)"]
+
+
+def test_a_ship_by_date_on_part_of_the_orders_is_not_judged(tmp_path):
+    # 12 MFN orders, one a day 9..20 March, each confirmed the next day at 10:00 (O20: not yet); only
+    # O19 and O20 have a ship-by date (20 March 09:00). As of 20 March (10 days of ship-by dates:
+    # 11..20 March) both are past it unconfirmed (O19 is confirmed on 21 March): 2 late of 2.
+    rows = ["order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,latest_ship_date"]
+    for d in range(9, 21):
+        confirm = f"2026-03-{d + 1:02d}T10:00:00" if d < 20 else ""
+        ship_by = "2026-03-20T09:00:00" if d >= 19 else ""
+        rows.append(f"O{d},2026-03-{d:02d}T08:00:00,MFN,{'Shipped' if confirm else 'Unshipped'},{confirm},{ship_by}")
+    write_account(tmp_path, "part", orders="\n".join(rows) + "\n")
+    base = [sys.executable, "-m", "perfkit.cli.main", "metrics", str(tmp_path), "--as-of", "2026-03-20", "--jobs", "1"]
+    run = subprocess.run(base + ["--format", "csv", "--fail-on", "breach"], capture_output=True, text=True, timeout=300)
+    rows = pd.read_csv(pd.io.common.StringIO(run.stdout)).set_index(["metric", "segment"])
+    late = rows.loc[("late_shipment_rate_10d", "MFN")]
+    assert (late["numerator"], late["denominator"], late["status"]) == (2, 2, "breach")
+    # The other ten orders were bought 9..18 March; the window of bought days placed by purchase
+    # (11..20 March) holds O11..O18, 8 of them: 2 of 10 units covered.
+    assert late["unit_coverage"] == pytest.approx(2 / 10)
+    assert run.returncode == 0, run.stderr  # not judged: computed on part of its units
+    assert "--fail-on ignores 2 breach value(s)" in run.stderr  # the 10- and 30-day rates
+    again = subprocess.run(base + ["--format", "csv", "--fail-on", "breach", "--include-partial"],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 1
+    table = subprocess.run(base, capture_output=True, text=True, timeout=300).stdout
+    line = next(ln for ln in table.splitlines() if "late_shipment_rate_10d" in ln)
+    assert "partial" in line and "breach" not in line and line.rstrip().endswith("20%")
+    check = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "check", str(tmp_path)],
+                           capture_output=True, text=True, timeout=300).stdout
+    # The whole account: 12 orders not cancelled, 2 with a ship-by date.
+    assert ("  partial: late_shipment_rate_10d: orders.latest_ship_date on 2 of 12 units; the value is computed "
+            "on part of its units and not judged") in check
