@@ -165,7 +165,8 @@ def test_metrics_csv_contract_columns_and_values(tmp_path):
     cancel = [r for r in rows if r["metric"] == "cancel_rate"][0]
     assert cancel == {"account_id": "acct", "as_of": "2026-03-10", "metric": "cancel_rate", "segment": "MFN",
                       "window_days": "7", "numerator": "5", "denominator": "70", "rate": str(5 / 70),
-                      "target": "< 0.025", "status": "breach", "headroom": "-4", "coverage": "1.0"}
+                      "target": "< 0.025", "status": "breach", "headroom": "-4", "coverage": "1.0",
+                      "unit_coverage": "1.0"}  # every order has its purchase day (#20)
     # ODR's window (26 December .. 24 February) holds no order: coverage 0 of 60 days.
     assert {r["coverage"] for r in rows if r["metric"] == "odr"} == {"0.0"}
     afn = [r for r in rows if r["metric"] == "odr" and r["segment"] == "AFN"][0]

@@ -4,7 +4,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import json
 import multiprocessing
+import shutil
 import subprocess
 import sys
 
@@ -117,12 +119,19 @@ def test_a_broken_account_is_refused_in_one_line_and_the_shown_one_stays(tmp_pat
 
 
 def test_a_returns_cause_is_tied_to_returns_and_the_poa_names_them(tmp_path):
-    ex = Explorer(SAMPLE, "de-shenzhen-elec", causes_db=tmp_path / "c.sqlite", poa_dir=tmp_path / "poa")
+    # Amazon only advises on Return Dissatisfaction in every marketplace (no POA): the same account
+    # without a marketplace has every target enforced, so its rate is a breach with a POA.
+    root = tmp_path / "data"
+    shutil.copytree(SAMPLE / "de-shenzhen-elec", root / "de-shenzhen-elec")
+    meta = json.loads((root / "de-shenzhen-elec" / "account.json").read_text(encoding="utf-8"))
+    del meta["marketplace"]
+    (root / "de-shenzhen-elec" / "account.json").write_text(json.dumps(meta), encoding="utf-8")
+    ex = Explorer(root, "de-shenzhen-elec", causes_db=tmp_path / "c.sqlite", poa_dir=tmp_path / "poa")
     ex.widget()
     ex.tabs.selected_index = 2
     causes = ex.view("causes")
     causes.pick.value = ("return_dissatisfaction_rate", "all")
-    w = window_units(SAMPLE / "de-shenzhen-elec", "return_dissatisfaction_rate", ex.state.day, "all",
+    w = window_units(root / "de-shenzhen-elec", "return_dissatisfaction_rate", ex.state.day, "all",
                      defective_only=True)
     assert sorted(v for _, v in causes.orders.options) == sorted(w["return_id"].astype(str))
     two = tuple(v for _, v in causes.orders.options[-2:])
@@ -243,7 +252,8 @@ def test_poa_names_the_accounts_real_figures_and_orders(tmp_path):
     # The figures come from the metric engine for the same day, counted independently above.
     assert f"{status['rate']:.2%}" in text
     assert f"{status['numerator']} good of {status['denominator']} orders" in text
-    assert "from 2026-10-17 to 2026-11-15" in text
+    # Valid Tracking's window on 15 November: promised days 3 October .. 1 November (30 days, lag 14).
+    assert "from 2026-10-03 to 2026-11-01" in text
     # The orders the analyst tied to the cause are listed under it, with their carrier.
     cause = text.split("**1. Carrier without usable tracking.** ", 1)[1].split("**2.", 1)[0]
     assert cause.startswith(f"{len(yun)} orders between") and "carriers: YunExpress;" in cause

@@ -69,8 +69,11 @@ class CausesView(TabView):
             setattr(widget, "description", t(key, lang))
         self.other.placeholder = t("other_cause", lang)
         hot = st.hot_metrics(st.day)
-        self.title.value = heading(st, t("as_of", lang) + f" {st.day}",
-                                   "" if hot else t("no_breach", lang))
+        unjudged = [] if hot else st.unjudged(st.day)
+        # Never "no breach" alone when some rate could not be judged: say which.
+        quiet = t("no_breach_judged", lang, list=", ".join(metric_name(m, lang, st.policy) for m in unjudged)) \
+            if unjudged else t("no_breach", lang)
+        self.title.value = heading(st, t("as_of", lang) + f" {st.day}", "" if hot else quiet)
         self.message.value = ""
         self._filling = True
         try:

@@ -171,6 +171,13 @@ class ExplorerState(T.HasTraits):
         st = st.assign(_o=rank(st["shown"])).sort_values(["_o", "metric"], kind="stable")
         return list(zip(st["metric"], st["segment"]))
 
+    def unjudged(self, day: dt.date | None = None) -> list[str]:
+        """The targeted metrics none of whose values on ``day`` could be judged (partial or no data)."""
+        st = self.status(day)
+        st = st[st["target"] != ""]
+        judged = set(st.loc[~st["shown"].isin(["partial", "no_data"]), "metric"])
+        return [m for m in dict.fromkeys(st["metric"]) if m not in judged]
+
     def segments(self, metric: str | None = None) -> list[str]:
         s = self.series()
         return list(dict.fromkeys(s.loc[s["metric"] == (metric or self.metric), "segment"]))

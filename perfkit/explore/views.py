@@ -79,7 +79,9 @@ def tagged(widget: W.Widget, name: str) -> W.Widget:
 def heading(state: ExplorerState, *parts: str) -> str:
     """``<b>Account name (id)</b> · part · part``: every view says whose figures it shows."""
     acc = state.ctx().account
-    return " · ".join([f"<b>{E(acc.name)} ({E(acc.account_id)})</b>", *(E(p) for p in parts if p)])
+    last = state.ctx().last_day  # the account's own data day: said on every view
+    stops = t("data_stops", state.lang, day=last.date().isoformat()) if last is not None else ""
+    return " · ".join([f"<b>{E(acc.name)} ({E(acc.account_id)})</b>", *(E(p) for p in (*parts, stops) if p)])
 
 
 class TabView:

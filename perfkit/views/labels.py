@@ -91,6 +91,8 @@ TEXT: dict[str, dict[str, str]] = {
     "quality_heading": {"en": "Data quality notes", "zh": "数据质量说明"},
     "no_causes": {"en": "No root causes recorded yet for this account.", "zh": "该账户尚未记录根本原因。"},
     "no_breach": {"en": "No metric is in breach.", "zh": "没有超标的指标。"},
+    "no_breach_judged": {"en": "No metric that could be judged is in breach; not judged (partial or no data): {list}.",
+                         "zh": "可判定的指标均未超标;无法判定(数据不完整或无数据):{list}。"},
     "no_notes": {"en": "All inputs were supplied; no warnings.", "zh": "所有输入均已提供,无警告。"},
     "by_component": {"en": "by defect type", "zh": "按缺陷类型"},
     "by_category": {"en": "by category", "zh": "按品类"},
