@@ -488,7 +488,9 @@ def test_cli_check_prints_summary_and_one_line_errors(tmp_path):
     assert res.returncode == 2
     assert "Traceback" not in res.stdout + res.stderr
     assert "good: good (US, UTC)" in res.stdout
-    assert "orders: 2  (" in res.stdout and "2026-03-01 to 2026-03-09" in res.stdout
+    # The orders span 1..2 March; the feedback of 9 March is after the account's data day (#20).
+    assert "orders: 2  (" in res.stdout and "2026-03-01 to 2026-03-02" in res.stdout
+    assert "  after the data: events continue to 2026-03-09, after the last order" in res.stdout
     assert "bad: FAILED: bad/orders.csv, row 3, column 'purchase_date': cannot read as a date" in res.stdout
 
 

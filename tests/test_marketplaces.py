@@ -24,7 +24,7 @@ def _orders() -> str:
             "latest_delivery_date,delivered_date,is_business_order,invoice_upload_date"]
     for i in range(32):
         # S0: tracking id "N/A" (a placeholder); S1: carrier "Other": both without valid tracking.
-        carrier = "Other" if i == 1 else "UPS"
+        carrier = "Other" if i == 1 else "YunExpress"  # a carrier without a published format: ids not checked
         tracking = "N/A" if i == 0 else f"1Z{i:04d}"
         # S2 is delivered 17 March, after its promised 15 March: the one late delivery.
         delivered = "2026-03-17T12:00:00" if i == 2 else "2026-03-14T12:00:00"
@@ -33,7 +33,7 @@ def _orders() -> str:
     for i in range(10):
         # B0 never gets an invoice; B1..B9 get theirs on Saturday 21 March, before Monday's deadline.
         invoice = "" if i == 0 else "2026-03-21T10:00:00"
-        rows.append(f"B{i},2026-03-20T09:00:00,MFN,Shipped,2026-03-20T15:00:00,UPS,1ZB{i:03d},2026-03-25,"
+        rows.append(f"B{i},2026-03-20T09:00:00,MFN,Shipped,2026-03-20T15:00:00,YunExpress,YTB{i:03d},2026-03-25,"
                     f"2026-03-24T12:00:00,true,{invoice}")
     # One FBA order a day, 1 February to 31 March, so that the data covers every window of 31 March
     # (FBA orders are in none of these four metrics).
@@ -129,11 +129,11 @@ def test_placeholders_and_carrier_other_are_no_tracking(tmp_path):
         A5,2026-03-01,MFN,Shipped,UPS,null,
         A6,2026-03-01,MFN,Shipped,UPS,tbd,
         A7,2026-03-01,MFN,Shipped,UPS,na,
-        A8,2026-03-01,MFN,Shipped,Other,1Z999,
-        A9,2026-03-01,MFN,Shipped,,1Z998,
-        B1,2026-03-01,MFN,Shipped,UPS,1Z997,
-        B2,2026-03-01,MFN,Shipped,other,1Z996,true
-        B3,2026-03-01,MFN,Shipped,UPS,1Z995,false
+        A8,2026-03-01,MFN,Shipped,Other,YT999,
+        A9,2026-03-01,MFN,Shipped,,YT998,
+        B1,2026-03-01,MFN,Shipped,YunExpress,YT997,
+        B2,2026-03-01,MFN,Shipped,other,YT996,true
+        B3,2026-03-01,MFN,Shipped,YunExpress,YT995,false
         """)
     # A1..A7 placeholders, A8 carrier Other, A9 no carrier although the file has the column: invalid.
     # B1 a real id with a real carrier: valid. B2 and B3: the file's own tracking_valid decides.
@@ -285,3 +285,19 @@ def test_a_ship_by_date_on_part_of_the_orders_is_not_judged(tmp_path):
     # The whole account: 12 orders not cancelled, 2 with a ship-by date.
     assert ("  partial: late_shipment_rate_10d: orders.latest_ship_date on 2 of 12 units; the value is computed "
             "on part of its units and not judged") in check
+
+
+def test_a_tracking_id_is_checked_against_its_carriers_published_format(tmp_path):
+    folder = write_account(tmp_path, orders="""\
+        order_id,purchase_date,fulfillment_channel,order_status,carrier,tracking_id
+        A1,2026-03-01,MFN,Shipped,UPS,1Z999AA10123456784
+        A2,2026-03-01,MFN,Shipped,UPS,1Z999AA10123456785
+        A3,2026-03-01,MFN,Shipped,ups,LX123456785CN
+        A4,2026-03-01,MFN,Shipped,USPS,LX123456785CN
+        A5,2026-03-01,MFN,Shipped,USPS,12345
+        A6,2026-03-01,MFN,Shipped,YunExpress,YT12345
+        """)
+    # A1: UPS's format with its check digit; A2: the same with a wrong check digit; A3: a postal (S10)
+    # id given as UPS; A4: that postal id given as USPS (which delivers S10 mail); A5: no USPS format;
+    # A6: YunExpress publishes no format perfkit knows: not checked.
+    assert AccountContext.of(folder).days.tracking_valid.tolist() == [True, False, False, True, False, True]

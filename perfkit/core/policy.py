@@ -82,6 +82,8 @@ class Policy:
     # Tracking ids that are no tracking (compared lower case, stripped) and carriers Amazon cannot track.
     tracking_placeholders: frozenset[str] = frozenset({"", "n/a", "na", "-", "0", "none", "null", "tbd"})
     untracked_carriers: frozenset[str] = frozenset({"other"})
+    # Carrier (lower case) -> the published formats its ids must match (tracking-numbers' courier names).
+    tracking_formats: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Per metric, how each marketplace judges it ([marketplaces.<metric>] in the policy file).
     marketplaces: dict[str, MarketRule] = field(default_factory=dict)
     # Set by for_marketplace: the marketplace these metrics are judged for (None: as written, all
@@ -303,7 +305,12 @@ def _parse(text: str, where: str) -> Policy:
     if not metrics:
         raise PerfkitError(f"{where}: no [metrics.*] tables; copy perfkit/core/policy.toml and edit it")
     tracking = counting.get("tracking", {})
-    _check_keys(f"{where}: [counting.tracking]", tracking, {"placeholders", "untracked_carriers"})
+    _check_keys(f"{where}: [counting.tracking]", tracking, {"placeholders", "untracked_carriers", "formats"})
+    formats = tracking.get("formats", {})
+    if not isinstance(formats, dict):
+        raise PerfkitError(f"{where}: [counting.tracking.formats] must be a table of carrier = [formats]")
+    checked = {c.strip().lower(): tuple(_listed(v, f"{where}: [counting.tracking.formats] {c}", str))
+               for c, v in formats.items()}
     markets = raw.get("marketplaces", {})
     _check_keys(f"{where}: [marketplaces]", markets, set(metrics))
     rules = {mid: _market_rule(metrics[mid], r, f"{where}: [marketplaces.{mid}]") for mid, r in markets.items()}
@@ -332,6 +339,7 @@ def _parse(text: str, where: str) -> Policy:
             f"{where}: [counting.tracking] placeholders", str)),
         untracked_carriers=frozenset(v.strip().lower() for v in _listed(
             tracking.get("untracked_carriers", ["other"]), f"{where}: [counting.tracking] untracked_carriers", str)),
+        tracking_formats=checked,
         marketplaces=rules,
     )
 

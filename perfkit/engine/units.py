@@ -221,7 +221,10 @@ class AccountDays:
             valid = valid & (carrier.notna() & (carrier != "")
                              & ~carrier.isin(list(self.policy.untracked_carriers))).to_numpy(bool, na_value=False)
         given = o["tracking_valid"].astype("boolean")
-        return np.where(given.isna().to_numpy(), valid, given.to_numpy(bool, na_value=False))
+        rule = given.isna().to_numpy()
+        if self.account.has("orders.carrier") and self.policy.tracking_formats:
+            valid = valid & ~_wrong_format(o["carrier"], o["tracking_id"], rule & valid, self.policy.tracking_formats)
+        return np.where(rule, valid, given.to_numpy(bool, na_value=False))
 
     def late_shipment(self) -> np.ndarray:
         """Shipped after the ship-by instant, or never confirmed (judged once ship-by passed)."""
@@ -256,6 +259,20 @@ class AccountDays:
             none = np.full(len(lost), NEVER, dtype=np.int64)
             units.uncovered = Units("orders", lost, bought, bought, none, {}, lost)
         return units
+
+
+def _wrong_format(carrier: pd.Series, ids: pd.Series, todo: np.ndarray,
+                  formats: dict[str, tuple[str, ...]]) -> np.ndarray:
+    """Which of the ``todo`` rows name a carrier with published formats but an id that is none of
+    them (wrong length, letters or check digit), checked with the tracking-numbers library."""
+    from tracking_numbers import get_tracking_number
+
+    out = np.zeros(len(ids), bool)
+    names = carrier.astype("string").str.strip().str.lower()
+    for i in np.flatnonzero(todo & names.isin(list(formats)).to_numpy(bool, na_value=False)):
+        found = get_tracking_number(str(ids.iat[i]).strip().replace(" ", "").upper())
+        out[i] = found is None or not found.valid or found.courier.name not in formats[names.iat[i]]
+    return out
 
 
 def interval_changes(starts: dict[str, np.ndarray], ends: dict[str, np.ndarray]
