@@ -301,3 +301,14 @@ def test_a_tracking_id_is_checked_against_its_carriers_published_format(tmp_path
     # id given as UPS; A4: that postal id given as USPS (which delivers S10 mail); A5: no USPS format;
     # A6: YunExpress publishes no format perfkit knows: not checked.
     assert AccountContext.of(folder).days.tracking_valid.tolist() == [True, False, False, True, False, True]
+
+
+def test_a_claim_amazon_funded_or_protected_does_not_count(tmp_path):
+    # 10 orders on 1 March; granted claims on O0 (protected by Buy Shipping) and O1 (not). As of
+    # 20 April, ODR's window (60 days to 6 April) holds the 10 orders; only O1 counts: 1 of 10.
+    orders = "order_id,purchase_date,fulfillment_channel,order_status\n" + "".join(
+        f"O{i},2026-03-01T10:00:00,MFN,Shipped\n" for i in range(10))
+    folder = write_account(tmp_path, orders=orders, claims="order_id,claim_date,status,protected\n"
+                                                           "O0,2026-03-10,granted,true\nO1,2026-03-10,granted,\n")
+    s = account_series(folder, ["2026-04-20"], metrics=["odr_claims"]).set_index("segment")
+    assert (s.loc["MFN", "numerator"], s.loc["MFN", "denominator"]) == (1, 10)

@@ -152,8 +152,10 @@ class AccountDays:
         cl = self.account.claims
         decided = local_days(cl["status_date"], self.account.timezone)
         not_counted = cl["status"].isin(list(self.policy.claim_statuses_not_counted)).to_numpy(bool)
+        # A claim the file marks as Amazon-funded or protected (Buy Shipping) never counts against the seller.
+        protected = cl["protected"].to_numpy(bool)
         # A denied or withdrawn claim counted as any other until the day it was decided, when that is known.
-        counted = ~not_counted | (decided < NEVER)
+        counted = (~not_counted | (decided < NEVER)) & ~protected
         ends = np.where(not_counted, decided, NEVER)
         return self._first_day("claims", counted, "claim_date"), self._last_end("claims", counted, ends)
 

@@ -67,6 +67,8 @@ TABLES: dict[str, dict[str, Column]] = {
         ("status", "lower", True),
         ("reason", "text", False),
         ("status_date", "datetime", False),  # when the claim reached its status (a denial counts until then)
+        # Amazon funded the claim, or Buy Shipping protected the seller: it never counts in ODR.
+        ("protected", "bool", False, False),
     ),
     "chargebacks": _cols(
         ("order_id", "text", True),
