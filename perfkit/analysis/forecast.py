@@ -21,7 +21,7 @@ from perfkit.engine.context import AccountContext
 from perfkit.engine.dates import day_to_date
 from perfkit.core.errors import PerfkitError
 from perfkit.core.account import Account
-from perfkit.engine.metrics import meets, window_bounds
+from perfkit.engine.metrics import meets, partial_values, window_bounds
 from perfkit.core.policy import MetricPolicy, Policy
 from perfkit.engine.units import segment_mask
 
@@ -147,8 +147,8 @@ def breach_forecasts(ctx: AccountContext, series: pd.DataFrame) -> list[Recovery
     if series.empty:
         return []
     last = series["as_of"].max()
-    # A breach on part of its window (coverage below 1) is no breach Amazon would count.
-    rows = series[(series["as_of"] == last) & (series["status"] == "breach") & (series["coverage"] >= 1)]
+    # A breach on part of its window or of its units is no breach Amazon would count.
+    rows = series[(series["as_of"] == last) & (series["status"] == "breach") & ~partial_values(series)]
     day = ctx.day(last)
     return [recovery(ctx, ctx.policy[r.metric], day, r.segment) for r in rows.itertuples()
             if not ctx.policy[r.metric].maturing]

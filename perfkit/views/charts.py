@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from perfkit.views.labels import metric_name, segment_name, t
 from perfkit.engine import registry
+from perfkit.engine.metrics import partial_values
 from perfkit.core.policy import Policy
 from perfkit.views.status import STATUS_COLOURS
 
@@ -75,8 +76,8 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
         s = rows[rows["segment"] == seg].sort_values("as_of")
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
         # Values on part of their window are drawn apart (dotted, faded): they are no verdict.
-        partial = (s["coverage"] < 1).to_numpy()
-        shown = [t("partial" if p and x in ("ok", "at_risk", "breach") else x, lang)
+        partial = partial_values(s).to_numpy()
+        shown = [t("partial" if p and x in ("ok", "at_risk", "breach", "advisory") else x, lang)
                  for p, x in zip(partial, s["status"])]
         custom = [[int(n), int(d), x] for n, d, x in zip(s["numerator"], s["denominator"], shown)]
         hover = (f"%{{x|%Y-%m-%d}}<br>{html.escape(segment_name(seg, lang))}: %{{y:.2f}}%<br>"
@@ -134,7 +135,7 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
                           "yanchor": anchor, "text": html.escape(text), "showarrow": False,
                           "font": {"color": STATUS_COLOURS[status]}})
         primary = rows[rows["segment"] == segs[0]].sort_values("as_of") if segs else rows.iloc[0:0]
-        whole_breach = (primary["status"] == "breach") & (primary["coverage"] >= 1)  # never from partial data
+        whole_breach = (primary["status"] == "breach") & ~partial_values(primary)  # never from partial data
         for start, end in _runs(pd.to_datetime(primary["as_of"]), whole_breach):
             shapes.append({"type": "rect", "xref": "x", "x0": (start - pd.Timedelta(hours=12)).isoformat(),
                            "x1": (end + pd.Timedelta(hours=12)).isoformat(), "yref": "paper", "y0": 0, "y1": 1,
