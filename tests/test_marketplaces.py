@@ -312,3 +312,26 @@ def test_a_claim_amazon_funded_or_protected_does_not_count(tmp_path):
                                                            "O0,2026-03-10,granted,true\nO1,2026-03-10,granted,\n")
     s = account_series(folder, ["2026-04-20"], metrics=["odr_claims"]).set_index("segment")
     assert (s.loc["MFN", "numerator"], s.loc["MFN", "denominator"]) == (1, 10)
+
+
+# --- the report's headline ---------------------------------------------------------------------
+
+
+def test_the_headline_counts_a_metric_once_lists_advisory_apart_and_never_says_safe_on_no_data(tmp_path):
+    from perfkit.report.page import AccountReport
+
+    write_account(tmp_path, "de-shop", name="DE shop", marketplace="DE", orders=_orders(), returns=RETURNS)
+    write_account(tmp_path, "jp-shop", name="JP shop", marketplace="JP", orders=_orders(), returns=RETURNS)
+    de = AccountReport.build(tmp_path, "de-shop", AS_OF).headline()
+    # The statuses of test_the_same_orders_in_four_marketplaces: one breach (Invoice Defect), three
+    # advisory values; ODR (no feedback, claims or chargebacks), cancel rate (no seller-fulfilled order
+    # in 25..31 March) and late shipment (no ship-by dates) could not be judged.
+    assert "DE shop needs action this week: 1 miss their target: Invoice Defect Rate (Seller-fulfilled) 10.00%." in de
+    assert ("Below Amazon&#x27;s recommended target, no action from Amazon (3): Valid Tracking Rate (Seller-fulfilled) "
+            "93.75%, On-Time Delivery Rate (Seller-fulfilled) 96.67%, Return Dissatisfaction Rate (All orders) 20.00%.") in de
+    assert ("Not judged (4): Order Defect Rate (Seller-fulfilled, FBA), Pre-fulfillment Cancel Rate (Seller-fulfilled), "
+            "Late Shipment Rate (10 days) (Seller-fulfilled), Late Shipment Rate (30 days) (Seller-fulfilled).") in de
+    jp = AccountReport.build(tmp_path, "jp-shop", AS_OF).headline()
+    # JP: nothing enforced misses its target, but most rates could not be judged: never "safe".
+    assert "JP shop meets every target that could be judged this week." in jp and "safe" not in jp
+    assert "the account&#x27;s orders stop on 2026-03-31" in jp
