@@ -68,6 +68,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"  inputs: {present or 'orders only'}")
         if acc.missing:
             print(f"  missing: {', '.join(acc.missing)}")
+        for label, encoding in acc.encodings.items():
+            print(f"  {label}: read as {encoding}")
         for w in registry.account_notes(acc):
             if not w.startswith("missing input"):
                 print(f"  warning: {w}")
