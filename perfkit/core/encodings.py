@@ -93,8 +93,8 @@ def read_text(raw: bytes, name: str, *, declared: str | None = None, marketplace
         return unicode
     try:
         return Decoded(raw.decode("utf-8"), "utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        not_utf8 = exc.start
     if declared is not None:
         return _declared(raw, name, declared)
     candidates = encoding_candidates(marketplace)
@@ -106,7 +106,7 @@ def read_text(raw: bytes, name: str, *, declared: str | None = None, marketplace
         except UnicodeDecodeError as exc:
             failures[enc] = exc
     if not readings:
-        raise _refused(name, raw, failures, marketplace)
+        raise _refused(name, raw, not_utf8, failures, marketplace)
     return _choose(raw, name, readings, marketplace)
 
 
@@ -157,9 +157,9 @@ def _byte(raw: bytes, offset: int) -> str:
     return f"0x{raw[offset]:02X}" if offset < len(raw) else "end of file"
 
 
-def _refused(name: str, raw: bytes, failures: dict[str, UnicodeDecodeError], marketplace: str | None) -> DataError:
+def _refused(name: str, raw: bytes, first: int, failures: dict[str, UnicodeDecodeError],
+             marketplace: str | None) -> DataError:
     where = f"a {marketplace} account" if marketplace else "an account without a marketplace"
-    first = min(exc.start for exc in failures.values())
     tried = " nor ".join(f"{display_name(enc)} (byte {_byte(raw, exc.start)} at offset {exc.start})"
                          for enc, exc in failures.items())
     return DataError(name, f"cannot be read as text: byte {_byte(raw, first)} at offset {first} is not UTF-8, "

@@ -131,7 +131,7 @@ SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "char
             "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "metrics": None,
             "encodings": None}
 MARKET_CODE = re.compile(r"[A-Z]{2}")
-UNICODE = ("utf_8", "utf_16", "utf_16_le", "utf_16_be", "utf_8_sig")  # tried before any candidate
+UNICODE = ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-8-sig")  # tried before any candidate
 
 
 def _check_keys(where: str, found: object, allowed: set[str]) -> None:

@@ -38,6 +38,7 @@ class Source:
     timezone: str | None = None  # the zone of the file's times without an offset (else the account's)
     encoding: str | None = None  # mapping.json's "encoding" for the file (else decided by the marketplace)
     marketplace: str | None = None  # the account's: which encodings a file that is not UTF-8 may be in
+    report: str | None = None  # the English name of the Amazon report it is, whatever its titles' language
 
 
 MAPPING_KEYS = {"table", "columns", "values", "defaults", "date_order", "timezone", "encoding"}
@@ -159,7 +160,7 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
             continue
         found.append(Source(path, fmt.table, label, dict(fmt.columns), {}, dict(fmt.defaults),
                             _date_order(marketplace) if fmt.local_dates else None, fmt=fmt.name,
-                            encoding=encoding, marketplace=marketplace))
+                            encoding=encoding, marketplace=marketplace, report=fmt.report))
     return found
 
 
@@ -205,12 +206,12 @@ def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
             raw[column] = value
         else:
             raw[column] = raw[column].mask(blank(raw[column]), value)
-    if src.fmt == formats.ALL_ORDERS.name and "item_cancelled" in raw.columns:
+    if src.report == formats.ALL_ORDERS.name and "item_cancelled" in raw.columns:
         raw["item_cancelled"] = (raw["item_cancelled"].astype("string").str.strip().str.lower()
                                  .isin(["cancelled", "canceled"]).map({True: "true", False: "false"}))
-    if src.fmt == formats.RETURNS.name:
+    if src.report == formats.RETURNS.name:
         raw = _amazon_returns(raw)
-    elif src.fmt == formats.FBA_RETURNS.name:
+    elif src.report == formats.FBA_RETURNS.name:
         raw = _returns_with_ids(raw)
     missing = [c.name for c in TABLES[src.table].values() if c.required and c.name not in raw.columns]
     if missing and src.table != "orders":
