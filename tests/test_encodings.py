@@ -300,3 +300,12 @@ def test_metrics_of_the_japanese_titled_account_equal_the_english_ones(tmp_path)
     # 4th (seller-fulfilled) was cancelled: cancel rate 1 of the 2 seller-fulfilled orders.
     cancel = next(r for r in ja if r["metric"] == "cancel_rate")
     assert (cancel["numerator"], cancel["denominator"]) == ("1", "2")
+
+
+def test_the_poa_quotes_the_buyers_words_of_a_windows_1252_feedback_file_exactly(tmp_path):
+    de_account(tmp_path / "root", "cp1252")
+    res = cli("poa", str(tmp_path / "root"), "--account", "de-shop", "--metric", "odr", "--as-of", AS_OF,
+              "--causes-db", str(tmp_path / "causes.sqlite"))
+    assert res.returncode == 0, res.stderr
+    assert "Verpackung beschädigt, „sehr enttäuscht“ – nie wieder" in res.stdout
+    assert "302-0000000-0000000" in res.stdout
