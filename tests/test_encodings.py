@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from perfkit.core.encodings import codec, decode, read_text
+from perfkit.core.encodings import charset, codec, decode, read_text
 from perfkit.core.errors import DataError, PerfkitError
 from perfkit.core.policy import default_policy_text, encoding_candidates, parse_policy
 from perfkit.loading.loader import load_account
@@ -92,6 +92,14 @@ def test_one_bad_byte_is_refused_with_its_offset_the_encodings_tried_and_what_to
                                                   ("UTF-8", "utf-8"), ("utf8", "utf-8")])
 def test_declared_names_as_amazon_and_mapping_json_write_them(declared, codec_name):
     assert codec(declared) == codec_name
+
+
+@pytest.mark.parametrize("content_type, found", [("text/plain; charset=Cp1252", "Cp1252"),
+                                                 ('text/plain;charset="UTF-8"', "UTF-8"),
+                                                 ("text/tab-separated-values; CHARSET=Windows-31J", "Windows-31J"),
+                                                 ("text/plain", None), (None, None)])
+def test_the_charset_of_a_downloads_content_type(content_type, found):
+    assert charset(content_type) == found
 
 
 def test_the_declared_charset_decides_and_bytes_not_in_it_are_refused():

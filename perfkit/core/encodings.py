@@ -79,6 +79,13 @@ def codec(declared: str) -> str | None:
         return None
 
 
+def charset(content_type: str | None) -> str | None:
+    """The ``charset`` of an HTTP ``Content-Type`` (``text/plain; charset=Cp1252`` -> ``Cp1252``),
+    as the pull hands it to :func:`decode`'s ``declared``; None when there is none."""
+    found = re.search(r"charset\s*=\s*\"?([^\";\s]+)", content_type or "", re.IGNORECASE)
+    return found.group(1) if found else None
+
+
 def decode(raw: bytes, name: str, *, declared: str | None = None, marketplace: str | None = None) -> str:
     """The text of ``raw`` (a file called ``name``), in the encoding decided as the module says;
     :class:`DataError` when it cannot be read. ``declared``: an encoding name as Amazon's
