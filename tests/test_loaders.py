@@ -223,8 +223,14 @@ def test_png_renamed_to_orders_csv_is_a_clear_error(tmp_path):
 
 def test_undecodable_text_names_the_encoding_problem(tmp_path):
     folder = write_account(tmp_path)
-    (folder / "orders.csv").write_bytes(BASIC.encode() + b"A3,2026-03-01,MFN,Shipped\xff\xfe\xfa\x80\n")
-    with pytest.raises(DataError, match=r"acct/orders.csv: is neither UTF-8 nor GB18030"):
+    # 0x81 is in no encoding a US account's file may be in (not Windows-1252, and not GB18030
+    # before a space); \xff\xfe\xfa\x80 alone would be Windows-1252's "ÿþú€".
+    body = BASIC.encode() + b"A3,2026-03-01,MFN,Shipped\x81 \n"
+    (folder / "orders.csv").write_bytes(body)
+    offset = body.index(b"\x81")
+    with pytest.raises(DataError, match=rf"acct/orders.csv: cannot be read as text: byte 0x81 at offset {offset} "
+                       r"is not UTF-8, and the file is neither Windows-1252 .* nor GB18030 .*, the encodings tried for a US "
+                       r"account; expected the file's encoding named in the account's mapping.json"):
         load_account(folder)
 
 

@@ -57,6 +57,8 @@ def check_accounts(args: argparse.Namespace) -> int:
         tables = {t: len(acc.table(t)) for t in ("feedback", "claims", "chargebacks", "returns")}
         present = ", ".join(f"{t} {n}" for t, n in tables.items() if acc.has(t))
         print(f"  inputs: {present or 'orders only'}")
+        for label, encoding in acc.encodings.items():
+            print(f"  {label}: read as {encoding}")
         if acc.missing:
             print(f"  missing: {', '.join(acc.missing)}")
         for metric, column, has, units in registry.anchor_coverage(ctx.days, ctx.policy):

@@ -28,6 +28,7 @@ class Account:
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    encodings: dict[str, str] = field(default_factory=dict)  # file -> the encoding it was read in, if not UTF-8
     path: Path | None = None
 
     def table(self, name: str) -> pd.DataFrame:

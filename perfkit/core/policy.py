@@ -6,7 +6,9 @@ is an edit to data, never to code.
 """
 from __future__ import annotations
 
+import codecs
 import functools
+import re
 from collections.abc import Collection
 
 import tomllib
@@ -78,6 +80,8 @@ class Policy:
     pace_days: int
     horizon_days: int
     notice_lookback_days: int = 180
+    # Per marketplace code ("DE", "JP", or "default"), the encodings a file that is not UTF-8 may be in.
+    encodings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = field(default="default")
     # Tracking ids that are no tracking (compared lower case, stripped) and carriers Amazon cannot track.
     tracking_placeholders: frozenset[str] = frozenset({"", "n/a", "na", "-", "0", "none", "null", "tbd"})
@@ -198,9 +202,11 @@ METRIC_KEYS = {"name_en", "name_zh", "window", "lag", "target", "value", "warn",
 SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "chargeback_kinds_not_counted",
                          "business_days", "return_response_hours", "tracking"},
             "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "metrics": None,
-            "marketplaces": None}
+            "marketplaces": None, "encodings": None}
 MARKET_KEYS = {"enforced", "advisory", "not_applicable", "others", "enforced_value", "enforced_warn",
                "advisory_value", "advisory_warn"}
+MARKET_CODE = re.compile(r"[A-Z]{2}")
+UNICODE = ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-8-sig")  # tried before any candidate
 
 
 def _check_keys(where: str, found: object, allowed: set[str]) -> None:
@@ -266,24 +272,28 @@ def read_policy(path: str | Path | None = None) -> Policy:
     ----------
     path : str or Path, optional
         A TOML file with the keys of ``perfkit/core/policy.toml``; ``None`` reads that default.
+        A file in another encoding than UTF-8 is decoded by the engine's ``load_policy`` (the
+        encodings module reads its candidates from this module, so it cannot be imported here).
 
     Returns
     -------
     Policy
         Raises :class:`PerfkitError` naming the file and key for anything wrong in it.
     """
-
     if path is None:
-        text = default_policy_text()
-        where = "default policy"
-    else:
-        p = Path(path)
-        if not p.is_file():
-            raise PerfkitError(f"{p}: policy file not found; pass the path of a TOML file")
-        from perfkit.core.encodings import decode  # the encodings data files may use (UTF-8, UTF-16, GB18030
+        return parse_policy(default_policy_text(), "default policy")
+    p = Path(path)
+    if not p.is_file():
+        raise PerfkitError(f"{p}: policy file not found; pass the path of a TOML file")
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PerfkitError(f"{p}: not UTF-8; load it with perfkit.load_policy, which reads any encoding") from None
+    return parse_policy(text, str(p))
 
-        text = decode(p.read_bytes(), str(p))
-        where = str(p)
+
+def parse_policy(text: str, where: str) -> Policy:
+    """A policy from its TOML text; ``where`` names it in errors."""
     return _parse(text, where)
 
 
@@ -333,6 +343,7 @@ def _parse(text: str, where: str) -> Policy:
         horizon_days=_whole(forecast.get("horizon_days", 365), f"{where}: [forecast] horizon_days", 1, 3650),
         notice_lookback_days=_whole(compliance.get("lookback_days", 180), f"{where}: [compliance] lookback_days",
                                     1, 3650),
+        encodings=_encodings(raw.get("encodings", {}), f"{where}: [encodings]"),
         source=where,
         tracking_placeholders=frozenset(v.strip().lower() for v in _listed(
             tracking.get("placeholders", sorted(Policy.tracking_placeholders)),
@@ -369,6 +380,41 @@ def _market_rule(mp: MetricPolicy, raw: dict, here: str) -> MarketRule:
             if value is not None and (warns[mode] > value if mp.target == "<" else warns[mode] < value):
                 raise PerfkitError(f"{here} {mode}_warn must lie on the safe side of the {mode} target")
     return MarketRule(lists["enforced"], lists["advisory"], lists["not_applicable"], others, values, warns)
+
+
+def _encodings(raw: object, where: str) -> dict[str, tuple[str, ...]]:
+    """Each marketplace's candidate encodings: known codecs, in order of preference, with a default."""
+    if not isinstance(raw, dict):
+        raise PerfkitError(f"{where} must be a table of marketplace = [encodings]")
+    table: dict[str, tuple[str, ...]] = {}
+    for market, names in raw.items():
+        if market != "default" and not MARKET_CODE.fullmatch(market):
+            raise PerfkitError(f"{where}: {market!r} is not a marketplace code; write DE, JP, ... or default")
+        here = f"{where} {market}"
+        listed = _listed(names, here, str)
+        if not listed:
+            raise PerfkitError(f"{here} is empty; list at least one encoding, like [\"cp1252\"]")
+        for name in listed:
+            try:
+                found = codecs.lookup(name).name
+            except LookupError:
+                raise PerfkitError(f"{here}: {name!r} is not an encoding Python knows; "
+                                   "write cp1252, cp932, gb18030, ...") from None
+            if found in UNICODE:
+                raise PerfkitError(f"{here}: {name!r} is always tried first; list only legacy encodings")
+        table[market] = tuple(codecs.lookup(n).name for n in listed)
+    if table and "default" not in table:
+        raise PerfkitError(f"{where} has no default; add default = [...] for accounts without a listed marketplace")
+    return table
+
+
+def encoding_candidates(marketplace: str | None) -> tuple[str, ...]:
+    """The encodings a data file that is not UTF-8 may be in, for an account of ``marketplace``
+    (the default policy's ``[encodings]``; GB is UK), most likely first."""
+    table = read_policy().encodings
+    market = (marketplace or "").upper()
+    market = "UK" if market == "GB" else market
+    return table.get(market) or table.get("default", ())
 
 
 def _no_days(where: str) -> list[int]:

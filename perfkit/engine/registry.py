@@ -22,7 +22,8 @@ import dataclasses
 from pathlib import Path
 
 from perfkit.core.errors import PerfkitError
-from perfkit.core.policy import Policy, read_policy
+from perfkit.core.encodings import decode
+from perfkit.core.policy import Policy, parse_policy, read_policy
 from perfkit.engine import rules
 from perfkit.engine.units import AccountDays, Units, segment_masks
 from perfkit.loading.schema import TABLE_NOTES, TABLES
@@ -140,7 +141,13 @@ def get(metric_id: str) -> Metric:
 def load_policy(path: str | Path | None = None) -> Policy:
     """Read a policy file (:func:`perfkit.core.policy.read_policy`) and check it against the metrics
     declared here: the policy every command and the Python API use."""
-    return check_policy(read_policy(path))
+    if path is None:
+        return check_policy(read_policy())
+    p = Path(path)
+    if not p.is_file():
+        raise PerfkitError(f"{p}: policy file not found; pass the path of a TOML file")
+    # A policy saved by a spreadsheet or an editor in GB18030 or UTF-16 reads like a data file.
+    return check_policy(parse_policy(decode(p.read_bytes(), str(p)), str(p)))
 
 
 def resolve_policy(policy: Policy | str | Path | None) -> Policy:

@@ -36,7 +36,9 @@ def _code() -> str:
     number, a checkout being edited) never reads tables parsed by the old one."""
     h = hashlib.sha256()
     package = Path(__file__).parent.parent  # the layers that decide what a parsed table holds
-    for path in sorted((package / "core").glob("*.py")) + sorted((package / "loading").glob("*.py")):
+    # policy.toml too: its [encodings] decide how files that are not UTF-8 are read.
+    for path in sorted((package / "core").glob("*.py")) + sorted((package / "loading").glob("*.py")) + [
+            package / "core" / "policy.toml"]:
         h.update(path.name.encode() + path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -111,7 +113,7 @@ def write(place: Path, digest: str, account: Account) -> None:
         for t in TABLES:
             account.table(t).to_parquet(tmp / f"{t}.parquet", index=False)
         meta = {k: getattr(account, k) for k in ("account_id", "name", "marketplace", "timezone", "missing",
-                                                  "warnings", "sources")}
+                                                  "warnings", "sources", "encodings")}
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         if entry.exists():
             shutil.rmtree(tmp, ignore_errors=True)

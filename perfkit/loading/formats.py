@@ -6,7 +6,7 @@ its dates are in a marketplace-dependent order rather than ISO 8601.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,12 @@ class ReportFormat:
     columns: dict[str, str]  # report header (lower case) -> canonical column
     defaults: dict[str, str] = field(default_factory=dict)
     local_dates: bool = False  # dates like 1/15/26 whose order depends on the marketplace
+    english: str | None = None  # for localised titles: the name of the English report
+
+    @property
+    def report(self) -> str:
+        """Which of Amazon's reports this is, whatever the language of its titles."""
+        return self.english or self.name
 
 
 ALL_ORDERS = ReportFormat(
@@ -131,6 +137,28 @@ FBA_RETURNS = ReportFormat(
 
 REPORT_FORMATS = (ALL_ORDERS, SHIPPING_DATES, UNSHIPPED, AMAZON_SHIPMENTS, FEEDBACK, RETURNS, FBA_RETURNS)
 
+# Column titles of the same reports downloaded with another report language (Seller Central's
+# "Language for feed processing reports", SP-API's preferredReportDocumentLocale): English header
+# (lower case) -> the localised title. One table per language serves every report above; a report
+# recognised by its localised titles writes its dates the marketplace's way (2017/06/05 in Japan).
+LOCALISED_TITLES: dict[str, dict[str, str]] = {
+    "Japanese": {
+        "amazon-order-id": "注文番号", "order-id": "注文番号", "order id": "注文番号",
+        "purchase-date": "購入日", "order-status": "注文ステータス",
+        "fulfillment-channel": "フルフィルメントチャネル", "is-business-order": "法人注文",
+        "product-name": "商品名", "item-status": "商品ステータス",
+        "shipment-id": "出荷ID", "shipment-date": "出荷日", "carrier": "配送業者",
+        "tracking-number": "お問い合わせ伝票番号",
+        "latest-ship-date": "出荷期限日", "latest-delivery-date": "お届け期限日",
+        "promise-date": "出荷予定日", "days-past-promise": "出荷予定日超過日数",
+        "date": "日付", "rating": "評価", "comments": "コメント",
+        "return request date": "返品リクエスト日", "return request status": "返品リクエストのステータス",
+        "amazon rma id": "Amazon RMA ID", "in policy": "返品ポリシー内",
+        "return-date": "返品日", "detailed-disposition": "詳細な区分",
+        "license-plate-number": "ライセンスプレート番号", "reason": "返品理由",
+    },
+}
+
 # Amazon's Returns report states the request's status, not the seller's decision: statuses
 # that are not a decision yet become empty.
 RETURN_STATUS_DECISIONS = {
@@ -147,12 +175,25 @@ YEAR_FIRST = frozenset({"JP", "CN"})
 
 
 def detect(headers: list[str]) -> ReportFormat | None:
-    """The Amazon report these headers belong to, or None."""
+    """The Amazon report these headers belong to (with English or localised titles), or None."""
     lowered = {h.strip().lower() for h in headers}
     for fmt in REPORT_FORMATS:
         if fmt.signature <= lowered:
             return fmt
+    for language, titles in LOCALISED_TITLES.items():
+        for fmt in REPORT_FORMATS:
+            signature = {titles.get(h, "").lower() for h in fmt.signature}
+            if "" not in signature and signature <= lowered:
+                return localised(fmt, language, titles)
     return None
+
+
+def localised(fmt: ReportFormat, language: str, titles: dict[str, str]) -> ReportFormat:
+    """A report as it comes with ``language``'s column titles: the same columns under those titles,
+    its dates in the marketplace's order."""
+    columns = {titles[h].lower(): canonical for h, canonical in fmt.columns.items() if h in titles}
+    return replace(fmt, name=f"{fmt.name} ({language} titles)", english=fmt.name, columns=columns,
+                   signature=frozenset(titles[h].lower() for h in fmt.signature), local_dates=True)
 
 
 def date_order(marketplace: str | None) -> str:

@@ -248,6 +248,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
     sources = find_sources(folder, account_id, marketplace, warnings)
     by_table: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
     keep = None if columns is None else set(columns)
+    read: dict = {}  # label -> how a file that is not UTF-8 was decoded
     for src in sources:
         if tables is not None and src.table != "orders" and src.table not in tables:
             continue
@@ -255,7 +256,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
             wanted = keep
         else:  # when pruning, the buyers' and claimants' free text (shown, never counted) stays unread
             wanted = None if keep is None else {c for c in TABLES[src.table] if c not in FREE_TEXT}
-        frame = canonical_frame(src, tz, wanted, warnings)
+        frame = canonical_frame(src, tz, wanted, warnings, read)
         by_table[src.table].append(without_future(src.table, frame, now, warnings))
     if not by_table["orders"]:
         # A file that was not recognised is named with its header: it may be the orders, in a layout
@@ -301,6 +302,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
         frame = pd.concat(frames, ignore_index=True) if frames else _empty(table)
         loaded[table] = _finish_events(table, frame, np.zeros(len(frame), bool), warnings)
     lookahead_notes(loaded["feedback"], loaded["claims"], warnings)
+    warnings += [f"{label}: {how.doubt}" for label, how in read.items() if how.doubt]
     return Account(
         account_id=account_id,
         name=str(meta.get("name") or account_id),
@@ -309,6 +311,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
         missing=missing,
         warnings=warnings,
         sources=[f"{s.label} ({s.fmt or s.table})" for s in sources],
+        encodings={label: how.name for label, how in read.items()},
         path=folder,
         **loaded,
     )

@@ -1,4 +1,5 @@
-"""Reading files: CSV, TSV/TXT (UTF-8, UTF-16, GB18030) and Parquet into raw frames.
+"""Reading files: CSV, TSV/TXT (in any encoding :mod:`perfkit.core.encodings` decides) and Parquet
+into raw frames.
 
 A raw frame holds the file's own headers and text cells ('' for empty); its index is each
 row's position in the file, so every later error can name the file's rows.
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from perfkit.core.encodings import decode
+from perfkit.core.encodings import Decoded, read_text
 from perfkit.core.errors import DataError
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -38,8 +39,9 @@ def refuse_binary(head: bytes, name: str) -> None:
                         expected="CSV/TSV text or a .parquet file")
 
 
-def read_header(path: Path, label: str) -> list[str]:
-    """The header names of a text table, reading only its first 64 KiB."""
+def read_header(path: Path, label: str, marketplace: str | None = None, encoding: str | None = None) -> list[str]:
+    """The header names of a text table, reading only its first 64 KiB (decoded as the account's
+    marketplace says: a Japanese report's titles are Windows-31J)."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(HEAD)
@@ -54,15 +56,17 @@ def read_header(path: Path, label: str) -> list[str]:
     elif len(head) == HEAD and b"\n" in head:
         head = head[: head.rindex(b"\n") + 1]  # no multi-byte character cut in half
     try:
-        text = decode(head, label)
+        text = read_text(head, label, declared=encoding, marketplace=marketplace).text
     except (DataError, UnicodeDecodeError):
-        text = decode(path.read_bytes(), label)
+        text = read_text(path.read_bytes(), label, declared=encoding, marketplace=marketplace).text
     first = text.split("\n", 1)[0].rstrip("\r")
     sep = _separator(path, first)
     return [c.strip().strip('"').lstrip("\ufeff") for c in first.split(sep)]
 
 
-def _read_text_table(path: Path, label: str, columns: Collection[str] | None = None) -> pd.DataFrame:
+def _read_text_table(path: Path, label: str, columns: Collection[str] | None = None,
+                     read: dict[str, Decoded] | None = None, marketplace: str | None = None,
+                     encoding: str | None = None) -> pd.DataFrame:
     with open(path, "rb") as fh:
         refuse_binary(fh.read(HEAD), label)  # before the whole file is read
     raw = path.read_bytes()
@@ -73,7 +77,10 @@ def _read_text_table(path: Path, label: str, columns: Collection[str] | None = N
         head = utf8[:HEAD].split(b"\n", 1)[0].decode("utf-8", errors="replace")
         frame = _arrow_csv(utf8, head, _separator(path, head), columns)
     if frame is None:
-        text = decode(raw, label)
+        decoded = read_text(raw, label, declared=encoding, marketplace=marketplace)
+        if read is not None and decoded.encoding != "utf-8":
+            read[label] = decoded
+        text = decoded.text
         if not text.strip():
             raise DataError(label, "is empty", expected="a header line and one row per record")
         first = text.split("\n", 1)[0]
@@ -160,16 +167,19 @@ def _read_parquet(path: Path, label: str, columns: list[str] | None, few_values:
 
 
 def read_table_file(path: Path, label: str | None = None, columns: list[str] | None = None,
-                    few_values: Collection[str] = ()) -> pd.DataFrame:
+                    few_values: Collection[str] = (), *, marketplace: str | None = None,
+                    encoding: str | None = None, read: dict[str, Decoded] | None = None) -> pd.DataFrame:
     """Read one CSV/TSV/TXT/Parquet file as a raw frame (text cells, '' for empty).
 
-    ``few_values`` names Parquet text columns to read as categoricals.
+    ``few_values`` names Parquet text columns to read as categoricals. A text file that is not
+    UTF-8 is decoded by ``encoding`` (mapping.json's) or the ``marketplace``'s candidates; ``read``
+    then records how (label -> :class:`~perfkit.core.encodings.Decoded`).
     """
     label = label or path.name
     try:
         if path.suffix.lower() == ".parquet":
             return _read_parquet(path, label, columns, few_values)
-        return _read_text_table(path, label, columns)
+        return _read_text_table(path, label, columns, read, marketplace, encoding)
     except OSError as exc:  # permissions, a file removed while reading, a disk error
         raise unreadable(label, exc) from None
 

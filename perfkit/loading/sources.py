@@ -17,7 +17,7 @@ from perfkit.core import timezones
 from perfkit.loading.converting import blank, typed
 from perfkit.core.errors import DataError
 from perfkit.loading.reading import DATA_SUFFIXES, read_header, read_table_file
-from perfkit.core.encodings import decode
+from perfkit.core.encodings import Decoded, codec, decode
 from perfkit.loading.schema import TABLES
 
 CONTROL_FILES = ("account.json", "mapping.json")
@@ -36,9 +36,12 @@ class Source:
     date_order: str | None = None
     fmt: str | None = None
     timezone: str | None = None  # the zone of the file's times without an offset (else the account's)
+    encoding: str | None = None  # mapping.json's "encoding" for the file (else decided by the marketplace)
+    marketplace: str | None = None  # the account's: which encodings a file that is not UTF-8 may be in
+    report: str | None = None  # the English name of the Amazon report it is, whatever its titles' language
 
 
-MAPPING_KEYS = {"table", "columns", "values", "defaults", "date_order", "timezone"}
+MAPPING_KEYS = {"table", "columns", "values", "defaults", "date_order", "timezone", "encoding"}
 DATE_ORDERS = ("mdy", "dmy", "ymd")
 
 
@@ -52,6 +55,12 @@ def _text_map(value: object, where: str, what: str) -> dict[str, str]:
 def _check_entry(fname: str, spec: object, where: str) -> None:
     """One mapping.json entry against its schema: keys, types, known columns, zones, orders."""
     here = f"{where} entry '{fname}'"
+    if isinstance(spec, dict) and "encoding" in spec:
+        if not isinstance(spec["encoding"], str) or codec(spec["encoding"]) is None:
+            raise DataError(here, f"unknown encoding {spec['encoding']!r}",
+                            expected="an encoding name such as windows-1252, windows-31j (Shift_JIS), gb18030 or utf-8")
+        if set(spec) == {"encoding"}:  # only the encoding: the file is still recognised by its headers
+            return
     if not isinstance(spec, dict) or spec.get("table") not in TABLES:
         raise DataError(where, f"entry '{fname}' needs \"table\" set to one of {', '.join(TABLES)}")
     unknown = sorted(set(spec) - MAPPING_KEYS)
@@ -115,20 +124,22 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
         stem, suffix = path.stem.lower(), path.suffix.lower()
         if path.name in CONTROL_FILES:
             continue
-        if path.name in mapping:
-            spec = mapping[path.name]
+        spec = mapping.get(path.name, {})
+        encoding = spec.get("encoding")
+        if "table" in spec:
             found.append(Source(path, spec["table"], label, dict(spec.get("columns", {})),
                                 {k: {str(a).strip().lower(): b for a, b in v.items()}
                                  for k, v in spec.get("values", {}).items()},
                                 dict(spec.get("defaults", {})),
-                                spec.get("date_order"), fmt="mapping.json", timezone=spec.get("timezone")))
+                                spec.get("date_order"), fmt="mapping.json", timezone=spec.get("timezone"),
+                                encoding=encoding, marketplace=marketplace))
             continue
         if suffix not in DATA_SUFFIXES:
             warnings.append(f"{label}: ignored (not .csv, .tsv, .txt or .parquet)")
             continue
         fmt = None
         if suffix != ".parquet":
-            header = read_header(path, label)
+            header = read_header(path, label, marketplace, encoding)
             required = {c.name for c in TABLES.get(stem, {}).values() if c.required}
             # An Amazon download saved as "Feedback.txt" is still Amazon's layout, not ours.
             if not (stem in TABLES and required <= {h.lower() for h in header}):
@@ -138,7 +149,7 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
                 raise DataError(label, f"a second file for table '{stem}' beside {seen[stem].name}",
                                 expected="one file per table; remove or rename one")
             seen[stem] = path
-            found.append(Source(path, stem, label))
+            found.append(Source(path, stem, label, encoding=encoding, marketplace=marketplace))
             continue
         if suffix == ".parquet":
             warnings.append(f"{label}: ignored (not a perfkit table name; list it in mapping.json)")
@@ -148,7 +159,8 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
                             "describe it in mapping.json to load it")
             continue
         found.append(Source(path, fmt.table, label, dict(fmt.columns), {}, dict(fmt.defaults),
-                            _date_order(marketplace) if fmt.local_dates else None, fmt=fmt.name))
+                            _date_order(marketplace) if fmt.local_dates else None, fmt=fmt.name,
+                            encoding=encoding, marketplace=marketplace, report=fmt.report))
     return found
 
 
@@ -168,15 +180,17 @@ def _date_order(marketplace: str | None) -> str:
 
 
 def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
-                    notes: list[str] | None = None) -> pd.DataFrame:
-    """One source's rows in the canonical columns, typed (``notes`` collects loading warnings)."""
+                    notes: list[str] | None = None, read: dict[str, Decoded] | None = None) -> pd.DataFrame:
+    """One source's rows in the canonical columns, typed (``notes`` collects loading warnings,
+    ``read`` how each file that is not UTF-8 was decoded)."""
     wanted = None
     if keep is not None or src.path.suffix.lower() == ".parquet":
         # Column pruning: only the canonical columns asked for (all by default) are read.
         names = [c for c in TABLES[src.table] if keep is None or c in keep or TABLES[src.table][c].required]
         wanted = names + [k for k, v in src.columns.items() if v in names]
     few = {c for c, col in TABLES[src.table].items() if col.kind in FEW_VALUES or c in ("category", "carrier")}
-    raw = read_table_file(src.path, src.label, wanted, few | {k for k, v in src.columns.items() if v in few})
+    raw = read_table_file(src.path, src.label, wanted, few | {k for k, v in src.columns.items() if v in few},
+                          marketplace=src.marketplace, encoding=src.encoding, read=read)
     raw = raw.reset_index(drop=True)  # the index is each row's position in the file
     if src.columns and src.fmt == "mapping.json":
         # A header named in mapping.json that the file lacks is a typo, not an empty column.
@@ -202,12 +216,12 @@ def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
             raw[column] = value
         else:
             raw[column] = raw[column].mask(blank(raw[column]), value)
-    if src.fmt == formats.ALL_ORDERS.name and "item_cancelled" in raw.columns:
+    if src.report == formats.ALL_ORDERS.name and "item_cancelled" in raw.columns:
         raw["item_cancelled"] = (raw["item_cancelled"].astype("string").str.strip().str.lower()
                                  .isin(["cancelled", "canceled"]).map({True: "true", False: "false"}))
-    if src.fmt == formats.RETURNS.name:
+    if src.report == formats.RETURNS.name:
         raw = _amazon_returns(raw)
-    elif src.fmt == formats.FBA_RETURNS.name:
+    elif src.report == formats.FBA_RETURNS.name:
         raw = _returns_with_ids(raw)
     missing = [c.name for c in TABLES[src.table].values() if c.required and c.name not in raw.columns]
     if missing and src.table != "orders":
