@@ -58,6 +58,25 @@ class MetricPolicy:
 
 
 @dataclass(frozen=True)
+class PoaRules:
+    """The thresholds the Plan of Action's evidence tests use ([poa] in the policy file)."""
+
+    # tracking ids that are no tracking at all (compared in lower case)
+    tracking_placeholders: frozenset[str] = frozenset({"", "n/a", "na", "-", "0", "none", "null", "tbd"})
+    # marketplace -> carriers Amazon integrates there (lower case); a marketplace not listed: not tested
+    integrated_carriers: dict[str, frozenset[str]] = field(default_factory=dict)
+    # a carrier or category "stands out" when a one-sided Fisher test puts its defects above the rest's
+    # share at this significance level
+    significance: Fraction = Fraction(1, 20)
+    # a shipment confirmed less than this many hours after its ship-by deadline was confirmed late, not
+    # shipped late
+    late_confirmation_hours: int = 24
+    # a parcel delivered at most this many days after its promised date points to a promise tighter than
+    # the carrier's transit time, not to a lost parcel
+    near_miss_days: int = 1
+
+
+@dataclass(frozen=True)
 class Policy:
     """Every metric's policy plus the counting rules shared between metrics."""
 
@@ -70,6 +89,7 @@ class Policy:
     pace_days: int
     horizon_days: int
     notice_lookback_days: int = 180
+    poa: PoaRules = field(default_factory=PoaRules)
     source: str = field(default="default")
 
     def __getitem__(self, metric_id: str) -> MetricPolicy:
@@ -124,7 +144,9 @@ def _text(raw: object, where: str) -> str:
 METRIC_KEYS = {"name_en", "name_zh", "window", "lag", "target", "value", "warn", "segments", "numerator", "maturing"}
 SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "chargeback_kinds_not_counted",
                          "business_days", "return_response_hours"},
-            "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "metrics": None}
+            "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "metrics": None,
+            "poa": {"tracking_placeholders", "integrated_carriers", "significance", "late_confirmation_hours",
+                    "near_miss_days"}}
 
 
 def _check_keys(where: str, found: object, allowed: set[str]) -> None:
@@ -225,6 +247,7 @@ def _parse(text: str, where: str) -> Policy:
     _check_keys(f"{where}: [counting]", counting, SECTIONS["counting"])
     _check_keys(f"{where}: [forecast]", forecast, SECTIONS["forecast"])
     _check_keys(f"{where}: [compliance]", compliance, SECTIONS["compliance"])
+    poa = _poa_rules(raw.get("poa", {}), f"{where}: [poa]")
     metrics = {mid: _metric(mid, m, where) for mid, m in raw.get("metrics", {}).items()}
     if not metrics:
         raise PerfkitError(f"{where}: no [metrics.*] tables; copy perfkit/core/policy.toml and edit it")
@@ -247,7 +270,31 @@ def _parse(text: str, where: str) -> Policy:
         horizon_days=_whole(forecast.get("horizon_days", 365), f"{where}: [forecast] horizon_days", 1, 3650),
         notice_lookback_days=_whole(compliance.get("lookback_days", 180), f"{where}: [compliance] lookback_days",
                                     1, 3650),
+        poa=poa,
         source=where,
+    )
+
+
+def _poa_rules(raw: object, where: str) -> PoaRules:
+    _check_keys(where, raw, SECTIONS["poa"])
+    default = PoaRules()
+    carriers = raw.get("integrated_carriers", {})
+    if not isinstance(carriers, dict):
+        raise PerfkitError(f"{where} integrated_carriers must be a table of marketplace = [carriers]")
+    significance = _fraction(raw.get("significance", "0.05"), f"{where} significance")
+    if not 0 < significance < 1:
+        raise PerfkitError(f"{where} significance must lie between 0 and 1, like \"0.05\"")
+    return PoaRules(
+        tracking_placeholders=frozenset(v.strip().lower() for v in _listed(
+            raw.get("tracking_placeholders", sorted(default.tracking_placeholders)),
+            f"{where} tracking_placeholders", str)),
+        integrated_carriers={m.upper(): frozenset(c.strip().lower() for c in _listed(v, f"{where} integrated_carriers.{m}",
+                                                                                     str))
+                             for m, v in carriers.items()},
+        significance=significance,
+        late_confirmation_hours=_whole(raw.get("late_confirmation_hours", 24), f"{where} late_confirmation_hours",
+                                       1, 24 * 30),
+        near_miss_days=_whole(raw.get("near_miss_days", 1), f"{where} near_miss_days", 0, 60),
     )
 
 
