@@ -69,11 +69,15 @@ def _period(rows: pd.DataFrame) -> str:
     return f"on {first}" if first == last else f"between {first} and {last}"
 
 
+def seller(ctx: AccountContext) -> str:
+    """The seller's display name with its marketplace, said once (a name often carries it already)."""
+    name, market = md_text(ctx.account.name), ctx.account.marketplace or "unknown"
+    return name if f"({market})" in name else f"{name} ({market})"
+
+
 def _header(ctx: AccountContext, mp: MetricPolicy) -> list[str]:
-    account = ctx.account
     return [f"# Plan of Action: {mp.name_en}", "",
-            f"Seller: {md_text(account.name)} · marketplace {account.marketplace or 'unknown'} · "
-            f"account {md_text(account.account_id)}", ""]
+            f"Seller: {seller(ctx)} · account {md_text(ctx.account_id)}", ""]
 
 
 def _scope(ev: Evidence) -> str:
@@ -139,7 +143,7 @@ def draft_poa(ctx: AccountContext, mp: MetricPolicy, day: int, causes: pd.DataFr
     ev = gather_evidence(ctx, mp, day, segment)
     why_not = no_poa_reason(ctx, mp, ev)
     if why_not is not None:
-        return f"# {md_text(ctx.account.name)} ({ctx.account.marketplace or '?'}): {mp.name_en}\n\nNo POA needed: {why_not}\n"
+        return f"# {seller(ctx)}: {mp.name_en}\n\nNo POA needed: {why_not}\n"
     metric, family = mp.id, registry.family(mp.id)
     returns = "return_id" in ev.units.columns
     id_column = "return_id" if returns else "order_id"
