@@ -319,3 +319,45 @@ def test_what_an_explorer_session_writes_is_ignored_by_git(monkeypatch):
     assert sorted(res.stdout.split()) == sorted(rel)
     tracked = subprocess.run(["git", "check-ignore", "--no-index", "notebooks/explore.ipynb"], cwd=ROOT)
     assert tracked.returncode == 1  # the notebook itself stays tracked: make lab never opens it
+
+
+def test_poa_tab_follows_its_metric_keeps_edits_and_writes_the_evidence(explorer, tmp_path):
+    poa = explorer.view("poa")
+    explorer.tabs.selected_index = 3
+    # Only metrics with an Amazon target are offered: Return rate (no target) cannot leave a stale draft.
+    assert "return_rate" not in [v for _, v in poa.metric.options]
+    poa.metric.value = "valid_tracking_rate"
+    assert poa.text.value.startswith("# Plan of Action: Valid Tracking Rate")
+    poa.text.value += "\nChecked by Li Wei."
+    explorer.lang.value = "zh"                       # the language alone changes: the edits stay
+    assert poa.text.value.endswith("Checked by Li Wei.") and "保留" in poa.message.value
+    path = poa.save()
+    assert path == tmp_path / "poa" / "us-summit-outdoor-valid_tracking_rate-2026-11-15.md"
+    assert path.read_text(encoding="utf-8").endswith("Checked by Li Wei.")
+    evidence = (tmp_path / "poa" / "us-summit-outdoor-valid_tracking_rate-2026-11-15-evidence.csv")
+    bad = defective_ids("us-summit-outdoor", "valid_tracking_rate", explorer.state.day, "MFN")
+    assert len(evidence.read_text(encoding="utf-8").splitlines()) == 1 + len(bad)
+    poa.metric.value = "odr"                         # another metric: its own draft, its own file
+    assert "Valid Tracking" not in poa.text.value and "No POA needed" in poa.text.value
+    assert poa.save().name == "us-summit-outdoor-odr-2026-11-15.md"
+
+
+def test_recorded_causes_can_be_edited_and_removed(explorer, tmp_path):
+    explorer.tabs.selected_index = 2
+    causes = explorer.view("causes")
+    causes.pick.value = ("valid_tracking_rate", "MFN")
+    first = tuple(v for _, v in causes.orders.options[:1])
+    causes.orders.value, causes.causes.value, causes.note.value = first, ("carrier_no_tracking",), "first look"
+    causes.save_button.click()
+    store = CauseStore(tmp_path / "c.sqlite")
+    (old,) = store.current("us-summit-outdoor")["id"]
+    assert causes.recorded_pick.value == old
+    causes.edit_button.click()                       # loaded into the form
+    assert causes.causes.value == ("carrier_no_tracking",) and causes.note.value == "first look"
+    assert causes.orders.value == first
+    causes.note.value = "YunExpress not integrated"
+    causes.save_button.click()
+    rows = store.current("us-summit-outdoor")
+    assert list(rows["note"]) == ["YunExpress not integrated"] and old not in set(rows["id"])
+    causes.remove_button.click()
+    assert len(store.current("us-summit-outdoor")) == 0 and "removed" in causes.message.value
