@@ -16,8 +16,8 @@ from __future__ import annotations
 # cause key -> (actions, preventive measures)
 ACTIONS: dict[str, tuple[list[str], list[str]]] = {
     "logistics": (
-        ["Contact the buyers of the {n} affected orders ({orders}) and reship or refund the parcels that did not "
-         "arrive", "Open trace requests with {carriers} for the parcels still without a delivery scan"],
+        ["Check the tracking of the {n} affected orders ({orders}) with {carriers}: reship or refund the parcels "
+         "that never arrived, and apologise to the buyers of the late ones"],
         ["Move the affected lanes to services with end-to-end tracking and a delivery scan",
          "Review late and lost parcels by carrier every week"]),
     "out_of_stock": (
