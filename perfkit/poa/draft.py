@@ -184,7 +184,10 @@ def draft_poa(ctx: AccountContext, mp: MetricPolicy, day: int, causes: pd.DataFr
             lines += [f"Our finding: {md_text(note)}", ""]
         if len(by_us):
             lines += [f"{many.capitalize()} we traced to it: {_ids_text(by_us[id_column].astype(str))}.", ""]
-        elif key in free or key in tied:
+        elif tied.get(key):  # tied, but none of those units is defective in this window: say so
+            lines += [f"The {many} tied to it are not among this window's defective {many}: "
+                      f"{_ids_text(tied[key], 5)}.", ""]
+        elif key in free:
             lines += [f"Recorded for the whole window; no {one} is tied to it yet.", ""]
         if len(by_data):
             rule = rule_for(family, cause)
