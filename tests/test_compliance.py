@@ -93,3 +93,25 @@ def test_policy_poa_from_the_notices_and_the_chosen_causes(tmp_path):
     # The IP category on 1 March: its only notice is resolved, so no POA is needed.
     ip = poa(tmp_path, "--metric", "receivedIntellectualPropertyComplaints", "--as-of", "2026-03-01").stdout
     assert "No POA needed: as of 2026-03-01 there is no open notice in this category" in ip
+
+
+def test_policy_poa_offers_no_self_incriminating_cause_and_lists_what_amazon_accepts(tmp_path):
+    write_account(tmp_path, orders=ORDERS, policy_notices=NOTICES)
+    # 20 May: two IP notices ("trademark complaint", "copyright"). The notice says copyright, so copied content
+    # is offered; nothing says the brand was unauthorised, so that admission is not.
+    ip = poa(tmp_path, "--metric", "receivedIntellectualPropertyComplaints", "--as-of", "2026-05-20",
+             "--causes-db", str(tmp_path / "none.sqlite")).stdout
+    assert "Images or text copied from another listing" in ip
+    assert "Brand or trademark used without authorisation" not in ip
+    assert "Contacted the rights owner named in the notice about B000000001, B000000003 and asked for a retraction" in ip
+    docs = ip.split("## Documents to attach", 1)[1]
+    assert "retraction of the complaint" in docs and "letter of authorisation" in docs
+    # An authenticity complaint: "counterfeit" is the accusation, never offered as the seller's own cause.
+    other = tmp_path / "b"
+    write_account(other, orders=ORDERS, policy_notices="notice_date,category,asin,text,status\n"
+                  "2026-01-02,productAuthenticityCustomerComplaints,B000000009,buyer says counterfeit,open\n")
+    text = poa(other, "--metric", "productAuthenticityCustomerComplaints", "--as-of", "2026-01-05",
+               "--causes-db", str(tmp_path / "none.sqlite")).stdout
+    assert "counterfeit goods" not in text and "resold as new" not in text
+    assert "No supplier invoice proving the goods are genuine (ASINs B000000009)" in text
+    assert "issued in the last 365 days" in text.split("## Documents to attach", 1)[1]

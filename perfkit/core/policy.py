@@ -68,6 +68,25 @@ class MetricPolicy:
 
 
 @dataclass(frozen=True)
+class PoaRules:
+    """The thresholds the Plan of Action's evidence tests use ([poa] in the policy file)."""
+
+    # tracking ids that are no tracking at all (compared in lower case)
+    tracking_placeholders: frozenset[str] = frozenset({"", "n/a", "na", "-", "0", "none", "null", "tbd"})
+    # marketplace -> carriers Amazon integrates there (lower case); a marketplace not listed: not tested
+    integrated_carriers: dict[str, frozenset[str]] = field(default_factory=dict)
+    # a carrier or category "stands out" when a one-sided Fisher test puts its defects above the rest's
+    # share at this significance level
+    significance: Fraction = Fraction(1, 20)
+    # a shipment confirmed less than this many hours after its ship-by deadline was confirmed late, not
+    # shipped late
+    late_confirmation_hours: int = 24
+    # a parcel delivered at most this many days after its promised date points to a promise tighter than
+    # the carrier's transit time, not to a lost parcel
+    near_miss_days: int = 1
+
+
+@dataclass(frozen=True)
 class Policy:
     """Every metric's policy plus the counting rules shared between metrics."""
 
@@ -82,6 +101,7 @@ class Policy:
     notice_lookback_days: int = 180
     # Per marketplace code ("DE", "JP", or "default"), the encodings a file that is not UTF-8 may be in.
     encodings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    poa: PoaRules = field(default_factory=PoaRules)
     source: str = field(default="default")
     # Tracking ids that are no tracking (compared lower case, stripped) and carriers Amazon cannot track.
     tracking_placeholders: frozenset[str] = frozenset({"", "n/a", "na", "-", "0", "none", "null", "tbd"})
@@ -202,7 +222,9 @@ METRIC_KEYS = {"name_en", "name_zh", "window", "lag", "target", "value", "warn",
 SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "chargeback_kinds_not_counted",
                          "business_days", "return_response_hours", "tracking"},
             "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "metrics": None,
-            "marketplaces": None, "encodings": None}
+            "marketplaces": None, "encodings": None,
+            "poa": {"tracking_placeholders", "integrated_carriers", "significance", "late_confirmation_hours",
+                    "near_miss_days"}}
 MARKET_KEYS = {"enforced", "advisory", "not_applicable", "others", "enforced_value", "enforced_warn",
                "advisory_value", "advisory_warn"}
 MARKET_CODE = re.compile(r"[A-Z]{2}")
@@ -311,6 +333,7 @@ def _parse(text: str, where: str) -> Policy:
     _check_keys(f"{where}: [counting]", counting, SECTIONS["counting"])
     _check_keys(f"{where}: [forecast]", forecast, SECTIONS["forecast"])
     _check_keys(f"{where}: [compliance]", compliance, SECTIONS["compliance"])
+    poa = _poa_rules(raw.get("poa", {}), f"{where}: [poa]")
     metrics = {mid: _metric(mid, m, where) for mid, m in raw.get("metrics", {}).items()}
     if not metrics:
         raise PerfkitError(f"{where}: no [metrics.*] tables; copy perfkit/core/policy.toml and edit it")
@@ -344,6 +367,7 @@ def _parse(text: str, where: str) -> Policy:
         notice_lookback_days=_whole(compliance.get("lookback_days", 180), f"{where}: [compliance] lookback_days",
                                     1, 3650),
         encodings=_encodings(raw.get("encodings", {}), f"{where}: [encodings]"),
+        poa=poa,
         source=where,
         tracking_placeholders=frozenset(v.strip().lower() for v in _listed(
             tracking.get("placeholders", sorted(Policy.tracking_placeholders)),
@@ -415,6 +439,29 @@ def encoding_candidates(marketplace: str | None) -> tuple[str, ...]:
     market = (marketplace or "").upper()
     market = "UK" if market == "GB" else market
     return table.get(market) or table.get("default", ())
+
+
+def _poa_rules(raw: object, where: str) -> PoaRules:
+    _check_keys(where, raw, SECTIONS["poa"])
+    default = PoaRules()
+    carriers = raw.get("integrated_carriers", {})
+    if not isinstance(carriers, dict):
+        raise PerfkitError(f"{where} integrated_carriers must be a table of marketplace = [carriers]")
+    significance = _fraction(raw.get("significance", "0.05"), f"{where} significance")
+    if not 0 < significance < 1:
+        raise PerfkitError(f"{where} significance must lie between 0 and 1, like \"0.05\"")
+    return PoaRules(
+        tracking_placeholders=frozenset(v.strip().lower() for v in _listed(
+            raw.get("tracking_placeholders", sorted(default.tracking_placeholders)),
+            f"{where} tracking_placeholders", str)),
+        integrated_carriers={m.upper(): frozenset(c.strip().lower() for c in _listed(v, f"{where} integrated_carriers.{m}",
+                                                                                     str))
+                             for m, v in carriers.items()},
+        significance=significance,
+        late_confirmation_hours=_whole(raw.get("late_confirmation_hours", 24), f"{where} late_confirmation_hours",
+                                       1, 24 * 30),
+        near_miss_days=_whole(raw.get("near_miss_days", 1), f"{where} near_miss_days", 0, 60),
+    )
 
 
 def _no_days(where: str) -> list[int]:

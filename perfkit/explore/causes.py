@@ -21,7 +21,8 @@ from perfkit.explore.state import ExplorerState
 from perfkit.explore.views import E, Bound, TabView, defect_names, heading, refill, tagged
 from perfkit.views.labels import metric_name, segment_name, t
 from perfkit.engine.metrics import window_bounds
-from perfkit.poa.draft import draft_poa
+from perfkit.core.errors import PerfkitError
+from perfkit.poa.draft import draft_poa, evidence_csv
 
 
 def order_labels(units: pd.DataFrame, lang: str) -> list[str]:
@@ -53,6 +54,11 @@ class CausesView(TabView):
         self.author = W.Text()
         self.save_button = W.Button(button_style="primary")
         self.title, self.message, self.recorded = W.HTML(), W.HTML(), W.HTML()
+        self.recorded_pick = W.Dropdown(layout=W.Layout(width="70%"))  # the account's causes, to edit or remove
+        self.edit_button, self.remove_button = W.Button(), W.Button()
+        self._editing: int | None = None  # the record a save replaces
+        self.edit_button.on_click(state.guard(lambda _b: self.edit()))
+        self.remove_button.on_click(state.guard(lambda _b: self.remove()))
         self.select_all.on_click(state.guard(lambda _b: self.select_all_defective()))
         self.save_button.on_click(state.guard(lambda _b: self.save()))
         self.pick.observe(state.guard(lambda _c: self.fill()), "value")
@@ -65,7 +71,8 @@ class CausesView(TabView):
         st, lang = self.state, self.state.lang
         for widget, key in ((self.pick, "metric"), (self.causes, "cause"), (self.note, "note"),
                             (self.orders, "orders"), (self.author, "author"), (self.save_button, "save"),
-                            (self.select_all, "select_all_defective")):
+                            (self.select_all, "select_all_defective"), (self.recorded_pick, "recorded_pick"),
+                            (self.edit_button, "edit_cause"), (self.remove_button, "remove_cause")):
             setattr(widget, "description", t(key, lang))
         self.other.placeholder = t("other_cause", lang)
         hot = st.hot_metrics(st.day)
@@ -136,13 +143,56 @@ class CausesView(TabView):
             ids.append(self.store.save(CauseChoice(cause=OTHER, free_text=self.other.value.strip(), **common)))
         self.message.value = E(t("saved_causes", lang, n=len(ids), orders=len(self.orders.value),
                                  time=f"{dt.datetime.now():%H:%M:%S}") if ids else t("choose_cause", lang))
+        if ids and self._editing is not None:  # an edit replaces the record it started from
+            self.store.remove(self._editing)
+            self._editing = None
         if ids:
             st.causes_version += 1
         return ids
 
+    def _record(self, choice_id: object):
+        rows = self.store.current(self.state.account)
+        rows = rows[rows["id"] == choice_id]
+        return None if rows.empty else rows.iloc[0]
+
+    def remove(self) -> None:
+        """Remove the recorded cause the picker shows (its history stays in the store)."""
+        row = self._record(self.recorded_pick.value)
+        if row is None:
+            return
+        self.store.remove(int(row["id"]))
+        label = cause_label(row["metric"], row["cause"], self.state.lang, row["free_text"] or "")
+        self.state.causes_version += 1
+        self.message.value = E(t("removed_cause", self.state.lang, cause=label))
+
+    def edit(self) -> None:
+        """Load the recorded cause the picker shows into the form; saving replaces it."""
+        row, lang = self._record(self.recorded_pick.value), self.state.lang
+        if row is None:
+            return
+        wanted = (row["metric"], row["segment"])
+        if wanted not in [v for _, v in self.pick.options]:
+            self.message.value = E(t("poa_none", lang, reason=f"{row['metric']} · {row['segment']} is not in breach "
+                                     "or at risk on this day; pick that day to edit it"))
+            return
+        self.pick.value = wanted
+        if row["cause"] == OTHER:
+            self.causes.value, self.other.value = (), row["free_text"]
+        else:
+            self.causes.value = (row["cause"],)
+        self.note.value = row["note"] or ""
+        offered = {v for _, v in self.orders.options}
+        self.orders.value = tuple(o for o in row["orders"] if o in offered)
+        self._editing = int(row["id"])
+        self.message.value = E(t("editing_cause", lang, cause=cause_label(row["metric"], row["cause"], lang,
+                                                                         row["free_text"] or "")))
+
     def show_recorded(self) -> None:
         st, lang = self.state, self.state.lang
         rows = self.store.current(st.account)
+        refill(self.recorded_pick, [(f"{r.metric} · {r.segment} · {cause_label(r.metric, r.cause, lang, r.free_text or '')}"
+                                     f" · {r.period_start}..{r.period_end}", r.id) for r in rows.itertuples()],
+               int(rows["id"].iloc[0]) if len(rows) else None)
         if not len(rows):
             self.recorded.value = f"<p>{E(t('no_causes', lang))}</p>"
             return
@@ -158,12 +208,21 @@ class CausesView(TabView):
                               tagged(self.orders, "cause-orders"),
                               W.HBox([tagged(self.select_all, "select-all"), tagged(self.author, "author"),
                                       tagged(self.save_button, "cause-save")]),
-                              tagged(self.message, "cause-message"), tagged(self.recorded, "cause-recorded")]),
+                              tagged(self.message, "cause-message"), tagged(self.recorded, "cause-recorded"),
+                              W.HBox([tagged(self.recorded_pick, "cause-recorded-pick"),
+                                      tagged(self.edit_button, "cause-edit"),
+                                      tagged(self.remove_button, "cause-remove")])]),
                       "causes")
 
 
 class PoaView(TabView):
-    """The POA draft of its own metric, redrawn whenever the account, day, metric or causes change."""
+    """The POA draft of its own metric, redrawn whenever the account, day, metric or causes change.
+
+    The box always holds the letter of the metric the picker shows (or nothing, with the reason,
+    for a metric that cannot have one), and Save writes that metric's file with the evidence CSV
+    beside it, as ``perfkit poa --out`` does. A change of language alone keeps the analyst's edits:
+    the letter is in English either way.
+    """
 
     tab = "poa"
 
@@ -174,15 +233,22 @@ class PoaView(TabView):
         self.text = W.Textarea(layout=W.Layout(width="100%", height="360px"))
         self.save_button = W.Button()
         self.title, self.message = W.HTML(), W.HTML()
+        self.letter_of: str | None = None  # the metric whose draft is in the box
+        self._draft, self._drafted_for = "", None  # the text last drafted, and for what
         self.save_button.on_click(state.guard(lambda _b: self.save()))
         state.on_change(lambda _c: self.update(), {"account", "start", "end", "lang", "day", "poa_metric",
                                                   "causes_version"})
         self.update()
 
+    def options(self) -> list[str]:
+        """The metrics a letter can be written for: those with an Amazon target."""
+        st = self.state
+        return [m for m in registry.chart_metrics(st.policy) if st.policy[m].target != "info"]
+
     def metric_id(self) -> str | None:
         """The POA's metric: the chosen one, else the worst one in breach or at risk, else the first."""
         st = self.state
-        options = registry.chart_metrics(st.policy)
+        options = self.options()
         if st.poa_metric in options:
             return st.poa_metric
         hot = [m for m, _ in st.hot_metrics(st.day) if m in options]
@@ -192,24 +258,47 @@ class PoaView(TabView):
         st, lang = self.state, self.state.lang
         self.metric.description, self.save_button.description = t("metric", lang), t("save_poa", lang)
         metric = self.metric_id()
-        self.bound.set(metric, [(metric_name(m, lang, st.policy), m) for m in registry.chart_metrics(st.policy)])
+        self.bound.set(metric, [(metric_name(m, lang, st.policy), m) for m in self.options()])
         self.title.value = heading(st, t("as_of", lang) + f" {st.day}")
+        key = (st.account, metric, st.day, st.causes_version)
+        if key == self._drafted_for and self.text.value != self._draft:
+            self.message.value = E(t("kept_edits", lang))  # only the language changed: keep what was typed
+            return
         self.message.value = ""
+        self._drafted_for = key
         if metric is None or st.day is None:
-            self.text.value = ""
+            self.text.value = self._draft = ""
+            self.letter_of = None
             return
         ctx = st.ctx()
-        self.text.value = draft_poa(ctx, ctx.metric(metric, targeted=True), ctx.day(st.day),
-                                    self.store.current(st.account, metric))
+        try:
+            text = draft_poa(ctx, ctx.metric(metric, targeted=True), ctx.day(st.day),
+                             self.store.current(st.account, metric))
+        except PerfkitError as exc:  # e.g. a metric Amazon does not compute in this marketplace
+            self.text.value = self._draft = ""
+            self.letter_of = None
+            self.message.value = E(t("poa_none", lang, reason=str(exc)))
+            return
+        self.text.value = self._draft = text
+        self.letter_of = metric
 
     def clear(self) -> None:
         self.title.value = heading(self.state)
-        self.text.value = self.message.value = ""
+        self.text.value = self.message.value = self._draft = ""
+        self.letter_of, self._drafted_for = None, None
 
-    def save(self) -> Path:
+    def save(self) -> Path | None:
+        """Write the box under its own metric's name, and the evidence CSV beside a letter."""
         st = self.state
-        target = self.poa_dir / f"{st.account}-{self.metric.value}-{st.day}.md"
+        if self.letter_of is None or not self.text.value.strip():
+            self.message.value = E(t("nothing_to_save", st.lang))
+            return None
+        target = self.poa_dir / f"{st.account}-{self.letter_of}-{st.day}.md"
         atomic_write_text(target, self.text.value)
+        if "No POA needed" not in self._draft:
+            ctx = st.ctx()
+            csv_path = target.with_name(target.stem + "-evidence.csv")
+            atomic_write_text(csv_path, evidence_csv(ctx, ctx.metric(self.letter_of, targeted=True), ctx.day(st.day)))
         self.message.value = E(t("saved_to", st.lang, path=str(target)))
         return target
 

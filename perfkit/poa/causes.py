@@ -42,10 +42,12 @@ CATALOGUE: dict[str, list[tuple[str, str, str]]] = {
         ("erp_sync", "ERP or order-sync problems", "ERP 或订单同步问题"),
         ("stock_problem", "Stock problems delaying dispatch", "库存问题导致发货延迟"),
         ("late_confirmation", "Shipment confirmed late in Seller Central", "发货确认操作过晚"),
+        ("not_confirmed", "Orders past their ship-by date never confirmed as shipped", "超过发货期限仍未确认发货"),
         ("handling_time_short", "Handling time set shorter than the warehouse needs", "备货时间设置过短"),
         ("untrained_staff", "Staff not trained on Amazon's shipping rules", "员工未接受亚马逊发货规则培训"),
     ],
     "valid_tracking_rate": [
+        ("no_tracking_id", "Shipments confirmed with no tracking id at all", "确认发货时完全未填写追踪编码"),
         ("carrier_no_tracking", "Carrier without usable tracking", "承运商不提供有效追踪"),
         ("tracking_wrong", "Tracking id missing or typed wrong", "追踪编码缺失或填写错误"),
         ("tracking_late", "Tracking uploaded late", "追踪编码上传过晚"),
@@ -61,6 +63,7 @@ CATALOGUE: dict[str, list[tuple[str, str, str]]] = {
     ],
     "invoice_defect_rate": [
         ("no_invoice_upload", "No invoice uploaded for business buyers", "未为企业买家上传发票"),
+        ("invoice_late", "Invoices uploaded after the first business day", "发票上传晚于第一个工作日"),
         ("no_vcs", "No VAT calculation service or automatic upload", "未启用增值税计算服务或自动上传"),
         ("vat_exemption", "VAT exemption not declared", "未申报增值税豁免"),
     ],

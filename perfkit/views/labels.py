@@ -182,6 +182,17 @@ TEXT: dict[str, dict[str, str]] = {
     "col_rate": {"en": "Rate", "zh": "比率"},
     "col_week": {"en": "Week", "zh": "周"},
     "other_cause": {"en": "Other cause, in your words", "zh": "其他原因(自行填写)"},
+    # POA and root-cause tabs (issue #21)
+    "kept_edits": {"en": "your edits to the draft were kept (the letter itself is in English)",
+                   "zh": "已保留您对草稿的修改(申诉信本身为英文)"},
+    "poa_none": {"en": "no Plan of Action for this metric: {reason}", "zh": "此指标无需申诉计划:{reason}"},
+    "nothing_to_save": {"en": "nothing to save: no draft is shown", "zh": "没有可保存的草稿"},
+    "remove_cause": {"en": "Remove", "zh": "删除"},
+    "edit_cause": {"en": "Edit", "zh": "编辑"},
+    "recorded_pick": {"en": "Recorded", "zh": "已记录"},
+    "removed_cause": {"en": "removed: {cause}", "zh": "已删除:{cause}"},
+    "editing_cause": {"en": "editing {cause}: change it and save (the old record is replaced)",
+                      "zh": "正在编辑 {cause}:修改后保存(替换原记录)"},
 }
 
 
