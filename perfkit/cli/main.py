@@ -1,4 +1,4 @@
-"""The ``perfkit`` command: check, metrics, reconcile, report, poa and sample.
+"""The ``perfkit`` command: check, metrics, reconcile, report, poa, sample (and pull, in cli/agency.py).
 
 User mistakes print one line and exit 2; bugs still show a traceback. Each command imports
 what it needs when it runs, so ``perfkit --help`` stays fast.
@@ -386,6 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE")
     p.add_argument("--no-keep", action="store_true", help="do not archive the report in the account folder")
     p.set_defaults(func=cmd_reconcile)
+    from perfkit.cli.agency import add_pull
+
+    add_pull(sub, common)
     return parser
 
 

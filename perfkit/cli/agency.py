@@ -1,0 +1,65 @@
+"""The agency's commands: ``perfkit pull`` (Amazon's reports into the account folders).
+
+A cron log stays short: with ``--quiet`` a run prints one line, plus one per account that needs a
+human (a report that failed, credentials refused); without it, one line per account.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from perfkit.core.errors import PerfkitError
+
+
+def _line(r) -> str:
+    if r.error:
+        return f"{r.account_id}: FAILED: {r.error}"
+    parts = [f"{len(r.written)} file{'s' if len(r.written) != 1 else ''} written"]
+    if r.waiting:
+        parts.append(f"{len(r.waiting)} still being prepared by Amazon (the next run resumes them)")
+    if r.retries:
+        parts.append(f"{r.retries} throttled or failed calls retried")
+    text = f"{r.account_id}: " + ", ".join(parts)
+    return text + "".join(f"\n  failed: {f}" for f in r.failed)
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from perfkit.loading.loader import account_dirs
+    from perfkit.pull.agency import configured_accounts, read_agency
+    from perfkit.pull.run import pull_account
+
+    agency = read_agency(args.config, args.data_root)
+    folders = {d.name: d for d in account_dirs(args.data_root)}
+    wanted = configured_accounts(agency, list(folders))
+    if args.account:
+        unknown = [a for a in args.account if a not in wanted]
+        if unknown:
+            raise PerfkitError(f"--account {unknown[0]}: not configured for pulling (no [accounts.{unknown[0]}] in the "
+                               "config file nor its refresh token in the environment), or no such folder")
+        wanted = [a for a in wanted if a in args.account]
+    if not wanted:
+        raise PerfkitError(f"{args.data_root}: no account to pull; list each under [accounts.ID] in the config "
+                           "file (docs/agency.md), with a folder of that name in the data root")
+    now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:  # waiting on Amazon, not computing
+        results = list(pool.map(lambda a: pull_account(folders[a], agency, now), wanted))
+    human = [r for r in results if r.needs_human]
+    for r in results:
+        if r.needs_human or not args.quiet:
+            print(_line(r), file=sys.stderr if r.needs_human else sys.stdout)
+    written = sum(len(r.written) for r in results)
+    print(f"pull: {len(results)} accounts, {written} files written, {len(human)} need a human")
+    return 2 if human else 0
+
+
+def add_pull(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("pull", parents=[common], help="fetch Amazon's reports into each account folder (SP-API)")
+    p.add_argument("data_root", help="folder with one sub-folder per account")
+    p.add_argument("--config", metavar="FILE", help="the agency config file (default $PERFKIT_CONFIG or "
+                                                   "~/.config/perfkit/agency.toml); kept private, outside the data root")
+    p.add_argument("--account", action="append", metavar="ID", help="only this account (repeatable)")
+    p.add_argument("--jobs", type=int, default=4, metavar="N", help="accounts pulled at once (default 4)")
+    p.set_defaults(func=cmd_pull)
