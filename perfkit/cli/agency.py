@@ -63,3 +63,42 @@ def add_pull(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--account", action="append", metavar="ID", help="only this account (repeatable)")
     p.add_argument("--jobs", type=int, default=4, metavar="N", help="accounts pulled at once (default 4)")
     p.set_defaults(func=cmd_pull)
+
+
+# --- alerts after perfkit report -----------------------------------------------------------------
+
+
+def needs_human(outcome) -> bool:
+    """An account a quiet log names: its report failed, or a value is in breach."""
+    return not outcome.ok or any(isinstance(v, dict) and v.get("status") == "breach" for v in outcome.row.values())
+
+
+def notify_after_report(args: argparse.Namespace, folder: Path, outcomes: dict) -> int:
+    """Send the run's alert to every channel (``--notify`` and the config's); 0, or 2 when a
+    channel failed (named, the others still sent)."""
+    from perfkit.engine.registry import resolve_policy
+    from perfkit.pull.agency import read_agency
+    from perfkit.report.alerts import compose, read_state, send, write_state
+
+    agency = read_agency(args.config, args.data_root)
+    urls = list(dict.fromkeys((args.notify or []) + list(agency.notify)
+                              + [u for a in agency.accounts.values() for u in a.notify]))
+    if not urls:
+        return 0
+    root = folder.parent
+    day = dt.date.fromisoformat(folder.name)
+    base = (agency.notify_base or "").rstrip("/")
+    link = (lambda name: f"{base}/{folder.name}/{name}") if base else (lambda name: str(folder / name))
+    langs = {aid: a.language for aid, a in agency.accounts.items() if a.language}
+    alert = compose(outcomes, read_state(root), resolve_policy(args.policy or None), day, langs, args.lang,
+                    {aid: link(o.html) for aid, o in outcomes.items() if o.ok}, link("index.html"),
+                    dt.date.today(), agency.stale_days)
+    failures = []
+    if alert.changes or args.notify_always or agency.notify_always:
+        if not alert.lines:
+            alert.lines = [link("index.html")]
+        failures = send(alert, urls)
+    write_state(root, {**read_state(root), **alert.state})
+    for f in failures:
+        print(f"perfkit: warning: alert channel {f}", file=sys.stderr)
+    return 2 if failures else 0

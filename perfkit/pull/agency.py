@@ -58,6 +58,8 @@ class Agency:
     pull: dict[str, float]
     notify: tuple[str, ...] = field(repr=False, default=())
     notify_always: bool = False
+    notify_base: str | None = None   # where the report folder is served (links in the alerts)
+    stale_days: int = 3               # data older than this many days is stale
     endpoint: str | None = None
     token_url: str | None = None
     client_id: str | None = field(repr=False, default=None)
@@ -162,7 +164,8 @@ def read_agency(given: str | Path | None, data_root: str | Path | None = None,
     notify = data.get("notify", {})
     accounts = {aid: _account(aid, spec, path) for aid, spec in data.get("accounts", {}).items()} if path else {}
     return Agency(path, accounts, pull, _strings(notify.get("urls", []), f"{path}: [notify] urls"),
-                  bool(notify.get("always", False)), env.get("PERFKIT_SPAPI_ENDPOINT") or sp.get("endpoint"),
+                  bool(notify.get("always", False)), notify.get("base_url"), int(notify.get("stale_days", 3)),
+                  env.get("PERFKIT_SPAPI_ENDPOINT") or sp.get("endpoint"),
                   env.get("PERFKIT_LWA_TOKEN_URL") or sp.get("token_url"), sp.get("client_id"), sp.get("client_secret"))
 
 

@@ -143,7 +143,8 @@ class AccountReport:
             if r is not None:
                 row[m] = {"status": r["shown"], "coverage": float(r["coverage"]), "rate": None if pd.isna(r["rate"]) else float(r["rate"]),
                           "segment": r["segment"], "numerator": int(r["numerator"]),
-                          "denominator": int(r["denominator"])}
+                          "denominator": int(r["denominator"]), "target": self.policy[m].target_display(),
+                          "headroom": None if pd.isna(r["headroom"]) else int(r["headroom"])}
         return row
 
     # --- HTML sections -------------------------------------------------------------------------
