@@ -177,6 +177,7 @@ TEXT: dict[str, dict[str, str]] = {
     "alert_value": {"en": "{rate} against target {target}", "zh": "{rate},目标 {target}"},
     "alert_headroom": {"en": "{n} more defect(s) allowed", "zh": "还可容许 {n} 个缺陷"},
     "alert_over": {"en": "{n} defect(s) over", "zh": "超出 {n} 个缺陷"},
+    "portfolio_weeks": {"en": "The last weeks, worst first", "zh": "最近几周(最差在前)"},
     "alert_index": {"en": "All accounts: {link}", "zh": "全部账户:{link}"},
 }
 
