@@ -120,6 +120,10 @@ def test_report_notifies_once_then_stays_quiet(tmp_path, receiver):
     # The broken channel is named and the run says so (exit 2); the working one got the message.
     assert "alert channel json://127.0.0.1/…: not delivered" in res.stderr
     assert res.returncode == 2 and "Traceback" not in res.stderr
+    # --quiet: the account that needs a human (a breach; its orders.csv ends on 2026-11-15) and the run's line.
+    lines = res.stdout.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("index: ")
+    assert lines[0].startswith("de-shenzhen-elec: ") and lines[0].endswith(" (breach, stale data: last day 2026-11-15)")
     rows = json.loads(next((tmp_path / "r").glob("*/rows.json")).read_text())
     # the index's metric cells (its last two are the AHR and policy compliance, not alerted yet)
     breaches = [c for c in rows[0]["cells"][:-2] if c["colour"] == STATUS_COLOURS["breach"]]

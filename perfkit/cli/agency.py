@@ -68,9 +68,33 @@ def add_pull(sub, common: argparse.ArgumentParser) -> None:
 # --- alerts after perfkit report -----------------------------------------------------------------
 
 
-def needs_human(outcome) -> bool:
-    """An account a quiet log names: its report failed, or a value is in breach."""
-    return not outcome.ok or any(isinstance(v, dict) and v.get("status") == "breach" for v in outcome.row.values())
+def needs_human(outcome, stale_before: dt.date) -> str:
+    """Why a quiet log names an account ("" when it need not): a value in breach, or data whose
+    last day is before ``stale_before``. (A failed report is named anyway.)"""
+    why = []
+    if any(isinstance(v, dict) and v.get("status") == "breach" for v in outcome.row.values()):
+        why.append("breach")
+    last = outcome.row.get("_last")
+    if last and dt.date.fromisoformat(last) < stale_before:
+        why.append(f"stale data: last day {last}")
+    return ", ".join(why)
+
+
+def print_outcomes(args: argparse.Namespace, folder: Path, outcomes: dict) -> list:
+    """One line per account (with --quiet only those that need a human) and the run's line; the
+    failed outcomes."""
+    from perfkit.pull.agency import read_agency
+
+    stale_before = dt.date.today() - dt.timedelta(days=read_agency(args.config, args.data_root).stale_days)
+    failed = [o for o in outcomes.values() if not o.ok]
+    for o in sorted(outcomes.values(), key=lambda o: o.account_id):
+        why = needs_human(o, stale_before) if o.ok else ""
+        if args.quiet and o.ok and not why:
+            continue  # a cron log: only the accounts that need a human
+        line = f"{o.account_id}: " + (f"{folder / o.html}" if o.ok else f"FAILED: {o.reason}")
+        print(line + (f" ({why})" if why and args.quiet else ""), file=sys.stderr if not o.ok else sys.stdout)
+    print(f"index: {folder / 'index.html'}  ({len(outcomes) - len(failed)} rendered, {len(failed)} failed)")
+    return failed
 
 
 def notify_after_report(args: argparse.Namespace, folder: Path, outcomes: dict) -> int:

@@ -246,15 +246,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     folder, outcomes = run_batch(args.data_root, args.account, args.as_of, args.out, args.lang, args.jobs,
                                  args.policy, args.self_contained, args.causes_db, args.notebook, args.scheduler,
                                  progress=not args.quiet)
-    from perfkit.cli.agency import needs_human, notify_after_report
+    from perfkit.cli.agency import notify_after_report, print_outcomes
 
-    failed = [o for o in outcomes.values() if not o.ok]
-    for o in sorted(outcomes.values(), key=lambda o: o.account_id):
-        if args.quiet and not needs_human(o):
-            continue  # a cron log: only the accounts that need a human
-        line = f"{o.account_id}: " + (f"{folder / o.html}" if o.ok else f"FAILED: {o.reason}")
-        print(line + (" (breach)" if o.ok and args.quiet else ""), file=sys.stderr if not o.ok else sys.stdout)
-    print(f"index: {folder / 'index.html'}  ({len(outcomes) - len(failed)} rendered, {len(failed)} failed)")
+    failed = print_outcomes(args, folder, outcomes)
     channels = notify_after_report(args, folder, outcomes)
     return 2 if failed or channels else 0
 
