@@ -129,6 +129,7 @@ def test_pull_every_case_end_to_end(tmp_path, spapi):
     res = pull(root, config)
     folder = root / "de-shop"
     assert "Traceback" not in res.stderr
+    assert not [line for line in res.stderr.splitlines() if line[:4].isdigit()]  # no library log lines
     # The Returns report ends FATAL: named with Amazon's error document, and the run says a human is needed.
     assert res.returncode == 2, res.stderr
     assert "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE" in res.stderr and "FATAL" in res.stderr
@@ -239,8 +240,21 @@ def test_refused_credentials_are_one_line_and_never_shown(tmp_path, spapi):
     config = write_config(tmp_path, stub, ["orders"], refresh="Atzr|wrong-token-xyz")
     res = pull(root, config)
     assert res.returncode == 2 and "Traceback" not in res.stderr
-    assert "de-shop: FAILED:" in res.stderr and "Login with Amazon refused the credentials" in res.stderr
+    assert res.stderr.startswith("de-shop: FAILED: Login with Amazon refused the credentials")
+    assert len(stub.operations("token")) == 3  # tried three times (the SDK hides refused from unreachable)
     assert "wrong-token-xyz" not in res.stdout + res.stderr and CLIENT_SECRET not in res.stdout + res.stderr
+    assert stub.operations("createReport") == []
+
+
+def test_unreachable_login_with_amazon_is_one_line(tmp_path, spapi):
+    stub = spapi(make_stub())
+    root = data_root(tmp_path)
+    config = write_config(tmp_path, stub, ["orders"])
+    text = config.read_text().replace(f'token_url = "{stub.base}/auth/o2/token"', 'token_url = "http://127.0.0.1:9/auth/o2/token"')
+    config.write_text(text)
+    res = pull(root, config)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("de-shop: FAILED: Login with Amazon refused the credentials or could not be reached")
     assert stub.operations("createReport") == []
 
 

@@ -27,6 +27,10 @@ class PullError(PerfkitError):
     """Amazon refused or failed a call after the retries: one line, no credentials."""
 
 
+class LoginError(PullError):
+    """Login with Amazon gave no access token: nothing else of the account can be pulled."""
+
+
 def _sdk():
     """Amazon's SDK, imported on first use. Its modules call ``logging.basicConfig(INFO)`` when
     imported; the handler that adds to the root logger is taken off again, so a quiet cron log
@@ -47,7 +51,10 @@ def _sdk():
         if handler not in before:
             root.removeHandler(handler)
     root.setLevel(level)
-    logging.getLogger("spapi").setLevel(logging.CRITICAL)
+    # Every SDK model and Configuration hangs a stream handler on the "spapi" and "urllib3" loggers
+    # and resets their level; the loggers that write are silenced at the source instead.
+    for name in ("spapi.auth.lwa_request", "spapi.rest", "urllib3.connectionpool", "urllib3.util.retry"):
+        logging.getLogger(name).disabled = True
     return {"ReportsApi": reports_api.ReportsApi, "TokensApi": tokens_api.TokensApi, "ApiClient": ApiClient,
             "Configuration": Configuration, "AccessTokenCache": AccessTokenCache, "LwaException": LwaException,
             "ApiException": ApiException, "Spec": CreateReportSpecification,
@@ -75,14 +82,17 @@ def _amazon_error(exc) -> str:
 
 
 def _lwa_refused(exc) -> str:
-    return (f"Login with Amazon refused the credentials ({getattr(exc, 'error_code', '?')}); check the refresh "
-            "token, client id and secret, and that the seller still authorises the app")
+    return (f"Login with Amazon refused the credentials or could not be reached ({getattr(exc, 'error_code', '?')}); "
+            "check the refresh token, client id and secret, that the seller still authorises the app, and the token_url")
 
 
 def _rate_wait(headers) -> float:
     """Seconds between calls that the operation's usage plan allows (0 when not stated)."""
-    try:
-        rate = float(dict(headers or {}).get("x-amzn-RateLimit-Limit", 0))
+    try:  # urllib3's headers are case-insensitive; a plain dict is searched by hand
+        found = headers.get("x-amzn-RateLimit-Limit") if hasattr(headers, "get") else None
+        if found is None and headers:
+            found = next((v for k, v in dict(headers).items() if k.lower() == "x-amzn-ratelimit-limit"), None)
+        rate = float(found or 0)
     except (TypeError, ValueError):
         return 0.0
     return 1.0 / rate if rate > 0 else 0.0
@@ -107,17 +117,15 @@ class ReportsClient:
 
     def _api_client(self, tokens):
         config = self._sdk["Configuration"]()
-        # Each Configuration hangs a stream handler on the spapi and urllib3 loggers: taken off
-        # (this class reports every failure in its own words, without headers or tokens).
-        for logger in config.logger.values():
+        for logger in config.logger.values():  # its stream handler off again (see _sdk)
             logger.removeHandler(config.logger_stream_handler)
-            logger.setLevel(logging.CRITICAL)
         config.host = self._endpoint
+        # The SDK's ApiClient asks for a token as it is made: it is made with a placeholder and
+        # given the real source after, so the first exchange happens inside _call (retried there).
+        config.access_token_cache = _FixedToken("")
+        client = self._sdk["ApiClient"](configuration=config)
         config.access_token_cache = tokens
-        try:  # the SDK's ApiClient asks for the access token as it is made
-            return self._sdk["ApiClient"](configuration=config)
-        except self._sdk["LwaException"] as exc:
-            raise PullError(_lwa_refused(exc)) from None
+        return client
 
     def _wait(self, attempt: int, floor: float = 0.0) -> None:
         base = float(self._settings["backoff_seconds"]) * 2 ** attempt
@@ -128,7 +136,7 @@ class ReportsClient:
     def _call(self, what: str, fn: Callable[[], object]):
         """``fn()`` with backoff on 429/5xx and one token renewal on 403."""
         ApiException, LwaException = self._sdk["ApiException"], self._sdk["LwaException"]
-        attempts, renewed = int(self._settings["max_attempts"]), False
+        attempts, renewed, lwa_failures = int(self._settings["max_attempts"]), False, 0
         last = ""
         for attempt in range(max(attempts, 1)):
             try:
@@ -144,7 +152,14 @@ class ReportsClient:
                     continue
                 raise PullError(f"{what}: Amazon answered {last}") from None
             except LwaException as exc:
-                raise PullError(f"{what}: {_lwa_refused(exc)}") from None
+                # The SDK does not say whether LWA refused or was unreachable: two more tries, then stop.
+                lwa_failures += 1
+                if lwa_failures >= 3:
+                    raise LoginError(_lwa_refused(exc)) from None
+                self._wait(attempt)
+            except ValueError:  # the SDK's models refuse an answer that does not follow Amazon's model
+                raise PullError(f"{what}: Amazon's answer does not follow the Reports API model; "
+                                "the next run tries again") from None
             except OSError as exc:  # connection refused, reset, timed out: Amazon's side or the network's
                 last = type(exc).__name__
                 self._wait(attempt)

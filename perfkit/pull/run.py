@@ -20,7 +20,7 @@ from perfkit.core.errors import PerfkitError, explain
 from perfkit.pull import catalogue
 from perfkit.pull.agency import Agency
 from perfkit.pull.catalogue import ReportKind
-from perfkit.pull.client import PullError, ReportsClient
+from perfkit.pull.client import LoginError, PullError, ReportsClient
 from perfkit.pull.files import merge_rows, owned_text, read_state, remove_owned, write_owned, write_state
 
 UTC = dt.timezone.utc
@@ -135,6 +135,8 @@ def _keep(folder: Path, task: Task, raw: bytes, charset: str | None, state: dict
 def _finish(folder: Path, task: Task, client: ReportsClient, status: str, doc: str | None, state: dict,
             now: dt.datetime, marketplace: str | None, result: AccountPull) -> None:
     name = task.file(now.date())
+    if status not in ("DONE", "FATAL", "CANCELLED"):
+        raise PullError(f"{task.kind.type} ({task.period}): Amazon gave the unknown processingStatus {status!r}")
     if status == "DONE" and doc:
         raw, charset = client.document(doc, task.kind.restricted)
         result.written.append(_keep(folder, task, raw, charset, state, now, marketplace))
@@ -184,6 +186,8 @@ def pull_account(folder: Path, agency: Agency, now: dt.datetime,
                     task = Task(task.kind, task.period, task.start, pending["end"] and _parse(pending["end"]))
                 else:
                     report_id = client.create(task.kind.type, mid, task.start, task.end)
+            except LoginError:
+                raise  # no token: the account fails as a whole, one line
             except PullError as exc:
                 result.failed.append(str(exc))
                 continue
