@@ -258,6 +258,19 @@ def test_unreachable_login_with_amazon_is_one_line(tmp_path, spapi):
     assert stub.operations("createReport") == []
 
 
+def test_a_configured_account_without_a_folder_gets_one(tmp_path, spapi):
+    stub = spapi(make_stub())
+    root = tmp_path / "data"
+    root.mkdir()
+    config = write_config(tmp_path, stub, ["unshipped"])
+    config.write_text(config.read_text() + 'marketplace = "DE"\n')
+    res = pull(root, config)
+    assert res.returncode == 0, res.stderr
+    assert "de-shop: new account folder" in res.stderr
+    assert json.loads((root / "de-shop" / "account.json").read_text()) == {"marketplace": "DE"}
+    assert (root / "de-shop" / "amazon-unshipped.txt").is_file()
+
+
 def test_config_readable_by_others_or_inside_the_data_root_is_refused(tmp_path, spapi):
     stub = spapi(make_stub())
     root = data_root(tmp_path)

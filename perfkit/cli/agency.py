@@ -32,6 +32,8 @@ def cmd_pull(args: argparse.Namespace) -> int:
     from perfkit.pull.run import pull_account
 
     agency = read_agency(args.config, args.data_root)
+    for aid in sorted(set(agency.accounts) - {d.name for d in account_dirs(args.data_root)}):
+        new_account_folder(Path(args.data_root), aid, agency.accounts[aid].marketplace)
     folders = {d.name: d for d in account_dirs(args.data_root)}
     wanted = configured_accounts(agency, list(folders))
     if args.account:
@@ -53,6 +55,27 @@ def cmd_pull(args: argparse.Namespace) -> int:
     written = sum(len(r.written) for r in results)
     print(f"pull: {len(results)} accounts, {written} files written, {len(human)} need a human")
     return 2 if human else 0
+
+
+def new_account_folder(root: Path, account_id: str, marketplace: str | None) -> None:
+    """A configured account without a folder yet (a new client): its folder, and an account.json
+    with the config's marketplace; said on stderr, since the time zone is left at UTC."""
+    import json
+
+    from perfkit.core.atomic import atomic_write_text
+    from perfkit.loading.loader import check_account_id
+
+    check_account_id(account_id, "[accounts] in the config file")
+    folder = root / account_id
+    if folder.exists():
+        return  # a folder perfkit skips (a name starting with . or _): the loader says so
+    folder.mkdir(parents=True)
+    if not marketplace:
+        raise PerfkitError(f"{account_id}: a new account folder needs its marketplace: add marketplace = \"US\" (or DE, "
+                           f"JP, ...) under [accounts.{account_id}], or write {folder}/account.json")
+    atomic_write_text(folder / "account.json", json.dumps({"marketplace": marketplace}) + "\n")
+    print(f"perfkit: note: {account_id}: new account folder {folder} (marketplace {marketplace}; add its "
+          "\"timezone\" to account.json, else days are counted in UTC)", file=sys.stderr)
 
 
 def add_pull(sub, common: argparse.ArgumentParser) -> None:
