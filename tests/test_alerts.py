@@ -60,7 +60,9 @@ def test_compose_names_only_what_changed_in_each_accounts_language():
     outcomes = {
         # ODR 3 of 200 = 1.5% against < 1%: at most ceil(0.01 * 200) - 1 = 1 defect meets it, so 2 over.
         "a-shop": Outcome("a-shop", True, html="a-shop.html",
-                          row={"_name": "A Shop", "_last": "2026-11-16", "odr": cell("breach", 0.015, 3, 200, -2)}),
+                          row={"_name": "A Shop", "_last": "2026-11-16", "odr": cell("breach", 0.015, 3, 200, -2),
+                               # Amazon's report: one policy notice, still open -> a policy-compliance breach.
+                               "_policy": {"status": "breach", "open": 1, "notices": 1}}),
         # Chinese account: cancel rate recovered (was at risk); its data ends Nov 10, 7 days before today.
         "b-shop": Outcome("b-shop", True, html="b-shop.html",
                           row={"_name": "深圳 B", "_last": "2026-11-10",
@@ -76,6 +78,7 @@ def test_compose_names_only_what_changed_in_each_accounts_language():
     assert alert.lines == [
         "A Shop [a-shop] https://r/a-shop.html",
         "- NEW BREACH: Order Defect Rate (All orders) 1.50% against target < 1%, 2 defect(s) over",
+        "- NEW BREACH: Policy compliance (Open) 1 / 1",
         "深圳 B [b-shop] https://r/b-shop.html",
         "- 已恢复: 配送前取消率 (全部订单) 1.00%,目标 < 2.5%, 还可容许 1 个缺陷",
         "- 数据已过期:最后一天 2026-11-10(已 7 天)",
@@ -83,7 +86,7 @@ def test_compose_names_only_what_changed_in_each_accounts_language():
         "- report FAILED: c-shop/orders.csv: required file missing",
         "All accounts: https://r/index.html",
     ]
-    assert alert.changes == 4
+    assert alert.changes == 5
     # The same run again: nothing changed, nothing to say.
     again = compose(outcomes, alert.state, policy, day, {"b-shop": "zh"}, "en", {}, "", today, 3)
     assert again.changes == 0 and again.lines == []
@@ -125,8 +128,8 @@ def test_report_notifies_once_then_stays_quiet(tmp_path, receiver):
     assert len(lines) == 2 and lines[1].startswith("index: ")
     assert lines[0].startswith("de-shenzhen-elec: ") and lines[0].endswith(" (breach, stale data: last day 2026-11-15)")
     rows = json.loads(next((tmp_path / "r").glob("*/rows.json")).read_text())
-    # the index's metric cells (its last two are the AHR and policy compliance, not alerted yet)
-    breaches = [c for c in rows[0]["cells"][:-2] if c["colour"] == STATUS_COLOURS["breach"]]
+    # every index cell in breach: the metrics, the AHR and policy compliance
+    breaches = [c for c in rows[0]["cells"] if c["colour"] == STATUS_COLOURS["breach"]]
     assert len(got) == 1
     message = got[0]["json"]["message"]
     # First run: every breach the index shows is new, each on its own line.

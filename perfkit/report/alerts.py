@@ -72,9 +72,31 @@ def account_lines(aid: str, name: str, row: dict, before: dict, policy: Policy, 
         cell = row[m]
         lines.append(f"- {t(key, lang)}: {metric_name(m, lang, policy)} ({segment_name(cell['segment'], lang)}) "
                      f"{_value(cell, lang)}")
+    lines += _health_lines(row, before, now, lang)
     if lines:
         lines = [f"{plain(name)} [{aid}]{(' ' + link) if link else ''}"] + lines
     return lines, now
+
+
+def _health_lines(row: dict, before: dict, now: dict, lang: str) -> list[str]:
+    """Policy compliance (open notices) and the Account Health Rating, as Amazon's report states
+    them: a new breach or at-risk status, or a recovery (``now`` gains their statuses)."""
+    lines = []
+    for key, label in (("_policy", "policy_short"), ("_ahr", "ahr_short")):
+        cell = row.get(key)
+        if not isinstance(cell, dict) or cell.get("status") not in ("ok", "at_risk", "breach"):
+            continue
+        status, was = cell["status"], before.get(key)
+        now[key] = status
+        kind = ("alert_breach" if status == "breach" and was != "breach" else
+                "alert_at_risk" if status == "at_risk" and was not in BAD else
+                "alert_recovered" if status == "ok" and was in BAD else None)
+        if kind is None:
+            continue
+        value = (f"({t('notices_open', lang)}) {cell.get('open', 0)} / {cell.get('notices', 0)}" if key == "_policy"
+                 else f"{cell.get('score') if cell.get('score') is not None else ''} {plain(cell.get('text', ''))}".strip())
+        lines.append(f"- {t(kind, lang)}: {t(label, lang)} {value}")
+    return lines
 
 
 def compose(outcomes: dict, previous: dict, policy: Policy, day: dt.date, langs: dict[str, str],
