@@ -20,7 +20,7 @@ PACKAGE = ROOT / "perfkit"
 
 
 # The layers from the bottom up: a module may import its own layer and those below, never above.
-LAYERS = ["core", "loading", "engine", "analysis", "views", "poa", ("explore", "report"), "cli"]
+LAYERS = ["core", "loading", "engine", "analysis", "views", "poa", ("explore", "report", "pull"), "cli"]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in ((layer,) if isinstance(layer, str) else layer)}
 RANK["config"] = 0  # where things live: reads the environment only, any layer may ask it
 

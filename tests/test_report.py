@@ -78,7 +78,7 @@ def test_batch_finishes_with_the_broken_account_listed(batch):
 def test_pages_render_offline_without_errors_or_code(batch):
     _, folder = batch
     pages = sorted(folder.glob("*.html"))
-    assert len(pages) == 4  # three accounts and the index
+    assert len(pages) == 5  # three accounts, the index and the portfolio over the weeks (new in issue 24)
     checks = open_pages(pages)
     for path, c in checks.items():
         assert c.page_errors == [], (path.name, c.page_errors)
@@ -87,7 +87,7 @@ def test_pages_render_offline_without_errors_or_code(batch):
         assert c.plot_divs == c.main_svgs, path.name
         for forbidden in ("Traceback", "import ", "AccountReport", "display(", "Error:", "Warning:"):
             assert forbidden not in c.text, (path.name, forbidden)
-        if path.name != "index.html":
+        if path.name not in ("index.html", "portfolio.html"):  # the two tables of the whole portfolio
             assert c.plot_divs >= 6, path.name
     summit = checks[folder / "us-summit-outdoor.html"].text
     assert "needs action this week" in summit and "Valid Tracking Rate" in summit

@@ -1,4 +1,4 @@
-"""The ``perfkit`` command: check, metrics, reconcile, report, poa and sample.
+"""The ``perfkit`` command: check, metrics, reconcile, report, poa, sample (and pull, in cli/agency.py).
 
 User mistakes print one line and exit 2; bugs still show a traceback. Each command imports
 what it needs when it runs, so ``perfkit --help`` stays fast.
@@ -218,12 +218,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     folder, outcomes = run_batch(args.data_root, args.account, args.as_of, args.out, args.lang, args.jobs,
                                  args.policy, args.self_contained, args.causes_db, args.notebook, args.scheduler,
                                  progress=not args.quiet)
-    failed = [o for o in outcomes.values() if not o.ok]
-    for o in sorted(outcomes.values(), key=lambda o: o.account_id):
-        line = f"{o.account_id}: " + (f"{folder / o.html}" if o.ok else f"FAILED: {o.reason}")
-        print(line, file=sys.stderr if not o.ok else sys.stdout)
-    print(f"index: {folder / 'index.html'}  ({len(outcomes) - len(failed)} rendered, {len(failed)} failed)")
-    return 2 if failed else 0
+    from perfkit.cli.agency import notify_after_report, print_outcomes
+
+    failed = print_outcomes(args, folder, outcomes)
+    channels = notify_after_report(args, folder, outcomes)
+    return 2 if failed or channels else 0
 
 
 def cmd_poa(args: argparse.Namespace) -> int:
@@ -347,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--causes-db", metavar="FILE", help="the root-cause database (default data/perfkit.sqlite)")
     p.add_argument("--notebook", metavar="FILE", help="the report notebook (default notebooks/report.ipynb)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="render on a Dask cluster")
+    p.add_argument("--notify", action="append", metavar="URL", help="send what changed to this channel (Apprise URL; repeatable)")
+    p.add_argument("--notify-always", action="store_true", help="send a message even when nothing changed")
+    p.add_argument("--config", metavar="FILE", help="the agency config file (alert channels, languages)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("reconcile", parents=[no_cache], help="compare with Amazon's Seller Performance report (JSON)")
@@ -358,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE")
     p.add_argument("--no-keep", action="store_true", help="do not archive the report in the account folder")
     p.set_defaults(func=cmd_reconcile)
+    from perfkit.cli.agency import add_pull
+
+    add_pull(sub, common)
     return parser
 
 

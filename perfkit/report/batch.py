@@ -225,7 +225,7 @@ def _merge_and_write(out: Path, rows: list[dict], as_of: dt.date, lang: str, pol
         lang=lang, title=t("index_title", lang), as_of=as_of.isoformat(),
         week_from=(as_of - dt.timedelta(days=6)).isoformat(), data_range=data_range,
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        labels={k: t(k, lang) for k in ("week", "data_range", "generated", "account", "failed")},
+        labels={k: t(k, lang) for k in ("week", "data_range", "generated", "account", "failed", "portfolio_weeks")},
         legend=[(t(s, lang), STATUS_COLOURS[s]) for s in ("ok", "at_risk", "breach", "advisory", "partial", "no_data",
                                                             "failed")],
         metrics=[{"name": metric_name(m, lang, policy) + (f" ({segment_name(c, lang)})" if c else ""),
@@ -337,6 +337,10 @@ def run_batch(data_root: str | Path, accounts: list[str] | None = None, as_of: s
     lasts += [o.row["_last"] for o in outcomes.values() if o.row.get("_last")]
     data_range = f"{min(firsts)} – {max(lasts)}" if firsts and lasts else "–"
     write_index(folder, day, lang, pol, names, outcomes, data_range)
+    from perfkit.report.history import write_portfolio_page, write_results
+
+    write_results(folder, outcomes)  # the portfolio's weeks read these, never the raw files again
+    write_portfolio_page(folder, pol, lang)
     return folder, outcomes
 
 

@@ -151,7 +151,9 @@ class AccountReport:
                     "status": r["shown"], "coverage": float(r["coverage"]),
                     "unit_coverage": float(r.get("unit_coverage", 1.0)),
                     "rate": None if pd.isna(r["rate"]) else float(r["rate"]), "segment": r["segment"],
-                    "numerator": int(r["numerator"]), "denominator": int(r["denominator"])}
+                    "numerator": int(r["numerator"]), "denominator": int(r["denominator"]),
+                    "target": self.policy[m].target_display(),
+                    "headroom": None if pd.isna(r["headroom"]) else int(r["headroom"])}
         return row
 
     # --- HTML sections -------------------------------------------------------------------------

@@ -193,6 +193,20 @@ TEXT: dict[str, dict[str, str]] = {
     "removed_cause": {"en": "removed: {cause}", "zh": "已删除:{cause}"},
     "editing_cause": {"en": "editing {cause}: change it and save (the old record is replaced)",
                       "zh": "正在编辑 {cause}:修改后保存(替换原记录)"},
+    # alerts (perfkit report --notify)
+    "alert_title": {"en": "perfkit: {n} change(s) in account health, week to {day}",
+                    "zh": "perfkit:账户健康有 {n} 项变化,截至 {day} 的一周"},
+    "alert_breach": {"en": "NEW BREACH", "zh": "新超标"},
+    "alert_at_risk": {"en": "now at risk", "zh": "新风险"},
+    "alert_recovered": {"en": "recovered", "zh": "已恢复"},
+    "alert_failed": {"en": "report FAILED: {reason}", "zh": "报告失败:{reason}"},
+    "alert_stale": {"en": "data is stale: last day {last} ({days} days old)",
+                    "zh": "数据已过期:最后一天 {last}(已 {days} 天)"},
+    "alert_value": {"en": "{rate} against target {target}", "zh": "{rate},目标 {target}"},
+    "alert_headroom": {"en": "{n} more defect(s) allowed", "zh": "还可容许 {n} 个缺陷"},
+    "alert_over": {"en": "{n} defect(s) over", "zh": "超出 {n} 个缺陷"},
+    "portfolio_weeks": {"en": "The last weeks, worst first", "zh": "最近几周(最差在前)"},
+    "alert_index": {"en": "All accounts: {link}", "zh": "全部账户:{link}"},
 }
 
 

@@ -1,0 +1,228 @@
+"""The Reports API (2021-06-30) through Amazon's own SDK (``amzn-sp-api``), patiently.
+
+Every call is retried on a throttled (429) or failing (5xx, connection) answer, waiting longer
+each time (from ``backoff_seconds``, doubling, at most ``max_backoff_seconds``, and never less
+than the operation's rate from ``x-amzn-RateLimit-Limit`` allows); an access token Amazon calls
+expired or invalid (403) is renewed once and the call made again. A restricted report's document
+is asked for with a Restricted Data Token for that one document (Tokens API). Anything else is a
+:class:`PullError` naming the operation and Amazon's own code and message, never a credential.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime
+
+from perfkit.core.errors import PerfkitError
+from perfkit.pull.agency import Credentials
+
+
+class PullError(PerfkitError):
+    """Amazon refused or failed a call after the retries: one line, no credentials."""
+
+
+class LoginError(PullError):
+    """Login with Amazon gave no access token: nothing else of the account can be pulled."""
+
+
+def _sdk():
+    """Amazon's SDK, imported on first use. Its modules call ``logging.basicConfig(INFO)`` when
+    imported; the handler that adds to the root logger is taken off again, so a quiet cron log
+    stays quiet (the SDK's own logger is silenced: this module reports every failure itself)."""
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    import spapi.api.reports_v2021_06_30.reports_api as reports_api
+    import spapi.api.tokens_v2021_03_01.tokens_api as tokens_api
+    from spapi.api_client import ApiClient
+    from spapi.auth.lwa_exception import LwaException
+    from spapi.auth.lwa_request import AccessTokenCache
+    from spapi.configuration import Configuration
+    from spapi.models.reports_v2021_06_30.create_report_specification import CreateReportSpecification
+    from spapi.models.tokens_v2021_03_01 import CreateRestrictedDataTokenRequest, RestrictedResource
+    from spapi.rest import ApiException
+
+    for handler in root.handlers[:]:
+        if handler not in before:
+            root.removeHandler(handler)
+    root.setLevel(level)
+    # Every SDK model and Configuration hangs a stream handler on the "spapi" and "urllib3" loggers
+    # and resets their level; the loggers that write are silenced at the source instead.
+    for name in ("spapi.auth.lwa_request", "spapi.rest", "urllib3.connectionpool", "urllib3.util.retry"):
+        logging.getLogger(name).disabled = True
+    return {"ReportsApi": reports_api.ReportsApi, "TokensApi": tokens_api.TokensApi, "ApiClient": ApiClient,
+            "Configuration": Configuration, "AccessTokenCache": AccessTokenCache, "LwaException": LwaException,
+            "ApiException": ApiException, "Spec": CreateReportSpecification,
+            "RdtRequest": CreateRestrictedDataTokenRequest, "Resource": RestrictedResource}
+
+
+class _FixedToken:
+    """An access token the SDK's ApiClient sends as is (a Restricted Data Token)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def get_lwa_access_token(self) -> str:
+        return self._token
+
+
+def _amazon_error(exc) -> str:
+    """Amazon's ErrorList as ``Code: message (details)``; the status line when the body is not one."""
+    try:
+        first = json.loads(exc.body or b"{}")["errors"][0]
+        details = f" ({first['details']})" if first.get("details") else ""
+        return f"{first.get('code', '')}: {first.get('message', '')}{details}"
+    except (ValueError, KeyError, IndexError, TypeError):
+        return f"{exc.status} {exc.reason or ''}".strip()
+
+
+def _lwa_refused(exc) -> str:
+    return (f"Login with Amazon refused the credentials or could not be reached ({getattr(exc, 'error_code', '?')}); "
+            "check the refresh token, client id and secret, that the seller still authorises the app, and the token_url")
+
+
+def _rate_wait(headers) -> float:
+    """Seconds between calls that the operation's usage plan allows (0 when not stated)."""
+    try:  # urllib3's headers are case-insensitive; a plain dict is searched by hand
+        found = headers.get("x-amzn-RateLimit-Limit") if hasattr(headers, "get") else None
+        if found is None and headers:
+            found = next((v for k, v in dict(headers).items() if k.lower() == "x-amzn-ratelimit-limit"), None)
+        rate = float(found or 0)
+    except (TypeError, ValueError):
+        return 0.0
+    return 1.0 / rate if rate > 0 else 0.0
+
+
+class ReportsClient:
+    """One seller's Reports API: create a report, read its status, fetch its document."""
+
+    def __init__(self, creds: Credentials, endpoint: str, token_url: str, settings: dict,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._sdk = _sdk()
+        self._creds, self._endpoint, self._token_url = creds, endpoint.rstrip("/"), token_url
+        self._settings, self._sleep = settings, sleep
+        self._client = self._api_client(self._token_cache())
+        self.retries = 0  # throttled or failed calls retried, for the run's summary
+
+    def _token_cache(self):
+        # max_retries=0: a refused refresh token fails at once; this class does the waiting.
+        return self._sdk["AccessTokenCache"](client_id=self._creds.client_id, client_secret=self._creds.client_secret,
+                                             refresh_token=self._creds.refresh_token, grant_type="refresh_token",
+                                             oauth_endpoint=self._token_url, max_retries=0)
+
+    def _api_client(self, tokens):
+        config = self._sdk["Configuration"]()
+        for logger in config.logger.values():  # its stream handler off again (see _sdk)
+            logger.removeHandler(config.logger_stream_handler)
+        config.host = self._endpoint
+        # The SDK's ApiClient asks for a token as it is made: it is made with a placeholder and
+        # given the real source after, so the first exchange happens inside _call (retried there).
+        config.access_token_cache = _FixedToken("")
+        client = self._sdk["ApiClient"](configuration=config)
+        config.access_token_cache = tokens
+        return client
+
+    def _wait(self, attempt: int, floor: float = 0.0) -> None:
+        base = float(self._settings["backoff_seconds"]) * 2 ** attempt
+        wait = min(float(self._settings["max_backoff_seconds"]), max(base, floor))
+        self.retries += 1
+        self._sleep(wait * (1 + random.random() * 0.1))
+
+    def _call(self, what: str, fn: Callable[[], object]):
+        """``fn()`` with backoff on 429/5xx and one token renewal on 403."""
+        ApiException, LwaException = self._sdk["ApiException"], self._sdk["LwaException"]
+        attempts, renewed, lwa_failures = int(self._settings["max_attempts"]), False, 0
+        last = ""
+        for attempt in range(max(attempts, 1)):
+            try:
+                return fn()
+            except ApiException as exc:
+                last = f"{exc.status} {_amazon_error(exc)}"
+                if exc.status == 403 and not renewed:
+                    renewed = True  # Amazon says the token expired (or was revoked): get a new one, once
+                    self._client.configuration.access_token_cache = self._token_cache()
+                    continue
+                if exc.status == 429 or (exc.status or 0) >= 500:
+                    self._wait(attempt, _rate_wait(exc.headers) if exc.status == 429 else 0.0)
+                    continue
+                raise PullError(f"{what}: Amazon answered {last}") from None
+            except LwaException as exc:
+                # The SDK does not say whether LWA refused or was unreachable: two more tries, then stop.
+                lwa_failures += 1
+                if lwa_failures >= 3:
+                    raise LoginError(_lwa_refused(exc)) from None
+                self._wait(attempt)
+            except ValueError:  # the SDK's models refuse an answer that does not follow Amazon's model
+                raise PullError(f"{what}: Amazon's answer does not follow the Reports API model; "
+                                "the next run tries again") from None
+            except OSError as exc:  # connection refused, reset, timed out: Amazon's side or the network's
+                last = type(exc).__name__
+                self._wait(attempt)
+            except Exception as exc:  # urllib3's MaxRetryError and kin are not OSErrors
+                if type(exc).__module__.startswith("urllib3"):
+                    last = type(exc).__name__
+                    self._wait(attempt)
+                    continue
+                raise
+        raise PullError(f"{what}: gave up after {attempts} attempts (last: {last}); the next run resumes")
+
+    def _timeout(self) -> float:
+        return float(self._settings["timeout_seconds"])
+
+    def create(self, report_type: str, marketplace_id: str, start: datetime | None, end: datetime | None) -> str:
+        spec = self._sdk["Spec"](report_type=report_type, marketplace_ids=[marketplace_id],
+                                 data_start_time=start, data_end_time=end)
+        api = self._sdk["ReportsApi"](self._client)
+        out = self._call(f"createReport {report_type}", lambda: api.create_report(spec, _request_timeout=self._timeout()))
+        return str(out.report_id)
+
+    def status(self, report_id: str) -> tuple[str, str | None]:
+        """The report's processingStatus and reportDocumentId (None until there is one)."""
+        api = self._sdk["ReportsApi"](self._client)
+        out = self._call(f"getReport {report_id}", lambda: api.get_report(report_id, _request_timeout=self._timeout()))
+        return str(out.processing_status), out.report_document_id
+
+    def document(self, document_id: str, restricted: bool) -> tuple[bytes, str | None]:
+        """The document's bytes (gunzipped when Amazon compressed them) and its declared charset."""
+        client = self._client
+        if restricted:
+            client = self._api_client(_FixedToken(self._restricted_token(document_id)))
+        api = self._sdk["ReportsApi"](client)
+        doc = self._call(f"getReportDocument {document_id}",
+                         lambda: api.get_report_document(document_id, _request_timeout=self._timeout()))
+        raw, charset = self._download(doc.url, document_id)
+        if (doc.compression_algorithm or "").upper() == "GZIP":
+            try:
+                raw = gzip.decompress(raw)
+            except (OSError, EOFError) as exc:
+                raise PullError(f"report document {document_id}: Amazon said GZIP but it does not unpack ({exc})") from None
+        return raw, charset
+
+    def _restricted_token(self, document_id: str) -> str:
+        path = f"/reports/2021-06-30/documents/{document_id}"
+        body = self._sdk["RdtRequest"](restricted_resources=[self._sdk["Resource"](method="GET", path=path)])
+        api = self._sdk["TokensApi"](self._client)
+        out = self._call("createRestrictedDataToken",
+                         lambda: api.create_restricted_data_token(body, _request_timeout=self._timeout()))
+        return str(out.restricted_data_token)
+
+    def _download(self, url: str, document_id: str) -> tuple[bytes, str | None]:
+        """The pre-signed document URL: no token, retried like the API on 5xx and network errors."""
+        attempts = max(int(self._settings["max_attempts"]), 1)
+        for attempt in range(attempts):
+            try:
+                with urllib.request.urlopen(url, timeout=self._timeout()) as resp:
+                    return resp.read(), resp.headers.get_content_charset()
+            except urllib.error.HTTPError as exc:
+                if exc.code < 500 and exc.code != 429:
+                    raise PullError(f"report document {document_id}: download refused ({exc.code}); the URL lasts "
+                                    "5 minutes, the next run asks for a new one") from None
+                self._wait(attempt)
+            except OSError:
+                self._wait(attempt)
+        raise PullError(f"report document {document_id}: download failed {attempts} times; the next run resumes")

@@ -1,0 +1,180 @@
+"""One alert per batch run, where the team works: what changed since the last run.
+
+The weekly batch's index rows (each account's worst value per index metric, computed by its own
+report notebook) are compared with the previous run's, kept in ``.alerts.json`` beside the weeks'
+folders: new breaches and new at-risk values (value against target, headroom), recoveries,
+accounts that failed and accounts whose data is stale; each account's lines in its own language;
+links to the pages. Sent through Apprise (e-mail, Slack, Teams, DingTalk, Feishu/Lark, WeCom, a
+JSON webhook: one URL each); a channel that fails is named and never stops the others.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfkit.core.atomic import atomic_write_text
+from perfkit.core.policy import Policy
+from perfkit.engine import registry
+from perfkit.views.labels import metric_name, segment_name, t
+
+STATE = ".alerts.json"
+BAD = ("breach", "at_risk")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: object) -> str:
+    """Text from a data file made safe for a chat message: no control or direction characters,
+    no markup a channel would render (links, mentions, bold)."""
+    cleaned = _CONTROL.sub("", str(text))
+    return re.sub(r"([\[\]<>*_`#@|])", r"\\\1", cleaned)
+
+
+@dataclass
+class Alert:
+    """One run's message: its lines per account and whether anything changed."""
+
+    title: str
+    lines: list[str] = field(default_factory=list)
+    changes: int = 0
+    state: dict = field(default_factory=dict)
+
+    def body(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _value(cell: dict, lang: str) -> str:
+    rate = "–" if cell.get("rate") is None else f"{cell['rate']:.2%}"
+    text = t("alert_value", lang, rate=rate, target=cell.get("target") or "–")
+    room = cell.get("headroom")
+    if room is not None:
+        text += ", " + (t("alert_headroom", lang, n=room) if room >= 0 else t("alert_over", lang, n=-room))
+    return text
+
+
+def account_lines(aid: str, name: str, row: dict, before: dict, policy: Policy, lang: str,
+                  link: str) -> tuple[list[str], dict]:
+    """The changed values of one account (each a line), and its statuses now."""
+    now = {m: row[m]["status"] for m in registry.index_metrics(policy) if isinstance(row.get(m), dict)}
+    lines = []
+    for m, status in now.items():
+        was = before.get(m)
+        if status == "breach" and was != "breach":
+            key = "alert_breach"
+        elif status == "at_risk" and was not in BAD:
+            key = "alert_at_risk"
+        elif status == "ok" and was in BAD:
+            key = "alert_recovered"
+        else:
+            continue
+        cell = row[m]
+        lines.append(f"- {t(key, lang)}: {metric_name(m, lang, policy)} ({segment_name(cell['segment'], lang)}) "
+                     f"{_value(cell, lang)}")
+    lines += _health_lines(row, before, now, lang)
+    if lines:
+        lines = [f"{plain(name)} [{aid}]{(' ' + link) if link else ''}"] + lines
+    return lines, now
+
+
+def _health_lines(row: dict, before: dict, now: dict, lang: str) -> list[str]:
+    """Policy compliance (open notices) and the Account Health Rating, as Amazon's report states
+    them: a new breach or at-risk status, or a recovery (``now`` gains their statuses)."""
+    lines = []
+    for key, label in (("_policy", "policy_short"), ("_ahr", "ahr_short")):
+        cell = row.get(key)
+        if not isinstance(cell, dict) or cell.get("status") not in ("ok", "at_risk", "breach"):
+            continue
+        status, was = cell["status"], before.get(key)
+        now[key] = status
+        kind = ("alert_breach" if status == "breach" and was != "breach" else
+                "alert_at_risk" if status == "at_risk" and was not in BAD else
+                "alert_recovered" if status == "ok" and was in BAD else None)
+        if kind is None:
+            continue
+        value = (f"({t('notices_open', lang)}) {cell.get('open', 0)} / {cell.get('notices', 0)}" if key == "_policy"
+                 else f"{cell.get('score') if cell.get('score') is not None else ''} {plain(cell.get('text', ''))}".strip())
+        lines.append(f"- {t(kind, lang)}: {t(label, lang)} {value}")
+    return lines
+
+
+def compose(outcomes: dict, previous: dict, policy: Policy, day: dt.date, langs: dict[str, str],
+            default_lang: str, links: dict[str, str], index_link: str, today: dt.date,
+            stale_days: int) -> Alert:
+    """The run's alert from each account's :class:`~perfkit.report.batch.Outcome` and the last
+    run's state (``previous``): only what changed; ``changes`` is 0 when nothing did."""
+    state: dict = {}
+    lines: list[str] = []
+    changes = 0
+    for aid in sorted(outcomes):
+        o, before = outcomes[aid], previous.get(aid, {})
+        lang = langs.get(aid, default_lang)
+        if not o.ok:
+            state[aid] = {"_failed": True}
+            if not before.get("_failed"):
+                changes += 1
+                lines += [f"{aid}", f"- {t('alert_failed', lang, reason=plain(o.reason))}"]
+            continue
+        name = o.row.get("_name") or aid
+        acc_lines, now = account_lines(aid, name, o.row, before, policy, lang, links.get(aid, ""))
+        last = o.row.get("_last")
+        age = (today - dt.date.fromisoformat(last)).days if last else None
+        stale = age is not None and age > stale_days
+        now["_stale"] = stale
+        if stale and not before.get("_stale"):
+            acc_lines = acc_lines or [f"{plain(name)} [{aid}]"]
+            acc_lines.append(f"- {t('alert_stale', lang, last=last, days=age)}")
+        changes += max(len(acc_lines) - 1, 0)
+        lines += acc_lines
+        state[aid] = now
+    if lines and index_link:
+        lines.append(t("alert_index", default_lang, link=index_link))
+    return Alert(t("alert_title", default_lang, n=changes, day=day.isoformat()), lines, changes, state)
+
+
+def read_state(reports_root: Path) -> dict:
+    path = reports_root / STATE
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except ValueError:
+        return {}  # a damaged state only means every value counts as new once
+
+
+def write_state(reports_root: Path, state: dict) -> None:
+    atomic_write_text(reports_root / STATE, json.dumps(state, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+
+def redact(url: str) -> str:
+    """A channel as it may be shown: its scheme and host, never its tokens or passwords."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    return f"{scheme}://{host.split(':')[0] if scheme in ('json', 'jsons', 'form', 'forms', 'xml') else '…'}/…"
+
+
+def _scrub(text: str, url: str) -> str:
+    """Apprise's reason without any long piece of the URL (tokens, keys, passwords)."""
+    for piece in re.split(r"[/:@?&=]+", url.partition("://")[2]):
+        if len(piece) >= 6:
+            text = text.replace(piece, "…")
+    return text
+
+
+def send(alert: Alert, urls: list[str]) -> list[str]:
+    """Send to each channel on its own; the failures, one line each (channel shown redacted)."""
+    import logging
+
+    import apprise
+
+    failures = []
+    for url in urls:
+        sender = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
+        if not sender.add(url):
+            failures.append(f"{redact(url)}: not a notification URL Apprise knows (see docs/agency.md)")
+            continue
+        with apprise.LogCapture(level=logging.WARNING) as log:
+            ok = sender.notify(body=alert.body(), title=alert.title, body_format=apprise.NotifyFormat.TEXT)
+        if not ok:
+            reason = _scrub(" ".join(log.getvalue().split()), url)[:200] or "no reason given"
+            failures.append(f"{redact(url)}: not delivered ({reason})")
+    return failures

@@ -1,0 +1,237 @@
+"""A local Selling Partner API, on 127.0.0.1, that speaks the Reports API 2021-06-30 as Amazon's
+published model (amzn/selling-partner-api-models, models/reports-api-model/reports_2021-06-30.json)
+describes it, plus the LWA token endpoint and the Tokens API's createRestrictedDataToken.
+
+- ``POST /auth/o2/token`` (form: grant_type=refresh_token, refresh_token, client_id,
+  client_secret) -> ``{"access_token", "token_type": "bearer", "expires_in", "refresh_token"}``;
+  wrong credentials -> 400 ``{"error": "invalid_grant", "error_description"}``.
+- ``POST /reports/2021-06-30/reports`` (CreateReportSpecification) -> 202 ``{"reportId"}``.
+- ``GET /reports/2021-06-30/reports/{reportId}`` -> 200 Report (processingStatus IN_QUEUE,
+  IN_PROGRESS, DONE, CANCELLED or FATAL; reportDocumentId when DONE, or FATAL with an error
+  document).
+- ``GET /reports/2021-06-30/documents/{reportDocumentId}`` -> 200 ReportDocument ``{"reportDocumentId",
+  "url", "compressionAlgorithm"?}``; a restricted report type's document needs an RDT.
+- ``POST /tokens/2021-03-01/restrictedDataToken`` -> ``{"restrictedDataToken", "expiresIn"}``.
+- The document itself at ``url``: a pre-signed download, no access token, with its Content-Type
+  charset.
+- Errors are ErrorList ``{"errors": [{"code", "message", "details"}]}``; a throttled call is 429
+  with ``x-amzn-RateLimit-Limit``; an expired token is 403 Unauthorized.
+
+A test says what each report type does (``Plan``) and reads back every request made (``calls``).
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import secrets
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+CLIENT_ID = "amzn1.application-oa2-client.test"
+CLIENT_SECRET = "amzn1.oa2-cs.v1.secret-not-to-print"
+RESTRICTED = {"GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"}
+
+
+@dataclass
+class Plan:
+    """What one report type does: the statuses getReport walks through (the last one stays), the
+    document's content for the requested range, whether it is gzip-compressed, its charset."""
+
+    statuses: list[str] = field(default_factory=lambda: ["DONE"])
+    content: Callable[[str | None, str | None], bytes] = lambda start, end: b""
+    gzip: bool = False
+    charset: str = "UTF-8"
+    error_document: bytes = b'{"errorDetails": "The report could not be generated."}'
+
+
+@dataclass
+class Stub:
+    refresh_tokens: dict[str, str]            # refresh token -> seller
+    plans: dict[str, Plan] = field(default_factory=dict)
+    throttle: dict[str, int] = field(default_factory=dict)   # operation -> 429s still to answer
+    fail_5xx: dict[str, int] = field(default_factory=dict)   # operation -> 503s still to answer
+    token_lifetime: int = 3600
+    expire_tokens_after: int | None = None   # API calls each access token serves before it "expires"
+    calls: list[dict] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (operation, throttled|failed|denied|expired)
+    reports: dict[str, dict] = field(default_factory=dict)
+    documents: dict[str, tuple[bytes, Plan, str]] = field(default_factory=dict)
+    tokens: dict[str, dict] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    base: str = ""
+
+    def operations(self, name: str) -> list[dict]:
+        return [c for c in self.calls if c["operation"] == name]
+
+
+def _error(code: str, message: str, details: str = "") -> dict:
+    return {"errors": [{"code": code, "message": message, "details": details}]}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    stub: Stub
+
+    def log_message(self, *args) -> None:  # quiet test output
+        pass
+
+    def _send(self, status: int, body: dict | bytes, ctype: str = "application/json", headers: dict | None = None) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-amzn-RequestId", secrets.token_hex(8))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _record(self, operation: str, **extra) -> None:
+        with self.stub.lock:
+            self.stub.calls.append({"operation": operation, "path": self.path,
+                                    "token": self.headers.get("x-amz-access-token"), **extra})
+
+    def _gate(self, operation: str, restricted_ok: bool = False) -> str | None:
+        """Throttle, fail, or check the access token; None when the call may go on."""
+        answer = self._answer(operation, restricted_ok)
+        if answer:
+            with self.stub.lock:
+                self.stub.refused.append((operation, answer))
+        return answer
+
+    def _answer(self, operation: str, restricted_ok: bool) -> str | None:
+        st = self.stub
+        with st.lock:
+            if st.throttle.get(operation, 0) > 0:
+                st.throttle[operation] -= 1
+                self._send(429, _error("QuotaExceeded", "You exceeded your quota for the requested resource."),
+                           headers={"x-amzn-RateLimit-Limit": "0.0167"})
+                return "throttled"
+            if st.fail_5xx.get(operation, 0) > 0:
+                st.fail_5xx[operation] -= 1
+                self._send(503, _error("ServiceUnavailable", "Service temporarily unavailable."))
+                return "failed"
+            token = st.tokens.get(self.headers.get("x-amz-access-token") or "")
+            if token is None or (token["kind"] == "rdt" and not restricted_ok):
+                self._send(403, _error("Unauthorized", "Access to requested resource is denied.",
+                                       "The access token you provided is revoked, malformed or invalid."))
+                return "denied"
+            token["uses"] += 1
+            if st.expire_tokens_after is not None and token["kind"] == "lwa" and token["uses"] > st.expire_tokens_after:
+                self._send(403, _error("Unauthorized", "Access to requested resource is denied.",
+                                       "The access token you provided has expired."))
+                return "expired"
+        return None
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        st = self.stub
+        path = urllib.parse.urlparse(self.path).path
+        body = self._body()
+        if path == "/auth/o2/token":
+            form = dict(urllib.parse.parse_qsl(body.decode()))
+            self._record("token", form_keys=sorted(form))
+            if (form.get("grant_type") != "refresh_token" or form.get("client_id") != CLIENT_ID
+                    or form.get("client_secret") != CLIENT_SECRET or form.get("refresh_token") not in st.refresh_tokens):
+                self._send(400, {"error": "invalid_grant", "error_description": "The request has an invalid grant parameter : refresh_token"})
+                return
+            token = "Atza|" + secrets.token_hex(12)
+            with st.lock:
+                st.tokens[token] = {"kind": "lwa", "seller": st.refresh_tokens[form["refresh_token"]], "uses": 0}
+            self._send(200, {"access_token": token, "refresh_token": form["refresh_token"], "token_type": "bearer",
+                             "expires_in": st.token_lifetime})
+            return
+        if path == "/tokens/2021-03-01/restrictedDataToken":
+            spec = json.loads(body or b"{}")
+            self._record("createRestrictedDataToken", body=spec)
+            if self._gate("createRestrictedDataToken"):
+                return
+            paths = [r.get("path") for r in spec.get("restrictedResources", [])]
+            rdt = "Atz.sprdt|" + secrets.token_hex(12)
+            with st.lock:
+                st.tokens[rdt] = {"kind": "rdt", "paths": paths, "uses": 0}
+            self._send(200, {"restrictedDataToken": rdt, "expiresIn": 3600})
+            return
+        if path == "/reports/2021-06-30/reports":
+            spec = json.loads(body or b"{}")
+            self._record("createReport", body=spec)
+            if self._gate("createReport"):
+                return
+            if not spec.get("reportType") or not spec.get("marketplaceIds"):
+                self._send(400, _error("InvalidInput", "reportType and marketplaceIds are required."))
+                return
+            rid = str(50000 + len(st.reports))
+            with st.lock:
+                st.reports[rid] = {"spec": spec, "polls": 0}
+            self._send(202, {"reportId": rid}, headers={"x-amzn-RateLimit-Limit": "0.0167"})
+            return
+        self._send(404, _error("NotFound", f"no such resource {path}"))
+
+    def do_GET(self) -> None:  # noqa: N802
+        st = self.stub
+        path = urllib.parse.urlparse(self.path).path
+        parts = path.strip("/").split("/")
+        if parts[:1] == ["download"]:
+            self._record("download", authorised=bool(self.headers.get("x-amz-access-token")))
+            data, plan, _ = st.documents[parts[1]]
+            self._send(200, data, ctype=f"text/plain; charset={plan.charset}")
+            return
+        if parts[:3] == ["reports", "2021-06-30", "reports"] and len(parts) == 4:
+            self._record("getReport", report_id=parts[3])
+            if self._gate("getReport"):
+                return
+            report = st.reports.get(parts[3])
+            if report is None:
+                self._send(404, _error("NotFound", "Report not found."))
+                return
+            spec = report["spec"]
+            plan = st.plans.get(spec["reportType"], Plan())
+            status = plan.statuses[min(report["polls"], len(plan.statuses) - 1)]
+            report["polls"] += 1
+            out = {"reportId": parts[3], "reportType": spec["reportType"], "processingStatus": status,
+                   "createdTime": "2026-12-01T00:00:00Z", "marketplaceIds": spec["marketplaceIds"]}
+            for k in ("dataStartTime", "dataEndTime"):
+                if spec.get(k):
+                    out[k] = spec[k]
+            if status in ("DONE", "FATAL"):
+                doc = "amzn1.tortuga.4." + parts[3]
+                raw = plan.content(spec.get("dataStartTime"), spec.get("dataEndTime")) if status == "DONE" else plan.error_document
+                data = gzip.compress(raw) if plan.gzip and status == "DONE" else raw
+                with st.lock:
+                    st.documents[doc] = (data, plan, spec["reportType"])
+                out["reportDocumentId"] = doc
+            self._send(200, out, headers={"x-amzn-RateLimit-Limit": "2.0"})
+            return
+        if parts[:3] == ["reports", "2021-06-30", "documents"] and len(parts) == 4:
+            self._record("getReportDocument", document_id=parts[3])
+            doc = st.documents.get(parts[3])
+            restricted = doc is not None and doc[2] in RESTRICTED
+            if self._gate("getReportDocument", restricted_ok=restricted):
+                return
+            if doc is None:
+                self._send(404, _error("NotFound", "Document not found."))
+                return
+            token = st.tokens[self.headers["x-amz-access-token"]]
+            if restricted and (token["kind"] != "rdt" or path not in token["paths"]):
+                self._send(403, _error("Unauthorized", "Access to requested resource is denied.",
+                                       "A restricted report type's document needs a Restricted Data Token for this path."))
+                return
+            out = {"reportDocumentId": parts[3], "url": f"{st.base}/download/{parts[3]}"}
+            if doc[1].gzip and not doc[0].startswith(b"{\"errorDetails"):
+                out["compressionAlgorithm"] = "GZIP"
+            self._send(200, out)
+            return
+        self._send(404, _error("NotFound", f"no such resource {path}"))
+
+
+def start(stub: Stub) -> tuple[ThreadingHTTPServer, str]:
+    """Serve ``stub`` on a free port of 127.0.0.1; returns the server and its base URL."""
+    handler = type("Handler", (_Handler,), {"stub": stub})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    stub.base = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, stub.base

@@ -1,0 +1,141 @@
+"""Alerts after the weekly batch: what changed, in each account's language, sent through Apprise to a
+local HTTP receiver on 127.0.0.1 (Apprise's json:// webhook); a failing channel is named and never
+stops the batch. No test reaches the internet."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from perfkit.engine.registry import resolve_policy
+from perfkit.report.alerts import Alert, compose, plain, send
+from perfkit.report.batch import Outcome
+from perfkit.views.status import STATUS_COLOURS
+
+from .conftest import ROOT
+
+
+@pytest.fixture
+def receiver():
+    got: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            got.append({"path": self.path, "json": json.loads(body)})
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"json://127.0.0.1:{server.server_address[1]}/hook", got
+    server.shutdown()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cell(status, rate, num, den, headroom, target="< 1%"):
+    return {"status": status, "rate": rate, "numerator": num, "denominator": den, "segment": "all",
+            "coverage": 1.0, "target": target, "headroom": headroom}
+
+
+def test_compose_names_only_what_changed_in_each_accounts_language():
+    policy = resolve_policy(None)
+    day, today = dt.date(2026, 11, 15), dt.date(2026, 11, 17)
+    outcomes = {
+        # ODR 3 of 200 = 1.5% against < 1%: at most ceil(0.01 * 200) - 1 = 1 defect meets it, so 2 over.
+        "a-shop": Outcome("a-shop", True, html="a-shop.html",
+                          row={"_name": "A Shop", "_last": "2026-11-16", "odr": cell("breach", 0.015, 3, 200, -2),
+                               # Amazon's report: one policy notice, still open -> a policy-compliance breach.
+                               "_policy": {"status": "breach", "open": 1, "notices": 1}}),
+        # Chinese account: cancel rate recovered (was at risk); its data ends Nov 10, 7 days before today.
+        "b-shop": Outcome("b-shop", True, html="b-shop.html",
+                          row={"_name": "深圳 B", "_last": "2026-11-10",
+                               "cancel_rate": cell("ok", 0.01, 1, 100, 1, "< 2.5%")}),
+        "c-shop": Outcome("c-shop", False, reason="c-shop/orders.csv: required file missing"),
+        # Still in breach as last run: not news.
+        "d-shop": Outcome("d-shop", True, html="d-shop.html",
+                          row={"_name": "D", "_last": "2026-11-16", "odr": cell("breach", 0.02, 2, 100, -2)}),
+    }
+    previous = {"b-shop": {"cancel_rate": "at_risk"}, "d-shop": {"odr": "breach", "_stale": False}}
+    alert = compose(outcomes, previous, policy, day, {"b-shop": "zh"}, "en",
+                    {a: f"https://r/{a}.html" for a in outcomes}, "https://r/index.html", today, 3)
+    assert alert.lines == [
+        "A Shop [a-shop] https://r/a-shop.html",
+        "- NEW BREACH: Order Defect Rate (All orders) 1.50% against target < 1%, 2 defect(s) over",
+        "- NEW BREACH: Policy compliance (Open) 1 / 1",
+        "深圳 B [b-shop] https://r/b-shop.html",
+        "- 已恢复: 配送前取消率 (全部订单) 1.00%,目标 < 2.5%, 还可容许 1 个缺陷",
+        "- 数据已过期:最后一天 2026-11-10(已 7 天)",
+        "c-shop",
+        "- report FAILED: c-shop/orders.csv: required file missing",
+        "All accounts: https://r/index.html",
+    ]
+    assert alert.changes == 5
+    # The same run again: nothing changed, nothing to say.
+    again = compose(outcomes, alert.state, policy, day, {"b-shop": "zh"}, "en", {}, "", today, 3)
+    assert again.changes == 0 and again.lines == []
+
+
+def test_buyer_or_seller_text_cannot_inject_markup():
+    assert plain("Shop\u202e [click](http://evil) @all\x07") == "Shop \\[click\\](http://evil) \\@all"
+
+
+def test_send_delivers_to_a_webhook_and_names_a_broken_channel(receiver):
+    url, got = receiver
+    broken = f"json://127.0.0.1:{closed_port()}/hook?token=s3cr3t-value"
+    failures = send(Alert("perfkit: 1 change(s)", ["A Shop [a-shop]", "- NEW BREACH: ODR"], 1), [broken, url])
+    assert len(got) == 1 and got[0]["path"] == "/hook"
+    assert got[0]["json"]["title"] == "perfkit: 1 change(s)"
+    assert got[0]["json"]["message"] == "A Shop [a-shop]\n- NEW BREACH: ODR"
+    assert len(failures) == 1 and failures[0].startswith("json://127.0.0.1/…: not delivered")
+    assert "s3cr3t-value" not in failures[0]
+
+
+@pytest.mark.slow
+def test_report_notifies_once_then_stays_quiet(tmp_path, receiver):
+    url, got = receiver
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data/sample/de-shenzhen-elec", data / "de-shenzhen-elec")
+    broken = f"json://127.0.0.1:{closed_port()}/down"
+
+    def report(*extra):
+        return subprocess.run([sys.executable, "-m", "perfkit.cli.main", "report", str(data), "--out", str(tmp_path / "r"),
+                               "--jobs", "1", "--quiet", "--notify", broken, "--notify", url, *extra],
+                              capture_output=True, text=True, timeout=600)
+
+    res = report()
+    # The broken channel is named and the run says so (exit 2); the working one got the message.
+    assert "alert channel json://127.0.0.1/…: not delivered" in res.stderr
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    # --quiet: the account that needs a human (a breach; its orders.csv ends on 2026-11-15) and the run's line.
+    lines = res.stdout.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("index: ")
+    assert lines[0].startswith("de-shenzhen-elec: ") and lines[0].endswith(" (breach, stale data: last day 2026-11-15)")
+    rows = json.loads(next((tmp_path / "r").glob("*/rows.json")).read_text())
+    # every index cell in breach: the metrics, the AHR and policy compliance
+    breaches = [c for c in rows[0]["cells"] if c["colour"] == STATUS_COLOURS["breach"]]
+    assert len(got) == 1
+    message = got[0]["json"]["message"]
+    # First run: every breach the index shows is new, each on its own line.
+    assert message.startswith("深圳电子 Shenzhen Electronics (DE) [de-shenzhen-elec] ")
+    assert message.count("- NEW BREACH: ") == len(breaches) > 0
+    assert message.splitlines()[-1].startswith("All accounts: ") and message.splitlines()[-1].endswith("index.html")
+    # Second run, same data: nothing changed, nothing sent.
+    report()
+    assert len(got) == 1
