@@ -8,7 +8,7 @@ DATA   ?= data/sample
 OUT    ?= reports
 JOBS   ?= 2
 
-.PHONY: setup report test test-fast lab app bench sample chromium clean
+.PHONY: setup report test test-fast lab app bench sample chromium cjk-font clean
 
 setup: $(STAMP)
 
@@ -24,7 +24,7 @@ report: $(STAMP)
 	$(VENV)/bin/perfkit report $(DATA) --out $(OUT) --jobs $(JOBS)
 
 ## make test: every test, the browser ones included
-test: $(STAMP) chromium
+test: $(STAMP) chromium cjk-font
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)
@@ -35,6 +35,13 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The browser tests check that Chinese labels render as characters, not boxes: a CJK font is needed.
+cjk-font:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  echo "installing Debian's fonts-wqy-microhei (Chinese glyphs) for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-wqy-microhei fontconfig >/dev/null; }
 
 ## make lab: JupyterLab on the project's environment, the explorer open in a working copy.
 ## The working copy (notebooks/work/, ignored by git) keeps your outputs; the tracked notebook

@@ -257,7 +257,11 @@ class ExplorerState(T.HasTraits):
         """What loading noticed about the current account (what ``perfkit check`` prints), and
         what was assumed for want of an account.json."""
         acc = self.ctx().account
-        notes = list(registry.account_notes(acc))
+        # As `perfkit check` says them: the loader's notes, and the missing inputs on one line
+        # (what each costs is in the status table's own rows).
+        notes = [n for n in registry.account_notes(acc) if not n.startswith("missing input")]
+        if acc.missing:
+            notes.append(f"missing: {', '.join(acc.missing)}")
         if acc.path is not None and not (Path(acc.path) / "account.json").is_file():
             notes.insert(0, t("no_account_json", self.lang, tz=acc.timezone))
         return notes
