@@ -57,8 +57,12 @@ $(WORK)/explore.ipynb: notebooks/explore.ipynb
 # Jupyter refuses to run as root unless told; containers often run as root.
 AS_ROOT  := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
+# A saved widget output would show "model not found" when the copy is opened again: the saved
+# copy says how to open the explorer again instead (perfkit/explore/saving.py).
+SAVE_HOOK := --ContentsManager.pre_save_hook=perfkit.explore.saving.without_widget_views
+
 lab: $(STAMP) $(WORK)/explore.ipynb
-	$(VENV)/bin/jupyter lab $(AS_ROOT) $(LAB_ARGS) $(WORK)/explore.ipynb
+	$(VENV)/bin/jupyter lab $(AS_ROOT) $(SAVE_HOOK) $(LAB_ARGS) $(WORK)/explore.ipynb
 
 ## make app: the explorer without code, served by Voila (runs the tracked notebook, never saves it),
 ## with app/voila/templates/perfkit: Voila's lab template without its CDN links, so it works offline

@@ -235,3 +235,20 @@ def test_hot_metrics_are_ordered_by_how_far_past_the_target():
     assert miss(policy, "odr", 0.02) == pytest.approx(2.0)
     assert miss(policy, "valid_tracking_rate", 0.90) == pytest.approx(2.0)
     assert miss(policy, "valid_tracking_rate", 0.85) > miss(policy, "odr", 0.02)
+
+
+def test_a_saved_working_copy_keeps_no_widget_output_that_cannot_be_opened_again():
+    from perfkit.explore.saving import REOPEN, without_widget_views
+
+    widget = {"output_type": "display_data", "metadata": {},
+              "data": {"application/vnd.jupyter.widget-view+json": {"model_id": "ab12", "version_major": 2},
+                       "text/plain": "VBox(children=(...))"}}
+    table = {"output_type": "display_data", "metadata": {}, "data": {"text/html": "<table></table>"}}
+    model = {"type": "notebook", "content": {"cells": [{"cell_type": "code", "outputs": [widget, table]},
+                                                       {"cell_type": "markdown"}]}}
+    without_widget_views(model=model, path="explore.ipynb")
+    assert model["content"]["cells"][0]["outputs"] == [
+        {"output_type": "display_data", "metadata": {}, "data": {"text/plain": REOPEN}}, table]
+    other = {"type": "file", "content": "text"}
+    without_widget_views(model=other, path="a.txt")
+    assert other == {"type": "file", "content": "text"}

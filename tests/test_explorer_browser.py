@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from perfkit.poa.causes import CauseStore, cause_label
+from perfkit.explore.saving import REOPEN
 from perfkit.engine.context import AccountContext
 from perfkit.engine.dates import first_data_day
 from perfkit.analysis.drilldown import window_units
@@ -308,6 +309,11 @@ def test_analyst_session_in_jupyterlab(tmp_path):
         no_failures(s)
         work = json.loads((server.work / "explore.ipynb").read_text(encoding="utf-8"))
         assert any(c.get("outputs") for c in work["cells"])  # the outputs are kept, in the copy
+        # ... except the widgets' (they would say "model not found" when the copy is opened again):
+        # each is a line saying how to open the explorer again.
+        data = [o.get("data", {}) for c in work["cells"] for o in c.get("outputs", [])]
+        assert not any("application/vnd.jupyter.widget-view+json" in d for d in data)
+        assert sum(d.get("text/plain") == REOPEN for d in data) == 3  # the widget, the status, the charts panel
         assert git_state() == before
 
 
