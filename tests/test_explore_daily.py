@@ -252,3 +252,17 @@ def test_a_saved_working_copy_keeps_no_widget_output_that_cannot_be_opened_again
     other = {"type": "file", "content": "text"}
     without_widget_views(model=other, path="a.txt")
     assert other == {"type": "file", "content": "text"}
+
+
+def test_a_drill_down_day_outside_the_period_is_refused_beside_its_picker(sample):
+    ex, st = sample, sample.state
+    drill = ex.view("drill")
+    ex.tabs.selected_index = 1
+    before = st.day
+    drill.day.value = st.end + dt.timedelta(days=3)
+    assert st.day == before and drill.day.value == before
+    assert f"is outside the period shown ({st.start} to {st.end})" in drill.note.value
+    drill.day.value = None
+    assert st.day == before and drill.day.value == before and "cannot be empty" in drill.note.value
+    drill.day.value = st.end - dt.timedelta(days=1)
+    assert st.day == st.end - dt.timedelta(days=1) and drill.note.value == ""

@@ -138,6 +138,13 @@ class ExplorerState(T.HasTraits):
                 return
         if self._reverting:
             return
+        if change["name"] == "day" and not self._resetting and self._depth == 0:
+            problem = self._day_problem(change["new"], change["old"])
+            if problem:
+                self._refuse("day", change["old"], problem)
+                return
+            if self.date_note:
+                self.date_note = ""
         if change["name"] in ("start", "end") and not self._resetting:
             problem = self._date_problem(change["name"], change["new"])
             if change["new"] is None and self.span()[0] is not None:
@@ -203,6 +210,17 @@ class ExplorerState(T.HasTraits):
         if first is None or last is None:
             return None, None
         return min(first.date(), last.date()), last.date()
+
+    def _day_problem(self, value: object, old: object) -> str:
+        """Why ``value`` cannot be the drill-down's day (it must lie in the period shown); ''."""
+        if self.start is None or self.end is None:
+            return ""
+        if value is None:
+            return t("date_empty", self.lang, field=t("date", self.lang), day=old)
+        day = pd.Timestamp(value).date()
+        if not self.start <= day <= self.end:
+            return t("day_outside", self.lang, day=day, start=self.start, end=self.end)
+        return ""
 
     def _date_problem(self, name: str, value: object, start: object = None, end: object = None) -> str:
         """Why ``value`` cannot be the period's ``name`` (start or end), in the explorer's words;

@@ -207,7 +207,9 @@ class DrillView(TabView):
         self.segment = W.Dropdown(description=t("segment", state.lang))
         self.bound_segment = Bound(self.segment, state, "segment")
         self.day = W.DatePicker(description=t("date", state.lang))
-        self.bound_day = Bound(self.day, state, "day")
+        self.bound_day = Bound(self.day, state, "day", empty=True)
+        self.note = tagged(W.HTML(), "drill-note")  # why a day typed here was not used
+        state.on_change(lambda _c: self.show_note(), {"date_note", "day"})
         self.prev, self.next = W.Button(), W.Button()  # words, not icons: Voila has no icon font offline
         self.prev.on_click(state.guard(lambda _b: self.turn(-1)))
         self.next.on_click(state.guard(lambda _b: self.turn(1)))
@@ -216,6 +218,11 @@ class DrillView(TabView):
         self._bad: pd.DataFrame | None = None
         state.on_change(lambda _c: self.update(), {"account", "start", "end", "lang", "metric", "segment", "day"})
         self.update()
+
+    def show_note(self) -> None:
+        st = self.state
+        self.bound_day.set(st.day)  # a refused day is set back in the picker too
+        self.note.value = f"<span style='color:#c0392b'>⚠ {E(st.date_note)}</span>" if st.date_note else ""
 
     def frame(self, w: Window | None = None) -> pd.DataFrame:
         """Every defective unit of window ``w`` (default: the state's), newest first, readable."""
@@ -281,7 +288,7 @@ class DrillView(TabView):
         show(self.table, _html(bad.iloc[lo:hi].to_html(index=False, escape=True)))
 
     def widget(self) -> W.Widget:
-        return tagged(W.VBox([W.HBox([tagged(self.segment, "drill-segment"), tagged(self.day, "drill-day")]),
+        return tagged(W.VBox([W.HBox([tagged(self.segment, "drill-segment"), tagged(self.day, "drill-day"), self.note]),
                               tagged(self.title, "drill-title"),
                               W.HBox([tagged(self.prev, "drill-prev"), tagged(self.counter, "drill-counter"),
                                       tagged(self.next, "drill-next"), tagged(self.download, "drill-csv")]),

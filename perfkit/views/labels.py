@@ -172,6 +172,8 @@ TEXT: dict[str, dict[str, str]] = {
     "date_outside": {"en": "{field} {day} is outside this account's data ({first} to {last}): not used",
                      "zh": "{field} {day} 超出该账户的数据范围({first} 至 {last}):未采用"},
     "date_order": {"en": "From ({start}) is after To ({end}): not used", "zh": "开始日期({start})晚于结束日期({end}):未采用"},
+    "day_outside": {"en": "{day} is outside the period shown ({start} to {end}): not used",
+                    "zh": "{day} 不在当前显示的期间内({start} 至 {end}):未采用"},
     "data_span": {"en": "data: {first} to {last}", "zh": "数据范围:{first} 至 {last}"},
     "no_dates": {"en": "no dated orders", "zh": "没有带日期的订单"},
     "no_account_json": {"en": "no account.json: times read as {tz}, marketplace unknown (add account.json with "
