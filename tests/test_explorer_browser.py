@@ -164,8 +164,14 @@ def open_every_chart(session) -> None:
     """Open the fold under the widget that draws every rate (it is folded at first)."""
     page = session.page
     page.locator(".perfkit-charts-panel .jupyter-widget-Collapse-header").first.click()
-    page.wait_for_function("() => document.querySelectorAll('.perfkit-charts-panel .js-plotly-plot').length >= 5",
-                           timeout=120000)
+    figures = ".perfkit-charts-panel .perfkit-panel-figure"
+    page.wait_for_function(f"() => document.querySelectorAll('{figures}').length >= 5", timeout=120000)
+    page.wait_for_function(f"() => document.querySelector('{figures} .js-plotly-plot .scatterlayer .trace')",
+                           timeout=60000)
+    # A figure is drawn while on screen: the last one draws once scrolled to.
+    page.locator(figures).last.scroll_into_view_if_needed()
+    page.wait_for_function(f"() => [...document.querySelectorAll('{figures}')].pop()"
+                           ".querySelector('.js-plotly-plot .scatterlayer .trace')", timeout=60000)
 
 
 def click_point(session, day: str) -> None:
