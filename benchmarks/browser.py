@@ -1,7 +1,7 @@
 """The explorer's browser timings: JupyterLab (`make lab`) in Debian's Chromium on a 1 M-order
 account, with the all-charts panel open, each figure beside a peer.
 
-    python benchmarks/browser.py             # what `make bench` runs after run.py
+    python benchmarks/browser.py             # not part of `make bench` (needs Chromium)
     python benchmarks/browser.py --runs 3
 
 Each timing runs from the browser action (a click, a choice, a date typed) until the kernel is
@@ -54,21 +54,14 @@ WATCH = """() => {
   new MutationObserver(seen).observe(bar, {subtree: true, childList: true, characterData: true});
 }"""
 
-SETTLED = """([t0, selector, minimum]) => {
-  // The time from t0 until the kernel went idle for good (no status change for 400 ms) with the
-  // charts drawn: under the panel, every figure on screen showing a revision above ``minimum``;
-  // elsewhere (the peer's cell), ``minimum`` plotly charts drawn under ``selector``. Else null.
+SETTLED = """([t0, selector, count, needle]) => {
+  // The time from t0 until the kernel went idle for good (no status change for 400 ms) with
+  // ``count`` charts drawn under ``selector`` (and ``needle`` in the panel's text); else null.
   const k = window.__kernel, now = performance.now();
   const busy = k.busy.filter(t => t >= t0), idle = k.idle.filter(t => t >= t0);
-  let drawn;
-  if (selector === 'panel') {
-    const onScreen = [...document.querySelectorAll('.perfkit-charts-panel .perfkit-panel-figure')].filter(e => {
-      const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; });
-    drawn = onScreen.length > 0 && onScreen.every(e => Number(e.dataset.revision || -1) > minimum);
-  } else {
-    const plots = [...document.querySelectorAll(selector + ' .js-plotly-plot')];
-    drawn = plots.length >= minimum && plots.every(p => p.querySelector('.scatterlayer .trace'));
-  }
+  const plots = [...document.querySelectorAll(selector + ' .js-plotly-plot')];
+  const drawn = plots.length >= count && plots.every(p => p.querySelector('.scatterlayer .trace'))
+    && (!needle || document.querySelector('.perfkit-charts-panel').innerText.includes(needle));
   if (!drawn) { window.__drawn = null; return null; }
   if (window.__drawn == null) window.__drawn = now;
   if (!busy.length || !idle.length || !document.querySelector('#jp-main-statusbar').innerText.includes('| Idle')) return null;
@@ -76,23 +69,12 @@ SETTLED = """([t0, selector, minimum]) => {
   return Math.max(idle[idle.length - 1], window.__drawn) - t0;
 }"""
 
-REVISION = """() => Math.max(-1, ...[...document.querySelectorAll('.perfkit-charts-panel .perfkit-panel-figure')]
-  .map(e => Number(e.dataset.revision || -1)))"""
 
-
-def settle(page, selector: str, minimum: int, timeout: int = 600000) -> float:
+def settle(page, selector: str, count: int, needle: str = "", timeout: int = 600000) -> float:
     """Seconds from the last :func:`mark` until the kernel is idle and the charts are drawn."""
     t0 = page.evaluate("window.__t0")
-    return page.wait_for_function(SETTLED, arg=[t0, selector, minimum], timeout=timeout,
+    return page.wait_for_function(SETTLED, arg=[t0, selector, count, needle], timeout=timeout,
                                   polling=50).json_value() / 1000
-
-
-def panel(page, act) -> float:
-    """Do ``act`` and time it until the panel's figures on screen show what it asked for."""
-    before = page.evaluate(REVISION)
-    mark(page)
-    act()
-    return settle(page, "panel", before)
 
 
 def mark(page) -> None:
@@ -118,21 +100,9 @@ def run_peer(page) -> float:
 
 
 def choose_account(page, account_id: str) -> None:
-    """Choose the account whose label ends with its id, as a user's choice reaches the widget
-    (a change event), without scrolling the page away from the panel."""
-    page.evaluate("""(id) => { const s = document.querySelector('.perfkit-account select');
-        s.selectedIndex = [...s.options].findIndex(o => o.textContent.endsWith('(' + id + ')'));
-        s.dispatchEvent(new Event('change', {bubbles: true})); }""", account_id)
-
-
-def set_start(page, value: str) -> None:
-    """Type a From date (a change event, the page not scrolled)."""
-    page.evaluate("""(v) => { const i = document.querySelector('.perfkit-start input');
-        i.value = v; i.dispatchEvent(new Event('change', {bubbles: true})); }""", value)
-
-
-def panel_on_top(page) -> None:
-    page.evaluate("() => document.querySelector('.perfkit-charts-panel').scrollIntoView({block: 'start'})")
+    """Choose the account whose label ends with its id (the generated accounts share a name)."""
+    labels = page.eval_on_selector(".perfkit-account select", "s => [...s.options].map(o => o.textContent)")
+    page.select_option(".perfkit-account select", label=next(x for x in labels if x.endswith(f"({account_id})")))
 
 
 def measure(runs: int) -> dict[str, list[float]]:
@@ -155,27 +125,38 @@ def measure(runs: int) -> dict[str, list[float]]:
         settle(page, ".jp-Notebook .jp-Cell:last-child", 1)  # every cell ran (the peer's too, once)
         n = page.locator(".jp-Notebook .jp-Cell:last-child .js-plotly-plot").count()
         page.evaluate(f"window.__n = {n}")
-        header = page.locator(".perfkit-charts-panel .jupyter-widget-Collapse-header").first
-        panel_on_top(page)
-        out["open"].append(panel(page, header.click))          # first opening: the figures are made
+        panel = ".perfkit-charts-panel"
+        header = page.locator(f"{panel} .jupyter-widget-Collapse-header").first
+        header.scroll_into_view_if_needed()
+        mark(page)
+        header.click()                                          # first opening: the figures are made
+        out["open"].append(settle(page, panel, n))
         # Account switches with the panel open (each account loaded once before: warm data).
-        for target in (small, big):
-            panel(page, lambda a=target: choose_account(page, a))
+        for target in (small, big):  # each account loaded once: the switches below are on warm data
+            mark(page)
+            choose_account(page, target)
+            settle(page, panel, n, target)
         for _ in range(runs):
             for target in (small, big):
-                out["switch"].append(panel(page, lambda a=target: choose_account(page, a)))
+                mark(page)
+                choose_account(page, target)
+                out["switch"].append(settle(page, panel, n, target))
         # Date changes with the panel open, on the 1 M-order account.
         first = page.locator(".perfkit-start input").input_value()
         later = str(dt.date.fromisoformat(first) + dt.timedelta(days=60))
         for _ in range(runs):
             for value in (later, first):
-                out["date"].append(panel(page, lambda v=value: set_start(page, v)))
+                mark(page)
+                page.locator(".perfkit-start input").fill(value)
+                page.locator(".perfkit-start input").dispatch_event("change")
+                out["date"].append(settle(page, panel, n))
         # Folding and opening again (the figures exist: updated in place).
         for _ in range(runs):
             header.click()
-            page.wait_for_timeout(800)
-            panel_on_top(page)
-            out["reopen"].append(panel(page, header.click))
+            page.wait_for_timeout(500)
+            mark(page)
+            header.click()
+            out["reopen"].append(settle(page, panel, n))
         for _ in range(runs):
             out["peer"].append(run_peer(page))
         s.shot("end")

@@ -164,14 +164,8 @@ def open_every_chart(session) -> None:
     """Open the fold under the widget that draws every rate (it is folded at first)."""
     page = session.page
     page.locator(".perfkit-charts-panel .jupyter-widget-Collapse-header").first.click()
-    figures = ".perfkit-charts-panel .perfkit-panel-figure"
-    page.wait_for_function(f"() => document.querySelectorAll('{figures}').length >= 5", timeout=120000)
-    page.wait_for_function(f"() => document.querySelector('{figures} .js-plotly-plot .scatterlayer .trace')",
-                           timeout=60000)
-    # A figure is drawn while on screen: the last one draws once scrolled to.
-    page.locator(figures).last.scroll_into_view_if_needed()
-    page.wait_for_function(f"() => [...document.querySelectorAll('{figures}')].pop()"
-                           ".querySelector('.js-plotly-plot .scatterlayer .trace')", timeout=60000)
+    page.wait_for_function("() => document.querySelectorAll('.perfkit-charts-panel .js-plotly-plot').length >= 5",
+                           timeout=120000)
 
 
 def click_point(session, day: str) -> None:
@@ -319,7 +313,8 @@ def test_analyst_session_in_jupyterlab(tmp_path):
         # each is a line saying how to open the explorer again.
         data = [o.get("data", {}) for c in work["cells"] for o in c.get("outputs", [])]
         assert not any("application/vnd.jupyter.widget-view+json" in d for d in data)
-        assert sum(d.get("text/plain") == REOPEN for d in data) == 3  # the widget, the status, the charts panel
+        # (nbformat writes text as a list of lines)
+        assert sum("".join(d.get("text/plain", "")) == REOPEN for d in data) == 3  # widget, status, charts panel
         assert git_state() == before
 
 

@@ -1,7 +1,8 @@
-"""The explorer's clickable chart: the chosen metric's chart, where a click opens its orders.
+"""The explorer's charts: the chosen metric's chart (a click opens its orders) and the panel of
+every rate's chart under the widget.
 
-It draws from the state's series (computed once per account, sliced for the period) and keeps
-its FigureWidget for the view's life, updated in place: a new widget would ship plotly's
+Both draw from the state's series (computed once per account, sliced for the period) and keep
+their FigureWidgets for the view's life, updated in place: a new widget would ship plotly's
 bundle to the browser again. A click is taken only if it was made on the figure shown now,
 and names the line it was made on; where lines lie too close to tell apart, the segment
 picker beside the chart decides.
@@ -24,6 +25,7 @@ from perfkit.views.labels import metric_name, segment_name, t
 
 E = html.escape
 NEAR_PX = 6          # two lines closer than this at the clicked day cannot be told apart by a click
+PANEL_HEIGHT = 260   # each figure of the all-charts panel: small, so ten fit on a few screens
 
 
 def plot_height(layout: dict) -> float:
@@ -181,3 +183,52 @@ class ChartView(TabView):
         pickers = W.HBox([tagged(self.metric, "chart-metric"), tagged(self.segment, "chart-segment"),
                           tagged(self.breach, "chart-breach")])
         return tagged(W.VBox([pickers, self.hint, self.note, self.box]), "chart")
+
+
+class ChartsPanel:
+    """Every rate's chart of the current account (the cell under the widget), folded until
+    opened. One small FigureWidget per metric, made on first opening and then updated in place
+    from the state's series; while folded nothing is drawn (the figures are emptied, so none
+    keeps the previous account) and opening draws the account shown."""
+
+    def __init__(self, state: ExplorerState) -> None:
+        self.state = state
+        self.title, self.box = W.HTML(), W.VBox()
+        self.fold = tagged(W.Accordion(children=[W.VBox([self.title, self.box])], selected_index=None),
+                           "charts-panel")
+        self.figures: dict[str, object] = {}
+        self.fold.observe(state.guard(lambda _c: self.update()), "selected_index")
+        state.on_change(lambda _c: self.update(), {"account", "start", "end", "lang"})
+        self.update()
+
+    def metrics(self) -> list[str]:
+        present = set(self.state.series()["metric"])
+        return [m for m in registry.chart_metrics(self.state.policy) if m in present]
+
+    def update(self) -> None:
+        st = self.state
+        self.fold.titles = (f"{st.ctx().account.name}: {t('charts_heading', st.lang)}",)
+        self.title.value = f"<p>{heading(st, t('charts_heading', st.lang))}</p>"
+        if self.fold.selected_index is None:
+            for figure in self.figures.values():
+                if figure.data:
+                    figure.data = ()
+            return
+        self.draw()
+
+    def draw(self) -> None:
+        import plotly.graph_objects as go
+
+        st = self.state
+        official = official_points(st.ctx())
+        series = st.series()
+        shown = []
+        for metric in self.metrics():
+            spec = rate_chart_spec(series, metric, st.policy, st.lang, official=official, height=PANEL_HEIGHT)
+            if metric in self.figures:
+                update_figure(self.figures[metric], spec)
+            else:
+                self.figures[metric] = go.FigureWidget(spec)
+            shown.append(self.figures[metric])
+        if list(self.box.children) != shown:
+            self.box.children = shown
