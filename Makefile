@@ -8,7 +8,7 @@ DATA   ?= data/sample
 OUT    ?= reports
 JOBS   ?= 2
 
-.PHONY: setup report test test-fast lab app bench sample chromium clean
+.PHONY: setup report test test-fast lab app bench sample chromium cjk-font clean
 
 setup: $(STAMP)
 
@@ -24,7 +24,7 @@ report: $(STAMP)
 	$(VENV)/bin/perfkit report $(DATA) --out $(OUT) --jobs $(JOBS)
 
 ## make test: every test, the browser ones included
-test: $(STAMP) chromium
+test: $(STAMP) chromium cjk-font
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)
@@ -35,6 +35,13 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The browser tests check that Chinese labels render as characters, not boxes: a CJK font is needed.
+cjk-font:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  echo "installing Debian's fonts-wqy-microhei (Chinese glyphs) for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-wqy-microhei fontconfig >/dev/null; }
 
 ## make lab: JupyterLab on the project's environment, the explorer open in a working copy.
 ## The working copy (notebooks/work/, ignored by git) keeps your outputs; the tracked notebook
@@ -50,8 +57,12 @@ $(WORK)/explore.ipynb: notebooks/explore.ipynb
 # Jupyter refuses to run as root unless told; containers often run as root.
 AS_ROOT  := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
+# A saved widget output would show "model not found" when the copy is opened again: the saved
+# copy says how to open the explorer again instead (perfkit/explore/saving.py).
+SAVE_HOOK := --ContentsManager.pre_save_hook=perfkit.explore.saving.without_widget_views
+
 lab: $(STAMP) $(WORK)/explore.ipynb
-	$(VENV)/bin/jupyter lab $(AS_ROOT) $(LAB_ARGS) $(WORK)/explore.ipynb
+	$(VENV)/bin/jupyter lab $(AS_ROOT) $(SAVE_HOOK) $(LAB_ARGS) $(WORK)/explore.ipynb
 
 ## make app: the explorer without code, served by Voila (runs the tracked notebook, never saves it),
 ## with app/voila/templates/perfkit: Voila's lab template without its CDN links, so it works offline

@@ -336,7 +336,8 @@ def batch() -> list[str]:
     ]
 
 
-def explore() -> list[str]:
+def explore_root() -> Path:
+    """A data root with a 1 M-order account (365 days of 2,800 orders) and a small one."""
     root = DATA / "explore"
     ensure_data("explore/big", accounts=1, days=365, fmt="parquet", daily_orders=2800, seed=5)
     ensure_data("explore/small", accounts=1, days=190, seed=6)
@@ -348,6 +349,11 @@ def explore() -> list[str]:
         src = next(p for p in (root / sub).iterdir() if p.is_dir())
         if not link.exists():
             link.symlink_to(src, target_is_directory=True)
+    return layout
+
+
+def explore() -> list[str]:
+    layout = explore_root()
     r = run_child("explore", str(layout))
     return [
         f"explore: the widget logic on a {r['orders']:,}-order account",

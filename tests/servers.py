@@ -45,7 +45,7 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def _env(tmp: Path) -> dict:
+def _env(tmp: Path, data: Path | None = None) -> dict:
     cfg = tmp / "jupyter-config"
     # No news prompt: JupyterLab would otherwise ask (and offer to fetch news from the internet).
     (cfg / "labconfig").mkdir(parents=True, exist_ok=True)
@@ -53,14 +53,16 @@ def _env(tmp: Path) -> dict:
         {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
     return {**os.environ, "PERFKIT_CAUSES_DB": str(tmp / "causes.sqlite"), "PERFKIT_REPORTS": str(tmp / "reports"),
             "JUPYTER_CONFIG_DIR": str(cfg), "JUPYTER_RUNTIME_DIR": str(tmp / "jupyter-runtime"),
-            "JUPYTERLAB_SETTINGS_DIR": str(tmp / "lab-settings"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-ws")}
+            "JUPYTERLAB_SETTINGS_DIR": str(tmp / "lab-settings"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-ws"),
+            **({"PERFKIT_DATA": str(data)} if data is not None else {})}
 
 
 @contextlib.contextmanager
-def serve(kind: str, tmp: Path) -> Iterator[Server]:
-    """``make lab`` or ``make app`` on a free port until the block ends (then the whole process group stops)."""
+def serve(kind: str, tmp: Path, data: Path | None = None) -> Iterator[Server]:
+    """``make lab`` or ``make app`` on a free port until the block ends (then the whole process group
+    stops); ``data``: the data root the explorer opens (default: the sample)."""
     port, token = free_port(), secrets.token_hex(12)
-    env = _env(tmp)
+    env = _env(tmp, data)
     work = None
     if kind == "lab":
         # As a user runs it: the working copy sits where make lab puts it (git-ignored notebooks/work/,

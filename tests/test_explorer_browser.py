@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from perfkit.poa.causes import CauseStore, cause_label
+from perfkit.explore.saving import REOPEN
 from perfkit.engine.context import AccountContext
 from perfkit.engine.dates import first_data_day
 from perfkit.analysis.drilldown import window_units
@@ -20,13 +21,56 @@ from perfkit.views.labels import t
 from perfkit.engine.metrics import account_series
 from perfkit.engine.registry import load_policy
 
-from .conftest import ROOT, SAMPLE
+from .conftest import ROOT, SAMPLE, orders_csv, write_account
 from .servers import browser_page, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-FIRST, SECOND = "de-shenzhen-elec", "us-summit-outdoor"   # the explorer opens on the first folder
+FIRST, SECOND = "de-shenzhen-elec", "us-summit-outdoor"   # the explorer opens on the first good folder
 METRIC, SEGMENT = "valid_tracking_rate", "MFN"
+BROKEN = "aa-broken"   # sorts before every sample account and cannot be loaded
+
+
+def data_root(tmp_path):
+    """The sample accounts (linked) and, sorting first, a folder with an impossible purchase date."""
+    root = tmp_path / "data"
+    root.mkdir()
+    for folder in sorted(p for p in SAMPLE.iterdir() if p.is_dir()):
+        (root / folder.name).symlink_to(folder, target_is_directory=True)
+    write_account(root, BROKEN, orders=orders_csv(["B1,2026-02-30T10:00:00,MFN,Shipped"]))
+    return root
+
+
+def refused_first(session) -> None:
+    """The broken folder is one line saying why; the explorer opened on the first good account."""
+    wait_text(session, ".perfkit-refused", f"{BROKEN}: not opened")
+    line = session.page.locator(".perfkit-refused").inner_text()
+    assert "orders.csv, row 2" in line and "Traceback" not in line and len(line.strip().splitlines()) == 1
+    wait_text(session, ".perfkit-status", f"({FIRST})")
+
+
+GLYPHS = """([selector, chars]) => {
+  // Each character drawn in the element's own font on a canvas: characters with a glyph give
+  // distinct pictures; missing ones all give the same box (that of a private-use character).
+  const family = getComputedStyle(document.querySelector(selector)).fontFamily;
+  const c = document.createElement('canvas'); c.width = c.height = 48;
+  const g = c.getContext('2d');
+  const picture = ch => { g.clearRect(0, 0, 48, 48); g.font = `32px ${family}`; g.fillStyle = '#000';
+                          g.fillText(ch, 4, 38); return g.getImageData(0, 0, 48, 48).data.join(''); };
+  const box = picture('\uE000');
+  const pictures = [...chars].map(picture);
+  return {distinct: new Set(pictures).size, boxes: pictures.filter(p => p === box).length,
+          blank: pictures.filter(p => !/[1-9]/.test(p)).length};
+}"""
+
+
+def chinese_renders(session, selector: str, text: str) -> None:
+    """The Chinese ``text`` in ``selector`` is drawn as characters, not as boxes."""
+    chars = "".join(dict.fromkeys(ch for ch in text if "\u4e00" <= ch <= "\u9fff"))
+    got = session.page.evaluate(GLYPHS, [selector, chars])
+    assert got == {"distinct": len(chars), "boxes": 0, "blank": 0}, (chars, got)
+    # The check can fail: private-use characters have no glyph in any font and come out as one box.
+    assert session.page.evaluate(GLYPHS, [selector, "\ue001\ue002"])["distinct"] == 1
 
 
 def name_of(account_id: str) -> str:
@@ -160,13 +204,13 @@ def test_analyst_session_in_jupyterlab(tmp_path):
     ids = w.sort_values("anchor_date", ascending=False, kind="stable")["order_id"].astype(str).tolist()
     assert len(ids) == bad
     two = [ids[2], ids[6]]
-    with serve("lab", tmp_path) as server, browser_page(tmp_path / "shots") as s:
+    with serve("lab", tmp_path, data_root(tmp_path)) as server, browser_page(tmp_path / "shots") as s:
         page = s.page
         page.goto(server.url)
         run_all(s)
         page.wait_for_selector(".perfkit-chart .js-plotly-plot", state="attached", timeout=180000)
+        refused_first(s)
         open_every_chart(s)
-        wait_text(s, ".perfkit-status", f"({FIRST})")
         s.shot("ran-all")
         no_failures(s)
 
@@ -254,6 +298,8 @@ def test_analyst_session_in_jupyterlab(tmp_path):
         tab(s, "订单明细")
         wait_text(s, ".perfkit-drill-table", "订单号")
         assert t("why", "zh") in page.locator(".perfkit-status").first.text_content()
+        chinese_renders(s, ".perfkit-status", page.locator(".perfkit-status").first.text_content())
+        chinese_renders(s, ".perfkit-drill-table", page.locator(".perfkit-drill-table").inner_text())
         s.shot("chinese")
 
         # 6. Save the notebook: only the working copy changes, never a tracked file.
@@ -263,18 +309,24 @@ def test_analyst_session_in_jupyterlab(tmp_path):
         no_failures(s)
         work = json.loads((server.work / "explore.ipynb").read_text(encoding="utf-8"))
         assert any(c.get("outputs") for c in work["cells"])  # the outputs are kept, in the copy
+        # ... except the widgets' (they would say "model not found" when the copy is opened again):
+        # each is a line saying how to open the explorer again.
+        data = [o.get("data", {}) for c in work["cells"] for o in c.get("outputs", [])]
+        assert not any("application/vnd.jupyter.widget-view+json" in d for d in data)
+        # (nbformat writes text as a list of lines)
+        assert sum("".join(d.get("text/plain", "")) == REOPEN for d in data) == 3  # widget, status, charts panel
         assert git_state() == before
 
 
 def test_voila_serves_the_explorer_without_code(tmp_path):
     before = git_state()
     day, bad, units = worst_day()
-    with serve("app", tmp_path) as server, browser_page(tmp_path / "shots") as s:
+    with serve("app", tmp_path, data_root(tmp_path)) as server, browser_page(tmp_path / "shots") as s:
         page = s.page
         page.goto(server.url)
         page.wait_for_selector(".perfkit-chart .js-plotly-plot", state="attached", timeout=180000)
+        refused_first(s)
         open_every_chart(s)
-        wait_text(s, ".perfkit-status", f"({FIRST})")
         s.shot("opened")
         body = page.inner_text("body")
         # No code for management: no editor, no source line.
@@ -292,6 +344,7 @@ def test_voila_serves_the_explorer_without_code(tmp_path):
         s.shot("clicked")
         page.locator(".perfkit-lang button", has_text="中文").click()
         wait_text(s, ".perfkit-status", "有效追踪率")
+        chinese_renders(s, ".perfkit-status", page.locator(".perfkit-status").first.text_content())
         s.shot("chinese")
         assert "Traceback" not in page.inner_text("body")
         no_failures(s)

@@ -85,7 +85,7 @@ class CausesView(TabView):
         self._filling = True
         try:
             refill(self.pick, [(f"{metric_name(m, lang, st.policy)} · {segment_name(s, lang)}", (m, s)) for m, s in hot],
-                   hot[0] if hot else None)
+                   st.in_view(st.day))  # the metric in view when it needs causes, else the worst
         finally:
             self._filling = False
         self.fill()
@@ -246,12 +246,15 @@ class PoaView(TabView):
         return [m for m in registry.chart_metrics(st.policy) if st.policy[m].target != "info"]
 
     def metric_id(self) -> str | None:
-        """The POA's metric: the chosen one, else the worst one in breach or at risk, else the first."""
+        """The POA's metric: the chosen one, else the one in view if in breach or at risk, else the
+        worst one that is, else the first."""
         st = self.state
         options = self.options()
         if st.poa_metric in options:
             return st.poa_metric
         hot = [m for m, _ in st.hot_metrics(st.day) if m in options]
+        if st.metric in hot:
+            return st.metric
         return hot[0] if hot else (options[0] if options else None)
 
     def draw(self) -> None:

@@ -7,20 +7,14 @@ never mix two accounts without saying so.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import html
-from collections.abc import Callable
 
 import ipywidgets as W
 import pandas as pd
 
-from perfkit.engine import registry
-from perfkit.views.charts import rate_chart_spec
 from perfkit.analysis.drilldown import Window, driver_tables, units_frame
 from perfkit.explore.state import ExplorerState
 from perfkit.views.labels import metric_name, segment_name, t
-from perfkit.views.figures import FigureSpec
-from perfkit.analysis.reconcile import official_points
 from perfkit.views.status import STATUS_COLOURS, counted_text, status_reason
 
 E = html.escape
@@ -45,12 +39,13 @@ class Bound:
     """A picker bound to one state name: the user's choice goes into the state; the state's
     value (and relabelled options) come back without echoing into the state again."""
 
-    def __init__(self, widget: W.ValueWidget, state: ExplorerState, name: str) -> None:
-        self.widget, self.state, self.name, self._busy = widget, state, name, False
+    def __init__(self, widget: W.ValueWidget, state: ExplorerState, name: str, empty: bool = False) -> None:
+        """``empty``: a cleared picker (None) is passed on too, for the state to refuse in words."""
+        self.widget, self.state, self.name, self._busy, self.empty = widget, state, name, False, empty
         widget.observe(self._to_state, "value")
 
     def _to_state(self, change: dict) -> None:
-        if not self._busy and change["new"] is not None:
+        if not self._busy and (change["new"] is not None or self.empty):
             setattr(self.state, self.name, change["new"])
 
     def set(self, value: object, options: list | None = None) -> None:
@@ -151,71 +146,6 @@ class StatusView:
         show(self.out, _html(self.html()))
 
 
-class ChartView(TabView):
-    """The chosen metric's chart as a FigureWidget: clicking a point picks that day and segment."""
-
-    tab = "chart"
-
-    def __init__(self, state: ExplorerState, on_pick: Callable[[], None] = lambda: None) -> None:
-        self.state, self.on_pick = state, on_pick
-        self.metric = W.Dropdown(description=t("metric", state.lang))
-        self.bound = Bound(self.metric, state, "metric")
-        self.hint = W.HTML()
-        self.box = W.Box(layout=W.Layout(width="100%"))
-        self.figure = None  # the go.FigureWidget, made on the first draw
-        state.on_change(lambda _c: self.update(), {"account", "start", "end", "lang", "metric"})
-        self.update()
-
-    def spec(self) -> dict:
-        st = self.state
-        spec = rate_chart_spec(st.series(), st.metric, st.policy, st.lang, official=official_points(st.ctx()))
-        spec["layout"]["hovermode"] = "closest"  # a click then names one point, on one segment's line
-        return spec
-
-    def draw(self) -> None:
-        import plotly.graph_objects as go
-
-        st, lang = self.state, self.state.lang
-        targets = registry.chart_metrics(st.policy, with_info=True)
-        self.metric.description = t("metric", lang)
-        self.bound.set(st.metric, [(metric_name(m, lang, st.policy), m) for m in targets])
-        self.hint.value = heading(st, t("click_hint", lang))
-        spec = self.spec()
-        if self.figure is None:
-            # One FigureWidget for the view's life: each new one would ship plotly's 5 MB bundle
-            # to the browser again, and Voila gives a widget 2 s to start.
-            self.figure = go.FigureWidget(spec)
-            self.box.children = [self.figure]
-        else:
-            with self.figure.batch_update():
-                self.figure.data = ()
-                self.figure.layout = spec["layout"]
-            self.figure.add_traces(spec["data"])
-        for trace in self.figure.data:
-            trace.on_click(self.state.guard(self._clicked))
-
-    def clear(self) -> None:
-        self.hint.value = heading(self.state)
-        if self.figure is not None:
-            self.figure.data = ()
-
-    def _clicked(self, trace, points, _selector) -> None:
-        if not points.xs:
-            return
-        self.pick(str(points.xs[0])[:10], trace.legendgroup or None)
-
-    def pick(self, day: str, segment: str | None) -> None:
-        """What a click on a point does: that day and segment in the drill-down."""
-        with self.state.batch():
-            self.state.day = dt.date.fromisoformat(day)
-            if segment in self.state.segments():
-                self.state.segment = segment
-        self.on_pick()
-
-    def widget(self) -> W.Widget:
-        return tagged(W.VBox([tagged(self.metric, "chart-metric"), self.hint, self.box]), "chart")
-
-
 def defect_names(units: pd.DataFrame, lang: str) -> list[str]:
     """Each unit's defect types (``invalid_tracking, late_delivery``) as people read them in ``lang``."""
     names = {d: ", ".join(t(c.strip(), lang) for c in d.split(",")) for d in units["defect"].dropna().unique() if d}
@@ -232,6 +162,43 @@ def readable(units: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out.rename(columns={c: t("col_" + c, lang) for c in cols})
 
 
+class LoadingNotes:
+    """What loading noticed about the account shown (what ``perfkit check`` prints): a short line
+    with the count and the notes under it; *Hide* folds them away for that account."""
+
+    SHOWN = 3  # notes shown before "and N more"
+
+    def __init__(self, state: ExplorerState) -> None:
+        self.state, self.hidden = state, set()
+        self.text = tagged(W.HTML(), "notes")
+        self.hide = tagged(W.Button(layout=W.Layout(width="auto")), "notes-hide")
+        self.hide.on_click(state.guard(lambda _b: self.dismiss()))
+        state.on_change(lambda _c: self.draw(), {"account", "lang"})
+        self.draw()
+
+    def dismiss(self) -> None:
+        self.hidden.add(self.state.account)
+        self.draw()
+
+    def draw(self) -> None:
+        st, lang = self.state, self.state.lang
+        notes = st.notes()
+        self.hide.description = t("hide", lang)
+        if not notes or st.account in self.hidden:
+            self.text.value, self.hide.layout.display = "", "none"
+            return
+        self.hide.layout.display = None
+        items = "".join(f"<li>{E(n)}</li>" for n in notes[:self.SHOWN])
+        more = "".join(f"<li>{E(n)}</li>" for n in notes[self.SHOWN:])
+        if more:
+            items += f"<details><summary>+{len(notes) - self.SHOWN}</summary>{more}</details>"
+        self.text.value = (f"<div style='color:#8a5a00'>⚠ {E(t('load_warnings', lang, n=len(notes)))} "
+                           f"({E(st.account)})<ul style='margin:2px 0'>{items}</ul></div>")
+
+    def widget(self) -> W.Widget:
+        return W.HBox([self.text, self.hide])
+
+
 class DrillView(TabView):
     """The units behind the chosen metric, day and segment: defective first, a page at a time."""
 
@@ -242,7 +209,9 @@ class DrillView(TabView):
         self.segment = W.Dropdown(description=t("segment", state.lang))
         self.bound_segment = Bound(self.segment, state, "segment")
         self.day = W.DatePicker(description=t("date", state.lang))
-        self.bound_day = Bound(self.day, state, "day")
+        self.bound_day = Bound(self.day, state, "day", empty=True)
+        self.note = tagged(W.HTML(), "drill-note")  # why a day typed here was not used
+        state.on_change(lambda _c: self.show_note(), {"date_note", "day"})
         self.prev, self.next = W.Button(), W.Button()  # words, not icons: Voila has no icon font offline
         self.prev.on_click(state.guard(lambda _b: self.turn(-1)))
         self.next.on_click(state.guard(lambda _b: self.turn(1)))
@@ -251,6 +220,11 @@ class DrillView(TabView):
         self._bad: pd.DataFrame | None = None
         state.on_change(lambda _c: self.update(), {"account", "start", "end", "lang", "metric", "segment", "day"})
         self.update()
+
+    def show_note(self) -> None:
+        st = self.state
+        self.bound_day.set(st.day)  # a refused day is set back in the picker too
+        self.note.value = f"<span style='color:#c0392b'>⚠ {E(st.date_note)}</span>" if st.date_note else ""
 
     def frame(self, w: Window | None = None) -> pd.DataFrame:
         """Every defective unit of window ``w`` (default: the state's), newest first, readable."""
@@ -316,32 +290,8 @@ class DrillView(TabView):
         show(self.table, _html(bad.iloc[lo:hi].to_html(index=False, escape=True)))
 
     def widget(self) -> W.Widget:
-        return tagged(W.VBox([W.HBox([tagged(self.segment, "drill-segment"), tagged(self.day, "drill-day")]),
+        return tagged(W.VBox([W.HBox([tagged(self.segment, "drill-segment"), tagged(self.day, "drill-day"), self.note]),
                               tagged(self.title, "drill-title"),
                               W.HBox([tagged(self.prev, "drill-prev"), tagged(self.counter, "drill-counter"),
                                       tagged(self.next, "drill-next"), tagged(self.download, "drill-csv")]),
                               tagged(self.table, "drill-table"), self.drivers]), "drill")
-
-
-class ChartsPanel:
-    """Every rate's chart of the current account (the cell under the widget), folded until opened:
-    ten charts drawn at page load would hold up everything else, in Voila most of all."""
-
-    def __init__(self, state: ExplorerState) -> None:
-        self.state, self.out = state, W.Output()
-        self.fold = tagged(W.Accordion(children=[self.out], selected_index=None), "charts-panel")
-        self.fold.observe(state.guard(lambda _c: self.draw()), "selected_index")
-        state.on_change(lambda _c: self.draw(), {"account", "start", "end", "lang"})
-        self.draw()
-
-    def draw(self) -> None:
-        st = self.state
-        self.fold.titles = (f"{st.ctx().account.name}: {t('charts_heading', st.lang)}",)
-        if self.fold.selected_index is None:
-            show(self.out)  # folded: nothing drawn, nothing stale kept
-            return
-        official = official_points(st.ctx())
-        items = [_html(f"<p>{heading(st, t('charts_heading', st.lang))}</p>")]
-        items += [FigureSpec(rate_chart_spec(st.series(), m, st.policy, st.lang, official=official))
-                  for m in registry.chart_metrics(st.policy)]
-        show(self.out, *items)

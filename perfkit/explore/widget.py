@@ -21,7 +21,8 @@ from perfkit.analysis.drilldown import units_frame
 from perfkit.core.errors import PerfkitError
 from perfkit.explore.state import ExplorerState
 from perfkit.explore.causes import CausesView, PoaView
-from perfkit.explore.views import Bound, ChartsPanel, ChartView, DrillView, StatusView, tagged
+from perfkit.explore.charts import ChartsPanel, ChartView
+from perfkit.explore.views import Bound, DrillView, LoadingNotes, StatusView, tagged
 from perfkit.views.labels import t
 from perfkit.loading.loader import account_dirs
 from perfkit.core.policy import Policy
@@ -67,22 +68,27 @@ class Explorer:
         if not folders:
             raise PerfkitError(f"{root}: no account folders")
         ids = [f.name for f in folders]
-        self.state = ExplorerState(root, resolve_policy(policy or None), account_id if account_id in ids else ids[0],
-                                   lang, start, end)
+        # The asked-for account first, then the others in order: the first that loads is shown and
+        # any that fail on the way are listed as refused (one bad folder never stops the explorer).
+        order = ([account_id] if account_id in ids else []) + [i for i in ids if i != account_id]
+        self.state = ExplorerState(root, resolve_policy(policy or None), order, lang, start, end)
         self.store = CauseStore(causes_db or p.causes_db)
         self.poa_dir = Path(poa_dir or p.reports / "poa")
-        self.account = W.Dropdown(options=[(f"{_name_of(f)} ({f.name})", f.name) for f in folders])
+        self._names = {f.name: f"{_name_of(f)} ({f.name})" for f in folders}
+        self.account = W.Dropdown()
         self.lang = W.ToggleButtons(options=[("English", "en"), ("中文", "zh")])
         self.start, self.end = W.DatePicker(), W.DatePicker()
         self._pickers = [Bound(self.account, self.state, "account"), Bound(self.lang, self.state, "lang"),
-                         Bound(self.start, self.state, "start"), Bound(self.end, self.state, "end")]
+                         Bound(self.start, self.state, "start", empty=True), Bound(self.end, self.state, "end", empty=True)]
         self.tabs = W.Tab()
-        self.error = W.HTML()
-        self.error.add_class("perfkit-error")
+        self.error, self.refused, self.date_note, self.span = (tagged(W.HTML(), n) for n in (
+            "error", "refused", "date-note", "span"))
+        self.notes = LoadingNotes(self.state)
         self.state.observe(lambda c: setattr(self.error, "value", f"<b style='color:#c0392b'>⚠ {html.escape(c['new'])}</b>"
                                              if c["new"] else ""), "error")
+        self.state.observe(lambda _c: self._sync(), "refused")
         self._views: dict[str, object] = {}
-        self.state.on_change(lambda _c: self._sync(), {"account", "start", "end", "lang"})
+        self.state.on_change(lambda _c: self._sync(), {"account", "start", "end", "lang", "date_note"})
         self._sync()
 
     @property
@@ -90,10 +96,19 @@ class Explorer:
         return self.state.policy
 
     def _sync(self) -> None:
-        """The top pickers and the tab titles show the state."""
+        """The top pickers, the lines beside them and the tab titles show the state."""
         st, lang = self.state, self.state.lang
-        for bound, value in zip(self._pickers, (st.account, st.lang, st.start, st.end)):
-            bound.set(value)
+        # A refused folder stays listed (choosing it says why again) but is marked.
+        accounts = [(f"⚠ {label}" if i in st.refused else label, i) for i, label in self._names.items()]
+        for bound, value, options in zip(self._pickers, (st.account, st.lang, st.start, st.end),
+                                         (accounts, None, None, None)):
+            bound.set(value, options)
+        self.refused.value = "".join(
+            f"<div style='color:#c0392b'>⚠ {html.escape(t('refused_folder', lang, account=k, reason=v))}</div>"
+            for k, v in st.refused.items())
+        self.date_note.value = f"<span style='color:#c0392b'>⚠ {html.escape(st.date_note)}</span>" if st.date_note else ""
+        first, last = st.span()
+        self.span.value = html.escape(t("data_span", lang, first=first, last=last) if first else t("no_dates", lang))
         for widget, key in ((self.account, "account"), (self.start, "from_date"), (self.end, "to_date")):
             widget.description = t(key, lang)
         if self.tabs.children:
@@ -126,8 +141,9 @@ class Explorer:
         self.tabs.children = [self.view(v).widget() for v in names]
         self.tabs.observe(self.state.guard(self._on_tab), "selected_index")
         self._sync()
-        return W.VBox([W.HBox([tagged(self.account, "account"), tagged(self.lang, "lang")]),
-                       W.HBox([self.start, self.end]), self.error, self.view("status").out, tagged(self.tabs, "tabs")])
+        return W.VBox([W.HBox([tagged(self.account, "account"), tagged(self.lang, "lang")]), self.refused,
+                       W.HBox([tagged(self.start, "start"), tagged(self.end, "end"), self.span, self.date_note]),
+                       self.error, self.notes.widget(), self.view("status").out, tagged(self.tabs, "tabs")])
 
     def status_panel(self) -> W.Output:
         """The status table again, for the cells under the widget: the same widget shown twice, so

@@ -68,7 +68,7 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
     rows = series[series["metric"] == metric]
     early_id = registry.early_view(metric, set(series["metric"]))
     early = series[series["metric"] == early_id] if early_id else None
-    segs = segments or list(dict.fromkeys(rows["segment"]))
+    segs = segments or drawn_segments(rows)
     traces: list[dict] = []
     good = mp.counts_good
     count_label = t("good_counts" if good else "counts", lang)
@@ -134,9 +134,7 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
             notes.append({"xref": "paper", "x": side, "xanchor": ("left", "right")[side], "yref": "y", "y": y,
                           "yanchor": anchor, "text": html.escape(text), "showarrow": False,
                           "font": {"color": STATUS_COLOURS[status]}})
-        primary = rows[rows["segment"] == segs[0]].sort_values("as_of") if segs else rows.iloc[0:0]
-        whole_breach = (primary["status"] == "breach") & ~partial_values(primary)  # never from partial data
-        for start, end in _runs(pd.to_datetime(primary["as_of"]), whole_breach):
+        for start, end in breach_runs(rows, segs[0] if segs else None):
             shapes.append({"type": "rect", "xref": "x", "x0": (start - pd.Timedelta(hours=12)).isoformat(),
                            "x1": (end + pd.Timedelta(hours=12)).isoformat(), "yref": "paper", "y0": 0, "y1": 1,
                            "fillcolor": STATUS_COLOURS["breach"], "opacity": 0.10, "line": {"width": 0},
@@ -151,7 +149,39 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
         # Rates judged "above" live near 100%: starting their axis at 0 would flatten them.
         "yaxis": {"title": {"text": t("rate", lang) + " (%)"}, "rangemode": "normal" if mp.target == ">" else "tozero"},
     }
+    span = judged_range(rows[rows["segment"].isin(segs)], [mp.value, mp.warn] if mp.target != "info" else [])
+    if span is not None:
+        # Rates judged "below" start at 0 (how far from none); "above" ones show their judged band.
+        layout["yaxis"]["range"] = span if mp.target == ">" else [0.0, span[1]]
     return {"data": traces, "layout": layout}
+
+
+def drawn_segments(rows: pd.DataFrame) -> list[str]:
+    """One metric's segments that have units on some day (an account without FBA orders draws no
+    FBA line); the first segment when none has any, so the chart still says 'no data'."""
+    segs = list(dict.fromkeys(rows["segment"]))
+    counted = set(rows.loc[rows["denominator"] > 0, "segment"])
+    return [s for s in segs if s in counted] or segs[:1]
+
+
+def breach_runs(rows: pd.DataFrame, segment: str | None) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """One metric's breach periods on ``segment`` as (first day, last day), judged on whole
+    windows only (a partial value is no verdict)."""
+    s = rows[rows["segment"] == segment].sort_values("as_of")
+    return _runs(pd.to_datetime(s["as_of"]), (s["status"] == "breach") & ~partial_values(s))
+
+
+def judged_range(rows: pd.DataFrame, levels: list, pad: float = 0.08) -> list[float] | None:
+    """The y range (percent) of the judged values, the target and the warning level: a value on
+    part of its window (drawn dotted, apart) never stretches the axis, so a dip of partial data
+    to 0% cannot flatten the lines that are judged. None when nothing is judged."""
+    whole = rows.loc[~partial_values(rows) & rows["rate"].notna(), "rate"].astype(float) * 100
+    if whole.empty:
+        return None
+    values = list(whole) + [float(v) * 100 for v in levels if v is not None]
+    lo, hi = min(values), max(values)
+    margin = max((hi - lo) * pad, 0.25)
+    return [max(lo - margin, 0.0), min(hi + margin, 100.0)]
 
 
 def rate_chart(series: pd.DataFrame, metric: str, policy: Policy, lang: str = "en",

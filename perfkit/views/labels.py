@@ -207,6 +207,28 @@ TEXT: dict[str, dict[str, str]] = {
     "alert_over": {"en": "{n} defect(s) over", "zh": "超出 {n} 个缺陷"},
     "portfolio_weeks": {"en": "The last weeks, worst first", "zh": "最近几周(最差在前)"},
     "alert_index": {"en": "All accounts: {link}", "zh": "全部账户:{link}"},
+    # the explorer's own messages (never a command-line flag)
+    "start_label": {"en": "From", "zh": "开始日期"},
+    "end_label": {"en": "To", "zh": "结束日期"},
+    "date_empty": {"en": "{field} cannot be empty: still {day}", "zh": "{field}不能为空:仍为 {day}"},
+    "date_outside": {"en": "{field} {day} is outside this account's data ({first} to {last}): not used",
+                     "zh": "{field} {day} 超出该账户的数据范围({first} 至 {last}):未采用"},
+    "date_order": {"en": "From ({start}) is after To ({end}): not used", "zh": "开始日期({start})晚于结束日期({end}):未采用"},
+    "day_outside": {"en": "{day} is outside the period shown ({start} to {end}): not used",
+                    "zh": "{day} 不在当前显示的期间内({start} 至 {end}):未采用"},
+    "data_span": {"en": "data: {first} to {last}", "zh": "数据范围:{first} 至 {last}"},
+    "no_dates": {"en": "no dated orders", "zh": "没有带日期的订单"},
+    "no_account_json": {"en": "no account.json: times read as {tz}, marketplace unknown (add account.json with "
+                               "name, marketplace and timezone)",
+                        "zh": "缺少 account.json:时间按 {tz} 读取,站点未知(请添加含 name、marketplace、timezone 的 account.json)"},
+    "load_warnings": {"en": "{n} warning(s) from loading this account", "zh": "加载该账户时有 {n} 条提示"},
+    "hide": {"en": "Hide", "zh": "隐藏"},
+    "refused_folder": {"en": "{account}: not opened: {reason}", "zh": "{account}:无法打开:{reason}"},
+    "stale_click": {"en": "that click was on the chart shown before: click again", "zh": "该点击属于之前显示的图表:请重新点击"},
+    "lines_meet": {"en": "lines meet at this point: the segment is the picker's ({segment})",
+                   "zh": "此处多条线重合:细分以选择框为准({segment})"},
+    "breach_period": {"en": "Breach", "zh": "超标期间"},
+    "whole_period": {"en": "whole period", "zh": "整个期间"},
 }
 
 

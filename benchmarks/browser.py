@@ -1,0 +1,190 @@
+"""The explorer's browser timings: JupyterLab (`make lab`) in Debian's Chromium on a 1 M-order
+account, with the all-charts panel open, each figure beside a peer.
+
+    python benchmarks/browser.py             # not part of `make bench` (needs Chromium)
+    python benchmarks/browser.py --runs 3
+
+Each timing runs from the browser action (a click, a choice, a date typed) until the kernel is
+idle again (JupyterLab's status bar says Idle) and every chart of the panel is drawn; the
+median of ``--runs`` runs is printed beside the spread.
+
+Peer: Seller Central's own page cannot be measured here, so the peer is a plain plotly figure
+of the same series: a cell that shows each of the panel's charts as ``go.Figure(...).show()``
+(the same figure specs, the same account's series already computed), timed the same way.
+
+Account switches and date changes are on data already loaded (the first load of an account is
+`run.py`'s "first open"); the 1 M-order account is made by `perfkit sample` under
+benchmarks/_data/, like run.py's explore part.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from run import explore_root  # noqa: E402 - benchmarks/ is a folder of scripts, not a package
+
+PEER_CELL = """\
+# Peer (benchmark only): the panel's charts as plain plotly figures of the same series
+import plotly.graph_objects as go
+from perfkit.analysis.reconcile import official_points
+from perfkit.engine import registry
+from perfkit.views.charts import rate_chart_spec
+present = set(ex.state.series()["metric"])
+for m in [m for m in registry.chart_metrics(ex.policy) if m in present]:
+    go.Figure(rate_chart_spec(ex.state.series(), m, ex.policy, ex.state.lang,
+                              official=official_points(ex.state.ctx()), height=260)).show()
+"""
+
+WATCH = """() => {
+  // Record when the kernel's status turns Busy and Idle (JupyterLab's status bar).
+  const bar = document.querySelector('#jp-main-statusbar');
+  window.__kernel = {busy: [], idle: []};
+  const seen = () => { const txt = bar.innerText;
+    if (txt.includes('| Busy')) window.__kernel.busy.push(performance.now());
+    if (txt.includes('| Idle')) window.__kernel.idle.push(performance.now()); };
+  new MutationObserver(seen).observe(bar, {subtree: true, childList: true, characterData: true});
+}"""
+
+SETTLED = """([t0, selector, count, needle]) => {
+  // The time from t0 until the kernel went idle for good (no status change for 400 ms) with
+  // ``count`` charts drawn under ``selector`` (and ``needle`` in the panel's text); else null.
+  const k = window.__kernel, now = performance.now();
+  const busy = k.busy.filter(t => t >= t0), idle = k.idle.filter(t => t >= t0);
+  const plots = [...document.querySelectorAll(selector + ' .js-plotly-plot')];
+  const drawn = plots.length >= count && plots.every(p => p.querySelector('.scatterlayer .trace'))
+    && (!needle || document.querySelector('.perfkit-charts-panel').innerText.includes(needle));
+  if (!drawn) { window.__drawn = null; return null; }
+  if (window.__drawn == null) window.__drawn = now;
+  if (!busy.length || !idle.length || !document.querySelector('#jp-main-statusbar').innerText.includes('| Idle')) return null;
+  if (now - Math.max(...busy, ...idle) < 400) return null;
+  return Math.max(idle[idle.length - 1], window.__drawn) - t0;
+}"""
+
+
+def settle(page, selector: str, count: int, needle: str = "", timeout: int = 600000) -> float:
+    """Seconds from the last :func:`mark` until the kernel is idle and the charts are drawn."""
+    t0 = page.evaluate("window.__t0")
+    return page.wait_for_function(SETTLED, arg=[t0, selector, count, needle], timeout=timeout,
+                                  polling=50).json_value() / 1000
+
+
+def mark(page) -> None:
+    page.evaluate("window.__t0 = performance.now(); window.__drawn = null")
+
+
+def working_copy_with_peer(work: Path) -> None:
+    """The explorer's working copy with the peer's cell at the end."""
+    path = work / "explore.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                        "source": PEER_CELL.splitlines(keepends=True)})
+    path.write_text(json.dumps(nb), encoding="utf-8")
+
+
+def run_peer(page) -> float:
+    """Run the peer's cell (the last) and time it the same way."""
+    page.locator(".jp-Notebook .jp-Cell").last.click()
+    page.keyboard.press("Escape")
+    mark(page)
+    page.keyboard.press("Control+Enter")
+    return settle(page, ".jp-Notebook .jp-Cell:last-child", page.evaluate("window.__n"))
+
+
+def choose_account(page, account_id: str) -> None:
+    """Choose the account whose label ends with its id (the generated accounts share a name)."""
+    labels = page.eval_on_selector(".perfkit-account select", "s => [...s.options].map(o => o.textContent)")
+    page.select_option(".perfkit-account select", label=next(x for x in labels if x.endswith(f"({account_id})")))
+
+
+def measure(runs: int) -> dict[str, list[float]]:
+    from tests.servers import browser_page, serve
+    from tests.test_explorer_browser import run_all
+
+    root = explore_root()
+    big, small = sorted(p.name for p in root.iterdir() if p.is_dir())
+    out: dict[str, list[float]] = {k: [] for k in ("open", "reopen", "switch", "date", "peer")}
+    with tempfile.TemporaryDirectory() as tmp, serve("lab", Path(tmp), root) as server, \
+            browser_page(Path(tmp) / "shots") as s:
+        page = s.page
+        working_copy_with_peer(server.work)
+        page.goto(server.url)
+        page.wait_for_selector("#jp-main-statusbar", timeout=120000)
+        page.evaluate(WATCH)
+        mark(page)
+        run_all(s)
+        page.wait_for_selector(".perfkit-chart .js-plotly-plot", state="attached", timeout=600000)
+        settle(page, ".jp-Notebook .jp-Cell:last-child", 1)  # every cell ran (the peer's too, once)
+        n = page.locator(".jp-Notebook .jp-Cell:last-child .js-plotly-plot").count()
+        page.evaluate(f"window.__n = {n}")
+        panel = ".perfkit-charts-panel"
+        header = page.locator(f"{panel} .jupyter-widget-Collapse-header").first
+        header.scroll_into_view_if_needed()
+        mark(page)
+        header.click()                                          # first opening: the figures are made
+        out["open"].append(settle(page, panel, n))
+        # Account switches with the panel open (each account loaded once before: warm data).
+        for target in (small, big):  # each account loaded once: the switches below are on warm data
+            mark(page)
+            choose_account(page, target)
+            settle(page, panel, n, target)
+        for _ in range(runs):
+            for target in (small, big):
+                mark(page)
+                choose_account(page, target)
+                out["switch"].append(settle(page, panel, n, target))
+        # Date changes with the panel open, on the 1 M-order account.
+        first = page.locator(".perfkit-start input").input_value()
+        later = str(dt.date.fromisoformat(first) + dt.timedelta(days=60))
+        for _ in range(runs):
+            for value in (later, first):
+                mark(page)
+                page.locator(".perfkit-start input").fill(value)
+                page.locator(".perfkit-start input").dispatch_event("change")
+                out["date"].append(settle(page, panel, n))
+        # Folding and opening again (the figures exist: updated in place).
+        for _ in range(runs):
+            header.click()
+            page.wait_for_timeout(500)
+            mark(page)
+            header.click()
+            out["reopen"].append(settle(page, panel, n))
+        for _ in range(runs):
+            out["peer"].append(run_peer(page))
+        s.shot("end")
+    out["charts"] = [float(n)]
+    return out
+
+
+def line(label: str, values: list[float], peer: float, target: float | None) -> str:
+    med = statistics.median(values)
+    goal = f"target < {target:g} s" if target else ""
+    return (f"  {label:<38}: {med:6.2f} s median of {len(values)} ({min(values):.2f}-{max(values):.2f})"
+            f"   peer {peer:6.2f} s   {goal}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    r = measure(args.runs)
+    peer = statistics.median(r["peer"])
+    print(f"explorer in Chromium (JupyterLab), 1 M-order account, all-charts panel open ({int(r['charts'][0])} charts)")
+    print(line("open the panel (first time)", r["open"], peer, 3))
+    print(line("open the panel again", r["reopen"], peer, 3))
+    print(line("switch account, panel open", r["switch"], peer, 1))
+    print(line("change the From date, panel open", r["date"], peer, 2))
+    print(f"  peer: the same {int(r['charts'][0])} charts as plain go.Figure(...).show(), "
+          f"median of {len(r['peer'])} runs: {peer:.2f} s ({min(r['peer']):.2f}-{max(r['peer']):.2f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""The explorer's charts: the chosen metric's chart (a click opens its orders) and the panel of
+every rate's chart under the widget.
+
+Both draw from the state's series (computed once per account, sliced for the period) and keep
+their FigureWidgets for the view's life, updated in place: a new widget would ship plotly's
+bundle to the browser again. A click is taken only if it was made on the figure shown now,
+and names the line it was made on; where lines lie too close to tell apart, the segment
+picker beside the chart decides.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable
+
+import ipywidgets as W
+import pandas as pd
+
+from perfkit.analysis.reconcile import official_points
+from perfkit.engine import registry
+from perfkit.explore.state import ExplorerState
+from perfkit.explore.views import Bound, TabView, heading, refill, tagged
+from perfkit.views.charts import breach_runs, drawn_segments, rate_chart_spec
+from perfkit.views.labels import metric_name, segment_name, t
+
+E = html.escape
+NEAR_PX = 6          # two lines closer than this at the clicked day cannot be told apart by a click
+PANEL_HEIGHT = 260   # each figure of the all-charts panel: small, so ten fit on a few screens
+
+
+def plot_height(layout: dict) -> float:
+    """The plotting area's height in pixels (the figure's height less its margins)."""
+    margin = layout.get("margin", {})
+    return float(layout.get("height", 360)) - float(margin.get("t", 50)) - float(margin.get("b", 40))
+
+
+def update_figure(figure, spec: dict) -> None:
+    """Show ``spec`` in ``figure`` in place: traces updated one by one when their number and
+    types stay (one message), replaced otherwise."""
+    data = spec["data"]
+    same = len(figure.data) == len(data) and all(tr.type == d["type"] for tr, d in zip(figure.data, data))
+    with figure.batch_update():
+        if same:
+            for trace, new in zip(figure.data, data):
+                trace.update(new, overwrite=True)
+        else:
+            figure.data = ()
+        figure.layout = spec["layout"]
+    if not same:
+        figure.add_traces(data)
+
+
+def same_point(trace, index: int, x: object, y: object) -> bool:
+    """Whether point ``index`` of ``trace`` (as drawn now) is at (x, y): a click sent from the
+    figure drawn before (another account, another metric) is not."""
+    xs, ys = trace.x, trace.y
+    if xs is None or ys is None or not 0 <= index < len(xs) or str(xs[index])[:10] != str(x)[:10]:
+        return False
+    if ys[index] is None or y is None:
+        return ys[index] is None and y is None
+    return abs(float(ys[index]) - float(y)) < 1e-9
+
+
+class ChartView(TabView):
+    """The chosen metric's chart as a FigureWidget: clicking a point picks that day and segment;
+    a segment picker beside it and a breach picker that zooms the chart to a breach."""
+
+    tab = "chart"
+
+    def __init__(self, state: ExplorerState, on_pick: Callable[[], None] = lambda: None) -> None:
+        self.state, self.on_pick = state, on_pick
+        self.metric = W.Dropdown(description=t("metric", state.lang))
+        self.bound = Bound(self.metric, state, "metric")
+        self.segment = W.Dropdown(description=t("segment", state.lang))
+        self.bound_segment = Bound(self.segment, state, "segment")
+        self.breach = W.Dropdown(description=t("breach_period", state.lang))
+        self.breach.observe(state.guard(lambda _c: self.zoom()), "value")
+        self.hint, self.note = W.HTML(), tagged(W.HTML(), "chart-note")
+        self.box = W.Box(layout=W.Layout(width="100%"))
+        self.figure = None  # the go.FigureWidget, made on the first draw
+        self._layout: dict = {}
+        self._zooming = False
+        state.on_change(lambda _c: self.update(), {"account", "start", "end", "lang", "metric"})
+        state.on_change(lambda _c: self.bound_segment.set(state.current_segment()), {"segment"})
+        self.update()
+
+    def spec(self) -> dict:
+        st = self.state
+        spec = rate_chart_spec(st.series(), st.metric, st.policy, st.lang, official=official_points(st.ctx()))
+        spec["layout"]["hovermode"] = "closest"  # a click then names one point, on one segment's line
+        return spec
+
+    def drawn(self) -> list[str]:
+        """The segments drawn on the chart (those with units), in the chart's order."""
+        s = self.state.series()
+        return drawn_segments(s[s["metric"] == self.state.metric])
+
+    def draw(self) -> None:
+        import plotly.graph_objects as go
+
+        st, lang = self.state, self.state.lang
+        targets = registry.chart_metrics(st.policy, with_info=True)
+        self.metric.description, self.segment.description = t("metric", lang), t("segment", lang)
+        self.breach.description = t("breach_period", lang)
+        self.bound.set(st.metric, [(metric_name(m, lang, st.policy), m) for m in targets])
+        segs = self.drawn()
+        self.bound_segment.set(st.current_segment() if st.current_segment() in segs else (segs[0] if segs else None),
+                               [(segment_name(s, lang), s) for s in segs])
+        self.hint.value = heading(st, t("click_hint", lang))
+        self.note.value = ""
+        spec = self.spec()
+        self._layout = spec["layout"]
+        if self.figure is None:
+            # One FigureWidget for the view's life: each new one would ship plotly's 5 MB bundle
+            # to the browser again, and Voila gives a widget 2 s to start.
+            self.figure = go.FigureWidget(spec)
+            self.box.children = [self.figure]
+        else:
+            update_figure(self.figure, spec)
+        for trace in self.figure.data:
+            trace.on_click(self.state.guard(self._clicked))
+        s = st.series()
+        runs = breach_runs(s[s["metric"] == st.metric], segs[0] if segs else None)
+        self._zooming = True
+        try:
+            refill(self.breach, [(t("whole_period", lang), None)]
+                   + [(f"{a.date()} – {b.date()}", (a.date(), b.date())) for a, b in runs], None)
+        finally:
+            self._zooming = False
+
+    def zoom(self) -> None:
+        """The chart's days: the chosen breach with as many days again on each side (at least two
+        weeks), or the whole period."""
+        if self._zooming or self.figure is None:
+            return
+        chosen = self.breach.value
+        if chosen is None:
+            self.figure.layout.xaxis.autorange = True
+            return
+        first, last = chosen
+        pad = max(dt.timedelta(days=14), last - first)
+        self.figure.layout.xaxis.range = [str(first - pad), str(last + pad)]
+
+    def clear(self) -> None:
+        self.hint.value = heading(self.state)
+        self.note.value = ""
+        if self.figure is not None:
+            self.figure.data = ()
+
+    def _clicked(self, trace, points, _selector) -> None:
+        if not points.xs:
+            return
+        if not same_point(trace, points.point_inds[0], points.xs[0], points.ys[0]):
+            self.note.value = E(t("stale_click", self.state.lang))  # made on the figure drawn before
+            return
+        day = str(points.xs[0])[:10]
+        self.pick(day, self.line_at(day, trace.legendgroup or None, points.ys[0]))
+
+    def line_at(self, day: str, segment: str | None, y: float | None) -> str | None:
+        """The segment a click on ``segment``'s line at ``y`` (percent) on ``day`` names: itself,
+        unless another drawn line passes within NEAR_PX there; then the segment picker's."""
+        st = self.state
+        s = st.series()
+        rows = s[(s["metric"] == st.metric) & (pd.to_datetime(s["as_of"]) == pd.Timestamp(day))
+                 & s["segment"].isin(self.drawn()) & (s["segment"] != segment) & s["rate"].notna()]
+        lo, hi = (self._layout.get("yaxis", {}).get("range") or [0.0, 100.0])
+        px_per_point = plot_height(self._layout) / max(float(hi) - float(lo), 1e-9)
+        if y is None or rows.empty or (abs(rows["rate"].astype(float) * 100 - float(y)) * px_per_point >= NEAR_PX).all():
+            return segment
+        chosen = self.segment.value
+        self.note.value = E(t("lines_meet", st.lang, segment=segment_name(chosen, st.lang)))
+        return chosen
+
+    def pick(self, day: str, segment: str | None) -> None:
+        """What a click on a point does: that day and segment in the drill-down."""
+        with self.state.batch():
+            self.state.day = dt.date.fromisoformat(day)
+            if segment in self.state.segments():
+                self.state.segment = segment
+        self.on_pick()
+
+    def widget(self) -> W.Widget:
+        pickers = W.HBox([tagged(self.metric, "chart-metric"), tagged(self.segment, "chart-segment"),
+                          tagged(self.breach, "chart-breach")])
+        return tagged(W.VBox([pickers, self.hint, self.note, self.box]), "chart")
+
+
+class ChartsPanel:
+    """Every rate's chart of the current account (the cell under the widget), folded until
+    opened. One small FigureWidget per metric, made on first opening and then updated in place
+    from the state's series; while folded nothing is drawn (the figures are emptied, so none
+    keeps the previous account) and opening draws the account shown."""
+
+    def __init__(self, state: ExplorerState) -> None:
+        self.state = state
+        self.title, self.box = W.HTML(), W.VBox()
+        self.fold = tagged(W.Accordion(children=[W.VBox([self.title, self.box])], selected_index=None),
+                           "charts-panel")
+        self.figures: dict[str, object] = {}
+        self.fold.observe(state.guard(lambda _c: self.update()), "selected_index")
+        state.on_change(lambda _c: self.update(), {"account", "start", "end", "lang"})
+        self.update()
+
+    def metrics(self) -> list[str]:
+        present = set(self.state.series()["metric"])
+        return [m for m in registry.chart_metrics(self.state.policy) if m in present]
+
+    def update(self) -> None:
+        st = self.state
+        self.fold.titles = (f"{st.ctx().account.name}: {t('charts_heading', st.lang)}",)
+        self.title.value = f"<p>{heading(st, t('charts_heading', st.lang))}</p>"
+        if self.fold.selected_index is None:
+            for figure in self.figures.values():
+                if figure.data:
+                    figure.data = ()
+            return
+        self.draw()
+
+    def draw(self) -> None:
+        import plotly.graph_objects as go
+
+        st = self.state
+        official = official_points(st.ctx())
+        series = st.series()
+        shown = []
+        for metric in self.metrics():
+            spec = rate_chart_spec(series, metric, st.policy, st.lang, official=official, height=PANEL_HEIGHT)
+            if metric in self.figures:
+                update_figure(self.figures[metric], spec)
+            else:
+                self.figures[metric] = go.FigureWidget(spec)
+            shown.append(self.figures[metric])
+        if list(self.box.children) != shown:
+            self.box.children = shown
