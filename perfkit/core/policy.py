@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import functools
 import re
-from collections.abc import Collection
 
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,11 @@ from importlib import resources
 from pathlib import Path
 
 from perfkit.core.errors import PerfkitError
+from perfkit.core.settings import check_keys as _check_keys
+from perfkit.core.settings import fraction as _fraction
+from perfkit.core.settings import listed as _listed
+from perfkit.core.settings import text as _text
+from perfkit.core.settings import whole as _whole
 
 TARGET_OPS = ("<", ">", "info")
 
@@ -179,45 +183,6 @@ def _decimal_text(value: Fraction) -> str:
     return text if Fraction(text) == value else str(value)
 
 
-def _fraction(raw: object, where: str) -> Fraction:
-    """A rate between 0 and 1, read exactly."""
-    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-        raise PerfkitError(f"{where}: {raw!r} is not a number; write a rate like \"0.01\"")
-    try:
-        # Strings are exact; a float written without quotes goes through its repr (0.01 -> "0.01").
-        value = Fraction(str(raw).strip())
-    except (ValueError, ZeroDivisionError):
-        raise PerfkitError(f"{where}: {raw!r} is not a number; write a rate like \"0.01\"") from None
-    if not 0 <= value <= 1:
-        raise PerfkitError(f"{where}: {raw!r} is not a rate between 0 and 1; write 1% as \"0.01\"")
-    return value
-
-
-def _whole(raw: object, where: str, lo: int, hi: int) -> int:
-    """A whole number in [lo, hi] (TOML's true is not 1)."""
-    if isinstance(raw, bool) or not isinstance(raw, int) or not lo <= raw <= hi:
-        raise PerfkitError(f"{where}: {raw!r} must be a whole number from {lo} to {hi}")
-    return raw
-
-
-def _listed(raw: object, where: str, kind: type, allowed: Collection | None = None) -> list:
-    """A TOML list of ``kind`` values (a string is not a list of its letters)."""
-    if not isinstance(raw, list) or any(isinstance(v, bool) or not isinstance(v, kind) for v in raw):
-        example = '["denied"]' if kind is str else "[1, 2]"
-        raise PerfkitError(f"{where}: {raw!r} must be a list of {'text' if kind is str else 'whole numbers'}, "
-                           f"like {example}")
-    bad = [v for v in raw if allowed is not None and v not in allowed]
-    if bad:
-        raise PerfkitError(f"{where}: {bad[0]!r} is not allowed; choose from {', '.join(map(str, allowed))}")
-    return raw
-
-
-def _text(raw: object, where: str) -> str:
-    if not isinstance(raw, str) or not raw.strip():
-        raise PerfkitError(f"{where}: {raw!r} must be non-empty text")
-    return raw
-
-
 METRIC_KEYS = {"name_en", "name_zh", "window", "lag", "target", "value", "warn", "segments", "numerator", "maturing"}
 SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "chargeback_kinds_not_counted",
                          "business_days", "return_response_hours", "tracking"},
@@ -229,15 +194,6 @@ MARKET_KEYS = {"enforced", "advisory", "not_applicable", "others", "enforced_val
                "advisory_value", "advisory_warn"}
 MARKET_CODE = re.compile(r"[A-Z]{2}")
 UNICODE = ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-8-sig")  # tried before any candidate
-
-
-def _check_keys(where: str, found: object, allowed: set[str]) -> None:
-    """A misspelt key would silently keep the default: refuse it instead."""
-    if not isinstance(found, dict):
-        raise PerfkitError(f"{where} must be a table")
-    unknown = sorted(set(found) - allowed)
-    if unknown:
-        raise PerfkitError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
 
 
 def _metric(metric_id: str, raw: dict, where: str) -> MetricPolicy:

@@ -73,7 +73,7 @@ class ChartView(TabView):
         self.bound = Bound(self.metric, state, "metric")
         self.segment = W.Dropdown(description=t("segment", state.lang))
         self.bound_segment = Bound(self.segment, state, "segment")
-        self.breach = W.Dropdown(description=t("breach_period", state.lang))
+        self.breach = W.Dropdown(description=t("breach_picker", state.lang))
         self.breach.observe(state.guard(lambda _c: self.zoom()), "value")
         self.hint, self.note = W.HTML(), tagged(W.HTML(), "chart-note")
         self.box = W.Box(layout=W.Layout(width="100%"))
@@ -101,7 +101,7 @@ class ChartView(TabView):
         st, lang = self.state, self.state.lang
         targets = registry.chart_metrics(st.policy, with_info=True)
         self.metric.description, self.segment.description = t("metric", lang), t("segment", lang)
-        self.breach.description = t("breach_period", lang)
+        self.breach.description = t("breach_picker", lang)
         self.bound.set(st.metric, [(metric_name(m, lang, st.policy), m) for m in targets])
         segs = self.drawn()
         self.bound_segment.set(st.current_segment() if st.current_segment() in segs else (segs[0] if segs else None),

@@ -91,7 +91,6 @@ def portfolio_table(history: pd.DataFrame) -> pd.DataFrame:
 def portfolio_html(table: pd.DataFrame, policy: Policy, lang: str = "en", link_prefix: str = "") -> str:
     """The portfolio as an HTML table (every value from a data file escaped)."""
     E = html.escape
-    head = ["account", "metric", "status", "rate", "target", "change", "headroom", "days_left", "trend"]
     labels = {"en": ["Account", "Metric", "Status", "Rate", "Target", "Change", "Headroom", "Days left", "Weeks"],
               "zh": ["账户", "指标", "状态", "比率", "目标", "变化", "余量", "剩余天数", "各周"]}[lang if lang == "zh" else "en"]
     rows = []

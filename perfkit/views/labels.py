@@ -227,7 +227,7 @@ TEXT: dict[str, dict[str, str]] = {
     "stale_click": {"en": "that click was on the chart shown before: click again", "zh": "该点击属于之前显示的图表:请重新点击"},
     "lines_meet": {"en": "lines meet at this point: the segment is the picker's ({segment})",
                    "zh": "此处多条线重合:细分以选择框为准({segment})"},
-    "breach_period": {"en": "Breach", "zh": "超标期间"},
+    "breach_picker": {"en": "Breach", "zh": "超标期间"},
     "whole_period": {"en": "whole period", "zh": "整个期间"},
 }
 
