@@ -49,8 +49,8 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def cell(status, rate, num, den, headroom, target="< 1%"):
-    return {"status": status, "rate": rate, "numerator": num, "denominator": den, "segment": "all",
+def cell(status, rate, num, den, headroom, target="< 1%", segment="all"):
+    return {"status": status, "rate": rate, "numerator": num, "denominator": den, "segment": segment,
             "coverage": 1.0, "target": target, "headroom": headroom}
 
 
@@ -58,9 +58,9 @@ def test_compose_names_only_what_changed_in_each_accounts_language():
     policy = resolve_policy(None)
     day, today = dt.date(2026, 11, 15), dt.date(2026, 11, 17)
     outcomes = {
-        # ODR 3 of 200 = 1.5% against < 1%: at most ceil(0.01 * 200) - 1 = 1 defect meets it, so 2 over.
+        # Seller-fulfilled ODR (the index keeps the channels apart) 3 of 200 = 1.5% against < 1%: at most ceil(0.01 * 200) - 1 = 1 defect meets it, so 2 over.
         "a-shop": Outcome("a-shop", True, html="a-shop.html",
-                          row={"_name": "A Shop", "_last": "2026-11-16", "odr": cell("breach", 0.015, 3, 200, -2),
+                          row={"_name": "A Shop", "_last": "2026-11-16", "odr:MFN": cell("breach", 0.015, 3, 200, -2, segment="MFN"),
                                # Amazon's report: one policy notice, still open -> a policy-compliance breach.
                                "_policy": {"status": "breach", "open": 1, "notices": 1}}),
         # Chinese account: cancel rate recovered (was at risk); its data ends Nov 10, 7 days before today.
@@ -70,14 +70,14 @@ def test_compose_names_only_what_changed_in_each_accounts_language():
         "c-shop": Outcome("c-shop", False, reason="c-shop/orders.csv: required file missing"),
         # Still in breach as last run: not news.
         "d-shop": Outcome("d-shop", True, html="d-shop.html",
-                          row={"_name": "D", "_last": "2026-11-16", "odr": cell("breach", 0.02, 2, 100, -2)}),
+                          row={"_name": "D", "_last": "2026-11-16", "odr:MFN": cell("breach", 0.02, 2, 100, -2, segment="MFN")}),
     }
-    previous = {"b-shop": {"cancel_rate": "at_risk"}, "d-shop": {"odr": "breach", "_stale": False}}
+    previous = {"b-shop": {"cancel_rate": "at_risk"}, "d-shop": {"odr:MFN": "breach", "_stale": False}}
     alert = compose(outcomes, previous, policy, day, {"b-shop": "zh"}, "en",
                     {a: f"https://r/{a}.html" for a in outcomes}, "https://r/index.html", today, 3)
     assert alert.lines == [
         "A Shop [a-shop] https://r/a-shop.html",
-        "- NEW BREACH: Order Defect Rate (All orders) 1.50% against target < 1%, 2 defect(s) over",
+        "- NEW BREACH: Order Defect Rate (Seller-fulfilled) 1.50% against target < 1%, 2 defect(s) over",
         "- NEW BREACH: Policy compliance (Open) 1 / 1",
         "深圳 B [b-shop] https://r/b-shop.html",
         "- 已恢复: 配送前取消率 (全部订单) 1.00%,目标 < 2.5%, 还可容许 1 个缺陷",

@@ -57,10 +57,11 @@ def _value(cell: dict, lang: str) -> str:
 def account_lines(aid: str, name: str, row: dict, before: dict, policy: Policy, lang: str,
                   link: str) -> tuple[list[str], dict]:
     """The changed values of one account (each a line), and its statuses now."""
-    now = {m: row[m]["status"] for m in registry.index_metrics(policy) if isinstance(row.get(m), dict)}
+    keys = {registry.index_key(m, c): m for m, c in registry.index_columns(policy)}
+    now = {k: row[k]["status"] for k in keys if isinstance(row.get(k), dict)}
     lines = []
-    for m, status in now.items():
-        was = before.get(m)
+    for k, status in now.items():
+        m, was = keys[k], before.get(k)
         if status == "breach" and was != "breach":
             key = "alert_breach"
         elif status == "at_risk" and was not in BAD:
@@ -69,7 +70,7 @@ def account_lines(aid: str, name: str, row: dict, before: dict, policy: Policy, 
             key = "alert_recovered"
         else:
             continue
-        cell = row[m]
+        cell = row[k]
         lines.append(f"- {t(key, lang)}: {metric_name(m, lang, policy)} ({segment_name(cell['segment'], lang)}) "
                      f"{_value(cell, lang)}")
     lines += _health_lines(row, before, now, lang)

@@ -47,7 +47,9 @@ def load_history(reports_root: str | Path, weeks: int = 8) -> pd.DataFrame:
             for metric, cell in row.items():
                 if metric.startswith("_") or not isinstance(cell, dict):
                     continue
-                rows.append({"week": folder.name, "account_id": aid, "name": row.get("_name") or aid, "metric": metric,
+                # an index key is the metric, or "metric:channel" where Amazon judges the channels apart (ODR)
+                rows.append({"week": folder.name, "account_id": aid, "name": row.get("_name") or aid,
+                             "metric": metric.partition(":")[0],
                              **{k: cell.get(k) for k in ("status", "rate", "target", "headroom", "numerator",
                                                          "denominator", "segment")},
                              "link": f"{folder.name}/{kept.get('link', '')}"})
@@ -64,11 +66,12 @@ def portfolio_table(history: pd.DataFrame) -> pd.DataFrame:
     latest_week = history["week"].max()
     now = history[history["week"] == latest_week].copy()
     earlier = history[history["week"] < latest_week].sort_values("week")
-    before = earlier.groupby(["account_id", "metric"]).last()
-    trail = history.sort_values("week").groupby(["account_id", "metric"])["rate"].apply(list)
+    value = ["account_id", "metric", "segment"]  # one value of the index (ODR's channels apart)
+    before = earlier.groupby(value).last()
+    trail = history.sort_values("week").groupby(value)["rate"].apply(list)
     out = []
     for r in now.itertuples(index=False):
-        key = (r.account_id, r.metric)
+        key = (r.account_id, r.metric, r.segment)
         prev = before.loc[key] if key in before.index else None
         change = None if prev is None or r.rate is None or pd.isna(prev["rate"]) else r.rate - prev["rate"]
         towards = None
