@@ -30,7 +30,7 @@ def payload(ahr: int = 180, ip: int = 1, listing: int = 0) -> dict:
         "receivedIntellectualPropertyComplaints": block(ip, "NONE" if ip else "GOOD"),
         "listingPolicyViolations": block(listing),
         "productAuthenticityCustomerComplaints": block(0),
-        "warningStates": ["VARIATION_POLICY"],
+        "warningStates": [{"warningType": "spammingSellerMessaging", "status": "BAD"}],  # the schema's form
         "unitOnTimeDeliveryRate": {"reportingDateRange": dict(RANGE), "status": "GOOD", "rate": 0.97,
                                    "targetValue": 0.9, "targetCondition": "GREATER_THAN"},
     }]}
@@ -50,7 +50,7 @@ def test_ahr_and_policy_blocks_are_read_with_windows_on_the_accounts_calendar(tm
     _, extras = read_report(path, "JP", load_policy(), "Asia/Tokyo")
     health = extras["health"]
     assert (health.ahr_score, health.ahr_status) == (180, "AT_RISK")
-    assert health.warning_states == ("VARIATION_POLICY",)
+    assert health.warning_states == ("spammingSellerMessaging (BAD)",)
     assert health.unit_on_time_delivery["rate"] == 0.97
     table = health.table().set_index("key")
     # Three blocks were in the payload, in Seller Central's order.
@@ -70,7 +70,8 @@ def test_ahr_and_policy_blocks_are_read_with_windows_on_the_accounts_calendar(tm
     (lambda p: p["performanceMetrics"][0]["listingPolicyViolations"].update(defectsCount=-1),
      "listingPolicyViolations.defectsCount: -1 is not a whole number >= 0"),
     (lambda p: p["performanceMetrics"][0]["listingPolicyViolations"].update(defectsCount="two"),
-     "listingPolicyViolations.defectsCount: 'two' is not a number"),
+     # refused by Amazon's schema (defectsCount is an integer there) before perfkit reads it
+     'performanceMetrics[0].listingPolicyViolations.defectsCount is "two", Amazon\'s schema wants integer'),
     (lambda p: p["performanceMetrics"][0]["accountHealthRating"].update(ahrScore=1.5),
      "accountHealthRating.ahrScore: 1.5 is not a whole number >= 0"),
     (lambda p: p["performanceMetrics"][0]["listingPolicyViolations"]["reportingDateRange"].update(

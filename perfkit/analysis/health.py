@@ -19,6 +19,7 @@ from perfkit.core.errors import DataError
 from perfkit.loading.schema import POLICY_CATEGORIES, category_name
 
 EXPECTED = "Amazon's report as downloaded (do not edit it)"
+AHR_MAX = 1000  # the Account Health Rating runs 0 to 1,000 (Amazon, sellercentral.amazon.co.uk forums t/577933)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,9 @@ def read_health(entry: dict, label: str, get, read_range) -> Health:
     """
     ahr = get(entry, "accountHealthRating") or get(get(entry, "warningStates") or {}, "accountHealthRating") or {}
     score = _number(get(ahr, "ahrScore"), "accountHealthRating.ahrScore", label, whole=True)
+    if score is not None and score > AHR_MAX:
+        raise DataError(label, f"accountHealthRating.ahrScore {score:g} is above {AHR_MAX}, the top of Amazon's scale",
+                        expected=EXPECTED)
     status = get(ahr, "ahrStatus", "accountHealthRatingStatus", "status")
     blocks = []
     for key in POLICY_CATEGORIES:  # the V2 report's policy blocks, in Seller Central's order
@@ -110,7 +114,9 @@ def read_health(entry: dict, label: str, get, read_range) -> Health:
         blocks.append(PolicyBlock(key, None if count is None else int(count), _text(get(node, "status")), target,
                                   _text(get(node, "targetCondition")), lo, hi))
     states = get(entry, "warningStates")
-    warnings = tuple(str(s) for s in states) if isinstance(states, list) else ()
+    # Amazon's schema: a list of {"warningType": ..., "status": GOOD|BAD|NONE}
+    warnings = tuple(f"{get(s, 'warningType')} ({get(s, 'status')})" for s in states
+                     if isinstance(s, dict)) if isinstance(states, list) else ()
     unit = get(entry, "unitOnTimeDeliveryRate")
     return Health(None if score is None else int(score), _text(status), tuple(blocks), warnings,
                   unit if isinstance(unit, dict) else None)

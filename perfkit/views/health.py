@@ -132,3 +132,28 @@ def index_cells(ctx: AccountContext, day: dt.date) -> dict:
         cells["_ahr"] = {"score": None if pd.isna(last["ahr_score"]) else int(last["ahr_score"]),
                          "status": ahr_status(last["ahr_status"]), "text": str(last["ahr_status"] or "")}
     return cells
+
+
+def _plain(text: object) -> str:
+    """Report text for a terminal: control characters (escape sequences a file could carry) removed."""
+    return "".join(c for c in str(text) if c.isprintable())[:200]
+
+
+def health_lines(health, account_status: str | None = None, kept=None) -> list[str]:
+    """The terminal lines of what Amazon's report says beyond the rates: the account's status in
+    the marketplace, its warning states, the unit on-time delivery rate and where the report was kept."""
+    lines = []
+    if account_status:
+        lines.append(f"  Account status (Amazon): {_plain(account_status)}")
+    if health.warning_states:
+        lines.append("  Warning states: " + ", ".join(_plain(s) for s in health.warning_states))
+    unit = health.unit_on_time_delivery or {}
+    done, total = unit.get("unitOnTimeDeliveryCount"), unit.get("totalUnitCount")
+    if unit:
+        counts = f"{done}/{total} units" if done is not None and total is not None else "no counts"
+        rate = unit.get("rate")
+        shown = f" {rate:.2%}" if isinstance(rate, (int, float)) and not isinstance(rate, bool) else ""
+        lines.append(f"  Unit on-time delivery rate (Amazon): {_plain(counts)}{shown} ({_plain(unit.get('status') or 'no status')})")
+    if kept is not None:
+        lines.append(f"  kept as {_plain(kept)}")
+    return lines
