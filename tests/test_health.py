@@ -75,7 +75,7 @@ def test_ahr_and_policy_blocks_are_read_with_windows_on_the_accounts_calendar(tm
     (lambda p: p["performanceMetrics"][0]["accountHealthRating"].update(ahrScore=1.5),
      "accountHealthRating.ahrScore: 1.5 is not a whole number >= 0"),
     (lambda p: p["performanceMetrics"][0]["listingPolicyViolations"]["reportingDateRange"].update(
-        reportingDateFrom="2026-12-01"), "listingPolicyViolations: the window ends before it starts"),
+        reportingDateTo="2099-12-01"), "listingPolicyViolations: the window lies outside any possible data"),
 ])
 def test_a_bad_block_is_refused(tmp_path, spoil, message):
     data = payload()

@@ -44,7 +44,8 @@ class PolicyBlock:
         condition = (self.target_condition or "LESS_THAN_OR_EQUAL_TO").upper()
         limit = self.target_value
         meets = {"LESS_THAN": self.defects < limit, "LESS_THAN_OR_EQUAL_TO": self.defects <= limit,
-                 "GREATER_THAN": self.defects > limit, "GREATER_THAN_OR_EQUAL_TO": self.defects >= limit}
+                 "GREATER_THAN": self.defects > limit, "GREATER_THAN_OR_EQUAL_TO": self.defects >= limit,
+                 "EQUALS": self.defects == limit}
         return not meets.get(condition, self.defects <= limit)
 
 
@@ -70,7 +71,7 @@ class Health:
 
 def _condition(text: str | None) -> str:
     return {"LESS_THAN": "<", "LESS_THAN_OR_EQUAL_TO": "<=", "GREATER_THAN": ">",
-            "GREATER_THAN_OR_EQUAL_TO": ">="}.get((text or "LESS_THAN_OR_EQUAL_TO").upper(), "<=")
+            "GREATER_THAN_OR_EQUAL_TO": ">=", "EQUALS": "="}.get((text or "LESS_THAN_OR_EQUAL_TO").upper(), "<=")
 
 
 def _number(value: object, where: str, label: str, whole: bool = False) -> float | None:
@@ -105,7 +106,7 @@ def read_health(entry: dict, label: str, get, read_range) -> Health:
     status = get(ahr, "ahrStatus", "accountHealthRatingStatus", "status")
     blocks = []
     for key in POLICY_CATEGORIES:  # the V2 report's policy blocks, in Seller Central's order
-        node = get(entry, key)
+        node = get(entry, key, key.removesuffix("s"))  # Amazon's example writes "documentRequest"
         if not isinstance(node, dict):
             continue
         count = _number(get(node, "defectsCount", "defectCount", "count"), f"{key}.defectsCount", label, whole=True)
@@ -113,7 +114,7 @@ def read_health(entry: dict, label: str, get, read_range) -> Health:
         lo, hi = read_range(node, key)
         blocks.append(PolicyBlock(key, None if count is None else int(count), _text(get(node, "status")), target,
                                   _text(get(node, "targetCondition")), lo, hi))
-    states = get(entry, "warningStates")
+    states = get(entry, "warningStates", "warningState")  # the schema's and its example's spellings
     # Amazon's schema: a list of {"warningType": ..., "status": GOOD|BAD|NONE}
     warnings = tuple(f"{get(s, 'warningType')} ({get(s, 'status')})" for s in states
                      if isinstance(s, dict)) if isinstance(states, list) else ()

@@ -169,6 +169,11 @@ def read_report(path: str | Path, marketplace: str | None, policy: Policy,
         except ValueError as exc:
             raise DataError(label, f"{key}.reportingDateRange: {exc}", expected=EXPECTED) from None
         problem = _possible(lo, hi)
+        if problem and lo is not None and hi is not None and lo > hi and hi <= pd.Timestamp.now():
+            # Amazon's own published example has such a block (documentRequest): its count is
+            # still Amazon's, only the range is unusable, so keep the count and say so
+            warnings.append(f"{label}: {key}: {problem} ({lo.date()}..{hi.date()}); its count is kept, its range is not")
+            return None, None
         if problem:
             raise DataError(label, f"{key}: {problem} ({lo and lo.date()}..{hi and hi.date()})", expected=EXPECTED)
         return lo, hi
