@@ -569,3 +569,31 @@ def test_a_second_report_ending_the_same_day_is_kept_beside_the_first_never_over
     # The same report again is not kept twice.
     assert _reconcile(tmp_path, first).returncode == 0
     assert sorted(p.name for p in kept.iterdir()) == ["2026-02-28-2.json", "2026-02-28.json"]
+
+
+def _cancel_report(start: str, end: str, orders: int, cancels: int) -> str:
+    return json.dumps({"accountStatuses": [{"marketplaceId": "ATVPDKIKX0DER", "status": "NORMAL"}],
+                       "performanceMetrics": [{"marketplaceId": "ATVPDKIKX0DER", "preFulfillmentCancellationRate": {
+                           "reportingDateRange": {"reportingDateFrom": start, "reportingDateTo": end},
+                           "orderCount": orders, "cancellationCount": cancels, "status": "GOOD",
+                           "rate": cancels / orders, "targetValue": 0.025, "targetCondition": "LESS_THAN"}}]})
+
+
+@pytest.mark.parametrize("start, end, reason", [
+    # GOOD's MFN orders bought 1..9 March: G1, G2, G4 (3, counted by hand); Amazon says 5.
+    ("2026-03-01", "2026-03-09", "perfkit counts 2 fewer units than Amazon (3 against 5)"),
+    # A January window: the export (1..9 March) does not reach it at all.
+    ("2026-01-01", "2026-01-07", "the export's orders (2026-03-01..2026-03-09) lie wholly outside Amazon's window"),
+    # Amazon's window starts a day before the export's first order.
+    ("2026-02-28", "2026-03-06", "the export's orders start 2026-03-01, after Amazon's window does"),
+])
+def test_reconcile_reasons_say_which_side_has_more_and_whether_the_export_covers_the_window(tmp_path, start, end,
+                                                                                             reason):
+    good(tmp_path, "good-a")
+    (tmp_path / "amazon.json").write_text(_cancel_report(start, end, 5, 1))
+    res = cli("reconcile", str(tmp_path), "--account", "good-a", "--amazon", str(tmp_path / "amazon.json"),
+              "--format", "json", "--no-keep")
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)
+    assert [r["metric"] for r in rows] == ["cancel_rate"]
+    assert reason in rows[0]["reason"]

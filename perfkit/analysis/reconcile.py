@@ -22,7 +22,7 @@ import pandas as pd
 from perfkit.engine import registry
 from perfkit.core.atomic import atomic_write_text
 from perfkit.engine.context import AccountContext
-from perfkit.engine.dates import date_to_day
+from perfkit.engine.dates import date_to_day, day_to_date
 from perfkit.core.errors import DataError
 from perfkit.analysis.amazon_json import load_json, validate
 from perfkit.analysis.health import EXPECTED, Health, health_history, read_health
@@ -294,18 +294,35 @@ def _reason(ctx: AccountContext, metric: str, amazon: AmazonValue, num: int, den
     reasons = []
     if missing:
         reasons.append("missing input: " + ", ".join(missing))
+    reasons += _coverage(ctx, amazon)
     if last_day is not None and pd.Timestamp(last_day) < amazon.date_to:
         reasons.append(f"the export ends {pd.Timestamp(last_day).date()}, before Amazon's window does (events not yet exported)")
     if den != amazon.denominator:
-        reasons.append(f"{abs(den - amazon.denominator)} {'more' if den > amazon.denominator else 'fewer'} units "
-                       "than Amazon counts: orders missing from the export or a different order filter")
+        reasons.append(f"perfkit counts {abs(den - amazon.denominator)} {'more' if den > amazon.denominator else 'fewer'} "
+                       f"units than Amazon ({den} against {amazon.denominator}): orders missing from the export or "
+                       "a different order filter")
     elif num != amazon.numerator:
+        side = (f"perfkit counts {abs(num - amazon.numerator)} {'more' if num > amazon.numerator else 'fewer'} "
+                f"than Amazon ({num} against {amazon.numerator})")
         if registry.family(metric) == "odr":
-            reasons.append("defect counts differ: feedback, claims or chargebacks not yet exported, or a policy "
-                           "difference (claim statuses counted, removed feedback)")
+            reasons.append(f"defect counts differ, {side}: feedback, claims or chargebacks not yet exported, or a "
+                           "policy difference (claim statuses counted, removed feedback)")
         else:
-            reasons.append("defect counts differ: dates in the export (ship, delivery, invoice) differ from Amazon's")
+            reasons.append(f"counts differ, {side}: dates in the export (ship, delivery, invoice) differ from Amazon's")
     return "; ".join(reasons) or "unexplained: check the export covers Amazon's window"
+
+
+def _coverage(ctx: AccountContext, amazon: AmazonValue) -> list[str]:
+    """Whether the export's orders cover Amazon's window at all (by purchase day)."""
+    span = ctx.purchase_span
+    if span is None:
+        return ["the export has no dated orders: it cannot cover Amazon's window"]
+    first, last = (day_to_date(d) for d in span)
+    if last < amazon.date_from or first > amazon.date_to:
+        return [f"the export's orders ({first.date()}..{last.date()}) lie wholly outside Amazon's window"]
+    if first > amazon.date_from:
+        return [f"the export's orders start {first.date()}, after Amazon's window does"]
+    return []
 
 
 def reconcile(ctx: AccountContext, report: str | Path, keep: bool = True) -> pd.DataFrame:

@@ -51,7 +51,7 @@ def compliance_table(ctx: AccountContext, day: dt.date) -> tuple[pd.DataFrame, p
 def _compliance_table(ctx: AccountContext, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     counts = notice_counts(ctx, [date_to_day(day)])
     history = kept_health(ctx)
-    history = history[history["report"] <= day.isoformat()]
+    history = history[history["report"].str[:10] <= day.isoformat()]  # "DAY-2": a second report of DAY
     latest = history[history["report"] == history["report"].max()] if len(history) else history
     amazon = latest[latest["key"] != ""].set_index("key") if len(latest) else pd.DataFrame()
     rows = []
