@@ -105,3 +105,19 @@ def test_kept_reports_give_the_history(account, tmp_path):
     assert ahr[["report", "ahr_score"]].values.tolist() == [["2026-10-14", 220], ["2026-11-14", 180]]
     ip = history[history["key"] == "receivedIntellectualPropertyComplaints"]
     assert ip[["report", "defects", "breach"]].values.tolist() == [["2026-10-14", 0, False], ["2026-11-14", 1, True]]
+
+
+def test_nesting_depth_counts_brackets_outside_strings_only():
+    from perfkit.analysis.amazon_json import nesting_depth
+
+    # {"a": [ {"b": "[[[{{{"} ]}: object, list, object = 3 levels; the string's brackets do not count.
+    assert nesting_depth('{"a": [{"b": "[[[{{{\\""}]}') == 3
+    assert nesting_depth('"[[["') == 0
+
+
+def test_missing_required_keys_are_one_warning_not_a_refusal(tmp_path):
+    path = tmp_path / "amazon.json"
+    path.write_text(json.dumps(payload()))
+    _, extras = read_report(path, "JP", load_policy(), "Asia/Tokyo")
+    missing = [w for w in extras["warnings"] if "calls required are missing" in w]
+    assert len(missing) == 1 and "accountStatuses" in missing[0]

@@ -85,14 +85,19 @@ def validate(data: object, label: str) -> list[str]:
 
     validator = jsonschema.Draft7Validator(_schema())
     warnings: list[str] = []
+    missing: list[str] = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         where = _where(error.absolute_path)
         if error.validator == "type":
             shown = json.dumps(error.instance)[:60]
             raise DataError(label, f"{where} is {shown}, Amazon's schema wants {error.validator_value}",
                             expected=EXPECTED)
-        if error.validator == "required":
-            warnings.append(f"{label}: {where}: {error.message} in Amazon's schema but missing")
+        if error.validator == "required":  # one line for all: real reports leave many out
+            missing.append(f"{where}.{error.message.split(chr(39))[1]}".removeprefix("(top level)."))
         else:
             warnings.append(f"{label}: {where}: {error.message}")
+    if missing:
+        shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        warnings.insert(0, f"{label}: {len(missing)} key(s) Amazon's schema calls required are missing "
+                           f"(read without them): {shown}")
     return warnings
