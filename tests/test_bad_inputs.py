@@ -597,3 +597,16 @@ def test_reconcile_reasons_say_which_side_has_more_and_whether_the_export_covers
     rows = json.loads(res.stdout)
     assert [r["metric"] for r in rows] == ["cancel_rate"]
     assert reason in rows[0]["reason"]
+
+
+def test_report_text_reaches_the_terminal_without_control_characters_and_long_fractions_are_read(tmp_path):
+    good(tmp_path, "good-a")
+    report = _ahr_report(warningStates=[{"warningType": "spam\u001b[2J\u001b]0;owned\u0007", "status": "BAD"}])
+    report["performanceMetrics"][0]["listingPolicyViolations"]["status"] = "BAD\u001b[31m"
+    # a target written with 20 digits (0.0000000000000000001) is a fraction, not a huge count: read
+    text = json.dumps(report).replace('"targetValue": 0,', '"targetValue": 0.0000000000000000001,', 1)
+    (tmp_path / "amazon.json").write_text(text)
+    res = _reconcile(tmp_path, tmp_path / "amazon.json")
+    assert res.returncode == 0, res.stderr
+    assert "\u001b" not in res.stdout + res.stderr and "\u0007" not in res.stdout
+    assert "Warning states: spam[2J]0;owned (BAD)" in res.stdout

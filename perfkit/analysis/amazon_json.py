@@ -22,7 +22,8 @@ from perfkit.core.encodings import decode
 from perfkit.core.errors import DataError
 
 MAX_DEPTH = 64  # Amazon's report nests 5 levels; 64 leaves room and stays far from recursion limits
-MAX_DIGITS = 18  # no count or rate of a seller needs more; 10**400 would be refused by int() itself
+MAX_DIGITS = 18  # digits of a whole number: no count of a seller needs more (int() refuses 4300+ itself)
+MAX_FLOAT_CHARS = 64  # characters of a fraction: a double prints in at most 24
 EXPECTED = "the JSON of Amazon's Seller Performance report (GET_V2_SELLER_PERFORMANCE_REPORT), as downloaded"
 SCHEMA = "accountHealthReport-2020-11-18.json"
 _TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|[\[\]{}]')
@@ -49,11 +50,14 @@ def load_json(raw: bytes, label: str) -> object:
                         expected=EXPECTED)
 
     def number(token: str) -> float | int:
-        digits = len(re.sub(r"[^0-9]", "", token.split("e")[0].split("E")[0]))
-        if digits > MAX_DIGITS:
+        is_float = any(c in token for c in ".eE")
+        # a whole number is a count: no seller has 10**18 orders; a fraction may carry many
+        # decimals (0.009216589861751152), only its length is bounded
+        digits = len(token.lstrip("-"))
+        if (not is_float and digits > MAX_DIGITS) or digits > MAX_FLOAT_CHARS:
             raise DataError(label, f"number {token[:20]}... has {digits} digits: no figure of a report is that large",
                             expected=EXPECTED)
-        value = float(token) if any(c in token for c in ".eE") else int(token)
+        value = float(token) if is_float else int(token)
         if not math.isfinite(value):
             raise DataError(label, f"number {token[:20]} is out of range", expected=EXPECTED)
         return value
@@ -78,6 +82,12 @@ def _where(path) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(top level)"
 
 
+def plain_text(text: object, limit: int = 200) -> str:
+    """Report text safe for a terminal or a log line: control characters (escape sequences a
+    hostile file could carry) removed, length bounded."""
+    return "".join(c for c in str(text) if c.isprintable())[:limit]
+
+
 def validate(data: object, label: str) -> list[str]:
     """Check ``data`` against Amazon's schema: a wrong type is refused (DataError naming the key),
     a missing required key or an unlisted status comes back as a warning."""
@@ -89,13 +99,13 @@ def validate(data: object, label: str) -> list[str]:
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         where = _where(error.absolute_path)
         if error.validator == "type":
-            shown = json.dumps(error.instance)[:60]
+            shown = plain_text(json.dumps(error.instance), 60)
             raise DataError(label, f"{where} is {shown}, Amazon's schema wants {error.validator_value}",
                             expected=EXPECTED)
         if error.validator == "required":  # one line for all: real reports leave many out
             missing.append(f"{where}.{error.message.split(chr(39))[1]}".removeprefix("(top level)."))
         else:
-            warnings.append(f"{label}: {where}: {error.message}")
+            warnings.append(f"{label}: {where}: {plain_text(error.message)}")
     if missing:
         shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
         warnings.insert(0, f"{label}: {len(missing)} key(s) Amazon's schema calls required are missing "

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from perfkit.analysis.amazon_json import plain_text
 from perfkit.core.errors import DataError
 from perfkit.loading.schema import POLICY_CATEGORIES, category_name
 
@@ -116,7 +117,7 @@ def read_health(entry: dict, label: str, get, read_range) -> Health:
                                   _text(get(node, "targetCondition")), lo, hi))
     states = get(entry, "warningStates", "warningState")  # the schema's and its example's spellings
     # Amazon's schema: a list of {"warningType": ..., "status": GOOD|BAD|NONE}
-    warnings = tuple(f"{get(s, 'warningType')} ({get(s, 'status')})" for s in states
+    warnings = tuple(plain_text(f"{get(s, 'warningType')} ({get(s, 'status')})") for s in states
                      if isinstance(s, dict)) if isinstance(states, list) else ()
     unit = get(entry, "unitOnTimeDeliveryRate")
     return Health(None if score is None else int(score), _text(status), tuple(blocks), warnings,
@@ -124,7 +125,8 @@ def read_health(entry: dict, label: str, get, read_range) -> Health:
 
 
 def _text(value: object) -> str | None:
-    return None if value is None or isinstance(value, (dict, list)) else str(value)
+    """A status or name from the report, control characters removed (it reaches terminals)."""
+    return None if value is None or isinstance(value, (dict, list)) else plain_text(value)
 
 
 def health_history(account_path: Path | None, marketplace: str | None, read) -> pd.DataFrame:

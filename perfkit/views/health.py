@@ -17,6 +17,7 @@ from perfkit.analysis.compliance import notice_counts, worst_status
 from perfkit.engine.context import AccountContext
 from perfkit.engine.dates import date_to_day
 from perfkit.views.labels import t
+from perfkit.analysis.amazon_json import plain_text
 from perfkit.analysis.reconcile import kept_health
 from perfkit.loading.schema import category_name
 from perfkit.views.status import STATUS_COLOURS
@@ -134,26 +135,21 @@ def index_cells(ctx: AccountContext, day: dt.date) -> dict:
     return cells
 
 
-def _plain(text: object) -> str:
-    """Report text for a terminal: control characters (escape sequences a file could carry) removed."""
-    return "".join(c for c in str(text) if c.isprintable())[:200]
-
-
 def health_lines(health, account_status: str | None = None, kept=None) -> list[str]:
     """The terminal lines of what Amazon's report says beyond the rates: the account's status in
     the marketplace, its warning states, the unit on-time delivery rate and where the report was kept."""
     lines = []
     if account_status:
-        lines.append(f"  Account status (Amazon): {_plain(account_status)}")
+        lines.append(f"  Account status (Amazon): {plain_text(account_status)}")
     if health.warning_states:
-        lines.append("  Warning states: " + ", ".join(_plain(s) for s in health.warning_states))
+        lines.append("  Warning states: " + ", ".join(plain_text(s) for s in health.warning_states))
     unit = health.unit_on_time_delivery or {}
     done, total = unit.get("unitOnTimeDeliveryCount"), unit.get("totalUnitCount")
     if unit:
         counts = f"{done}/{total} units" if done is not None and total is not None else "no counts"
         rate = unit.get("rate")
         shown = f" {rate:.2%}" if isinstance(rate, (int, float)) and not isinstance(rate, bool) else ""
-        lines.append(f"  Unit on-time delivery rate (Amazon): {_plain(counts)}{shown} ({_plain(unit.get('status') or 'no status')})")
+        lines.append(f"  Unit on-time delivery rate (Amazon): {plain_text(counts)}{shown} ({plain_text(unit.get('status') or 'no status')})")
     if kept is not None:
-        lines.append(f"  kept as {_plain(kept)}")
+        lines.append(f"  kept as {plain_text(kept)}")
     return lines
