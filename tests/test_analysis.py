@@ -131,7 +131,7 @@ def test_reconcile_same_window_and_reasons(tmp_path):
     # ODR MFN: the rate 8.3 is a percentage in this payload; the counts win: 1/12.
     o = frame.loc["odr"]
     assert o.amazon_rate == pytest.approx(1 / 12)
-    assert o.perfkit_denominator == 10 and "2 fewer units than Amazon counts" in o.reason
+    assert o.perfkit_denominator == 10 and "perfkit counts 2 fewer units than Amazon (10 against 12)" in o.reason
     assert frame.attrs["ahrScore"] == 180
     # The report was archived by date and becomes official points for the charts.
     pts = official_points(AccountContext.of(folder))

@@ -372,7 +372,7 @@ def _amazon(rate: object = 0.005, start: str = "2026-01-01", end: str = "2026-02
 
 
 @pytest.mark.parametrize("payload, message", [
-    (_amazon(rate="NaN"), "odr (MFN): rate nan is not a finite number"),
+    (_amazon(rate="NaN"), "NaN is not a number JSON allows"),  # now refused while parsing, before any reading
     (_amazon(start="2026-03-01", end="2026-01-01"), "the window ends before it starts"),
     (_amazon(start="1999-01-01", end="2099-01-01"), "the window lies outside any possible data"),
     (_amazon(rate=250), "rate 2.5 is not a share between 0 and 1"),
@@ -451,3 +451,162 @@ def test_an_all_empty_parquet_column_reads_as_missing_values(tmp_path):
                   "carrier": [None, None]}).to_parquet(folder / "orders.parquet")  # carrier: Arrow's null type
     acc = load_account(folder, cache=False)
     assert acc.orders["carrier"].isna().all() and len(acc.orders) == 2
+
+
+# --- Amazon's report, read as Amazon writes it (its published schema) ---------------------------
+
+EXAMPLE = Path(__file__).parent / "fixtures" / "accountHealthReport-2020-11-18-example.json"
+
+
+def _ahr_report(**entry: object) -> dict:
+    """A schema-valid US report with one policy block ending 2026-02-28, plus ``entry``'s keys."""
+    return {"accountStatuses": [{"marketplaceId": "ATVPDKIKX0DER", "status": "NORMAL"}],
+            "performanceMetrics": [{"marketplaceId": "ATVPDKIKX0DER",
+                                    "listingPolicyViolations": {
+                                        "reportingDateRange": {"reportingDateFrom": "2025-09-01T00:00Z",
+                                                               "reportingDateTo": "2026-02-28T23:59Z"},
+                                        "defectsCount": 2, "status": "BAD", "targetValue": 0,
+                                        "targetCondition": "EQUALS"}, **entry}]}
+
+
+def _reconcile(root: Path, report: Path) -> subprocess.CompletedProcess:
+    return cli("reconcile", str(root), "--account", "good-a", "--amazon", str(report))
+
+
+def test_amazons_published_example_loads_with_warnings_where_it_disagrees_with_itself(tmp_path):
+    folder = good(tmp_path, "good-a")
+    res = _reconcile(tmp_path, EXAMPLE)
+    assert res.returncode == 0, res.stderr
+    # Its own figures: 847987 on-time of 808046 tracked shipments, 896462 valid of 878443 shipments,
+    # a documentRequest range from 2020-11-21 to 2020-11-19, and "SUSPENDED" outside its status enum.
+    assert "counts 847987 of 808046 units" in res.stderr
+    assert "counts 896462 of 878443 units" in res.stderr
+    assert "documentRequests: the window ends before it starts (2020-11-21..2020-11-19)" in res.stderr
+    assert "'SUSPENDED' is not one of" in res.stderr
+    assert "Traceback" not in res.stderr
+    out = res.stdout
+    assert "Account status (Amazon): AT_RISK" in out  # accountStatuses of ATVPDKIKX0DER
+    assert "Warning states: spammingSellerMessaging (BAD)" in out
+    assert "Unit on-time delivery rate (Amazon): 146/165 units 88.48% (GOOD)" in out
+    assert "Document requests" in out and "WARNED" in out
+    # validTrackingCount is the count of VALID shipments: Amazon's rate 0.9529 is shown as it wrote it
+    vtr = next(line for line in out.splitlines() if line.strip().startswith("valid_tracking_rate"))
+    assert "896462/878443  95.29%" in vtr
+    # kept under the latest end of its windows (2020-11-19, the AHR and policy blocks)
+    assert sorted(p.name for p in (folder / "amazon-performance").iterdir()) == ["2020-11-19.json"]
+    assert (folder / "amazon-performance" / "2020-11-19.json").read_bytes() == EXAMPLE.read_bytes()
+
+
+def _range_as_text(r: dict) -> None:
+    r["performanceMetrics"][0]["listingPolicyViolations"]["reportingDateRange"] = "2025-09-01..2026-02-28"
+
+
+@pytest.mark.parametrize("payload, message", [
+    (_ahr_report(), None),  # the baseline is accepted: each case below breaks one thing
+    (json.loads(json.dumps(_ahr_report())) | {"performanceMetrics": [{}]},
+     "holds no metric, policy block or Account Health Rating"),
+    (_ahr_report(orderDefectRate={"mfn": [{"rate": 0.1}]}), "orderDefectRate.mfn is [{\"rate\": 0.1}], Amazon's schema wants object"),
+    (_ahr_report(accountHealthRating={"ahrStatus": "GREAT", "ahrScore": 99999, "reportingDateRange": {
+        "reportingDateFrom": "2025-09-01T00:00Z", "reportingDateTo": "2026-02-28T23:59Z"}}),
+     "ahrScore 99999 is above 1000"),
+    (_ahr_report(otherPolicyViolations={"reportingDateRange": {"reportingDateFrom": "2025-09-01T00:00Z",
+                                                               "reportingDateTo": "today"},
+                                        "defectsCount": 0, "status": "GOOD", "targetValue": 0, "targetCondition": "EQUALS"}),
+     "reporting date 'today' is not an ISO date"),
+    (_ahr_report(otherPolicyViolations={"reportingDateRange": {"reportingDateFrom": "2099-01-01T00:00Z",
+                                                               "reportingDateTo": "2099-06-30T23:59Z"},
+                                        "defectsCount": 0, "status": "GOOD", "targetValue": 0, "targetCondition": "EQUALS"}),
+     "otherPolicyViolations: the window lies outside any possible data"),
+    (_ahr_report(marketplaceId="A1PA6795UKMFR9"), "is for marketplace DE, the account is US"),
+])
+def test_a_malformed_seller_performance_report_is_refused_and_nothing_is_kept(tmp_path, payload, message):
+    folder = good(tmp_path, "good-a")
+    report = tmp_path / "amazon.json"
+    report.write_text(json.dumps(payload))
+    res = _reconcile(tmp_path, report)
+    assert "Traceback" not in res.stderr
+    if message is None:
+        assert res.returncode == 0, res.stderr
+        return
+    assert res.returncode == 2, res.stderr
+    assert message in res.stderr and "amazon.json" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not (folder / "amazon-performance").exists()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[" * 100_000 + "]" * 100_000, "nested more than 64 levels deep"),
+    ('{"performanceMetrics": [{"listingPolicyViolations": {"defectsCount": 1' + "0" * 400 + "}}]}", "has 401 digits"),
+    ('{"performanceMetrics": [{"listingPolicyViolations": {"defectsCount": 1e999}}]}', "is out of range"),
+    (json.dumps(_ahr_report()).replace('"reportingDateRange": {"reportingDateFrom": "2025-09-01T00:00Z", '
+                                       '"reportingDateTo": "2026-02-28T23:59Z"}',
+                                       '"reportingDateRange": "2025-09-01..2026-02-28"'),
+     "reportingDateRange is \"2025-09-01..2026-02-28\", Amazon's schema wants object"),
+])
+def test_hostile_json_is_one_line_exit_2_and_nothing_is_kept(tmp_path, text, message):
+    folder = good(tmp_path, "good-a")
+    report = tmp_path / "amazon.json"
+    report.write_text(text)
+    res = _reconcile(tmp_path, report)
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr[-500:]
+    assert message in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not (folder / "amazon-performance").exists()
+
+
+def test_a_second_report_ending_the_same_day_is_kept_beside_the_first_never_over_it(tmp_path):
+    folder = good(tmp_path, "good-a")
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text(json.dumps(_ahr_report()))
+    # Same windows, another count (2 -> 5): a different report ending 2026-02-28 too.
+    second.write_text(json.dumps(_ahr_report()).replace('"defectsCount": 2', '"defectsCount": 5'))
+    kept = folder / "amazon-performance"
+    assert _reconcile(tmp_path, first).returncode == 0
+    before = (kept / "2026-02-28.json").read_bytes()
+    res = _reconcile(tmp_path, second)
+    assert res.returncode == 0, res.stderr
+    assert "kept as" in res.stdout and "2026-02-28-2.json" in res.stdout
+    assert (kept / "2026-02-28.json").read_bytes() == before == first.read_bytes()
+    assert (kept / "2026-02-28-2.json").read_bytes() == second.read_bytes()
+    # The same report again is not kept twice.
+    assert _reconcile(tmp_path, first).returncode == 0
+    assert sorted(p.name for p in kept.iterdir()) == ["2026-02-28-2.json", "2026-02-28.json"]
+
+
+def _cancel_report(start: str, end: str, orders: int, cancels: int) -> str:
+    return json.dumps({"accountStatuses": [{"marketplaceId": "ATVPDKIKX0DER", "status": "NORMAL"}],
+                       "performanceMetrics": [{"marketplaceId": "ATVPDKIKX0DER", "preFulfillmentCancellationRate": {
+                           "reportingDateRange": {"reportingDateFrom": start, "reportingDateTo": end},
+                           "orderCount": orders, "cancellationCount": cancels, "status": "GOOD",
+                           "rate": cancels / orders, "targetValue": 0.025, "targetCondition": "LESS_THAN"}}]})
+
+
+@pytest.mark.parametrize("start, end, reason", [
+    # GOOD's MFN orders bought 1..9 March: G1, G2, G4 (3, counted by hand); Amazon says 5.
+    ("2026-03-01", "2026-03-09", "perfkit counts 2 fewer units than Amazon (3 against 5)"),
+    # A January window: the export (1..9 March) does not reach it at all.
+    ("2026-01-01", "2026-01-07", "the export's orders (2026-03-01..2026-03-09) lie wholly outside Amazon's window"),
+    # Amazon's window starts a day before the export's first order.
+    ("2026-02-28", "2026-03-06", "the export's orders start 2026-03-01, after Amazon's window does"),
+])
+def test_reconcile_reasons_say_which_side_has_more_and_whether_the_export_covers_the_window(tmp_path, start, end,
+                                                                                             reason):
+    good(tmp_path, "good-a")
+    (tmp_path / "amazon.json").write_text(_cancel_report(start, end, 5, 1))
+    res = cli("reconcile", str(tmp_path), "--account", "good-a", "--amazon", str(tmp_path / "amazon.json"),
+              "--format", "json", "--no-keep")
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)
+    assert [r["metric"] for r in rows] == ["cancel_rate"]
+    assert reason in rows[0]["reason"]
+
+
+def test_report_text_reaches_the_terminal_without_control_characters_and_long_fractions_are_read(tmp_path):
+    good(tmp_path, "good-a")
+    report = _ahr_report(warningStates=[{"warningType": "spam\u001b[2J\u001b]0;owned\u0007", "status": "BAD"}])
+    report["performanceMetrics"][0]["listingPolicyViolations"]["status"] = "BAD\u001b[31m"
+    # a target written with 20 digits (0.0000000000000000001) is a fraction, not a huge count: read
+    text = json.dumps(report).replace('"targetValue": 0,', '"targetValue": 0.0000000000000000001,', 1)
+    (tmp_path / "amazon.json").write_text(text)
+    res = _reconcile(tmp_path, tmp_path / "amazon.json")
+    assert res.returncode == 0, res.stderr
+    assert "\u001b" not in res.stdout + res.stderr and "\u0007" not in res.stdout
+    assert "Warning states: spam[2J]0;owned (BAD)" in res.stdout

@@ -30,7 +30,7 @@ def payload(ahr: int = 180, ip: int = 1, listing: int = 0) -> dict:
         "receivedIntellectualPropertyComplaints": block(ip, "NONE" if ip else "GOOD"),
         "listingPolicyViolations": block(listing),
         "productAuthenticityCustomerComplaints": block(0),
-        "warningStates": ["VARIATION_POLICY"],
+        "warningStates": [{"warningType": "spammingSellerMessaging", "status": "BAD"}],  # the schema's form
         "unitOnTimeDeliveryRate": {"reportingDateRange": dict(RANGE), "status": "GOOD", "rate": 0.97,
                                    "targetValue": 0.9, "targetCondition": "GREATER_THAN"},
     }]}
@@ -50,7 +50,7 @@ def test_ahr_and_policy_blocks_are_read_with_windows_on_the_accounts_calendar(tm
     _, extras = read_report(path, "JP", load_policy(), "Asia/Tokyo")
     health = extras["health"]
     assert (health.ahr_score, health.ahr_status) == (180, "AT_RISK")
-    assert health.warning_states == ("VARIATION_POLICY",)
+    assert health.warning_states == ("spammingSellerMessaging (BAD)",)
     assert health.unit_on_time_delivery["rate"] == 0.97
     table = health.table().set_index("key")
     # Three blocks were in the payload, in Seller Central's order.
@@ -70,11 +70,12 @@ def test_ahr_and_policy_blocks_are_read_with_windows_on_the_accounts_calendar(tm
     (lambda p: p["performanceMetrics"][0]["listingPolicyViolations"].update(defectsCount=-1),
      "listingPolicyViolations.defectsCount: -1 is not a whole number >= 0"),
     (lambda p: p["performanceMetrics"][0]["listingPolicyViolations"].update(defectsCount="two"),
-     "listingPolicyViolations.defectsCount: 'two' is not a number"),
+     # refused by Amazon's schema (defectsCount is an integer there) before perfkit reads it
+     'performanceMetrics[0].listingPolicyViolations.defectsCount is "two", Amazon\'s schema wants integer'),
     (lambda p: p["performanceMetrics"][0]["accountHealthRating"].update(ahrScore=1.5),
      "accountHealthRating.ahrScore: 1.5 is not a whole number >= 0"),
     (lambda p: p["performanceMetrics"][0]["listingPolicyViolations"]["reportingDateRange"].update(
-        reportingDateFrom="2026-12-01"), "listingPolicyViolations: the window ends before it starts"),
+        reportingDateTo="2099-12-01"), "listingPolicyViolations: the window lies outside any possible data"),
 ])
 def test_a_bad_block_is_refused(tmp_path, spoil, message):
     data = payload()
@@ -104,3 +105,19 @@ def test_kept_reports_give_the_history(account, tmp_path):
     assert ahr[["report", "ahr_score"]].values.tolist() == [["2026-10-14", 220], ["2026-11-14", 180]]
     ip = history[history["key"] == "receivedIntellectualPropertyComplaints"]
     assert ip[["report", "defects", "breach"]].values.tolist() == [["2026-10-14", 0, False], ["2026-11-14", 1, True]]
+
+
+def test_nesting_depth_counts_brackets_outside_strings_only():
+    from perfkit.analysis.amazon_json import nesting_depth
+
+    # {"a": [ {"b": "[[[{{{"} ]}: object, list, object = 3 levels; the string's brackets do not count.
+    assert nesting_depth('{"a": [{"b": "[[[{{{\\""}]}') == 3
+    assert nesting_depth('"[[["') == 0
+
+
+def test_missing_required_keys_are_one_warning_not_a_refusal(tmp_path):
+    path = tmp_path / "amazon.json"
+    path.write_text(json.dumps(payload()))
+    _, extras = read_report(path, "JP", load_policy(), "Asia/Tokyo")
+    missing = [w for w in extras["warnings"] if "calls required are missing" in w]
+    assert len(missing) == 1 and "accountStatuses" in missing[0]

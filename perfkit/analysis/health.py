@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from perfkit.analysis.amazon_json import plain_text
 from perfkit.core.errors import DataError
 from perfkit.loading.schema import POLICY_CATEGORIES, category_name
 
 EXPECTED = "Amazon's report as downloaded (do not edit it)"
+AHR_MAX = 1000  # the Account Health Rating runs 0 to 1,000 (Amazon, sellercentral.amazon.co.uk forums t/577933)
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class PolicyBlock:
         condition = (self.target_condition or "LESS_THAN_OR_EQUAL_TO").upper()
         limit = self.target_value
         meets = {"LESS_THAN": self.defects < limit, "LESS_THAN_OR_EQUAL_TO": self.defects <= limit,
-                 "GREATER_THAN": self.defects > limit, "GREATER_THAN_OR_EQUAL_TO": self.defects >= limit}
+                 "GREATER_THAN": self.defects > limit, "GREATER_THAN_OR_EQUAL_TO": self.defects >= limit,
+                 "EQUALS": self.defects == limit}
         return not meets.get(condition, self.defects <= limit)
 
 
@@ -69,7 +72,7 @@ class Health:
 
 def _condition(text: str | None) -> str:
     return {"LESS_THAN": "<", "LESS_THAN_OR_EQUAL_TO": "<=", "GREATER_THAN": ">",
-            "GREATER_THAN_OR_EQUAL_TO": ">="}.get((text or "LESS_THAN_OR_EQUAL_TO").upper(), "<=")
+            "GREATER_THAN_OR_EQUAL_TO": ">=", "EQUALS": "="}.get((text or "LESS_THAN_OR_EQUAL_TO").upper(), "<=")
 
 
 def _number(value: object, where: str, label: str, whole: bool = False) -> float | None:
@@ -98,10 +101,13 @@ def read_health(entry: dict, label: str, get, read_range) -> Health:
     """
     ahr = get(entry, "accountHealthRating") or get(get(entry, "warningStates") or {}, "accountHealthRating") or {}
     score = _number(get(ahr, "ahrScore"), "accountHealthRating.ahrScore", label, whole=True)
+    if score is not None and score > AHR_MAX:
+        raise DataError(label, f"accountHealthRating.ahrScore {score:g} is above {AHR_MAX}, the top of Amazon's scale",
+                        expected=EXPECTED)
     status = get(ahr, "ahrStatus", "accountHealthRatingStatus", "status")
     blocks = []
     for key in POLICY_CATEGORIES:  # the V2 report's policy blocks, in Seller Central's order
-        node = get(entry, key)
+        node = get(entry, key, key.removesuffix("s"))  # Amazon's example writes "documentRequest"
         if not isinstance(node, dict):
             continue
         count = _number(get(node, "defectsCount", "defectCount", "count"), f"{key}.defectsCount", label, whole=True)
@@ -109,15 +115,18 @@ def read_health(entry: dict, label: str, get, read_range) -> Health:
         lo, hi = read_range(node, key)
         blocks.append(PolicyBlock(key, None if count is None else int(count), _text(get(node, "status")), target,
                                   _text(get(node, "targetCondition")), lo, hi))
-    states = get(entry, "warningStates")
-    warnings = tuple(str(s) for s in states) if isinstance(states, list) else ()
+    states = get(entry, "warningStates", "warningState")  # the schema's and its example's spellings
+    # Amazon's schema: a list of {"warningType": ..., "status": GOOD|BAD|NONE}
+    warnings = tuple(plain_text(f"{get(s, 'warningType')} ({get(s, 'status')})") for s in states
+                     if isinstance(s, dict)) if isinstance(states, list) else ()
     unit = get(entry, "unitOnTimeDeliveryRate")
     return Health(None if score is None else int(score), _text(status), tuple(blocks), warnings,
                   unit if isinstance(unit, dict) else None)
 
 
 def _text(value: object) -> str | None:
-    return None if value is None or isinstance(value, (dict, list)) else str(value)
+    """A status or name from the report, control characters removed (it reaches terminals)."""
+    return None if value is None or isinstance(value, (dict, list)) else plain_text(value)
 
 
 def health_history(account_path: Path | None, marketplace: str | None, read) -> pd.DataFrame:

@@ -12,7 +12,6 @@ known alternative spellings, and counts are preferred over ``rate``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +22,9 @@ import pandas as pd
 from perfkit.engine import registry
 from perfkit.core.atomic import atomic_write_text
 from perfkit.engine.context import AccountContext
-from perfkit.engine.dates import date_to_day
+from perfkit.engine.dates import date_to_day, day_to_date
 from perfkit.core.errors import DataError
+from perfkit.analysis.amazon_json import load_json, validate
 from perfkit.analysis.health import EXPECTED, Health, health_history, read_health
 from perfkit.core.encodings import decode
 from perfkit.core.account import Account
@@ -82,30 +82,42 @@ def _check(v: AmazonValue, label: str) -> AmazonValue:
     years of any data, more defects than units, a rate that is not a finite share."""
     where = f"{v.metric} ({v.segment}) window {v.date_from.date()}..{v.date_to.date()}"
     expected = EXPECTED
-    if v.date_from > v.date_to:
-        raise DataError(label, f"{where}: the window ends before it starts", expected=expected)
-    if v.date_from.year < 2000 or v.date_to > pd.Timestamp.now() + pd.Timedelta(days=2):
-        raise DataError(label, f"{where}: the window lies outside any possible data (before 2000 or in the future)",
-                        expected=expected)
-    if v.numerator is not None and v.denominator is not None and v.numerator > v.denominator:
-        raise DataError(label, f"{where}: {v.numerator} defects of {v.denominator} units", expected=expected)
+    problem = _possible(v.date_from, v.date_to)
+    if problem:
+        raise DataError(label, f"{where}: {problem}", expected=expected)
     if v.rate is not None and not (np.isfinite(v.rate) and 0 <= v.rate <= 1):
         raise DataError(label, f"{where}: rate {v.rate!r} is not a share between 0 and 1", expected=expected)
     return v
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?")
+
+
 def _date(value: object, tz: str = "UTC") -> pd.Timestamp | None:
     """A reporting date as the account's local day: an instant with an offset (Amazon writes
-    ``2026-01-31T08:00:00Z``) is converted to the account's zone first; a bare date is that day."""
-    if not value:
+    ``2026-01-31T08:00:00Z``) is converted to the account's zone first; a bare date is that day.
+    None when absent; anything but an ISO date or instant ("today", "31/01/2026") is a ValueError,
+    never read as some day of pandas' choosing."""
+    if value is None or value == "":
         return None
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value.strip()):
+        raise ValueError(f"reporting date {str(value)[:40]!r} is not an ISO date such as 2026-01-31T23:59Z")
     try:
-        stamp = pd.Timestamp(str(value))
+        stamp = pd.Timestamp(value.strip())
     except ValueError:
-        return None
+        raise ValueError(f"reporting date {value[:40]!r} is not a real date") from None
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(tz).tz_localize(None)
     return stamp.normalize()
+
+
+def _possible(lo: pd.Timestamp | None, hi: pd.Timestamp | None) -> str | None:
+    """Why a reporting range cannot be Amazon's (None when it can): Amazon reports past days only."""
+    if lo is not None and hi is not None and lo > hi:
+        return "the window ends before it starts"
+    if (lo is not None and lo.year < 2000) or (hi is not None and hi > pd.Timestamp.now() + pd.Timedelta(days=2)):
+        return "the window lies outside any possible data (before 2000 or in the future)"
+    return None
 
 
 @dataclass
@@ -135,19 +147,12 @@ def read_report(path: str | Path, marketplace: str | None, policy: Policy,
     label = str(p)
     if not p.is_file():
         raise DataError(label, "file not found", expected="the JSON of a GET_V2_SELLER_PERFORMANCE_REPORT")
-    try:
-        data = json.loads(decode(p.read_bytes(), label))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(label, f"is not JSON ({exc})", expected="the JSON of a GET_V2_SELLER_PERFORMANCE_REPORT") from None
+    data = load_json(p.read_bytes(), label)
+    warnings = validate(data, label)  # a wrong type is refused here, before anything is read or kept
     metrics = _get(data, "performanceMetrics")
-    if isinstance(metrics, dict):
-        metrics = [metrics]
     if not isinstance(metrics, list) or not metrics:
         raise DataError(label, "has no performanceMetrics list", expected="Amazon's Seller Performance report JSON")
-    entry = metrics[0]
-    for m in metrics:
-        if MARKETPLACE_IDS.get(str(_get(m, "marketplaceId"))) == (marketplace or "").upper():
-            entry = m
+    entry = _entry(metrics, marketplace, label)
     values: list[AmazonValue] = []
     for metric_id, fields in _fields(policy).items():
         for f in fields:
@@ -159,15 +164,67 @@ def read_report(path: str | Path, marketplace: str | None, policy: Policy,
                 values.append(_check(value, label))
     def read_range(node: dict, key: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         rng = _get(node, "reportingDateRange") or {}
-        lo, hi = _date(_get(rng, "reportingDateFrom"), tz), _date(_get(rng, "reportingDateTo"), tz)
-        if lo is not None and hi is not None and lo > hi:
-            raise DataError(label, f"{key}: the window ends before it starts", expected=EXPECTED)
+        try:
+            lo, hi = _date(_get(rng, "reportingDateFrom"), tz), _date(_get(rng, "reportingDateTo"), tz)
+        except ValueError as exc:
+            raise DataError(label, f"{key}.reportingDateRange: {exc}", expected=EXPECTED) from None
+        problem = _possible(lo, hi)
+        if problem and lo is not None and hi is not None and lo > hi and hi <= pd.Timestamp.now():
+            # Amazon's own published example has such a block (documentRequest): its count is
+            # still Amazon's, only the range is unusable, so keep the count and say so
+            warnings.append(f"{label}: {key}: {problem} ({lo.date()}..{hi.date()}); its count is kept, its range is not")
+            return None, None
+        if problem:
+            raise DataError(label, f"{key}: {problem} ({lo and lo.date()}..{hi and hi.date()})", expected=EXPECTED)
         return lo, hi
 
     health = read_health(entry, label, _get, read_range)
-    extras = {"ahrScore": health.ahr_score, "ahrStatus": health.ahr_status,
-              "marketplaceId": _get(entry, "marketplaceId"), "health": health}
+    if not values and not health.blocks and health.ahr_score is None and not health.ahr_status:
+        raise DataError(label, "its performanceMetrics entry holds no metric, policy block or Account Health Rating",
+                        expected=EXPECTED)
+    warnings += [_disagreement(v, label) for v in values if _disagreement(v, label)]
+    mid = _get(entry, "marketplaceId")
+    extras = {"ahrScore": health.ahr_score, "ahrStatus": health.ahr_status, "marketplaceId": mid, "health": health,
+              "accountStatus": _account_status(data, mid), "warnings": warnings}
     return values, extras
+
+
+def _entry(metrics: list, marketplace: str | None, label: str) -> dict:
+    """The entry of the account's marketplace; a report without one is refused, never compared."""
+    codes = [MARKETPLACE_IDS.get(str(_get(m, "marketplaceId")), str(_get(m, "marketplaceId"))) for m in metrics]
+    wanted = (marketplace or "").upper()
+    if wanted and wanted in codes:
+        return metrics[codes.index(wanted)]
+    named = [c for c in codes if c != "None"]
+    if wanted and named:
+        raise DataError(label, f"is for marketplace {', '.join(sorted(set(named)))}, the account is {wanted}: "
+                        "download the report of the account's marketplace", expected=EXPECTED)
+    if not wanted and len(metrics) > 1:
+        raise DataError(label, f"covers {len(metrics)} marketplaces ({', '.join(named)}) and the account names none: "
+                        "set the account's marketplace", expected=EXPECTED)
+    return metrics[0]
+
+
+def _account_status(data: object, marketplace_id: object) -> str | None:
+    """The account's status (NORMAL, AT_RISK, DEACTIVATED) in the entry's marketplace."""
+    statuses = _get(data, "accountStatuses")
+    for s in statuses if isinstance(statuses, list) else []:
+        if isinstance(s, dict) and (marketplace_id is None or _get(s, "marketplaceId") == marketplace_id):
+            return _get(s, "status") if isinstance(_get(s, "status"), str) else None
+    return None
+
+
+def _disagreement(v: AmazonValue, label: str) -> str | None:
+    """Where Amazon's own figures disagree (more defects than units, counts against the rate):
+    kept as Amazon wrote them, with a warning, since the user cannot fix Amazon's file."""
+    where = f"{label}: {v.metric} ({v.segment}) {v.date_from.date()}..{v.date_to.date()}"
+    if v.numerator is not None and v.denominator is not None and v.numerator > v.denominator:
+        return f"{where}: Amazon's report counts {v.numerator} of {v.denominator} units; its rate {v.rate} is used"
+    if v.numerator is not None and v.denominator and v.rate is not None \
+            and abs(v.numerator / v.denominator - v.rate) > 0.0005:
+        return (f"{where}: Amazon's counts {v.numerator}/{v.denominator} = {v.numerator / v.denominator:.4f} "
+                f"disagree with its rate {v.rate}; the counts are compared")
+    return None
 
 
 def _fields(policy: Policy) -> dict[str, tuple[registry.AmazonField, ...]]:
@@ -208,7 +265,7 @@ def _value(node: dict, metric: str, segment: str, num_keys, den_keys, tz: str = 
         raise ValueError(f"rate {rate!r} is not a finite number")
     if rate is not None and rate > 1:
         rate /= 100  # documented as a percentage; real payloads send a fraction
-    if num is not None and den:
+    if num is not None and den and num <= den:
         rate = num / den
     status = _get(node, "status")
     return AmazonValue(metric, segment, date_from, date_to, num, den, rate, str(status) if status else None)
@@ -237,18 +294,35 @@ def _reason(ctx: AccountContext, metric: str, amazon: AmazonValue, num: int, den
     reasons = []
     if missing:
         reasons.append("missing input: " + ", ".join(missing))
+    reasons += _coverage(ctx, amazon)
     if last_day is not None and pd.Timestamp(last_day) < amazon.date_to:
         reasons.append(f"the export ends {pd.Timestamp(last_day).date()}, before Amazon's window does (events not yet exported)")
     if den != amazon.denominator:
-        reasons.append(f"{abs(den - amazon.denominator)} {'more' if den > amazon.denominator else 'fewer'} units "
-                       "than Amazon counts: orders missing from the export or a different order filter")
+        reasons.append(f"perfkit counts {abs(den - amazon.denominator)} {'more' if den > amazon.denominator else 'fewer'} "
+                       f"units than Amazon ({den} against {amazon.denominator}): orders missing from the export or "
+                       "a different order filter")
     elif num != amazon.numerator:
+        side = (f"perfkit counts {abs(num - amazon.numerator)} {'more' if num > amazon.numerator else 'fewer'} "
+                f"than Amazon ({num} against {amazon.numerator})")
         if registry.family(metric) == "odr":
-            reasons.append("defect counts differ: feedback, claims or chargebacks not yet exported, or a policy "
-                           "difference (claim statuses counted, removed feedback)")
+            reasons.append(f"defect counts differ, {side}: feedback, claims or chargebacks not yet exported, or a "
+                           "policy difference (claim statuses counted, removed feedback)")
         else:
-            reasons.append("defect counts differ: dates in the export (ship, delivery, invoice) differ from Amazon's")
+            reasons.append(f"counts differ, {side}: dates in the export (ship, delivery, invoice) differ from Amazon's")
     return "; ".join(reasons) or "unexplained: check the export covers Amazon's window"
+
+
+def _coverage(ctx: AccountContext, amazon: AmazonValue) -> list[str]:
+    """Whether the export's orders cover Amazon's window at all (by purchase day)."""
+    span = ctx.purchase_span
+    if span is None:
+        return ["the export has no dated orders: it cannot cover Amazon's window"]
+    first, last = (day_to_date(d) for d in span)
+    if last < amazon.date_from or first > amazon.date_to:
+        return [f"the export's orders ({first.date()}..{last.date()}) lie wholly outside Amazon's window"]
+    if first > amazon.date_from:
+        return [f"the export's orders start {first.date()}, after Amazon's window does"]
+    return []
 
 
 def reconcile(ctx: AccountContext, report: str | Path, keep: bool = True) -> pd.DataFrame:
@@ -273,7 +347,7 @@ def reconcile(ctx: AccountContext, report: str | Path, keep: bool = True) -> pd.
     values, extras = read_report(report, account.marketplace, ctx.policy, account.timezone)
     if keep and account.path is not None:
         ends = [b.date_to for b in extras["health"].blocks if b.date_to is not None]
-        archive_report(account, report, values, ends)
+        extras["kept"] = archive_report(account, report, values, ends)
     rows = []
     for v in values:
         mp = ctx.policy[v.metric]
@@ -295,10 +369,22 @@ def reconcile(ctx: AccountContext, report: str | Path, keep: bool = True) -> pd.
 def archive_report(account: Account, report: str | Path, values: list[AmazonValue],
                    ends: list[pd.Timestamp] = ()) -> Path:
     """Keep a copy of an imported report in the account folder, named by its reporting date (the
-    latest end of its rate windows and policy blocks; today when it has none)."""
+    latest end of its rate windows and policy blocks; today when it has none).
+
+    A different report whose windows end on the same day never replaces the kept one: it is kept
+    beside it as ``DAY-2.json``, ``DAY-3.json``...; the same bytes again are not kept twice."""
     newest = max([v.date_to for v in values] + list(ends), default=pd.Timestamp.today().normalize())
-    target = Path(account.path) / ARCHIVE / f"{newest.date().isoformat()}.json"
-    atomic_write_text(target, decode(Path(report).read_bytes(), str(report)))
+    raw = Path(report).read_bytes()
+    folder, day = Path(account.path) / ARCHIVE, newest.date().isoformat()
+    n = 1
+    while True:
+        target = folder / (f"{day}.json" if n == 1 else f"{day}-{n}.json")
+        if not target.exists():
+            break
+        if target.read_bytes() == raw:
+            return target
+        n += 1
+    atomic_write_text(target, decode(raw, str(report)))
     return target
 
 

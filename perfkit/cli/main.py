@@ -181,8 +181,11 @@ def _context(args: argparse.Namespace):
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from perfkit.analysis.reconcile import reconcile
+    from perfkit.views.health import health_lines
 
     frame = reconcile(_context(args), args.amazon, keep=not args.no_keep)
+    for note in frame.attrs.get("warnings", []):
+        print(f"perfkit: warning: {note}", file=sys.stderr)
     if args.format == "csv":
         write_output(frame.to_csv(index=False), args.out)
     elif args.format == "json":
@@ -194,6 +197,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         if health is not None and (health.ahr_score is not None or health.ahr_status):
             score = "" if health.ahr_score is None else f"{health.ahr_score} "
             lines.append(f"  Account Health Rating: {score}({health.ahr_status or 'no status'})")
+        lines += health_lines(health, frame.attrs.get("accountStatus"), frame.attrs.get("kept"))
         for r in frame.itertuples(index=False):
             amz = f"{r.amazon_numerator}/{r.amazon_denominator}" if r.amazon_denominator is not None else "?"
             ours = f"{r.perfkit_numerator}/{r.perfkit_denominator}"

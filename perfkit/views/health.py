@@ -17,6 +17,7 @@ from perfkit.analysis.compliance import notice_counts, worst_status
 from perfkit.engine.context import AccountContext
 from perfkit.engine.dates import date_to_day
 from perfkit.views.labels import t
+from perfkit.analysis.amazon_json import plain_text
 from perfkit.analysis.reconcile import kept_health
 from perfkit.loading.schema import category_name
 from perfkit.views.status import STATUS_COLOURS
@@ -51,7 +52,7 @@ def compliance_table(ctx: AccountContext, day: dt.date) -> tuple[pd.DataFrame, p
 def _compliance_table(ctx: AccountContext, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     counts = notice_counts(ctx, [date_to_day(day)])
     history = kept_health(ctx)
-    history = history[history["report"] <= day.isoformat()]
+    history = history[history["report"].str[:10] <= day.isoformat()]  # "DAY-2": a second report of DAY
     latest = history[history["report"] == history["report"].max()] if len(history) else history
     amazon = latest[latest["key"] != ""].set_index("key") if len(latest) else pd.DataFrame()
     rows = []
@@ -132,3 +133,23 @@ def index_cells(ctx: AccountContext, day: dt.date) -> dict:
         cells["_ahr"] = {"score": None if pd.isna(last["ahr_score"]) else int(last["ahr_score"]),
                          "status": ahr_status(last["ahr_status"]), "text": str(last["ahr_status"] or "")}
     return cells
+
+
+def health_lines(health, account_status: str | None = None, kept=None) -> list[str]:
+    """The terminal lines of what Amazon's report says beyond the rates: the account's status in
+    the marketplace, its warning states, the unit on-time delivery rate and where the report was kept."""
+    lines = []
+    if account_status:
+        lines.append(f"  Account status (Amazon): {plain_text(account_status)}")
+    if health.warning_states:
+        lines.append("  Warning states: " + ", ".join(plain_text(s) for s in health.warning_states))
+    unit = health.unit_on_time_delivery or {}
+    done, total = unit.get("unitOnTimeDeliveryCount"), unit.get("totalUnitCount")
+    if unit:
+        counts = f"{done}/{total} units" if done is not None and total is not None else "no counts"
+        rate = unit.get("rate")
+        shown = f" {rate:.2%}" if isinstance(rate, (int, float)) and not isinstance(rate, bool) else ""
+        lines.append(f"  Unit on-time delivery rate (Amazon): {plain_text(counts)}{shown} ({plain_text(unit.get('status') or 'no status')})")
+    if kept is not None:
+        lines.append(f"  kept as {plain_text(kept)}")
+    return lines
