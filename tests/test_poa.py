@@ -90,18 +90,23 @@ def test_a_negative_feedback_and_a_chargeback_name_no_carrier(tmp_path):
 
 
 def test_tracking_causes_from_each_shipments_own_tracking(tmp_path):
-    # Valid Tracking on 2026-03-31 counts shipments confirmed 2026-03-02 .. 2026-03-31. 20 shipments confirmed
-    # on 11 March plus F0 (2 March) and F1 (31 March): 22. Invalid: T1, T2 no tracking id; T3 "TBD" (a
+    # Valid Tracking on 2026-03-31 counts shipments promised 2026-02-16 .. 2026-03-17 (30 days, lag 14, by
+    # latest_delivery_date). 20 shipments bought 10 March, confirmed 11 March, promised 16 March, plus F0
+    # (bought and promised 16 February, the window's first day) and F1 (bought and promised 17 March, its
+    # last): 22, and the data covers the whole window. Invalid: T1, T2 no tracking id; T3 "TBD" (a
     # placeholder); T4 carrier "Other"; T5 a real UPS id the carrier never scanned. 17 of 22 = 77.27%.
-    head = "order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,carrier,tracking_id,tracking_valid"
+    head = ("order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,latest_delivery_date,"
+            "carrier,tracking_id,tracking_valid")
     special = {1: ("UPS", "", ""), 2: ("UPS", "", ""), 3: ("UPS", "TBD", "false"), 4: ("Other", "X4", "false"),
                5: ("UPS", "1Z5", "false")}
-    rows = [f"T{i},2026-03-10,MFN,Shipped,2026-03-11,{','.join(special.get(i, ('UPS', f'1Z{i}', 'true')))}"
+    rows = [f"T{i},2026-03-10,MFN,Shipped,2026-03-11,2026-03-16,{','.join(special.get(i, ('UPS', f'1Z{i}', 'true')))}"
             for i in range(20)]
-    rows += ["F0,2026-03-02,MFN,Shipped,2026-03-02,UPS,1ZF0,true", "F1,2026-03-31,MFN,Shipped,2026-03-31,UPS,1ZF1,true"]
+    rows += ["F0,2026-02-16,MFN,Shipped,2026-02-16,2026-02-16,UPS,1ZF0,true",
+             "F1,2026-03-17,MFN,Shipped,2026-03-17,2026-03-17,UPS,1ZF1,true"]
     ctx = AccountContext.of(write_account(tmp_path, orders=head + "\n" + "\n".join(rows) + "\n"))
     text = draft_poa(ctx, ctx.metric("valid_tracking_rate"), ctx.day("2026-03-31"))
-    assert "77.27%: 17 of 22 seller-fulfilled shipments confirmed from 2026-03-02 to 2026-03-31 met it" in text
+    assert ("77.27%: 17 of 22 seller-fulfilled shipments with a promised delivery date from 2026-02-16 to 2026-03-17 "
+            "met it") in text
     assert "5 shipments did not" in text and "act as soon as it falls to 96.00%" in text
     assert "(no tracking id was uploaded at confirmation): T1, T2." in section(
         text, "Shipments confirmed with no tracking id at all.** ")
@@ -116,9 +121,10 @@ def test_tracking_causes_from_each_shipments_own_tracking(tmp_path):
 
 
 def test_a_severe_on_time_breach_names_its_two_carriers(tmp_path):
-    # On-Time Delivery on 2026-03-31 counts tracked shipments promised 2026-03-18 .. 2026-03-31. 50 shipments
-    # promised for 25 March: SlowPost S0-S9 (S0-S5 delivered 28 March, late), LateExpress S10-S19 (S10-S14
-    # late), FastShip S20-S49 (all on time); F0 and F1 (FastShip, on time) cover the window's ends. 11 late of
+    # On-Time Delivery on 2026-03-31 counts tracked shipments promised 2026-03-11 .. 2026-03-24 (14 days, lag 7,
+    # by latest_delivery_date). 50 shipments bought 14 March, promised for 20 March: SlowPost S0-S9 (S0-S5
+    # delivered 23 March, late), LateExpress S10-S19 (S10-S14 late), FastShip S20-S49 (all on time); F0 (bought
+    # 11 March) and F1 (bought 24 March), FastShip and on time, cover the window's ends. 11 late of
     # 52: 78.85%. Every late parcel is on two carriers: "twice the overall rate" (2 x 21%) would miss LateExpress
     # at 50%; the test of the rule holds.
     head = ("order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,carrier,tracking_id,"
@@ -127,15 +133,15 @@ def test_a_severe_on_time_breach_names_its_two_carriers(tmp_path):
     for i in range(50):
         carrier = "SlowPost" if i < 10 else "LateExpress" if i < 20 else "FastShip"
         late = i < 6 or 10 <= i < 15
-        rows.append(f"S{i},2026-03-15,MFN,Shipped,2026-03-16,{carrier},TR{i},2026-03-25,"
-                    f"{'2026-03-28' if late else '2026-03-24'}")
-    rows += ["F0,2026-03-18,MFN,Shipped,2026-03-18,FastShip,TRF0,2026-03-20,2026-03-19",
-             "F1,2026-03-31,MFN,Shipped,2026-03-31,FastShip,TRF1,2026-03-31,2026-03-31"]
+        rows.append(f"S{i},2026-03-14,MFN,Shipped,2026-03-15,{carrier},TR{i},2026-03-20,"
+                    f"{'2026-03-23' if late else '2026-03-19'}")
+    rows += ["F0,2026-03-11,MFN,Shipped,2026-03-11,FastShip,TRF0,2026-03-13,2026-03-12",
+             "F1,2026-03-24,MFN,Shipped,2026-03-24,FastShip,TRF1,2026-03-24,2026-03-24"]
     ctx = AccountContext.of(write_account(tmp_path, orders=head + "\n" + "\n".join(rows) + "\n"))
     text = draft_poa(ctx, ctx.metric("on_time_delivery_rate"), ctx.day("2026-03-31"))
-    assert "78.85%: 41 of 52 tracked shipments with a promised delivery date from 2026-03-18 to 2026-03-31" in text
+    assert "78.85%: 41 of 52 tracked shipments with a promised delivery date from 2026-03-11 to 2026-03-24" in text
     slow = section(text, "Carrier slower than the promised delivery window.** ")
-    assert "11 shipments of the 11 defective on 2026-03-25" in slow
+    assert "11 shipments of the 11 defective on 2026-03-20" in slow
     assert "SlowPost (6 of 10), LateExpress (5 of 10)" in slow and "FastShip" not in slow
     assert ": S0, S1, S2, S3, S4, S5, S10, S11, S12, S13 and 1 more." in slow
     assert "Still to explain" not in text
@@ -162,16 +168,18 @@ def test_late_shipment_causes_by_how_late_the_confirmation_came(tmp_path):
 
 
 def test_an_invoice_missing_and_an_invoice_late_are_two_causes(tmp_path):
-    # Invoice Defect Rate (DE) on 2026-03-31: business orders confirmed 2026-03-25 .. 2026-03-31. I0-I9 confirmed
-    # Thursday 26 March, due by Friday 27 March: I0 never uploaded, I1 uploaded Monday 30 March; 2 of 10 = 20%.
+    # Invoice Defect Rate (DE) on 2026-03-31: business orders placed 2026-03-18 .. 2026-03-24 (7 days, lag 7, by
+    # purchase_date). I0-I9 placed Wednesday 18 March (the window's first day), confirmed Thursday 19 March, due
+    # by Friday 20 March: I0 never uploaded, I1 uploaded Monday 23 March; 2 of 10 = 20%. F1 (placed 31 March,
+    # not a business order) carries the data past the window's last day.
     head = ("order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,is_business_order,"
             "invoice_upload_date")
-    upload = {0: "", 1: "2026-03-30"}
-    rows = [f"I{i},2026-03-25,MFN,Shipped,2026-03-26,true,{upload.get(i, '2026-03-26')}" for i in range(10)]
+    upload = {0: "", 1: "2026-03-23"}
+    rows = [f"I{i},2026-03-18,MFN,Shipped,2026-03-19,true,{upload.get(i, '2026-03-19')}" for i in range(10)]
     rows += ["F1,2026-03-31,MFN,Shipped,2026-03-31,false,"]
     ctx = AccountContext.of(write_account(tmp_path, marketplace="DE", orders=head + "\n" + "\n".join(rows) + "\n"))
     text = draft_poa(ctx, ctx.metric("invoice_defect_rate"), ctx.day("2026-03-31"))
-    assert ("20.00%: 2 of 10 business orders confirmed as shipped from 2026-03-25 to 2026-03-31 (seller-fulfilled) "
+    assert ("20.00%: 2 of 10 seller-fulfilled business orders placed from 2026-03-18 to 2026-03-24 "
             "were defective") in text
     assert "(no invoice uploaded at all): I0." in section(text, "No invoice uploaded for business buyers.** ")
     assert "(an invoice uploaded after the deadline): I1." in section(
