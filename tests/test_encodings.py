@@ -311,9 +311,18 @@ def test_metrics_of_the_japanese_titled_account_equal_the_english_ones(tmp_path)
 
 
 def test_the_poa_quotes_the_buyers_words_of_a_windows_1252_feedback_file_exactly(tmp_path):
-    de_account(tmp_path / "root", "cp1252")
+    folder = de_account(tmp_path / "root", "cp1252")
+    # ODR on 1 May counts orders placed 17 February .. 17 April (60 days, lag 14): two more orders on the
+    # window's first and last day make the data cover it (a partial window gets no letter). 1 defect
+    # (the 1-star feedback of 15 March) of 6 seller-fulfilled orders: a breach, so a draft.
+    with open(folder / "All Orders Report.txt", "ab") as report:
+        report.write("".join(
+            f"302-000009{i}-000009{i}\t\t2026-{day}T10:00:00+00:00\t2026-{day}T12:00:00+00:00\tShipped\t"
+            f"Merchant\tAmazon.de\tKerze\tE{i}\t1\tfalse\n" for i, day in enumerate(("02-17", "04-17"))
+        ).encode("cp1252"))
     res = cli("poa", str(tmp_path / "root"), "--account", "de-shop", "--metric", "odr", "--as-of", AS_OF,
               "--causes-db", str(tmp_path / "causes.sqlite"))
     assert res.returncode == 0, res.stderr
     assert "Verpackung beschädigt, „sehr enttäuscht“ – nie wieder" in res.stdout
     assert "302-0000000-0000000" in res.stdout
+    assert "16.67%: 1 of 6 orders placed from 2026-02-17 to 2026-04-17 (seller-fulfilled)" in res.stdout
