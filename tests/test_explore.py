@@ -242,8 +242,10 @@ def test_poa_names_the_accounts_real_figures_and_orders(tmp_path):
     units = explorer.drill("valid_tracking_rate", dt.date(2026, 11, 15), "MFN")
     bad = units[units["defective"]]
     yun = bad[bad["carrier"] == "YunExpress"]["order_id"].tolist()
-    store.save(CauseChoice("us-summit-outdoor", "valid_tracking_rate", "carrier_no_tracking", dt.date(2026, 10, 17),
-                           dt.date(2026, 11, 15), segment="MFN", note="YunExpress tracking not recognised",
+    # The analyst records the cause for the window the letter is about (as the explorer does, lag included):
+    # Valid Tracking's window on 15 November is promised days 3 October .. 1 November (30 days, lag 14).
+    store.save(CauseChoice("us-summit-outdoor", "valid_tracking_rate", "carrier_no_tracking", dt.date(2026, 10, 3),
+                           dt.date(2026, 11, 1), segment="MFN", note="YunExpress tracking not recognised",
                            orders=yun, author="qa"))
     ctx = AccountContext.of(acc)
     text = draft_poa(ctx, ctx.metric("valid_tracking_rate"), ctx.day("2026-11-15"), store.current("us-summit-outdoor"),
