@@ -13,28 +13,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from perfkit.cli.arguments import check_arguments
 from perfkit.engine import registry
 from perfkit.core.errors import PerfkitError, explain
-
-STATUS_COLOURS = {"ok": "32", "at_risk": "33", "breach": "1;31", "no_data": "2", "info": "36", "partial": "2"}
+from perfkit.core.terminal import printable
+from perfkit.cli.output import err, fail_on_hits, say, use_colour, format_table, print_warnings
 
 
 CORES = os.cpu_count() or 1
-
-
-def _err(message: str) -> None:
-    print(f"perfkit: error: {message}", file=sys.stderr)
-
-
-def _colour(text: str, status: str, enabled: bool) -> str:
-    return f"\033[{STATUS_COLOURS[status]}m{text}\033[0m" if enabled and status in STATUS_COLOURS else text
-
-
-def _use_colour(stream) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ
 
 
 # --- check -----------------------------------------------------------------------------------
@@ -56,21 +42,21 @@ def cmd_check(args: argparse.Namespace) -> int:
             acc = load_account(folder)
         except Exception as exc:  # one account's failure, whatever it is, is that account's
             failed += 1
-            print(f"{folder.name}: FAILED: {explain(exc)}")
+            say(f"{folder.name}: FAILED: {explain(exc)}")
             continue
         channels = acc.orders["fulfillment_channel"].value_counts()
         first, last = first_data_day(acc), last_data_day(acc)
         span = f"{first.date()} to {last.date()}" if first is not None and last is not None else "no dates"
-        print(f"{acc.account_id}: {acc.name} ({acc.marketplace or '?'}, {acc.timezone})")
-        print(f"  orders: {len(acc.orders)}  ({', '.join(f'{k} {v}' for k, v in channels.items())})  {span}")
+        say(f"{acc.account_id}: {printable(acc.name, one_line=True)} ({acc.marketplace or '?'}, {acc.timezone})")
+        say(f"  orders: {len(acc.orders)}  ({', '.join(f'{k} {v}' for k, v in channels.items())})  {span}")
         tables = {t: len(acc.table(t)) for t in ("feedback", "claims", "chargebacks", "returns")}
         present = ", ".join(f"{t} {n}" for t, n in tables.items() if acc.has(t))
-        print(f"  inputs: {present or 'orders only'}")
+        say(f"  inputs: {present or 'orders only'}")
         if acc.missing:
-            print(f"  missing: {', '.join(acc.missing)}")
+            say(f"  missing: {', '.join(acc.missing)}")
         for w in registry.account_notes(acc):
             if not w.startswith("missing input"):
-                print(f"  warning: {w}")
+                say(f"  warning: {printable(w, one_line=True)}")
     if failed:
         print(f"{failed} of {len(dirs)} accounts failed to load", file=sys.stderr)
         return 2
@@ -83,35 +69,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _series_args(args: argparse.Namespace) -> dict:
     return {"as_of": args.as_of, "start": getattr(args, "date_from", None), "end": getattr(args, "date_to", None),
             "policy": args.policy}
-
-
-def _target_display(target: str) -> str:
-    """A contract target (``< 0.01``) as people read it (``< 1%``)."""
-    if not target:
-        return ""
-    op, value = target.split(" ", 1)
-    return f"{op} {float(value) * 100:.4g}%"
-
-
-def format_table(series: pd.DataFrame, colour: bool = False) -> str:
-    """A readable table: one block per account and day; values on part of their window show as partial."""
-    from perfkit.views.status import shown_status
-
-    lines = []
-    for (account, as_of), block in series.groupby(["account_id", "as_of"], sort=False):
-        lines.append(f"{account}  as of {as_of}")
-        lines.append(f"  {'metric':<30} {'segment':<28} {'num/den':>15} {'rate':>8} {'target':>9} "
-                     f"{'status':<8} {'headroom':>8} {'coverage':>8}")
-        for r in block.itertuples(index=False):
-            rate = "" if pd.isna(r.rate) else f"{r.rate:.2%}"
-            counts = f"{r.numerator}/{r.denominator}"
-            head = "" if pd.isna(r.headroom) else str(int(r.headroom))
-            shown = shown_status(r.status, r.coverage)
-            status = _colour(f"{shown:<8}", shown, colour)
-            lines.append(f"  {r.metric:<30} {r.segment[:28]:<28} {counts:>15} {rate:>8} {_target_display(r.target):>9} "
-                         f"{status} {head:>8} {r.coverage:>8.0%}")
-        lines.append("")
-    return "\n".join(lines)
 
 
 def write_output(text: str, out: str | None) -> None:
@@ -131,60 +88,28 @@ def cmd_metrics(args: argparse.Namespace) -> int:
                                         scheduler=args.scheduler, **_series_args(args))
     _report_skipped(args.data_root)
     for aid, reason in failures.items():
-        _err(f"{aid}: {reason}")
+        err(f"{aid}: {reason}")
     print_warnings(series.attrs.get("warnings", {}))
+    if len(series):  # a segment is named by the data (category=...): its control characters are shown
+        series["segment"] = series["segment"].map(printable)
     if args.format == "csv":
         write_output(to_contract(series).to_csv(index=False) if len(series) else ",".join(COLUMNS) + "\n", args.out)
     elif args.format == "json":
         records = json.loads(to_contract(series).to_json(orient="records")) if len(series) else []
         write_output(json.dumps(records, ensure_ascii=False, indent=1) + "\n", args.out)
     else:
-        write_output(format_table(series, colour=_use_colour(sys.stdout) and not args.out), args.out)
-    if failures:
-        return 2
-    if args.fail_on and len(series):
-        return _fail_on(series, args.fail_on, args.include_partial)
-    return 0
-
-
-def print_warnings(by_account: dict[str, list[str]]) -> None:
-    """Loading notes to stderr: each account's own, and missing inputs once per run for all
-    accounts (which input, how many accounts; ``perfkit check`` has each account's detail)."""
-    missing: dict[str, list[str]] = {}
-    for aid, notes in by_account.items():
-        for note in notes:
-            if note.startswith("missing input "):
-                missing.setdefault(note, []).append(aid)
-            else:
-                print(f"perfkit: warning: {aid}: {note}", file=sys.stderr)
-    for note, accounts in missing.items():
-        shown = ", ".join(accounts[:5]) + (f", +{len(accounts) - 5} more" if len(accounts) > 5 else "")
-        print(f"perfkit: warning: {note} ({len(accounts)} account{'s' if len(accounts) > 1 else ''}: {shown}; "
-              "perfkit check lists each account's inputs)", file=sys.stderr)
+        write_output(format_table(series, colour=use_colour(sys.stdout) and not args.out), args.out)
+    # Every breach found is printed, also when an account failed: an alert reading them misses none.
+    hit = fail_on_hits(series, args.fail_on, args.include_partial) if args.fail_on and len(series) else 0
+    return 2 if failures else hit
 
 
 def _report_skipped(root: str) -> None:
     from perfkit.loading.loader import skipped_dirs
 
     for folder in skipped_dirs(root):
-        print(f"perfkit: warning: {folder.name}: folder skipped (a name starting with '.' or '_' is not an "
-              "account; rename it to include it)", file=sys.stderr)
-
-
-def _fail_on(series: pd.DataFrame, level: str, include_partial: bool) -> int:
-    """1 when a value is at ``level`` (or worse), naming which; partial windows only when asked."""
-    bad = series["status"].isin({"breach"} if level == "breach" else {"breach", "at_risk"})
-    partial = bad & (series["coverage"] < 1)
-    if partial.any() and not include_partial:
-        print(f"perfkit: note: --fail-on ignores {int(partial.sum())} {level} value(s) computed on part of their "
-              "window (the data starts or ends inside it); add --include-partial to count them", file=sys.stderr)
-        bad &= ~partial
-    if not bad.any():
-        return 0
-    hits = series.loc[bad].groupby(["account_id", "metric"], sort=False)["segment"].agg(lambda x: ", ".join(dict.fromkeys(x)))
-    for (account, metric), segments in hits.items():
-        print(f"perfkit: --fail-on {level}: {account}: {metric} ({segments})", file=sys.stderr)
-    return 1
+        say(f"perfkit: warning: {folder.name}: folder skipped (a name starting with '.' or '_' is not an "
+            "account; rename it to include it)", sys.stderr)
 
 
 # --- reconcile, report, poa ---------------------------------------------------------------------
@@ -235,7 +160,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                 mark = "BREACH" if r.breach else ("ok" if r.breach is False else "")
                 lines.append(f"    {r.name:<46} {'' if r.defects is None else r.defects:>4}  target {r.target or '?':<6} "
                              f"{r.status or '':<10} {mark:<6} {r.date_from or ''}..{r.date_to or ''}")
-        write_output("\n".join(lines) + "\n", args.out)
+        write_output(printable("\n".join(lines)) + "\n", args.out)
     return 0
 
 
@@ -249,7 +174,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     failed = [o for o in outcomes.values() if not o.ok]
     for o in sorted(outcomes.values(), key=lambda o: o.account_id):
         line = f"{o.account_id}: " + (f"{folder / o.html}" if o.ok else f"FAILED: {o.reason}")
-        print(line, file=sys.stderr if not o.ok else sys.stdout)
+        say(line, sys.stderr if not o.ok else sys.stdout)
     print(f"index: {folder / 'index.html'}  ({len(outcomes) - len(failed)} rendered, {len(failed)} failed)")
     return 2 if failed else 0
 
@@ -293,7 +218,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from perfkit.loading.sample import generate
 
     written = generate(args.out_dir, accounts=args.accounts, days=args.days, seed=args.seed, end=args.end,
-                       fmt=args.format, daily_orders=args.daily_orders)
+                       fmt=args.format, daily_orders=args.daily_orders, replace=args.replace)
     for path in written:
         print(path)
     return 0
@@ -348,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", metavar="YYYY-MM-DD", help="the day after the last day of data (default 2026-11-16)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.add_argument("--daily-orders", type=float, help="orders per day for every account (benchmarks)")
+    p.add_argument("--replace", action="store_true",
+                   help="regenerate account folders an earlier perfkit sample wrote (others are never replaced)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("poa", parents=[no_cache], help="draft a Plan of Action (Markdown) for one account and metric")
@@ -420,17 +347,17 @@ def _run(args: argparse.Namespace) -> int:
         check_arguments(args)
         return int(args.func(args) or 0)
     except PerfkitError as exc:
-        _err(str(exc))
+        err(str(exc))
         return 2
     except KeyboardInterrupt:
-        _err("interrupted")
+        err("interrupted")
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # perfkit's own failure: one line, the traceback only when asked
         if getattr(args, "debug", False):
             raise
-        _err(explain(exc))
+        err(explain(exc))
         return 3
 
 
