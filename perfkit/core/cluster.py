@@ -158,8 +158,8 @@ def _probe(scheduler: str) -> None:
                            f"{PROBE_SECONDS} s, so it is not a Dask scheduler (a web server?); check the port "
                            "(a scheduler listens on 8786, its dashboard on 8787)") from None
     except OSError as exc:
-        raise PerfkitError(f"--scheduler {scheduler}: cannot connect to {where} ({exc.strerror or exc}); check the "
-                           "address and that the scheduler is running") from None
+        raise PerfkitError(f"cannot reach the Dask scheduler at {scheduler} ({exc.strerror or exc}); check the "
+                           "address (tcp://host:8786) and that it is running") from None
     if b"compression" not in greeting and b"python" not in greeting:
         shown = greeting[:40].decode("ascii", errors="replace").encode("unicode_escape").decode()
         raise PerfkitError(f"--scheduler {scheduler}: {where} is not a Dask scheduler (it answered {shown!r}); "
