@@ -74,7 +74,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 sample: $(STAMP)
-	$(VENV)/bin/perfkit sample $(DATA)
+	$(VENV)/bin/perfkit sample $(DATA) --replace
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -11,6 +11,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from perfkit.cli.output import say
 from perfkit.core.errors import PerfkitError
 
 
@@ -51,7 +52,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
     human = [r for r in results if r.needs_human]
     for r in results:
         if r.needs_human or not args.quiet:
-            print(_line(r), file=sys.stderr if r.needs_human else sys.stdout)
+            say(_line(r), sys.stderr if r.needs_human else sys.stdout)
     written = sum(len(r.written) for r in results)
     print(f"pull: {len(results)} accounts, {written} files written, {len(human)} need a human")
     return 2 if human else 0
@@ -115,7 +116,7 @@ def print_outcomes(args: argparse.Namespace, folder: Path, outcomes: dict) -> li
         if args.quiet and o.ok and not why:
             continue  # a cron log: only the accounts that need a human
         line = f"{o.account_id}: " + (f"{folder / o.html}" if o.ok else f"FAILED: {o.reason}")
-        print(line + (f" ({why})" if why and args.quiet else ""), file=sys.stderr if not o.ok else sys.stdout)
+        say(line + (f" ({why})" if why and args.quiet else ""), sys.stderr if not o.ok else sys.stdout)
     print(f"index: {folder / 'index.html'}  ({len(outcomes) - len(failed)} rendered, {len(failed)} failed)")
     return failed
 

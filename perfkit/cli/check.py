@@ -7,6 +7,8 @@ import sys
 
 import pandas as pd
 
+from perfkit.cli.output import say
+from perfkit.core.terminal import printable
 from perfkit.core.errors import PerfkitError, explain
 from perfkit.engine import registry
 
@@ -16,8 +18,8 @@ def report_skipped(root: str) -> None:
     from perfkit.loading.loader import skipped_dirs
 
     for folder in skipped_dirs(root):
-        print(f"perfkit: warning: {folder.name}: folder skipped (a name starting with '.' or '_' is not an "
-              "account; rename it to include it)", file=sys.stderr)
+        say(f"perfkit: warning: {folder.name}: folder skipped (a name starting with '.' or '_' is not an "
+            "account; rename it to include it)", sys.stderr)
 
 
 
@@ -42,7 +44,7 @@ def check_accounts(args: argparse.Namespace) -> int:
             loaded.append(AccountContext.of(load_account(folder), policy))
         except Exception as exc:  # one account's failure, whatever it is, is that account's
             failed += 1
-            print(f"{folder.name}: FAILED: {explain(exc)}")
+            say(f"{folder.name}: FAILED: {explain(exc)}")
     # An account is stale when its last order is weeks before the newest account's (the report's week).
     newest = max((c.last_day for c in loaded if c.last_day is not None), default=None)
     for ctx in loaded:
@@ -50,23 +52,23 @@ def check_accounts(args: argparse.Namespace) -> int:
         channels = acc.orders["fulfillment_channel"].value_counts()
         first, last = first_data_day(acc), ctx.last_day
         span = f"{first.date()} to {last.date()}" if first is not None and last is not None else "no dates"
-        print(f"{acc.account_id}: {acc.name} ({acc.marketplace or '?'}, {acc.timezone})")
-        print(f"  orders: {len(acc.orders)}  ({', '.join(f'{k} {v}' for k, v in channels.items())})  {span}")
+        say(f"{acc.account_id}: {printable(acc.name, one_line=True)} ({acc.marketplace or '?'}, {acc.timezone})")
+        say(f"  orders: {len(acc.orders)}  ({', '.join(f'{k} {v}' for k, v in channels.items())})  {span}")
         for line in _data_day_lines(ctx, newest):
-            print(f"  {line}")
+            say(f"  {line}")
         tables = {t: len(acc.table(t)) for t in ("feedback", "claims", "chargebacks", "returns")}
         present = ", ".join(f"{t} {n}" for t, n in tables.items() if acc.has(t))
-        print(f"  inputs: {present or 'orders only'}")
+        say(f"  inputs: {present or 'orders only'}")
         for label, encoding in acc.encodings.items():
-            print(f"  {label}: read as {encoding}")
+            say(f"  {label}: read as {encoding}")
         if acc.missing:
-            print(f"  missing: {', '.join(acc.missing)}")
+            say(f"  missing: {', '.join(acc.missing)}")
         for metric, column, has, units in registry.anchor_coverage(ctx.days, ctx.policy):
             print(f"  partial: {metric}: {column} on {has} of {units} units; the value is computed on part of its "
                   "units and not judged")
         for w in registry.account_notes(acc):
             if not w.startswith("missing input"):
-                print(f"  warning: {w}")
+                say(f"  warning: {printable(w, one_line=True)}")
     if failed:
         print(f"{failed} of {len(dirs)} accounts failed to load", file=sys.stderr)
         return 2

@@ -13,29 +13,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from perfkit.cli.arguments import check_arguments
 from perfkit.engine import registry
 from perfkit.core.errors import PerfkitError, explain
-
-STATUS_COLOURS = {"ok": "32", "at_risk": "33", "breach": "1;31", "no_data": "2", "info": "36", "partial": "2",
-                  "advisory": "35"}
+from perfkit.core.terminal import printable
+from perfkit.cli.output import err, fail_on_hits, say, use_colour, format_table, print_warnings
 
 
 CORES = os.cpu_count() or 1
-
-
-def _err(message: str) -> None:
-    print(f"perfkit: error: {message}", file=sys.stderr)
-
-
-def _colour(text: str, status: str, enabled: bool) -> str:
-    return f"\033[{STATUS_COLOURS[status]}m{text}\033[0m" if enabled and status in STATUS_COLOURS else text
-
-
-def _use_colour(stream) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ
 
 
 # --- check -----------------------------------------------------------------------------------
@@ -55,35 +40,6 @@ def _series_args(args: argparse.Namespace) -> dict:
             "policy": args.policy}
 
 
-def _target_display(target: str) -> str:
-    """A contract target (``< 0.01``) as people read it (``< 1%``)."""
-    if not target:
-        return ""
-    op, value = target.split(" ", 1)
-    return f"{op} {float(value) * 100:.4g}%"
-
-
-def format_table(series: pd.DataFrame, colour: bool = False) -> str:
-    """A readable table: one block per account and day; values on part of their window show as partial."""
-    from perfkit.views.status import shown_status
-
-    lines = []
-    for (account, as_of), block in series.groupby(["account_id", "as_of"], sort=False):
-        lines.append(f"{account}  as of {as_of}")
-        lines.append(f"  {'metric':<30} {'segment':<28} {'num/den':>15} {'rate':>8} {'target':>9} "
-                     f"{'status':<8} {'headroom':>8} {'coverage':>8} {'units':>6}")
-        for r in block.itertuples(index=False):
-            rate = "" if pd.isna(r.rate) else f"{r.rate:.2%}"
-            counts = f"{r.numerator}/{r.denominator}"
-            head = "" if pd.isna(r.headroom) else str(int(r.headroom))
-            shown = shown_status(r.status, r.coverage, r.unit_coverage)
-            status = _colour(f"{shown:<8}", shown, colour)
-            lines.append(f"  {r.metric:<30} {r.segment[:28]:<28} {counts:>15} {rate:>8} {_target_display(r.target):>9} "
-                         f"{status} {head:>8} {r.coverage:>8.0%} {r.unit_coverage:>6.0%}")
-        lines.append("")
-    return "\n".join(lines)
-
-
 def write_output(text: str, out: str | None) -> None:
     if out:
         from perfkit.core.atomic import atomic_write_text
@@ -101,36 +57,20 @@ def cmd_metrics(args: argparse.Namespace) -> int:
                                         scheduler=args.scheduler, **_series_args(args))
     _report_skipped(args.data_root)
     for aid, reason in failures.items():
-        _err(f"{aid}: {reason}")
+        err(f"{aid}: {reason}")
     print_warnings(series.attrs.get("warnings", {}))
+    if len(series):  # a segment is named by the data (category=...): its control characters are shown
+        series["segment"] = series["segment"].map(printable)
     if args.format == "csv":
         write_output(to_contract(series).to_csv(index=False) if len(series) else ",".join(COLUMNS) + "\n", args.out)
     elif args.format == "json":
         records = json.loads(to_contract(series).to_json(orient="records")) if len(series) else []
         write_output(json.dumps(records, ensure_ascii=False, indent=1) + "\n", args.out)
     else:
-        write_output(format_table(series, colour=_use_colour(sys.stdout) and not args.out), args.out)
-    if failures:
-        return 2
-    if args.fail_on and len(series):
-        return _fail_on(series, args.fail_on, args.include_partial)
-    return 0
-
-
-def print_warnings(by_account: dict[str, list[str]]) -> None:
-    """Loading notes to stderr: each account's own, and missing inputs once per run for all
-    accounts (which input, how many accounts; ``perfkit check`` has each account's detail)."""
-    missing: dict[str, list[str]] = {}
-    for aid, notes in by_account.items():
-        for note in notes:
-            if note.startswith("missing input "):
-                missing.setdefault(note, []).append(aid)
-            else:
-                print(f"perfkit: warning: {aid}: {note}", file=sys.stderr)
-    for note, accounts in missing.items():
-        shown = ", ".join(accounts[:5]) + (f", +{len(accounts) - 5} more" if len(accounts) > 5 else "")
-        print(f"perfkit: warning: {note} ({len(accounts)} account{'s' if len(accounts) > 1 else ''}: {shown}; "
-              "perfkit check lists each account's inputs)", file=sys.stderr)
+        write_output(format_table(series, colour=use_colour(sys.stdout) and not args.out), args.out)
+    # Every breach found is printed, also when an account failed: an alert reading them misses none.
+    hit = fail_on_hits(series, args.fail_on, args.include_partial) if args.fail_on and len(series) else 0
+    return 2 if failures else hit
 
 
 def _report_skipped(root: str) -> None:
@@ -138,25 +78,6 @@ def _report_skipped(root: str) -> None:
 
     report_skipped(root)
 
-
-def _fail_on(series: pd.DataFrame, level: str, include_partial: bool) -> int:
-    """1 when a value is at ``level`` (or worse), naming which; partial windows only when asked."""
-    from perfkit.engine.metrics import partial_values
-
-    # Advisory values (a target Amazon only recommends in the marketplace) never count.
-    bad = series["status"].isin({"breach"} if level == "breach" else {"breach", "at_risk"})
-    partial = bad & partial_values(series)
-    if partial.any() and not include_partial:
-        print(f"perfkit: note: --fail-on ignores {int(partial.sum())} {level} value(s) computed on part of their "
-              "window (the data starts or ends inside it) or of their units (a column they are placed by is empty "
-              "in some rows); add --include-partial to count them", file=sys.stderr)
-        bad &= ~partial
-    if not bad.any():
-        return 0
-    hits = series.loc[bad].groupby(["account_id", "metric"], sort=False)["segment"].agg(lambda x: ", ".join(dict.fromkeys(x)))
-    for (account, metric), segments in hits.items():
-        print(f"perfkit: --fail-on {level}: {account}: {metric} ({segments})", file=sys.stderr)
-    return 1
 
 
 # --- reconcile, report, poa ---------------------------------------------------------------------
@@ -211,7 +132,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                 mark = "BREACH" if r.breach else ("ok" if r.breach is False else "")
                 lines.append(f"    {r.name:<46} {'' if r.defects is None else r.defects:>4}  target {r.target or '?':<6} "
                              f"{r.status or '':<10} {mark:<6} {r.date_from or ''}..{r.date_to or ''}")
-        write_output("\n".join(lines) + "\n", args.out)
+        write_output(printable("\n".join(lines)) + "\n", args.out)
     return 0
 
 
@@ -268,7 +189,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from perfkit.loading.sample import generate
 
     written = generate(args.out_dir, accounts=args.accounts, days=args.days, seed=args.seed, end=args.end,
-                       fmt=args.format, daily_orders=args.daily_orders)
+                       fmt=args.format, daily_orders=args.daily_orders, replace=args.replace)
     for path in written:
         print(path)
     return 0
@@ -323,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", metavar="YYYY-MM-DD", help="the day after the last day of data (default 2026-11-16)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.add_argument("--daily-orders", type=float, help="orders per day for every account (benchmarks)")
+    p.add_argument("--replace", action="store_true",
+                   help="regenerate account folders an earlier perfkit sample wrote (others are never replaced)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("poa", parents=[no_cache], help="draft a Plan of Action (Markdown) for one account and metric")
@@ -401,17 +324,17 @@ def _run(args: argparse.Namespace) -> int:
         check_arguments(args)
         return int(args.func(args) or 0)
     except PerfkitError as exc:
-        _err(str(exc))
+        err(str(exc))
         return 2
     except KeyboardInterrupt:
-        _err("interrupted")
+        err("interrupted")
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # perfkit's own failure: one line, the traceback only when asked
         if getattr(args, "debug", False):
             raise
-        _err(explain(exc))
+        err(explain(exc))
         return 3
 
 

@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from perfkit.core.errors import PerfkitError
+
 _PID = re.compile(r"\.pid(\d+)\.")
 
 
@@ -50,8 +52,20 @@ def locked(path: Path) -> Iterator[None]:
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write to a temporary file beside ``path``, flush it to disk, then rename over ``path``."""
-    target = Path(path)
+    """Write to a temporary file beside ``path``, flush it to disk, then rename over ``path``.
+
+    A symlink is followed (its target is replaced, the link stays); a disk that is full, read-only
+    or over a file-size limit is a :class:`PerfkitError` naming the file, and the old file stays.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        return _write(target, data)
+    except OSError as exc:
+        raise PerfkitError(f"{path}: cannot be written ({exc.strerror or exc}); the previous file, if any, is "
+                           "unchanged: free disk space, raise the file-size limit or choose another place") from None
+
+
+def _write(target: Path, data: bytes) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target.name), suffix=".tmp", dir=target.parent)
     try:

@@ -136,11 +136,42 @@ def map_accounts(func: Callable[..., T], items: Sequence[str], scheduler: str | 
     return out
 
 
+PROBE_SECONDS = 5
+
+
+def _probe(scheduler: str) -> None:
+    """Connect to a tcp:// scheduler with a timeout and read its greeting: a Dask scheduler speaks
+    first (its handshake); a web server or anything else is named, never waited on for ever."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    if parts.scheme != "tcp" or not parts.hostname or parts.port is None:
+        return  # tls, ucx, ...: the client's own timeout applies
+    where = f"{parts.hostname}:{parts.port}"
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=PROBE_SECONDS) as sock:
+            sock.settimeout(PROBE_SECONDS)
+            greeting = sock.recv(256)
+    except TimeoutError:
+        raise PerfkitError(f"--scheduler {scheduler}: {where} accepted the connection but said nothing in "
+                           f"{PROBE_SECONDS} s, so it is not a Dask scheduler (a web server?); check the port "
+                           "(a scheduler listens on 8786, its dashboard on 8787)") from None
+    except OSError as exc:
+        raise PerfkitError(f"cannot reach the Dask scheduler at {scheduler} ({exc.strerror or exc}); check the "
+                           "address (tcp://host:8786) and that it is running") from None
+    if b"compression" not in greeting and b"python" not in greeting:
+        shown = greeting[:40].decode("ascii", errors="replace").encode("unicode_escape").decode()
+        raise PerfkitError(f"--scheduler {scheduler}: {where} is not a Dask scheduler (it answered {shown!r}); "
+                           "check the port (a scheduler listens on 8786)")
+
+
 def _dask(func: Callable[..., T], items: Sequence[str], scheduler: str, **kwargs) -> Iterator[tuple[int, T]]:
     try:
         from dask.distributed import Client, as_completed
     except ImportError:
         raise PerfkitError("--scheduler needs Dask: pip install 'perfkit[dask]'") from None
+    _probe(scheduler)
     try:
         client = Client(scheduler, timeout="20s")
     except (OSError, TimeoutError) as exc:

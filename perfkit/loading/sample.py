@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from perfkit.core.atomic import atomic_write_bytes, atomic_write_text
+from perfkit.core.errors import PerfkitError
 
 DAY = np.timedelta64(1, "D")
 SEC = np.timedelta64(1, "s")
@@ -312,6 +313,7 @@ def _csv_text(frame: pd.DataFrame) -> str:
 def write_account(root: Path, profile: Profile, tables: dict[str, pd.DataFrame], fmt: str = "csv") -> Path:
     folder = root / profile.account_id
     folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / MARKER, "written by perfkit sample; perfkit sample --replace may regenerate it\n")
     meta = {"name": profile.name, "marketplace": profile.marketplace, "timezone": profile.timezone}
     atomic_write_text(folder / "account.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
     for name, frame in tables.items():
@@ -323,6 +325,8 @@ def write_account(root: Path, profile: Profile, tables: dict[str, pd.DataFrame],
             atomic_write_bytes(folder / f"{name}.parquet", buf.getvalue())
         else:
             atomic_write_text(folder / f"{name}.csv", _csv_text(frame))
+        # A regenerated folder (--replace) keeps no table of the other format beside the new one.
+        (folder / f"{name}.{'csv' if fmt == 'parquet' else 'parquet'}").unlink(missing_ok=True)
     return folder
 
 
@@ -387,16 +391,36 @@ def amazon_reports(profile: Profile, end_day: np.datetime64) -> dict[str, str]:
 MARKETPLACE_IDS = {"US": "ATVPDKIKX0DER", "UK": "A1F83G8C2ARO7P", "DE": "A1PA6795UKMFR9", "JP": "A1VC38T7YXB528"}
 
 
+MARKER = ".perfkit-sample"  # in every folder perfkit sample wrote: only those may be replaced
+
+
+def refuse_existing(root: Path, names: list[str], replace: bool) -> None:
+    """Before anything is written: an existing folder of a sample account's name is refused, unless
+    ``replace`` is given and the folder is one perfkit sample wrote (it holds the marker file)."""
+    taken = [n for n in names if (root / n).exists() or (root / n).is_symlink()]
+    foreign = [n for n in taken if not (root / n / MARKER).is_file()]
+    if foreign or (taken and not replace):
+        named = foreign or taken
+        shown = ", ".join(named[:5]) + (f" (+{len(named) - 5} more)" if len(named) > 5 else "")
+        why = ("not written by perfkit sample, so never replaced" if foreign
+               else "written by perfkit sample; add --replace to regenerate them")
+        raise PerfkitError(f"{root}: account folders {shown} already exist ({why}); choose an empty folder")
+
+
 def generate(out_dir: str | Path, accounts: int = 5, days: int = 190, seed: int = 7,
-             end: str | None = None, fmt: str = "csv", daily_orders: float | None = None) -> list[Path]:
-    """Write ``accounts`` sample accounts of ``days`` days ending the day before ``end``."""
+             end: str | None = None, fmt: str = "csv", daily_orders: float | None = None,
+             replace: bool = False) -> list[Path]:
+    """Write ``accounts`` sample accounts of ``days`` days ending the day before ``end``; an
+    existing account folder is refused (see :func:`refuse_existing`)."""
     root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
     end_day = np.datetime64(end or "2026-11-16", "D")
     start = str(end_day - days)
     rng = np.random.default_rng(seed)
     written = []
-    for profile in _profiles_for(accounts, days, rng, daily_orders):
+    profiles = _profiles_for(accounts, days, rng, daily_orders)
+    refuse_existing(root, [p.account_id for p in profiles], replace)
+    root.mkdir(parents=True, exist_ok=True)
+    for profile in profiles:
         tables = generate_account(profile, start, days, seed)
         tables["policy_notices"] = notices_table(profile, end_day)
         folder = write_account(root, profile, tables, fmt)
