@@ -178,10 +178,10 @@ def slow_judgement(mp, bad: int, den: int) -> tuple[str, int | None]:
     advisory = mp.mode == "advisory"  # the marketplace only recommends the target: ok or advisory
     if mp.target == "<":
         meets = lambda b: Fraction(b, den) < mp.value  # noqa: E731
-        warned = Fraction(bad, den) >= mp.warn
+        warned = mp.warn is not None and Fraction(bad, den) >= mp.warn
     else:
         meets = lambda b: Fraction(den - b, den) > mp.value  # noqa: E731
-        warned = Fraction(den - bad, den) <= mp.warn
+        warned = mp.warn is not None and Fraction(den - bad, den) <= mp.warn
     most = max((b for b in range(-den - 1, den + 1) if meets(b)), default=-den - 1)  # most defects still meeting it
     room = most - bad
     if advisory:

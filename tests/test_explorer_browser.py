@@ -89,9 +89,10 @@ def worst_day() -> tuple[str, int, int]:
     engine directly: (day, defective, units)."""
     ctx = AccountContext.of(SAMPLE / SECOND, load_policy())
     s = account_series(ctx, start=first_data_day(ctx.account), end=ctx.last_day, metrics=[METRIC])
-    s = s[(s["segment"] == SEGMENT) & (s["coverage"] >= 1) & (s["denominator"] > 0)]
+    # a click must move the drill-down off its default day (the last order day), so the worst day before it
+    s = s[(s["segment"] == SEGMENT) & (s["coverage"] >= 1) & (s["denominator"] > 0)
+          & (s["as_of"] != ctx.last_day.date())]
     row = s.loc[s["rate"].idxmin()]
-    assert row["as_of"] != ctx.last_day.date()  # a click must move the drill-down off its default day
     return str(row["as_of"]), int(row["denominator"] - row["numerator"]), int(row["denominator"])
 
 

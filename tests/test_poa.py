@@ -280,21 +280,21 @@ def test_no_poa_without_data_and_for_an_advisory_value(tmp_path):
         "Amazon only recommends the target (< 1%) and takes no action on it.")
 
 
-def test_the_cli_writes_inert_buyer_text_in_the_draft_and_the_csv(tmp_path):
+def test_the_cli_writes_inert_buyer_text_in_the_draft_and_the_csv(tmp_path, tmp_path_factory):
     folder = odr_shop(tmp_path)
     (folder / "feedback.csv").write_text(
         'order_id,feedback_date,rating,comments\n'
         'O2,2026-03-06,1,"=HYPERLINK(""http://x"") cheap <script>alert(1)</script> *quality* [link](http://y)"\n',
         encoding="utf-8")
-    out = tmp_path / "letter.md"
+    out = tmp_path_factory.mktemp("letters") / "letter.md"  # outside the data root, which perfkit refuses
     res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "poa", str(tmp_path), "--account", "acct",
-                          "--metric", "odr", "--as-of", "2026-03-31", "--causes-db", str(tmp_path / "none.sqlite"),
+                          "--metric", "odr", "--as-of", "2026-03-31", "--causes-db", str(out.parent / "none.sqlite"),
                           "--out", str(out)], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     letter = out.read_text(encoding="utf-8")
     assert "<script>" not in letter and "&lt;script&gt;" in letter
     assert "\\*quality\\*" in letter and "\\[link\\](http://y)" in letter
-    csv = (tmp_path / "letter-evidence.csv").read_text(encoding="utf-8")
+    csv = (out.parent / "letter-evidence.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in csv and ",=HYPERLINK" not in csv
 
 
