@@ -89,7 +89,7 @@ def test_a_negative_feedback_and_a_chargeback_name_no_carrier(tmp_path):
     assert "Answer each chargeback request" in text  # what Amazon asks for a chargeback
 
 
-def test_tracking_causes_from_each_shipments_own_tracking(tmp_path):
+def tracking_shop(root, t3_id="TBD"):
     # Valid Tracking on 2026-03-31 counts shipments promised 2026-02-16 .. 2026-03-17 (30 days, lag 14, by
     # latest_delivery_date). 20 shipments bought 10 March, confirmed 11 March, promised 16 March, plus F0
     # (bought and promised 16 February, the window's first day) and F1 (bought and promised 17 March, its
@@ -97,13 +97,17 @@ def test_tracking_causes_from_each_shipments_own_tracking(tmp_path):
     # placeholder); T4 carrier "Other"; T5 a real UPS id the carrier never scanned. 17 of 22 = 77.27%.
     head = ("order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,latest_delivery_date,"
             "carrier,tracking_id,tracking_valid")
-    special = {1: ("UPS", "", ""), 2: ("UPS", "", ""), 3: ("UPS", "TBD", "false"), 4: ("Other", "X4", "false"),
+    special = {1: ("UPS", "", ""), 2: ("UPS", "", ""), 3: ("UPS", t3_id, "false"), 4: ("Other", "X4", "false"),
                5: ("UPS", "1Z5", "false")}
     rows = [f"T{i},2026-03-10,MFN,Shipped,2026-03-11,2026-03-16,{','.join(special.get(i, ('UPS', f'1Z{i}', 'true')))}"
             for i in range(20)]
     rows += ["F0,2026-02-16,MFN,Shipped,2026-02-16,2026-02-16,UPS,1ZF0,true",
              "F1,2026-03-17,MFN,Shipped,2026-03-17,2026-03-17,UPS,1ZF1,true"]
-    ctx = AccountContext.of(write_account(tmp_path, orders=head + "\n" + "\n".join(rows) + "\n"))
+    return write_account(root, orders=head + "\n" + "\n".join(rows) + "\n")
+
+
+def test_tracking_causes_from_each_shipments_own_tracking(tmp_path):
+    ctx = AccountContext.of(tracking_shop(tmp_path))
     text = draft_poa(ctx, ctx.metric("valid_tracking_rate"), ctx.day("2026-03-31"))
     assert ("77.27%: 17 of 22 seller-fulfilled shipments with a promised delivery date from 2026-02-16 to 2026-03-17 "
             "met it") in text
@@ -118,6 +122,25 @@ def test_tracking_causes_from_each_shipments_own_tracking(tmp_path):
     assert "Still to explain" not in text
     assert "Buy Shipping" in text and "Valid Tracking ID report" in text
     assert "Supplier invoices" not in text and "Proof of delivery" not in text  # not on a tracking letter
+
+
+def test_the_letters_placeholders_are_the_counting_rules(tmp_path):
+    from perfkit.core.policy import default_policy_text
+
+    # The same 22 shipments with T3's id "Pending". Perfkit's list does not call it a placeholder: a real id
+    # the carrier never scanned. A policy whose [counting.tracking] list has "pending": a placeholder.
+    folder = tracking_shop(tmp_path, "Pending")
+    ctx = AccountContext.of(folder)
+    text = draft_poa(ctx, ctx.metric("valid_tracking_rate"), ctx.day("2026-03-31"))
+    assert "(a tracking id the carrier never scanned): T3, T5." in text
+    policy = default_policy_text().replace('placeholders = ["", "n/a", "na", "-", "0", "none", "null", "tbd"]',
+                                           'placeholders = ["", "pending"]')
+    assert policy.count('placeholders = ["", "pending"]') == 1  # one list, read by the metric and the letter
+    (tmp_path / "policy.toml").write_text(policy, encoding="utf-8")
+    ctx = AccountContext.of(folder, tmp_path / "policy.toml")
+    text = draft_poa(ctx, ctx.metric("valid_tracking_rate"), ctx.day("2026-03-31"))
+    assert "(a placeholder was uploaded instead of a tracking id): T3." in text
+    assert "(a tracking id the carrier never scanned): T5." in text
 
 
 def test_a_severe_on_time_breach_names_its_two_carriers(tmp_path):
@@ -199,7 +222,8 @@ R3,O2,2026-03-05T09:00:00,2026-03-05T10:00:00,authorized,
     ctx = AccountContext.of(folder)
     mp = ctx.metric("return_dissatisfaction_rate")
     ev = gather_evidence(ctx, mp, ctx.day("2026-03-31"))
-    scene = Scene(ev.units, mp, ctx.policy.poa, "US", 48)
+    scene = Scene(ev.units, mp, ctx.policy.poa, "US", 48, ctx.policy.tracking_placeholders,
+                  ctx.policy.untracked_carriers)
     groups = group_by_evidence("return_dissatisfaction_rate", scene, {}, "return_id")
     assert {k: list(v["return_id"]) for k, v in groups.items()} == {"slow_response": ["R1"],
                                                                      "wrongful_rejection": ["R2"]}

@@ -75,8 +75,7 @@ class MetricPolicy:
 class PoaRules:
     """The thresholds the Plan of Action's evidence tests use ([poa] in the policy file)."""
 
-    # tracking ids that are no tracking at all (compared in lower case)
-    tracking_placeholders: frozenset[str] = frozenset({"", "n/a", "na", "-", "0", "none", "null", "tbd"})
+    # (tracking placeholders and untracked carriers are the counting rules': Policy.tracking_placeholders)
     # marketplace -> carriers Amazon integrates there (lower case); a marketplace not listed: not tested
     integrated_carriers: dict[str, frozenset[str]] = field(default_factory=dict)
     # a carrier or category "stands out" when a one-sided Fisher test puts its defects above the rest's
@@ -188,7 +187,7 @@ SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "char
                          "business_days", "return_response_hours", "tracking"},
             "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "metrics": None,
             "marketplaces": None, "encodings": None,
-            "poa": {"tracking_placeholders", "integrated_carriers", "significance", "late_confirmation_hours",
+            "poa": {"integrated_carriers", "significance", "late_confirmation_hours",
                     "near_miss_days"}}
 MARKET_KEYS = {"enforced", "advisory", "not_applicable", "others", "enforced_value", "enforced_warn",
                "advisory_value", "advisory_warn"}
@@ -399,7 +398,6 @@ def encoding_candidates(marketplace: str | None) -> tuple[str, ...]:
 
 def _poa_rules(raw: object, where: str) -> PoaRules:
     _check_keys(where, raw, SECTIONS["poa"])
-    default = PoaRules()
     carriers = raw.get("integrated_carriers", {})
     if not isinstance(carriers, dict):
         raise PerfkitError(f"{where} integrated_carriers must be a table of marketplace = [carriers]")
@@ -407,9 +405,6 @@ def _poa_rules(raw: object, where: str) -> PoaRules:
     if not 0 < significance < 1:
         raise PerfkitError(f"{where} significance must lie between 0 and 1, like \"0.05\"")
     return PoaRules(
-        tracking_placeholders=frozenset(v.strip().lower() for v in _listed(
-            raw.get("tracking_placeholders", sorted(default.tracking_placeholders)),
-            f"{where} tracking_placeholders", str)),
         integrated_carriers={m.upper(): frozenset(c.strip().lower() for c in _listed(v, f"{where} integrated_carriers.{m}",
                                                                                      str))
                              for m, v in carriers.items()},

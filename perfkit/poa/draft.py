@@ -153,7 +153,8 @@ def draft_poa(ctx: AccountContext, mp: MetricPolicy, day: int, causes: pd.DataFr
     for c in mine.itertuples():
         tied.setdefault(_key(c), []).extend(str(i) for i in c.orders)
     scene = Scene(_with_columns(ctx, ev.units), mp, ctx.policy.poa, ctx.account.marketplace or "",
-                  ctx.policy.return_response_hours)
+                  ctx.policy.return_response_hours, ctx.policy.tracking_placeholders,
+                  ctx.policy.untracked_carriers)
     groups = group_by_evidence(family, scene, tied, id_column)
     lines = _header(ctx, mp) + _statement(mp, ev)
     breaches = _category_breaches(ctx, mp, day)

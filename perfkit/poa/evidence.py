@@ -57,6 +57,9 @@ class Scene:
     rules: PoaRules
     marketplace: str
     response_hours: int
+    # The counting rules' lists ([counting.tracking]): the POA names what the metric counted.
+    placeholders: frozenset[str]
+    untracked_carriers: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -97,13 +100,14 @@ def _no_tracking(bad: pd.DataFrame, _s: Scene) -> pd.Series:
 
 def _placeholder(bad: pd.DataFrame, s: Scene) -> pd.Series:
     ids = _col(bad, "tracking_id").map(_text)
-    return (ids != "") & ids.str.lower().isin(s.rules.tracking_placeholders)
+    return (ids != "") & ids.str.lower().isin(s.placeholders)
 
 
 def _carrier_untracked(bad: pd.DataFrame, s: Scene) -> pd.Series:
-    """No carrier, ``Other``, or a carrier not on Amazon's integrated list for the marketplace."""
+    """No carrier, one Amazon cannot track (``Other``), or one not on Amazon's integrated list for the
+    marketplace."""
     carrier = _col(bad, "carrier").map(_text).str.lower()
-    untracked = carrier.isin(["", "other"])
+    untracked = (carrier == "") | carrier.isin(s.untracked_carriers)
     integrated = s.rules.integrated_carriers.get(s.marketplace.upper())
     if integrated:
         untracked |= ~carrier.isin(integrated)
