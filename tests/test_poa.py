@@ -332,3 +332,36 @@ def test_a_carrier_stands_out_by_fishers_test():
     assert standing_out(units, "carrier", Fraction(1, 20)) == {"A"}
     # One value only: nothing to stand out from.
     assert standing_out(units.assign(carrier="A"), "carrier", Fraction(1, 20)) == set()
+
+
+def category_shop(root, category):
+    # 200 MFN orders on 1 March (+ F0, F1 in Toys: 202). C0..C19 get 1-star feedback without words (no
+    # other evidence), so only the category test can place them.
+    orders = H + "".join(f"\nC{i},2026-03-01T12:00:00,MFN,Shipped,UPS,{category(i)}" for i in range(200)) + FILL
+    feedback = "order_id,feedback_date,rating\n" + "".join(f"C{i},2026-03-06,1\n" for i in range(20))
+    return write_account(root, orders=orders + "\n", feedback=feedback)
+
+
+def test_a_category_that_stands_out_is_a_cause_for_exactly_its_orders(tmp_path):
+    # Lamps: C5..C24, 20 orders, 15 defective (C5..C19). Toys: the other 182, 5 defective (C0..C4).
+    # 15 of 20 against 5 of 182: Lamps stands out; Toys does not (its share is below the rest's).
+    ctx = AccountContext.of(category_shop(tmp_path, lambda i: "Lamps" if 5 <= i < 25 else "Toys"))
+    text = draft_poa(ctx, ctx.metric("odr"), ctx.day("2026-03-31"))
+    part = section(text, "Defects concentrated in one product category.** ")
+    assert part.startswith("15 orders of the 20 defective")
+    assert "categories (defects of units): Lamps (15 of 20)." in part
+    assert ", ".join(f"C{i}" for i in range(5, 15)) + " and 5 more." in part  # the 15, listed 10 and 5 more
+    assert "Toys" not in part
+    rest = text.split("## Still to explain", 1)[1]
+    assert "tied them: C0, C1, C2, C3, C4." in rest
+    assert "Review the listings, stock and supplier of Lamps" in text
+
+
+def test_a_spread_out_breach_names_no_category(tmp_path):
+    # Four categories of 50 orders each (+ F0, F1 in Toys), 5 defects in each of the first four
+    # (C0..C4 Toys, C5..C9 Lamps, ...): every share equals the rest's, none stands out.
+    names = ["Toys", "Lamps", "Books", "Tools"]
+    ctx = AccountContext.of(category_shop(tmp_path, lambda i: names[i // 5] if i < 20 else names[i % 4]))
+    text = draft_poa(ctx, ctx.metric("odr"), ctx.day("2026-03-31"))
+    assert "Defects concentrated" not in text
+    assert "20 orders on 2026-03-01 pass no cause's evidence test" in text.split("## Still to explain", 1)[1]

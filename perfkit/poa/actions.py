@@ -39,6 +39,10 @@ ACTIONS: dict[str, tuple[list[str], list[str]]] = {
         ["Stop selling the batch linked to the complaints in {categories} and refund or replace the affected "
          "buyers ({orders})"],
         ["Sample and inspect every incoming batch before it is listed; track supplier defects by batch"]),
+    "category_concentrated": (
+        ["Review the listings, stock and supplier of {categories}, where the {n} affected orders ({orders}) are "
+         "concentrated, and correct what caused them"],
+        ["Check each category's defects every week and act on a category whose share stands out"]),
     "unrequested_cancel": (
         ["Review the {n} cancelled orders ({orders}) and stop cancelling orders the buyer did not ask to cancel"],
         ["Restrict cancellation to trained staff and log each one with its reason"]),

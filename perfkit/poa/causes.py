@@ -110,6 +110,12 @@ CATALOGUE |= {
     "documentRequests": [
         ("documents_missing", "Documents Amazon asked for were not sent", "未提交亚马逊要求的文件")],
 }
+# A category whose defects stand out from the rest's (evidence.py): a cause of every metric counted on
+# orders, last in each family, so that more specific evidence keeps its units.
+CATEGORY = ("category_concentrated", "Defects concentrated in one product category", "缺陷集中在某一商品品类")
+for _family in ("odr", "cancel_rate", "late_shipment", "valid_tracking_rate", "on_time_delivery_rate",
+                "invoice_defect_rate", "return_rate"):
+    CATALOGUE[_family].append(CATEGORY)
 OTHER = "other"  # a free-text cause
 
 

@@ -5,7 +5,7 @@ its words and its actions, with the test that makes it apply to one defective un
 unit's own data: a missing or placeholder tracking id, a carrier Amazon does not integrate, a
 confirmation hours or days after ship-by, a response after the deadline, a rejection Amazon did
 not uphold, an invoice missing or late, a claim or feedback whose words name the cause (English
-and Chinese), a carrier whose share of defects is significantly above the rest's. A cause
+and Chinese), a carrier or a category whose share of defects is significantly above the rest's. A cause
 declared with ``None`` has no column that shows it: only the analyst can name it.
 
 A unit goes under the first declared cause whose test holds; none holding, it is listed apart
@@ -162,6 +162,12 @@ def _carrier_stands_out(bad: pd.DataFrame, s: Scene) -> pd.Series:
     return _col(bad, "carrier").map(_text).isin(standing_out(s.units, "carrier", s.rules.significance))
 
 
+def _category_stands_out(bad: pd.DataFrame, s: Scene) -> pd.Series:
+    """A defective unit of a category whose share of defects is significantly above the rest's (the
+    same one-sided Fisher test as for carriers)."""
+    return _col(bad, "category").map(_text).isin(standing_out(s.units, "category", s.rules.significance))
+
+
 def _carrier_slow(bad: pd.DataFrame, s: Scene) -> pd.Series:
     """A late parcel on a carrier that stands out, or whose own on-time rate misses Amazon's target
     (when every carrier is late alike, none stands out, yet each is too slow)."""
@@ -224,6 +230,8 @@ def _words_rule(cause: str, shows: str) -> Rule:
 _ODR_WORDS = {c: _words_rule(c, "the buyer's claim or feedback says so") for c in
               ("out_of_stock", "listing_mismatch", "damaged_packaging", "customer_service", "product_quality",
                "wrong_item")}
+_CATEGORY = Rule("its category's share of defects is significantly above the other categories'",
+                 _category_stands_out)
 # family -> cause -> rule, in the order a unit is tested (the most specific evidence first); None: no
 # column shows the cause, only the analyst can name it.
 RULES: dict[str, dict[str, Rule | None]] = {
@@ -269,6 +277,11 @@ RULES: dict[str, dict[str, Rule | None]] = {
         "not_refunded": _words_rule("not_refunded", "the buyer's words say so"),
     },
 }
+
+
+for _family, _rules in RULES.items():  # the category test comes last: specific evidence keeps its units
+    if _family != "return_dissatisfaction_rate":
+        _rules["category_concentrated"] = _CATEGORY
 
 
 def rule_for(family: str, cause: str) -> Rule | None:
