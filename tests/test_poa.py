@@ -7,6 +7,8 @@ import datetime as dt
 import subprocess
 import sys
 
+import pandas as pd
+
 from perfkit.engine.context import AccountContext
 from perfkit.poa.causes import CauseChoice, CauseStore
 from perfkit.poa.draft import draft_poa, poa_for
@@ -365,3 +367,56 @@ def test_a_spread_out_breach_names_no_category(tmp_path):
     text = draft_poa(ctx, ctx.metric("odr"), ctx.day("2026-03-31"))
     assert "Defects concentrated" not in text
     assert "20 orders on 2026-03-01 pass no cause's evidence test" in text.split("## Still to explain", 1)[1]
+
+
+def cancel_rows():
+    # 20 seller-fulfilled orders: X00..X09 placed 1 March 10:00, X10..X19 placed 7 March 10:00 (UTC), each
+    # due to ship 2 days later at 07:59:59. Cancelled by us: X01, X02, X03 one day after purchase (before
+    # ship-by); X04, X05 on 4 March 12:00, a day after their ship-by. X06 cancelled at the buyer's request
+    # (not a defect). The others shipped; their last update is no cancellation.
+    rows = []
+    for i in range(20):
+        day = 1 if i < 10 else 7
+        status = "Cancelled" if 1 <= i <= 6 else "Shipped"
+        updated = {1: "02", 2: "02", 3: "02", 4: "04", 5: "04", 6: "02"}.get(i, f"{day:02d}")
+        hour = "12" if i in (4, 5) else "10"
+        rows.append((f"X{i:02d}", f"2026-03-{day:02d}T10:00:00+00:00", f"2026-03-{updated}T{hour}:00:00+00:00",
+                     status, "true" if i == 6 else "false", f"2026-03-{day + 2:02d}T07:59:59+00:00"))
+    return rows
+
+
+def test_cancellations_before_and_after_ship_by_from_amazons_all_orders_report(tmp_path, tmp_path_factory):
+    rows = cancel_rows()
+    orders = ("amazon-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\t"
+              "is-buyer-requested-cancellation\n" + "".join(f"{o}\t{p}\t{u}\t{s}\tMerchant\t{b}\n"
+                                                            for o, p, u, s, b, _ in rows))
+    ship = "order-id\tpurchase-date\tlatest-ship-date\n" + "".join(f"{o}\t{p}\t{d}\n" for o, p, _, _, _, d in rows)
+    folder = write_account(tmp_path, **{"All Orders Report.txt": orders, "ship-dates.txt": ship})
+    ctx = AccountContext.of(folder)
+    o = ctx.account.orders.set_index("order_id")
+    assert o["cancelled_at"].notna().sum() == 6 and o.loc["X00", "cancelled_at"] is pd.NaT  # shipped: no date
+    out = tmp_path_factory.mktemp("letters") / "cancel.md"
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "poa", str(tmp_path), "--account", "acct",
+                          "--metric", "cancel_rate", "--as-of", "2026-03-07", "--causes-db",
+                          str(out.parent / "none.sqlite"), "--out", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    text = out.read_text(encoding="utf-8")
+    # 5 seller cancellations of 20 orders placed 1..7 March = 25.00%.
+    assert "25.00%" in text and "5 of 20" in text
+    assert "(cancelled by us before its ship-by date): X01, X02, X03." in section(
+        text, "Out of stock: orders cancelled for lack of inventory.** ")
+    assert "(cancelled by us after its ship-by date had passed): X04, X05." in section(
+        text, "Orders cancelled after their ship-by date because they could not ship in time.** ")
+    assert "X06" not in text and "Still to explain" not in text
+
+
+def test_without_a_cancellation_time_the_cancellations_stay_with_the_analyst(tmp_path):
+    # The same 20 orders in perfkit's own columns, without cancelled_at: X01..X05 cannot be placed.
+    orders = "order_id,purchase_date,fulfillment_channel,order_status,buyer_requested_cancel,latest_ship_date\n" + "".join(
+        f"{o},{p},MFN,{s},{b},{d}\n" for o, p, _, s, b, d in cancel_rows())
+    ctx = AccountContext.of(write_account(tmp_path, orders=orders))
+    text = draft_poa(ctx, ctx.metric("cancel_rate"), ctx.day("2026-03-07"))
+    assert "## 1. Root causes" in text and "Out of stock" not in text and "ship in time" not in text
+    rest = text.split("## Still to explain", 1)[1]
+    assert "5 orders on 2026-03-01 pass no cause's evidence test" in rest and "tied them: X01, X02, X03, X04, X05." in rest
+    assert "The cancellation time is not in the data" in rest

@@ -42,6 +42,9 @@ ALL_ORDERS = ReportFormat(
         "is-buyer-requested-cancellation": "buyer_requested_cancel",
         "buyer-requested-cancel-reason": "buyer_cancel_reason",
         "buyer-cancel-reason": "buyer_cancel_reason",
+        # "The date of the most recent order update" (help item 200547170): on a cancelled order, its
+        # cancellation (kept on cancelled orders only, see sources.py).
+        "last-updated-date": "cancelled_at",
     },
 )
 

@@ -100,7 +100,7 @@ def _finish_orders(orders: pd.DataFrame, missing: list[str], keep: set[str] | No
     empty = {name for name in TABLES["orders"] if name not in orders.columns or orders[name].isna().all()}
     # No tracking_valid column has a rule of its own (the engine judges the tracking id), so it is
     # missing only when the tracking ids are missing too.
-    quiet = {"product_name", "item_cancelled", "buyer_cancel_reason"} | ({"tracking_valid"} if "tracking_id" not in empty else set())
+    quiet = {"product_name", "item_cancelled", "buyer_cancel_reason", "cancelled_at"} | ({"tracking_valid"} if "tracking_id" not in empty else set())
     missing += [f"orders.{name}" for name in TABLES["orders"] if name in empty and name not in quiet
                 and (keep is None or name in keep)]
     # tracking_valid stays empty where the file does not say: the engine's tracking rule decides there.

@@ -37,6 +37,9 @@ TABLES: dict[str, dict[str, Column]] = {
         ("buyer_requested_cancel", "bool", False, False),
         # The buyer's stated reason for a cancellation (Amazon's order reports): untrusted text, shown only.
         ("buyer_cancel_reason", "text", False),
+        # When a cancelled order was cancelled (the All Orders report's last-updated-date, kept only on
+        # cancelled orders): the POA tells a cancellation before ship-by from one after it.
+        ("cancelled_at", "datetime", False),
         ("latest_ship_date", "deadline", False),
         ("ship_confirm_date", "datetime", False),
         ("carrier", "text", False, None, "drill-downs cannot name carriers"),

@@ -219,6 +219,10 @@ def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
     if src.report == formats.ALL_ORDERS.name and "item_cancelled" in raw.columns:
         raw["item_cancelled"] = (raw["item_cancelled"].astype("string").str.strip().str.lower()
                                  .isin(["cancelled", "canceled"]).map({True: "true", False: "false"}))
+    if src.report == formats.ALL_ORDERS.name and "cancelled_at" in raw.columns and "order_status" in raw.columns:
+        # last-updated-date dates a cancellation only on a cancelled order; elsewhere it is any update.
+        cancelled = raw["order_status"].astype("string").str.strip().str.lower().str.startswith("cancel")
+        raw["cancelled_at"] = raw["cancelled_at"].where(cancelled.fillna(False).astype(bool))
     if src.report == formats.RETURNS.name:
         raw = _amazon_returns(raw)
     elif src.report == formats.FBA_RETURNS.name:

@@ -43,6 +43,11 @@ ACTIONS: dict[str, tuple[list[str], list[str]]] = {
         ["Review the listings, stock and supplier of {categories}, where the {n} affected orders ({orders}) are "
          "concentrated, and correct what caused them"],
         ["Check each category's defects every week and act on a category whose share stands out"]),
+    "cancel_after_ship_by": (
+        ["Find why the {n} orders ({orders}) were still unsent at their ship-by date and were cancelled "
+         "afterwards, and contact those buyers"],
+        ["Lengthen the handling time to what the warehouse achieves, and flag at import every order that "
+         "cannot ship by its ship-by date so that it is sent or the buyer is told the same day"]),
     "unrequested_cancel": (
         ["Review the {n} cancelled orders ({orders}) and stop cancelling orders the buyer did not ask to cancel"],
         ["Restrict cancellation to trained staff and log each one with its reason"]),

@@ -35,6 +35,8 @@ CATALOGUE: dict[str, list[tuple[str, str, str]]] = {
     ],
     "cancel_rate": [
         ("out_of_stock", "Out of stock: orders cancelled for lack of inventory", "缺货导致取消订单"),
+        ("cancel_after_ship_by", "Orders cancelled after their ship-by date because they could not ship in time",
+         "超过发货期限后因无法按时发货而取消订单"),
         ("unrequested_cancel", "Orders cancelled that the buyer did not ask to cancel", "取消了买家未要求取消的订单"),
     ],
     "late_shipment": [

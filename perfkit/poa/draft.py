@@ -217,6 +217,10 @@ def draft_poa(ctx: AccountContext, mp: MetricPolicy, day: int, causes: pd.DataFr
         lines += ["## Still to explain (a note for the analyst: not part of the letter)", "",
                   f"{count(len(rest), one, many)} {_period(rest)} pass no cause's evidence test and no analyst "
                   f"tied them: {_ids_text(rest[id_column].astype(str))}. Record their cause, or leave them out.", ""]
+        if family == "cancel_rate" and "cancelled_at" not in scene.units.columns:
+            lines += ["The cancellation time is not in the data, so a cancellation before the ship-by date "
+                      "(stock-out) cannot be told from one after it: load Amazon's All Orders report (its "
+                      "last-updated-date) or a `cancelled_at` column.", ""]
         said = _what_buyers_said(rest)
         if said:
             lines += [f"What those buyers said: {said}", ""]
@@ -304,6 +308,12 @@ def _with_columns(ctx: AccountContext, units: pd.DataFrame) -> pd.DataFrame:
         if isinstance(upload.dtype, pd.DatetimeTZDtype):
             upload = upload.dt.tz_convert(ctx.account.timezone).dt.tz_localize(None)
         out = out.assign(invoice_upload_date=units["order_id"].astype(str).map(upload).to_numpy())
+    if "return_id" not in units.columns and "cancelled_at" in orders.columns and orders["cancelled_at"].notna().any():
+        when = orders.set_index(orders["order_id"].astype(str))["cancelled_at"]
+        when = when[~when.index.duplicated()]
+        if isinstance(when.dtype, pd.DatetimeTZDtype):
+            when = when.dt.tz_convert(ctx.account.timezone).dt.tz_localize(None)
+        out = out.assign(cancelled_at=units["order_id"].astype(str).map(when).to_numpy())
     returns = ctx.account.returns
     if "return_id" not in units.columns and "reason" in returns.columns and len(returns):
         reason = returns.dropna(subset=["reason"]).groupby(returns["order_id"].astype(str))["reason"].first()

@@ -211,6 +211,22 @@ def _delivery_defect(bad: pd.DataFrame, s: Scene) -> pd.Series:
     return _words("logistics")(bad, s) | late
 
 
+def _cancel_vs_ship_by(bad: pd.DataFrame) -> pd.Series:
+    """Hours from the ship-by deadline to the seller's cancellation (negative: before it); NaN where
+    either date is unknown. Buyer-requested cancellations are not defects, so every unit here is the
+    seller's."""
+    return ((pd.to_datetime(_col(bad, "cancelled_at")) - pd.to_datetime(_col(bad, "latest_ship_date")))
+            / pd.Timedelta(hours=1))
+
+
+def _cancelled_before_ship_by(bad: pd.DataFrame, _s: Scene) -> pd.Series:
+    return (_cancel_vs_ship_by(bad) <= 0).fillna(False).astype(bool)
+
+
+def _cancelled_after_ship_by(bad: pd.DataFrame, _s: Scene) -> pd.Series:
+    return (_cancel_vs_ship_by(bad) > 0).fillna(False).astype(bool)
+
+
 def _missing_invoice(bad: pd.DataFrame, _s: Scene) -> pd.Series:
     return _col(bad, "invoice_upload_date").isna()
 
@@ -240,7 +256,12 @@ RULES: dict[str, dict[str, Rule | None]] = {
                           _delivery_defect),
         **_ODR_WORDS,
     },
-    "cancel_rate": {"out_of_stock": None, "unrequested_cancel": None},
+    "cancel_rate": {
+        # Cancelled by the seller before ship-by: the item was not there to send (stock-out).
+        "out_of_stock": Rule("cancelled by us before its ship-by date", _cancelled_before_ship_by),
+        "cancel_after_ship_by": Rule("cancelled by us after its ship-by date had passed", _cancelled_after_ship_by),
+        "unrequested_cancel": None,
+    },
     "late_shipment": {
         "not_confirmed": Rule("ship-by date passed and the order is still not confirmed", _never_confirmed),
         "late_confirmation": Rule("confirmed less than {confirm_hours} hours after the ship-by deadline",
