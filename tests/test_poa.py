@@ -91,7 +91,7 @@ def test_a_negative_feedback_and_a_chargeback_name_no_carrier(tmp_path):
     assert "Answer each chargeback request" in text  # what Amazon asks for a chargeback
 
 
-def tracking_shop(root, t3_id="TBD"):
+def tracking_shop(root, t3_id="TBD", t5=("UPS", "1Z5", "false")):
     # Valid Tracking on 2026-03-31 counts shipments promised 2026-02-16 .. 2026-03-17 (30 days, lag 14, by
     # latest_delivery_date). 20 shipments bought 10 March, confirmed 11 March, promised 16 March, plus F0
     # (bought and promised 16 February, the window's first day) and F1 (bought and promised 17 March, its
@@ -100,7 +100,7 @@ def tracking_shop(root, t3_id="TBD"):
     head = ("order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,latest_delivery_date,"
             "carrier,tracking_id,tracking_valid")
     special = {1: ("UPS", "", ""), 2: ("UPS", "", ""), 3: ("UPS", t3_id, "false"), 4: ("Other", "X4", "false"),
-               5: ("UPS", "1Z5", "false")}
+               5: t5}
     rows = [f"T{i},2026-03-10,MFN,Shipped,2026-03-11,2026-03-16,{','.join(special.get(i, ('UPS', f'1Z{i}', 'true')))}"
             for i in range(20)]
     rows += ["F0,2026-02-16,MFN,Shipped,2026-02-16,2026-02-16,UPS,1ZF0,true",
@@ -420,3 +420,21 @@ def test_without_a_cancellation_time_the_cancellations_stay_with_the_analyst(tmp
     rest = text.split("## Still to explain", 1)[1]
     assert "5 orders on 2026-03-01 pass no cause's evidence test" in rest and "tied them: X01, X02, X03, X04, X05." in rest
     assert "The cancellation time is not in the data" in rest
+
+
+def test_a_carrier_not_integrated_is_named_only_where_amazon_lists_its_carriers(tmp_path):
+    # The 22 shipments with T5 on "Ekart", a real id never scanned. India's list (help item 202014610 on
+    # sellercentral.amazon.in) has UPS but not Ekart: T5 joins T4 (carrier Other). The US page lists no
+    # carriers (they are the Confirm shipment drop-down), so there T5 is only a scan the carrier never made.
+    ctx = AccountContext.of(tracking_shop(tmp_path, t5=("Ekart", "EK5", "false")))
+    mp = ctx.metric("valid_tracking_rate")
+    ev = gather_evidence(ctx, mp, ctx.day("2026-03-31"))
+
+    def groups(market):
+        scene = Scene(ev.units, mp, ctx.policy.poa, market, 48, ctx.policy.tracking_placeholders,
+                      ctx.policy.untracked_carriers)
+        return {k: sorted(v["order_id"]) for k, v in group_by_evidence("valid_tracking_rate", scene, {}).items()}
+
+    assert groups("IN")["carrier_no_tracking"] == ["T4", "T5"] and "carrier_no_updates" not in groups("IN")
+    for market in ("US", "DE", ""):
+        assert groups(market)["carrier_no_tracking"] == ["T4"] and groups(market)["carrier_no_updates"] == ["T5"]

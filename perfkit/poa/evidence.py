@@ -108,7 +108,8 @@ def _carrier_untracked(bad: pd.DataFrame, s: Scene) -> pd.Series:
     marketplace."""
     carrier = _col(bad, "carrier").map(_text).str.lower()
     untracked = (carrier == "") | carrier.isin(s.untracked_carriers)
-    integrated = s.rules.integrated_carriers.get(s.marketplace.upper())
+    market = s.marketplace.upper()
+    integrated = s.rules.integrated_carriers.get("UK" if market == "GB" else market)
     if integrated:
         untracked |= ~carrier.isin(integrated)
     return untracked
