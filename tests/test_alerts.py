@@ -77,8 +77,12 @@ def test_compose_names_only_what_changed_in_each_accounts_language():
                     {a: f"https://r/{a}.html" for a in outcomes}, "https://r/index.html", today, 3)
     assert alert.lines == [
         "A Shop [a-shop] https://r/a-shop.html",
-        "- NEW BREACH: Order Defect Rate (Seller-fulfilled) 1.50% against target < 1%, 2 defect(s) over",
-        "- NEW BREACH: Policy compliance (Open) 1 / 1",
+        # policy.toml [deadlines]: a POA 17 days after Amazon's notice; ODR is made of claims, so
+        # A-to-z requests (72 h) and chargebacks (7 days) are named too.
+        "- NEW BREACH: Order Defect Rate (Seller-fulfilled) 1.50% against target < 1%, 2 defect(s) over; "
+        "Plan of Action due within 17 days of Amazon's notice; "
+        "answer A-to-z requests within 72 h, chargebacks within 7 days",
+        "- NEW BREACH: Policy compliance (Open) 1 / 1; Plan of Action due within 17 days of Amazon's notice",
         "深圳 B [b-shop] https://r/b-shop.html",
         "- 已恢复: 配送前取消率 (全部订单) 1.00%,目标 < 2.5%, 还可容许 1 个缺陷",
         "- 数据已过期:最后一天 2026-11-10(已 7 天)",
@@ -139,3 +143,30 @@ def test_report_notifies_once_then_stays_quiet(tmp_path, receiver):
     # Second run, same data: nothing changed, nothing sent.
     report()
     assert len(got) == 1
+
+
+def test_breach_alert_names_the_poa_deadline_from_the_policy_at_the_receiver(receiver):
+    from perfkit.core.policy import default_policy_text, parse_policy
+    url, got = receiver
+    # The deadline is data: an edited [deadlines] changes the line (30 days, 48 h as on Amazon's AU page).
+    text = default_policy_text().replace("poa_days = 17", "poa_days = 30").replace(
+        "a_to_z_response_hours = 72", "a_to_z_response_hours = 48")
+    policy = parse_policy(text, "edited.toml")
+    outcomes = {
+        # Late shipment 5 of 100 = 5.00% against < 4%: a breach, not a claims metric (POA only).
+        "e-shop": Outcome("e-shop", True, html="e.html", row={
+            "_name": "E", "_last": "2026-11-16", "late_shipment_rate_10d": cell("breach", 0.05, 5, 100, -2, "< 4%")}),
+        # ODR in Chinese: the claim windows too.
+        "z-shop": Outcome("z-shop", True, html="z.html", row={
+            "_name": "Z", "_last": "2026-11-16", "odr:MFN": cell("breach", 0.02, 2, 100, -1, segment="MFN")}),
+    }
+    alert = compose(outcomes, {}, policy, dt.date(2026, 11, 15), {"z-shop": "zh"}, "en", {}, "",
+                    dt.date(2026, 11, 17), 3)
+    assert send(alert, [url]) == []
+    assert got[0]["json"]["message"] == (
+        "E [e-shop]\n"
+        "- NEW BREACH: Late Shipment Rate (10 days) (All orders) 5.00% against target < 4%, 2 defect(s) over; "
+        "Plan of Action due within 30 days of Amazon's notice\n"
+        "Z [z-shop]\n"
+        "- 新超标: 订单缺陷率 (自配送) 2.00%,目标 < 1%, 超出 1 个缺陷; 收到亚马逊通知后 30 天内提交行动计划; "
+        "A-to-z 索赔信息请求须在 48 小时内答复,信用卡拒付须在 7 天内答复")
