@@ -331,3 +331,28 @@ def test_merge_replaces_rows_by_key_and_keeps_the_rest():
         "amazon-order-id\tsku\torder-status\tnew-column\nB\t1\tShipped\t\nA\t1\tShipped\tx\nC\t1\tShipped\ty\n")
     with pytest.raises(PerfkitError, match="no column 'order id'"):
         merge_rows("", new, ("order id",), "f")
+
+
+def test_unshipped_no_data_keeps_the_snapshot_and_a_header_only_report_empties_it(tmp_path, spapi):
+    stub = spapi(make_stub())
+    root = data_root(tmp_path)
+    config = write_config(tmp_path, stub, ["unshipped"])
+    snapshot = root / "de-shop" / "amazon-unshipped.txt"
+    assert pull(root, config).returncode == 0
+    first = snapshot.read_text()
+    assert len(first.splitlines()) == 2  # the header and the one unshipped order
+    unshipped = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
+    # CANCELLED (Amazon's "no data to return", or a cancel) and an empty document prove nothing: kept.
+    for plan_ in (Plan(["IN_PROGRESS", "CANCELLED"]), Plan(["DONE"], lambda s, e: b"")):
+        stub.plans[unshipped] = plan_
+        res = pull(root, config)
+        assert res.returncode == 0, res.stderr
+        assert snapshot.read_text() == first
+        why = "Amazon returned no document (CANCELLED)" if plan_.statuses[-1] == "CANCELLED" else "Amazon's document was empty"
+        assert f"  note: de-shop/amazon-unshipped.txt: {why}; the previous snapshot is kept" in res.stdout.splitlines()
+    # A header and no rows: Amazon says nothing is unshipped; the snapshot says so too.
+    stub.plans[unshipped] = Plan(["DONE"], lambda s, e: (UNSHIPPED_HEADER + "\n").encode())
+    res = pull(root, config)
+    assert res.returncode == 0, res.stderr
+    assert snapshot.read_text() == UNSHIPPED_HEADER + "\n"
+    assert "de-shop: 1 file written" in res.stdout

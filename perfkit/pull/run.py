@@ -21,7 +21,7 @@ from perfkit.pull import catalogue
 from perfkit.pull.agency import Agency
 from perfkit.pull.catalogue import ReportKind
 from perfkit.pull.client import LoginError, PullError, ReportsClient
-from perfkit.pull.files import merge_rows, owned_text, read_state, remove_owned, write_owned, write_state
+from perfkit.pull.files import merge_rows, owned_text, read_state, write_owned, write_state
 
 UTC = dt.timezone.utc
 
@@ -49,6 +49,7 @@ class AccountPull:
     written: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said, not a failure (e.g. a snapshot kept)
     retries: int = 0
     error: str | None = None
 
@@ -132,6 +133,12 @@ def _keep(folder: Path, task: Task, raw: bytes, charset: str | None, state: dict
     return name
 
 
+def _kept(folder: Path, name: str, why: str) -> str:
+    where = f"{folder.name}/{name}"
+    return (f"{where}: {why}; the previous snapshot is kept" if (folder / name).exists()
+            else f"{where}: {why}; no snapshot written")
+
+
 def _finish(folder: Path, task: Task, client: ReportsClient, status: str, doc: str | None, state: dict,
             now: dt.datetime, marketplace: str | None, result: AccountPull) -> None:
     name = task.file(now.date())
@@ -139,7 +146,12 @@ def _finish(folder: Path, task: Task, client: ReportsClient, status: str, doc: s
         raise PullError(f"{task.kind.type} ({task.period}): Amazon gave the unknown processingStatus {status!r}")
     if status == "DONE" and doc:
         raw, charset = client.document(doc, task.kind.restricted)
-        result.written.append(_keep(folder, task, raw, charset, state, now, marketplace))
+        if not task.kind.dated and not raw.strip():
+            # A document with not even its header says nothing: the last snapshot stays.
+            result.notes.append(_kept(folder, name, "Amazon's document was empty"))
+        else:
+            # A header with no rows is Amazon saying "nothing unshipped": the snapshot is replaced.
+            result.written.append(_keep(folder, task, raw, charset, state, now, marketplace))
     elif status == "FATAL":
         detail = ""
         if doc:
@@ -150,8 +162,11 @@ def _finish(folder: Path, task: Task, client: ReportsClient, status: str, doc: s
                 pass
         result.failed.append(f"{task.kind.type} ({task.period}): Amazon could not prepare the report (FATAL){detail}")
         return
-    elif status in ("CANCELLED", "DONE") and not task.kind.dated and task.kind.kind != "performance":
-        remove_owned(folder, name, state)  # nothing is unshipped any more: the old snapshot would lie
+    elif not task.kind.dated:
+        # Amazon's model: CANCELLED is an explicit cancel or "no data to return", which cannot be
+        # told apart, and DONE without a document says nothing either: neither proves that nothing
+        # is unshipped, so the last snapshot stays (a header-only document replaces it, above).
+        result.notes.append(_kept(folder, name, f"Amazon returned no document ({status})"))
     if task.kind.dated and task.end is not None:
         state["months"].setdefault(task.kind.kind, {})[task.period] = {"through": _iso(task.end), "pulled_at": _iso(now)}
 
