@@ -170,3 +170,48 @@ def test_breach_alert_names_the_poa_deadline_from_the_policy_at_the_receiver(rec
         "Z [z-shop]\n"
         "- 新超标: 订单缺陷率 (自配送) 2.00%,目标 < 1%, 超出 1 个缺陷; 收到亚马逊通知后 30 天内提交行动计划; "
         "A-to-z 索赔信息请求须在 48 小时内答复,信用卡拒付须在 7 天内答复")
+
+
+ALERT = Alert("perfkit: 1 change(s)", ["A Shop [a-shop]", "- NEW BREACH: ODR"], 1)
+
+
+def test_email_reaches_a_local_smtp_server():
+    from .receivers import smtp_server
+    server, got = smtp_server()
+    port = server.server_address[1]
+    try:
+        failures = send(ALERT, [f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
+                                "&from=alerts@example.invalid&to=team@example.invalid"])
+    finally:
+        server.shutdown()
+    assert failures == [] and len(got) == 1
+    mail = got[0]
+    assert (mail["from"], mail["to"]) == ("alerts@example.invalid", ["team@example.invalid"])
+    assert mail["message"]["Subject"] == "perfkit: 1 change(s)"
+    assert mail["message"].get_body().get_content().replace("\r\n", "\n") == "A Shop [a-shop]\n- NEW BREACH: ODR\n"
+
+
+def test_teams_gets_its_adaptive_card_at_a_local_https_host(tmp_path):
+    # Apprise's Teams Workflows plugin takes the flow's host from the URL and speaks only HTTPS:
+    # a local HTTPS receiver with a self-signed certificate, and ?verify=no for that certificate.
+    from .receivers import https_server
+    started = https_server(tmp_path)
+    if started is None:
+        pytest.skip("openssl is needed to make the receiver's certificate")
+    server, got = started
+    try:
+        failures = send(ALERT, [f"workflows://127.0.0.1:{server.server_address[1]}/WF1/SIG1/?verify=no"])
+    finally:
+        server.shutdown()
+    assert failures == [] and len(got) == 1
+    # The Workflows trigger's own path and Microsoft's message with one Adaptive Card attachment.
+    assert got[0]["path"].startswith("/workflows/WF1/triggers/manual/paths/invoke?") and "sig=SIG1" in got[0]["path"]
+    payload = got[0]["json"]
+    assert payload["type"] == "message"
+    [attachment] = payload["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard"
+    texts = {b.get("id"): b["text"] for b in card["body"] if b["type"] == "TextBlock"}
+    # Teams renders markdown, so Apprise escapes it: the alert's brackets and dashes arrive inert.
+    assert texts == {"title": "perfkit: 1 change(s)", "body": "A Shop \\[a\\-shop\\]\n\\- NEW BREACH: ODR"}
