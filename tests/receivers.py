@@ -86,3 +86,47 @@ def https_server(tmp: Path) -> tuple[ThreadingHTTPServer, list[dict]] | None:
     server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, got
+
+
+def intercepting_proxy(tmp: Path) -> tuple[socketserver.ThreadingTCPServer, list[dict]] | None:
+    """An HTTPS proxy that answers every CONNECT itself: it never opens a connection onwards, ends
+    the tunnel's TLS with a self-signed certificate (the client must not verify it: Apprise's
+    ``?verify=no``) and keeps each request (the host the client asked for, path, JSON body). For
+    plugins with the service's host built in (DingTalk, Feishu, WeCom, Slack), routed here through
+    ``HTTPS_PROXY``. None without openssl."""
+    if not shutil.which("openssl"):
+        return None
+    cert, key = tmp / "proxy-cert.pem", tmp / "proxy-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=proxy",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    got: list[dict] = []
+
+    class Tunnel(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            first = self.rfile.readline().decode("latin-1").split()
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass
+            if len(first) < 2 or first[0] != "CONNECT":
+                self.wfile.write(b"HTTP/1.1 405 only CONNECT\r\nContent-Length: 0\r\n\r\n")
+                return
+            self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            self.wfile.flush()
+            with context.wrap_socket(self.connection, server_side=True) as tls:
+                f = tls.makefile("rb")
+                method, path, _ = f.readline().decode("latin-1").split(" ", 2)
+                headers = {}
+                while (line := f.readline().decode("latin-1")) not in ("\r\n", "\n", ""):
+                    k, _, v = line.partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                body = f.read(int(headers.get("content-length") or 0))
+                got.append({"tunnel": first[1], "method": method, "path": path, "json": json.loads(body or b"null")})
+                answer = b'{"errcode": 0, "errmsg": "ok"}'
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                            + f"Content-Length: {len(answer)}\r\n\r\n".encode() + answer)
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Tunnel)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, got
