@@ -37,3 +37,9 @@ def paths() -> Paths:
         causes_db=Path(env("PERFKIT_CAUSES_DB", root / "data" / "perfkit.sqlite")),
         notebooks=root / "notebooks",
     )
+
+
+def app_url() -> str:
+    """$PERFKIT_APP_URL: where the explorer app is served (``make app``: Voila's default port), for
+    the portfolio's links to it (``?account=ID`` is added)."""
+    return os.environ.get("PERFKIT_APP_URL", "http://localhost:8866/")

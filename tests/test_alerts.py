@@ -77,8 +77,12 @@ def test_compose_names_only_what_changed_in_each_accounts_language():
                     {a: f"https://r/{a}.html" for a in outcomes}, "https://r/index.html", today, 3)
     assert alert.lines == [
         "A Shop [a-shop] https://r/a-shop.html",
-        "- NEW BREACH: Order Defect Rate (Seller-fulfilled) 1.50% against target < 1%, 2 defect(s) over",
-        "- NEW BREACH: Policy compliance (Open) 1 / 1",
+        # policy.toml [deadlines]: a POA 17 days after Amazon's notice; ODR is made of claims, so
+        # A-to-z requests (72 h) and chargebacks (7 days) are named too.
+        "- NEW BREACH: Order Defect Rate (Seller-fulfilled) 1.50% against target < 1%, 2 defect(s) over; "
+        "Plan of Action due within 17 days of Amazon's notice; "
+        "answer A-to-z requests within 72 h, chargebacks within 7 days",
+        "- NEW BREACH: Policy compliance (Open) 1 / 1; Plan of Action due within 17 days of Amazon's notice",
         "深圳 B [b-shop] https://r/b-shop.html",
         "- 已恢复: 配送前取消率 (全部订单) 1.00%,目标 < 2.5%, 还可容许 1 个缺陷",
         "- 数据已过期:最后一天 2026-11-10(已 7 天)",
@@ -139,3 +143,100 @@ def test_report_notifies_once_then_stays_quiet(tmp_path, receiver):
     # Second run, same data: nothing changed, nothing sent.
     report()
     assert len(got) == 1
+
+
+def test_breach_alert_names_the_poa_deadline_from_the_policy_at_the_receiver(receiver):
+    from perfkit.core.policy import default_policy_text, parse_policy
+    url, got = receiver
+    # The deadline is data: an edited [deadlines] changes the line (30 days, 48 h as on Amazon's AU page).
+    text = default_policy_text().replace("poa_days = 17", "poa_days = 30").replace(
+        "a_to_z_response_hours = 72", "a_to_z_response_hours = 48")
+    policy = parse_policy(text, "edited.toml")
+    outcomes = {
+        # Late shipment 5 of 100 = 5.00% against < 4%: a breach, not a claims metric (POA only).
+        "e-shop": Outcome("e-shop", True, html="e.html", row={
+            "_name": "E", "_last": "2026-11-16", "late_shipment_rate_10d": cell("breach", 0.05, 5, 100, -2, "< 4%")}),
+        # ODR in Chinese: the claim windows too.
+        "z-shop": Outcome("z-shop", True, html="z.html", row={
+            "_name": "Z", "_last": "2026-11-16", "odr:MFN": cell("breach", 0.02, 2, 100, -1, segment="MFN")}),
+    }
+    alert = compose(outcomes, {}, policy, dt.date(2026, 11, 15), {"z-shop": "zh"}, "en", {}, "",
+                    dt.date(2026, 11, 17), 3)
+    assert send(alert, [url]) == []
+    assert got[0]["json"]["message"] == (
+        "E [e-shop]\n"
+        "- NEW BREACH: Late Shipment Rate (10 days) (All orders) 5.00% against target < 4%, 2 defect(s) over; "
+        "Plan of Action due within 30 days of Amazon's notice\n"
+        "Z [z-shop]\n"
+        "- 新超标: 订单缺陷率 (自配送) 2.00%,目标 < 1%, 超出 1 个缺陷; 收到亚马逊通知后 30 天内提交行动计划; "
+        "A-to-z 索赔信息请求须在 48 小时内答复,信用卡拒付须在 7 天内答复")
+
+
+ALERT = Alert("perfkit: 1 change(s)", ["A Shop [a-shop]", "- NEW BREACH: ODR"], 1)
+
+
+def test_email_reaches_a_local_smtp_server():
+    from .receivers import smtp_server
+    server, got = smtp_server()
+    port = server.server_address[1]
+    try:
+        failures = send(ALERT, [f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
+                                "&from=alerts@example.invalid&to=team@example.invalid"])
+    finally:
+        server.shutdown()
+    assert failures == [] and len(got) == 1
+    mail = got[0]
+    assert (mail["from"], mail["to"]) == ("alerts@example.invalid", ["team@example.invalid"])
+    assert mail["message"]["Subject"] == "perfkit: 1 change(s)"
+    assert mail["message"].get_body().get_content().replace("\r\n", "\n") == "A Shop [a-shop]\n- NEW BREACH: ODR\n"
+
+
+def test_teams_gets_its_adaptive_card_at_a_local_https_host(tmp_path):
+    # Apprise's Teams Workflows plugin takes the flow's host from the URL and speaks only HTTPS:
+    # a local HTTPS receiver with a self-signed certificate, and ?verify=no for that certificate.
+    from .receivers import https_server
+    started = https_server(tmp_path)
+    if started is None:
+        pytest.skip("openssl is needed to make the receiver's certificate")
+    server, got = started
+    try:
+        failures = send(ALERT, [f"workflows://127.0.0.1:{server.server_address[1]}/WF1/SIG1/?verify=no"])
+    finally:
+        server.shutdown()
+    assert failures == [] and len(got) == 1
+    # The Workflows trigger's own path and Microsoft's message with one Adaptive Card attachment.
+    assert got[0]["path"].startswith("/workflows/WF1/triggers/manual/paths/invoke?") and "sig=SIG1" in got[0]["path"]
+    payload = got[0]["json"]
+    assert payload["type"] == "message"
+    [attachment] = payload["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard"
+    texts = {b.get("id"): b["text"] for b in card["body"] if b["type"] == "TextBlock"}
+    # Teams renders markdown, so Apprise escapes it: the alert's brackets and dashes arrive inert.
+    assert texts == {"title": "perfkit: 1 change(s)", "body": "A Shop \\[a\\-shop\\]\n\\- NEW BREACH: ODR"}
+
+
+def test_dingtalk_gets_its_text_message_through_a_local_proxy(tmp_path, monkeypatch):
+    # Apprise's DingTalk plugin always posts to https://oapi.dingtalk.com: HTTPS_PROXY sends the
+    # tunnel to a local proxy that answers it itself (never connecting onwards), ?verify=no
+    # accepts its self-signed certificate.
+    from .receivers import intercepting_proxy
+    started = intercepting_proxy(tmp_path)
+    if started is None:
+        pytest.skip("openssl is needed to make the proxy's certificate")
+    server, got = started
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+    alert = Alert("perfkit: 1 change(s)", ["深圳 B [b-shop]", "- 新超标: ODR"], 1)
+    try:
+        failures = send(alert, ["dingtalk://ACCESSTOKEN123/?verify=no"])
+    finally:
+        server.shutdown()
+    assert failures == [] and len(got) == 1
+    # DingTalk's robot API: the token in the query, a "text" message with the title and body.
+    assert (got[0]["tunnel"], got[0]["method"], got[0]["path"]) == (
+        "oapi.dingtalk.com:443", "POST", "/robot/send?access_token=ACCESSTOKEN123")
+    assert got[0]["json"]["msgtype"] == "text"
+    assert got[0]["json"]["text"] == {"content": "perfkit: 1 change(s)\r\n深圳 B [b-shop]\n- 新超标: ODR"}

@@ -373,3 +373,20 @@ def test_recorded_causes_can_be_edited_and_removed(explorer, tmp_path):
     assert list(rows["note"]) == ["YunExpress not integrated"] and old not in set(rows["id"])
     causes.remove_button.click()
     assert len(store.current("us-summit-outdoor")) == 0 and "removed" in causes.message.value
+
+
+def test_the_app_opens_the_account_its_url_names(tmp_path):
+    from perfkit.explore.widget import account_from_query
+    assert account_from_query("account=jp-tiny-shop&theme=dark") == "jp-tiny-shop"
+    assert account_from_query("theme=dark") is None and account_from_query("account=") is None
+    # The notebook's own start-up cells, run as Voila runs them: the page's query in $QUERY_STRING.
+    cells = [c for c in json.loads((ROOT / "notebooks/explore.ipynb").read_text(encoding="utf-8"))["cells"]
+             if c["cell_type"] == "code"]
+    code = "\n".join("".join(c["source"]) for c in cells[:2]) + "\nprint(ex.state.account)\n"
+    env = {"PATH": "/usr/bin:/bin", "QUERY_STRING": "account=jp-tiny-shop", "PERFKIT_DATA": str(SAMPLE),
+           "PERFKIT_CAUSES_DB": str(tmp_path / "c.sqlite"), "PERFKIT_REPORTS": str(tmp_path / "r"),
+           "HOME": str(tmp_path)}
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    # jp-tiny-shop is the third folder of data/sample: without the query the first would open.
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip().splitlines()[-1] == "jp-tiny-shop"

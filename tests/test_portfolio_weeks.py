@@ -63,6 +63,23 @@ def test_portfolio_html_escapes_names_and_links_each_account(reports):
     assert page.index("c-shop.html") < page.index("a-shop.html") < page.index("b-shop.html")
 
 
+def test_each_account_links_to_its_page_and_to_the_explorer_on_it(reports, monkeypatch):
+    from perfkit.report.history import write_portfolio_page
+    page = portfolio_html(portfolio_table(load_history(reports)), resolve_policy(None), "en", "../",
+                          app_url="http://localhost:8866/")
+    assert ("<a href='../2026-11-15/a-shop.html'>A &lt;Shop&gt;</a> "
+            "<a href='http://localhost:8866/?account=a-shop' target='_blank'>explore ↗</a>") in page
+    # three accounts, three explorer links (an app URL that has a query already gets &account=)
+    assert page.count("?account=") == 3
+    # The weekly page takes the app's URL from $PERFKIT_APP_URL (make app's http://localhost:8866/ by default).
+    monkeypatch.setenv("PERFKIT_APP_URL", "https://team.example/voila/render/explore.ipynb?theme=dark")
+    written = write_portfolio_page(reports / "2026-11-15", resolve_policy(None), "en").read_text(encoding="utf-8")
+    assert "href='https://team.example/voila/render/explore.ipynb?theme=dark&amp;account=c-shop'" in written
+    monkeypatch.delenv("PERFKIT_APP_URL")
+    written = write_portfolio_page(reports / "2026-11-15", resolve_policy(None), "en").read_text(encoding="utf-8")
+    assert "href='http://localhost:8866/?account=b-shop'" in written
+
+
 @pytest.mark.slow
 def test_portfolio_notebook_runs_under_nbval(reports, tmp_path):
     env = {**os.environ, "PERFKIT_REPORTS": str(reports), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}

@@ -331,3 +331,75 @@ def test_merge_replaces_rows_by_key_and_keeps_the_rest():
         "amazon-order-id\tsku\torder-status\tnew-column\nB\t1\tShipped\t\nA\t1\tShipped\tx\nC\t1\tShipped\ty\n")
     with pytest.raises(PerfkitError, match="no column 'order id'"):
         merge_rows("", new, ("order id",), "f")
+
+
+def test_unshipped_no_data_keeps_the_snapshot_and_a_header_only_report_empties_it(tmp_path, spapi):
+    stub = spapi(make_stub())
+    root = data_root(tmp_path)
+    config = write_config(tmp_path, stub, ["unshipped"])
+    snapshot = root / "de-shop" / "amazon-unshipped.txt"
+    assert pull(root, config).returncode == 0
+    first = snapshot.read_text()
+    assert len(first.splitlines()) == 2  # the header and the one unshipped order
+    unshipped = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
+    # CANCELLED (Amazon's "no data to return", or a cancel) and an empty document prove nothing: kept.
+    for plan_ in (Plan(["IN_PROGRESS", "CANCELLED"]), Plan(["DONE"], lambda s, e: b"")):
+        stub.plans[unshipped] = plan_
+        res = pull(root, config)
+        assert res.returncode == 0, res.stderr
+        assert snapshot.read_text() == first
+        why = "Amazon returned no document (CANCELLED)" if plan_.statuses[-1] == "CANCELLED" else "Amazon's document was empty"
+        assert f"  note: de-shop/amazon-unshipped.txt: {why}; the previous snapshot is kept" in res.stdout.splitlines()
+    # A header and no rows: Amazon says nothing is unshipped; the snapshot says so too.
+    stub.plans[unshipped] = Plan(["DONE"], lambda s, e: (UNSHIPPED_HEADER + "\n").encode())
+    res = pull(root, config)
+    assert res.returncode == 0, res.stderr
+    assert snapshot.read_text() == UNSHIPPED_HEADER + "\n"
+    assert "de-shop: 1 file written" in res.stdout
+
+
+def test_plan_counts_months_in_the_accounts_time_zone():
+    feedback = catalogue.kinds()["feedback"]
+    now = dt.datetime(2026, 12, 3, 10, 0, tzinfo=dt.timezone.utc)  # 19:00 in Tokyo, 02:00 in Los Angeles
+    def got(tz):
+        return [(t.period, t.start.isoformat(), t.end.isoformat())
+                for t in plan([feedback], {"months": {}}, now, 60, Path("/nonexistent"), tz)]
+    # 60 days before Dec 3 (local) is Oct 4; each month from local midnight to its last local second.
+    assert got("Asia/Tokyo") == [
+        ("2026-10", "2026-10-04T00:00:00+09:00", "2026-10-31T23:59:59+09:00"),
+        ("2026-11", "2026-11-01T00:00:00+09:00", "2026-11-30T23:59:59+09:00"),
+        ("2026-12", "2026-12-01T00:00:00+09:00", "2026-12-03T19:00:00+09:00"),
+    ]
+    # Los Angeles leaves daylight saving on Nov 1 2026 at 02:00: November starts at -07:00, ends at -08:00.
+    assert got("America/Los_Angeles") == [
+        ("2026-10", "2026-10-04T00:00:00-07:00", "2026-10-31T23:59:59-07:00"),
+        ("2026-11", "2026-11-01T00:00:00-07:00", "2026-11-30T23:59:59-08:00"),
+        ("2026-12", "2026-12-01T00:00:00-08:00", "2026-12-03T02:00:00-08:00"),
+    ]
+
+
+def test_pull_sends_amazon_the_jp_accounts_own_days_with_their_offset(tmp_path, spapi):
+    from zoneinfo import ZoneInfo
+    stub = spapi(make_stub())
+    root = tmp_path / "data"
+    write_account(root, "de-shop", marketplace="JP", tz="Asia/Tokyo")
+    config = write_config(tmp_path, stub, ["feedback"], history_days=40)
+    before = dt.datetime.now(ZoneInfo("Asia/Tokyo"))
+    res = pull(root, config)
+    after = dt.datetime.now(ZoneInfo("Asia/Tokyo"))
+    assert res.returncode == 0, res.stderr
+    specs = [r["spec"] for r in stub.reports.values()]
+    assert all(s["marketplaceIds"] == ["A1VC38T7YXB528"] for s in specs)  # JP
+    first = (before - dt.timedelta(days=40)).date()
+    # 40 days of Tokyo history: two months at least, three if it starts in the month before last.
+    expected_months = (before.year * 12 + before.month) - (first.year * 12 + first.month) + 1
+    assert len(specs) == expected_months
+    starts = [s["dataStartTime"] for s in specs]
+    ends = [s["dataEndTime"] for s in specs]
+    # The first from Tokyo's midnight, each later month from its 1st at Tokyo's midnight (+09:00, not Z).
+    assert starts[0] == f"{first.isoformat()}T00:00:00+09:00"
+    assert all(s.endswith("-01T00:00:00+09:00") for s in starts[1:])
+    # Every month but the current one ends on its last second in Tokyo; the current one ends now.
+    assert all(e.endswith("T23:59:59+09:00") for e in ends[:-1])
+    last_end = dt.datetime.fromisoformat(ends[-1])
+    assert ends[-1].endswith("+09:00") and before.replace(second=0, microsecond=0) <= last_end <= after  # the run keeps whole minutes

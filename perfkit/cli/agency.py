@@ -24,7 +24,7 @@ def _line(r) -> str:
     if r.retries:
         parts.append(f"{r.retries} throttled or failed calls retried")
     text = f"{r.account_id}: " + ", ".join(parts)
-    return text + "".join(f"\n  failed: {f}" for f in r.failed)
+    return text + "".join(f"\n  note: {n}" for n in r.notes) + "".join(f"\n  failed: {f}" for f in r.failed)
 
 
 def cmd_pull(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from perfkit.core.errors import PerfkitError
+from perfkit.core.settings import Deadlines, deadlines
 from perfkit.core.settings import check_keys as _check_keys
 from perfkit.core.settings import fraction as _fraction
 from perfkit.core.settings import listed as _listed
@@ -117,6 +118,8 @@ class Policy:
     # enforced) and the metrics Amazon does not compute there (no rows).
     marketplace: str | None = None
     not_applicable: frozenset[str] = frozenset()
+    # The time Amazon gives to answer its notices ([deadlines]): the alerts name it on a new breach.
+    deadlines: Deadlines = field(default_factory=lambda: Deadlines())
 
     def __getitem__(self, metric_id: str) -> MetricPolicy:
         return self.metrics[metric_id]
@@ -187,7 +190,12 @@ SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "char
                          "business_days", "return_response_hours", "tracking"},
             "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "metrics": None,
             "marketplaces": None, "encodings": None,
+<<<<<<< HEAD
             "poa": {"integrated_carriers", "significance", "late_confirmation_hours",
+=======
+            "deadlines": {"poa_days", "a_to_z_response_hours", "chargeback_response_days", "claim_metrics"},
+            "poa": {"tracking_placeholders", "integrated_carriers", "significance", "late_confirmation_hours",
+>>>>>>> b-h24
                     "near_miss_days"}}
 MARKET_KEYS = {"enforced", "advisory", "not_applicable", "others", "enforced_value", "enforced_warn",
                "advisory_value", "advisory_warn"}
@@ -331,6 +339,7 @@ def _parse(text: str, where: str) -> Policy:
             tracking.get("untracked_carriers", ["other"]), f"{where}: [counting.tracking] untracked_carriers", str)),
         tracking_formats=checked,
         marketplaces=rules,
+        deadlines=deadlines(raw.get("deadlines", {}), f"{where}: [deadlines]"),
     )
 
 

@@ -3,6 +3,7 @@ numbers, lists that are lists, known keys; each refusal names the file and key."
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from fractions import Fraction
 
 from perfkit.core.errors import PerfkitError
@@ -54,3 +55,29 @@ def check_keys(where: str, found: object, allowed: set[str]) -> None:
     unknown = sorted(set(found) - allowed)
     if unknown:
         raise PerfkitError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The time Amazon gives to answer its notices (policy.toml ``[deadlines]``): a Plan of Action
+    after a deactivation or at-risk notice, and, for the metrics made of claims, an A-to-z claim's
+    request for information and a chargeback."""
+
+    poa_days: int = 17
+    a_to_z_response_hours: int = 72
+    chargeback_response_days: int = 7
+    claim_metrics: tuple[str, ...] = ("odr",)
+
+
+def deadlines(raw: object, where: str) -> Deadlines:
+    check_keys(where, raw, {"poa_days", "a_to_z_response_hours", "chargeback_response_days", "claim_metrics"})
+    d = Deadlines()
+    assert isinstance(raw, dict)
+    return Deadlines(
+        poa_days=whole(raw.get("poa_days", d.poa_days), f"{where} poa_days", 1, 365),
+        a_to_z_response_hours=whole(raw.get("a_to_z_response_hours", d.a_to_z_response_hours),
+                                    f"{where} a_to_z_response_hours", 1, 24 * 365),
+        chargeback_response_days=whole(raw.get("chargeback_response_days", d.chargeback_response_days),
+                                       f"{where} chargeback_response_days", 1, 365),
+        claim_metrics=tuple(listed(raw.get("claim_metrics", list(d.claim_metrics)), f"{where} claim_metrics", str)),
+    )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import urllib.parse
 from pathlib import Path
 
 import ipywidgets as W
@@ -32,6 +34,14 @@ from perfkit.analysis.reconcile import official_points
 TABS = ("tab_charts", "tab_drill", "tab_causes", "tab_poa")
 
 
+def account_from_query(query: str | None = None) -> str | None:
+    """The account the app was opened on: ``?account=ID`` in its URL (the portfolio's links), which
+    Voila hands the kernel as $QUERY_STRING; None when there is none."""
+    query = os.environ.get("QUERY_STRING", "") if query is None else query
+    asked = urllib.parse.parse_qs(query.lstrip("?")).get("account")
+    return asked[0].strip() or None if asked else None
+
+
 def _name_of(folder: Path) -> str:
     try:
         meta = json.loads((folder / "account.json").read_text(encoding="utf-8-sig"))
@@ -48,7 +58,7 @@ class Explorer:
     data_root : path, optional
         Folder of account folders (default: :func:`perfkit.config.paths`).
     account_id : str, optional
-        The first account shown (default: the first folder).
+        The first account shown (default: ``?account=`` of the app's URL, else the first folder).
     start, end : date-like, optional
         The first account's period (default: its data's own period).
     lang : str
@@ -68,6 +78,7 @@ class Explorer:
         if not folders:
             raise PerfkitError(f"{root}: no account folders")
         ids = [f.name for f in folders]
+        account_id = account_id or account_from_query()
         # The asked-for account first, then the others in order: the first that loads is shown and
         # any that fail on the way are listed as refused (one bad folder never stops the explorer).
         order = ([account_id] if account_id in ids else []) + [i for i in ids if i != account_id]

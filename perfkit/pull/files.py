@@ -64,12 +64,6 @@ def write_owned(folder: Path, name: str, text: str, state: dict) -> None:
     state["files"][name] = _digest(data)
 
 
-def remove_owned(folder: Path, name: str, state: dict) -> None:
-    owned_text(folder, name, state)  # someone else's file stays
-    (folder / name).unlink(missing_ok=True)
-    state["files"].pop(name, None)
-
-
 def _rows(text: str) -> tuple[list[str], list[list[str]]]:
     lines = [line.rstrip("\r") for line in text.split("\n")]
     lines = [line for line in lines if line.strip()]

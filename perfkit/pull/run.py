@@ -1,6 +1,7 @@
 """One account's pull: which reports and days it lacks, asked for, waited on, kept.
 
-Dated reports are kept one file per calendar month (UTC): a month is asked for from where its
+Dated reports are kept one file per calendar month of the account's time zone (account.json's
+``timezone``; its times are sent to Amazon in ISO 8601 with that offset): a month is asked for from where its
 last pull ended, less the report's ``settle_days`` (Amazon still changes those rows), until it
 has settled; a settled month is never asked for again. Every report Amazon is preparing is in the
 state file from the moment it is created, so a run that was stopped resumes it. A report that
@@ -21,7 +22,7 @@ from perfkit.pull import catalogue
 from perfkit.pull.agency import Agency
 from perfkit.pull.catalogue import ReportKind
 from perfkit.pull.client import LoginError, PullError, ReportsClient
-from perfkit.pull.files import merge_rows, owned_text, read_state, remove_owned, write_owned, write_state
+from perfkit.pull.files import merge_rows, owned_text, read_state, write_owned, write_state
 
 UTC = dt.timezone.utc
 
@@ -49,6 +50,7 @@ class AccountPull:
     written: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said, not a failure (e.g. a snapshot kept)
     retries: int = 0
     error: str | None = None
 
@@ -66,16 +68,27 @@ def _parse(text: str) -> dt.datetime:
 
 
 def _months(first: dt.datetime, now: dt.datetime):
+    """The account's calendar months from ``first`` (local midnights; zoneinfo gives each wall
+    time its own offset, so a month across a daylight-saving change starts and ends at midnight)."""
+    zone = first.tzinfo
     start = first.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     while start < now:
-        end = (start + dt.timedelta(days=32)).replace(day=1)
+        nxt = (start.replace(tzinfo=None) + dt.timedelta(days=32)).replace(day=1)
+        end = nxt.replace(tzinfo=zone)
         yield start, end
         start = end
 
 
-def plan(kinds: list[ReportKind], state: dict, now: dt.datetime, history_days: int, folder: Path) -> list[Task]:
-    """The reports to ask for now: the days each month lacks or has not settled, and the snapshots."""
-    first = (now - dt.timedelta(days=history_days)).replace(hour=0, minute=0, second=0, microsecond=0)
+def plan(kinds: list[ReportKind], state: dict, now: dt.datetime, history_days: int, folder: Path,
+         tz: str = "UTC") -> list[Task]:
+    """The reports to ask for now: the days each month lacks or has not settled, and the snapshots.
+    Months and days are the account's (``tz``, account.json's ``timezone``), as its pages count them."""
+    from zoneinfo import ZoneInfo
+
+    local = now.astimezone(ZoneInfo(tz))
+    day = (local - dt.timedelta(days=history_days)).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    first = day.replace(tzinfo=ZoneInfo(tz))
+    now = local
     tasks = []
     for kind in kinds:
         if not kind.dated:
@@ -97,6 +110,22 @@ def plan(kinds: list[ReportKind], state: dict, now: dt.datetime, history_days: i
                 # the month's last second, not the next month's first: an order is in one file only
                 tasks.append(Task(kind, period, lo, min(hi, end - dt.timedelta(seconds=1))))
     return tasks
+
+
+def timezone_of(folder: Path) -> str:
+    """account.json's ``timezone`` (UTC when there is none, as the loader reads it)."""
+    from perfkit.core.timezones import is_zone
+
+    path = folder / "account.json"
+    try:
+        tz = json.loads(decode(path.read_bytes(), f"{folder.name}/account.json")).get("timezone") \
+            if path.is_file() else None
+    except (ValueError, AttributeError):
+        return "UTC"  # the loader names a broken account.json itself
+    if tz and not is_zone(tz):
+        raise PerfkitError(f"{folder.name}/account.json: unknown time zone {tz!r} in \"timezone\"; "
+                           "write an IANA name such as Asia/Tokyo")
+    return str(tz or "UTC")
 
 
 def marketplace_of(folder: Path) -> str | None:
@@ -132,6 +161,12 @@ def _keep(folder: Path, task: Task, raw: bytes, charset: str | None, state: dict
     return name
 
 
+def _kept(folder: Path, name: str, why: str) -> str:
+    where = f"{folder.name}/{name}"
+    return (f"{where}: {why}; the previous snapshot is kept" if (folder / name).exists()
+            else f"{where}: {why}; no snapshot written")
+
+
 def _finish(folder: Path, task: Task, client: ReportsClient, status: str, doc: str | None, state: dict,
             now: dt.datetime, marketplace: str | None, result: AccountPull) -> None:
     name = task.file(now.date())
@@ -139,7 +174,12 @@ def _finish(folder: Path, task: Task, client: ReportsClient, status: str, doc: s
         raise PullError(f"{task.kind.type} ({task.period}): Amazon gave the unknown processingStatus {status!r}")
     if status == "DONE" and doc:
         raw, charset = client.document(doc, task.kind.restricted)
-        result.written.append(_keep(folder, task, raw, charset, state, now, marketplace))
+        if not task.kind.dated and not raw.strip():
+            # A document with not even its header says nothing: the last snapshot stays.
+            result.notes.append(_kept(folder, name, "Amazon's document was empty"))
+        else:
+            # A header with no rows is Amazon saying "nothing unshipped": the snapshot is replaced.
+            result.written.append(_keep(folder, task, raw, charset, state, now, marketplace))
     elif status == "FATAL":
         detail = ""
         if doc:
@@ -150,8 +190,11 @@ def _finish(folder: Path, task: Task, client: ReportsClient, status: str, doc: s
                 pass
         result.failed.append(f"{task.kind.type} ({task.period}): Amazon could not prepare the report (FATAL){detail}")
         return
-    elif status in ("CANCELLED", "DONE") and not task.kind.dated and task.kind.kind != "performance":
-        remove_owned(folder, name, state)  # nothing is unshipped any more: the old snapshot would lie
+    elif not task.kind.dated:
+        # Amazon's model: CANCELLED is an explicit cancel or "no data to return", which cannot be
+        # told apart, and DONE without a document says nothing either: neither proves that nothing
+        # is unshipped, so the last snapshot stays (a header-only document replaces it, above).
+        result.notes.append(_kept(folder, name, f"Amazon returned no document ({status})"))
     if task.kind.dated and task.end is not None:
         state["months"].setdefault(task.kind.kind, {})[task.period] = {"through": _iso(task.end), "pulled_at": _iso(now)}
 
@@ -173,7 +216,7 @@ def pull_account(folder: Path, agency: Agency, now: dt.datetime,
         chosen = agency.accounts[folder.name].reports if folder.name in agency.accounts else tuple(catalogue.kinds())
         kinds = [catalogue.kinds()[k] for k in chosen]
         state = read_state(folder)
-        tasks = plan(kinds, state, now, int(agency.pull["history_days"]), folder)
+        tasks = plan(kinds, state, now, int(agency.pull["history_days"]), folder, timezone_of(folder))
         client = client_factory(creds, agency.endpoint or catalogue.endpoint(creds.region),
                                 agency.token_url or catalogue.token_url(), agency.pull, sleep=sleep)
         open_tasks: dict[str, tuple[Task, str]] = {}

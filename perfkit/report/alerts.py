@@ -72,14 +72,24 @@ def account_lines(aid: str, name: str, row: dict, before: dict, policy: Policy, 
             continue
         cell = row[k]
         lines.append(f"- {t(key, lang)}: {metric_name(m, lang, policy)} ({segment_name(cell['segment'], lang)}) "
-                     f"{_value(cell, lang)}")
-    lines += _health_lines(row, before, now, lang)
+                     f"{_value(cell, lang)}{_due(m, policy, lang) if key == 'alert_breach' else ''}")
+    lines += _health_lines(row, before, now, lang, policy)
     if lines:
         lines = [f"{plain(name)} [{aid}]{(' ' + link) if link else ''}"] + lines
     return lines, now
 
 
-def _health_lines(row: dict, before: dict, now: dict, lang: str) -> list[str]:
+def _due(metric: str | None, policy: Policy, lang: str) -> str:
+    """The time Amazon gives once it acts on a breach (policy ``[deadlines]``): the Plan of Action,
+    and for a metric made of claims the A-to-z and chargeback response windows."""
+    d = policy.deadlines
+    text = "; " + t("alert_poa_due", lang, days=d.poa_days)
+    if metric in d.claim_metrics:
+        text += "; " + t("alert_claims_due", lang, hours=d.a_to_z_response_hours, days=d.chargeback_response_days)
+    return text
+
+
+def _health_lines(row: dict, before: dict, now: dict, lang: str, policy: Policy) -> list[str]:
     """Policy compliance (open notices) and the Account Health Rating, as Amazon's report states
     them: a new breach or at-risk status, or a recovery (``now`` gains their statuses)."""
     lines = []
@@ -96,7 +106,8 @@ def _health_lines(row: dict, before: dict, now: dict, lang: str) -> list[str]:
             continue
         value = (f"({t('notices_open', lang)}) {cell.get('open', 0)} / {cell.get('notices', 0)}" if key == "_policy"
                  else f"{cell.get('score') if cell.get('score') is not None else ''} {plain(cell.get('text', ''))}".strip())
-        lines.append(f"- {t(kind, lang)}: {t(label, lang)} {value}")
+        due = _due(None, policy, lang) if kind == "alert_breach" else ""
+        lines.append(f"- {t(kind, lang)}: {t(label, lang)} {value}{due}")
     return lines
 
 

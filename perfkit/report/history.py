@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import urllib.parse
 from pathlib import Path
 
 import pandas as pd
@@ -91,9 +92,17 @@ def portfolio_table(history: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["_order", "_room", "account_id", "metric"]).drop(columns=["_order", "_room"]).reset_index(drop=True)
 
 
-def portfolio_html(table: pd.DataFrame, policy: Policy, lang: str = "en", link_prefix: str = "") -> str:
-    """The portfolio as an HTML table (every value from a data file escaped)."""
+def explorer_link(app_url: str, account_id: str) -> str:
+    """The explorer app opened on one account (it reads ``?account=`` on start)."""
+    return app_url + ("&" if "?" in app_url else "?") + urllib.parse.urlencode({"account": account_id})
+
+
+def portfolio_html(table: pd.DataFrame, policy: Policy, lang: str = "en", link_prefix: str = "",
+                   app_url: str = "") -> str:
+    """The portfolio as an HTML table (every value from a data file escaped): each account name
+    opens its weekly page and, with ``app_url``, a link beside it opens the explorer on it."""
     E = html.escape
+    explore = {"en": "explore", "zh": "浏览器"}[lang if lang == "zh" else "en"]
     labels = {"en": ["Account", "Metric", "Status", "Rate", "Target", "Change", "Headroom", "Days left", "Weeks"],
               "zh": ["账户", "指标", "状态", "比率", "目标", "变化", "余量", "剩余天数", "各周"]}[lang if lang == "zh" else "en"]
     rows = []
@@ -101,7 +110,8 @@ def portfolio_html(table: pd.DataFrame, policy: Policy, lang: str = "en", link_p
         rate = "–" if r.rate is None or pd.isna(r.rate) else f"{r.rate:.2%}"
         change = "–" if r.change is None or pd.isna(r.change) else f"{r.change * 100:+.2f} pt" + (" ↑" if r.towards_target else "")
         trend = " ".join("–" if v is None or pd.isna(v) else f"{v:.2%}" for v in r.weeks)
-        cells = [f"<a href='{E(link_prefix + r.link)}'>{E(str(r.name))}</a>",
+        go = f" <a href='{E(explorer_link(app_url, str(r.account_id)))}' target='_blank'>{explore} ↗</a>" if app_url else ""
+        cells = [f"<a href='{E(link_prefix + r.link)}'>{E(str(r.name))}</a>{go}",
                  E(f"{metric_name(r.metric, lang, policy)} ({segment_name(r.segment or 'all', lang)})"),
                  f"<span style='color:{STATUS_COLOURS.get(r.status, '#999')}'>{E(t(r.status, lang))}</span>",
                  rate, E(r.target or ""), change, "" if r.headroom is None or pd.isna(r.headroom) else str(int(r.headroom)),
@@ -111,11 +121,14 @@ def portfolio_html(table: pd.DataFrame, policy: Policy, lang: str = "en", link_p
             + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
 
-def write_portfolio_page(folder: Path, policy: Policy, lang: str, weeks: int = 8) -> Path:
-    """``<week>/portfolio.html``: the portfolio as of this week, from the kept results."""
+def write_portfolio_page(folder: Path, policy: Policy, lang: str, weeks: int = 8, app_url: str | None = None) -> Path:
+    """``<week>/portfolio.html``: the portfolio as of this week, from the kept results, each
+    account linked to its page and to the explorer (``app_url``, default :func:`perfkit.config.app_url`)."""
+    from perfkit.config import app_url as configured
+
     table = portfolio_table(load_history(folder.parent, weeks))
     table = table[table["week"] <= folder.name] if len(table) else table
-    body = portfolio_html(table, policy, lang, link_prefix="../")
+    body = portfolio_html(table, policy, lang, link_prefix="../", app_url=configured() if app_url is None else app_url)
     page = (f"<!doctype html><html lang='{lang}'><meta charset='utf-8'><title>{html.escape(t('index_title', lang))}"
             f"</title><body><h1>{html.escape(t('index_title', lang))} · {folder.name}</h1>{body}</body></html>")
     return atomic_write_text(folder / "portfolio.html", page)

@@ -206,6 +206,10 @@ TEXT: dict[str, dict[str, str]] = {
     "alert_headroom": {"en": "{n} more defect(s) allowed", "zh": "还可容许 {n} 个缺陷"},
     "alert_over": {"en": "{n} defect(s) over", "zh": "超出 {n} 个缺陷"},
     "portfolio_weeks": {"en": "The last weeks, worst first", "zh": "最近几周(最差在前)"},
+    "alert_poa_due": {"en": "Plan of Action due within {days} days of Amazon's notice",
+                      "zh": "收到亚马逊通知后 {days} 天内提交行动计划"},
+    "alert_claims_due": {"en": "answer A-to-z requests within {hours} h, chargebacks within {days} days",
+                         "zh": "A-to-z 索赔信息请求须在 {hours} 小时内答复,信用卡拒付须在 {days} 天内答复"},
     "alert_index": {"en": "All accounts: {link}", "zh": "全部账户:{link}"},
     # the explorer's own messages (never a command-line flag)
     "start_label": {"en": "From", "zh": "开始日期"},
