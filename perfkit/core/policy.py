@@ -190,12 +190,8 @@ SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "char
                          "business_days", "return_response_hours", "tracking"},
             "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "metrics": None,
             "marketplaces": None, "encodings": None,
-<<<<<<< HEAD
-            "poa": {"integrated_carriers", "significance", "late_confirmation_hours",
-=======
             "deadlines": {"poa_days", "a_to_z_response_hours", "chargeback_response_days", "claim_metrics"},
-            "poa": {"tracking_placeholders", "integrated_carriers", "significance", "late_confirmation_hours",
->>>>>>> b-h24
+            "poa": {"integrated_carriers", "significance", "late_confirmation_hours",
                     "near_miss_days"}}
 MARKET_KEYS = {"enforced", "advisory", "not_applicable", "others", "enforced_value", "enforced_warn",
                "advisory_value", "advisory_warn"}
