@@ -99,3 +99,76 @@ def test_an_id_of_the_sellers_own_keeps_its_inner_spaces(tmp_path):
            "joiner)" in check.stdout, check.stdout
     assert "'ERP 7\\u200d' read as 'ERP 7'" in check.stdout
     assert "name order ids not in the orders" not in check.stdout + check.stderr  # the feedback found ERP 7
+
+
+# --- conflicting item rows of one order -------------------------------------------------------------
+
+HEAD = ("order_id,purchase_date,fulfillment_channel,order_status,latest_ship_date,ship_confirm_date,delivered_date,"
+        "tracking_valid,carrier\n")
+ITEMS = [
+    # G1's two items: shipped on the 2nd (on time) and the 4th (a day after the ship-by date, late).
+    "G1,2026-03-01T10:00:00Z,MFN,Shipped,2026-03-03,2026-03-02T10:00:00Z,2026-03-05T10:00:00Z,true,UPS\n",
+    "G1,2026-03-01T10:00:00Z,MFN,Shipped,2026-03-03,2026-03-04T10:00:00Z,2026-03-06T10:00:00Z,false,USPS\n",
+    # G2's items disagree on the ship-by date: the 3rd (the confirmation on the 3rd is on time) or the 2nd (late).
+    "G2,2026-03-01T10:00:00Z,MFN,Shipped,2026-03-03,2026-03-03T10:00:00Z,2026-03-06T10:00:00Z,true,UPS\n",
+    "G2,2026-03-01T10:00:00Z,MFN,Shipped,2026-03-02,2026-03-03T10:00:00Z,2026-03-06T10:00:00Z,true,UPS\n",
+    "G3,2026-03-08T10:00:00Z,MFN,Shipped,2026-03-09,2026-03-09T12:00:00Z,,true,UPS\n",  # on time
+]
+
+
+def _late_shipment(stdout: str) -> dict:
+    rows = [r for r in rows_of(stdout, "acct") if r["metric"] == "late_shipment_rate_10d" and r["segment"] == "MFN"]
+    return rows[0]
+
+
+def test_conflicting_item_rows_follow_a_rule_not_the_row_order(tmp_path):
+    forward, backward = tmp_path / "f", tmp_path / "b"
+    good(forward, "acct", orders=HEAD + "".join(ITEMS))
+    good(backward, "acct", orders=HEAD + "".join([ITEMS[1], ITEMS[0], ITEMS[3], ITEMS[2], ITEMS[4]]))
+    ahead, behind = metrics_csv(forward), metrics_csv(backward)
+    assert ahead.stdout == behind.stdout  # byte for byte, whichever row comes first
+    late = _late_shipment(ahead.stdout)
+    # 3 MFN orders shipped; G1 (last item on the 4th, ship-by the 3rd) and G2 (earliest ship-by the 2nd,
+    # confirmed the 3rd) are late: 2 of 3.
+    assert (late["numerator"], late["denominator"]) == ("2", "3"), late
+    check = cli("check", str(forward)).stdout
+    assert ("acct/orders.csv, rows 2, 3 (2 in all), column 'ship_confirm_date': item rows of 1 orders disagree "
+            "(order G1: ") in check and "the latest confirmation is used" in check
+    assert ("acct/orders.csv, rows 4, 5 (2 in all), column 'latest_ship_date': item rows of 1 orders disagree "
+            "(order G2: ") in check and "the earliest ship-by date is used" in check
+    assert "column 'tracking_valid': item rows of 1 orders disagree" in check
+    assert "the order's tracking is invalid if any row says so" in check
+    assert "column 'carrier': item rows of 1 orders disagree (order G1: UPS, USPS)" in check
+
+
+# --- claim statuses: other spellings of the known ones, and unknown ones named -----------------------
+
+ORDERS5 = "order_id,purchase_date,fulfillment_channel,order_status\n" + "".join(
+    f"G{i},2026-01-{10 + i:02d}T10:00:00Z,MFN,Shipped\n" for i in range(1, 6)) + "G9,2026-03-09T10:00:00Z,MFN,Shipped\n"
+
+
+def _claims_rate(tmp_path, name: str, statuses: list[str]) -> tuple[dict, str]:
+    claims = "order_id,claim_date,status\n" + "".join(f"G{i},2026-01-{20 + i},{s}\n" for i, s in enumerate(statuses, 1))
+    good(tmp_path / name, "acct", orders=ORDERS5, claims=claims, feedback=None, returns=None, chargebacks=None)
+    res = cli("metrics", str(tmp_path / name), "--as-of", "2026-03-09", "--format", "csv")
+    assert res.returncode == 0, res.stderr
+    row = [r for r in rows_of(res.stdout, "acct") if r["metric"] == "odr_claims" and r["segment"] == "MFN"][0]
+    return row, res.stderr
+
+
+def test_chinese_and_seller_central_spellings_of_claim_statuses_are_the_known_ones(tmp_path):
+    english, _ = _claims_rate(tmp_path, "en", ["granted", "denied", "withdrawn", "pending", "closed"])
+    spelled, said = _claims_rate(tmp_path, "zh", ["已批准", "已拒绝", "已撤回", "待处理", "decided in seller's favor"])
+    # English: granted, pending and closed count (denied and withdrawn do not): 3 of 5 orders.
+    # The other spelling: 已批准 and 待处理 count; 已拒绝 and "decided in seller's favor" are denied, 已撤回 withdrawn: 2.
+    assert (english["numerator"], english["denominator"]) == ("3", "5"), english
+    assert (spelled["numerator"], spelled["denominator"]) == ("2", "5"), spelled
+    assert "unknown claim status" not in said
+
+
+def test_an_unknown_claim_status_is_named_with_how_it_counts(tmp_path):
+    row, said = _claims_rate(tmp_path, "odd", ["granted", "escalated", "escalated", "denied", "refunded"])
+    # granted, the two "escalated" and "refunded" count (unknown statuses count as the policy says): 4 of 5.
+    assert (row["numerator"], row["denominator"]) == ("4", "5"), row
+    assert ("acct/claims.csv, rows 3, 4, 6 (3 in all), column 'status': unknown claim status 'escalated', "
+            "'refunded'; counted against the seller like a granted claim") in said, said
