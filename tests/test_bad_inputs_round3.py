@@ -172,3 +172,29 @@ def test_an_unknown_claim_status_is_named_with_how_it_counts(tmp_path):
     assert (row["numerator"], row["denominator"]) == ("4", "5"), row
     assert ("acct/claims.csv, rows 3, 4, 6 (3 in all), column 'status': unknown claim status 'escalated', "
             "'refunded'; counted against the seller like a granted claim") in said, said
+
+
+# --- events before their order ------------------------------------------------------------------------
+
+def test_events_before_their_order_are_said_and_counted_as_given(tmp_path):
+    orders = ("order_id,purchase_date,fulfillment_channel,order_status,latest_ship_date,ship_confirm_date,delivered_date\n"
+              "G1,2026-03-05T10:00:00Z,MFN,Shipped,2026-03-04,2026-03-05T12:00:00Z,2026-03-06T10:00:00Z\n"  # ship-by first
+              "G2,2026-03-02T10:00:00Z,MFN,Shipped,2026-03-04,2026-03-03T10:00:00Z,2026-03-02T12:00:00Z\n"  # delivered first
+              "G3,2026-03-09T10:00:00Z,MFN,Shipped,2026-03-11,,\n")
+    good(tmp_path, "acct", orders=orders,
+         feedback="order_id,feedback_date,rating\nG3,2026-03-01,1\nG1,2026-03-06,5\n",  # row 2: before G3's purchase
+         claims="order_id,claim_date,status\nG1,2026-03-06,granted\nG2,2026-03-01,granted\n",  # row 3: before G2's
+         chargebacks=None, returns=None)
+    res = cli("check", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    given = "counted as given (each date where it falls): check the export's time zone or the dates"
+    for line in ("acct/orders.csv, row 2, column 'latest_ship_date': earlier than the purchase date (order G1)",
+                 "acct/orders.csv, row 3, column 'delivered_date': earlier than the ship confirmation (order G2)",
+                 "acct/feedback.csv, row 2, column 'feedback_date': earlier than its order's purchase date (order G3)",
+                 "acct/claims.csv, row 3, column 'claim_date': earlier than its order's purchase date (order G2)"):
+        assert f"{line}; {given}" in res.stdout, (line, res.stdout)
+    assert res.stdout.count("earlier than") == 4  # G1's feedback and claim are after its purchase: nothing said
+    # Counted as given: G1 shipped on the 5th after its ship-by (the 4th): 1 late of the 2 MFN orders due by the 9th.
+    late = [r for r in rows_of(metrics_csv(tmp_path).stdout, "acct")
+            if r["metric"] == "late_shipment_rate_10d" and r["segment"] == "MFN"][0]
+    assert (late["numerator"], late["denominator"]) == ("1", "2"), late

@@ -27,8 +27,8 @@ from perfkit.core import timezones
 from perfkit.loading.converting import absent, typed
 from perfkit.core.errors import DataError, PerfkitError
 from perfkit.loading.idmatch import match_orders
-from perfkit.loading.plausible import (check_order_times, claim_statuses, lookahead_notes, refuse_conflicts,
-                                      resolve_item_rows, without_future)
+from perfkit.loading.plausible import (check_event_times, check_order_times, claim_statuses, lookahead_notes,
+                                      refuse_conflicts, resolve_item_rows, without_future)
 from perfkit.core.account import Account, Portfolio
 from perfkit.core.policy import read_policy
 from perfkit.core.encodings import decode
@@ -299,6 +299,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
         frame["_order"] = pos  # the merged order's position, -1 for an id no order has
         if table == "claims":  # statuses read onto the known ones (the default policy's spellings)
             frame = claim_statuses(frame, read_policy(), warnings)
+        check_event_times(table, frame, orders, warnings)
         loaded[table] = _finish_events(table, frame, pos < 0, warnings, missing if by_table[table] else None)
     for table in NOTICE_TABLES:  # the account's own events: no order to match
         frames = by_table[table]

@@ -84,18 +84,49 @@ def without_future(table: str, frame: pd.DataFrame, now: pd.Timestamp, warnings:
     return frame[~drop] if drop.any() else frame
 
 
+# Times that cannot come before another time of the same order: (column, the one it follows, what that is).
+ORDER_SEQUENCE = (("ship_confirm_date", "purchase_date", "the purchase date"),
+                  ("delivered_date", "purchase_date", "the purchase date"),
+                  ("latest_ship_date", "purchase_date", "the purchase date"),
+                  ("latest_delivery_date", "purchase_date", "the purchase date"),
+                  ("delivered_date", "ship_confirm_date", "the ship confirmation"))
+# Each event table's own date, which cannot come before its order's purchase.
+EVENT_DATES = {"feedback": "feedback_date", "claims": "claim_date", "chargebacks": "chargeback_date",
+               "returns": "request_date"}
+AS_GIVEN = "counted as given (each date where it falls): check the export's time zone or the dates"
+
+
 def check_order_times(orders: pd.DataFrame, warnings: list[str]) -> None:
-    """Shipped or delivered before it was bought: kept as given, said with the rows."""
-    bought = orders["purchase_date"]
-    for name in ("ship_confirm_date", "delivered_date"):
-        if name not in orders.columns:
+    """Shipped, delivered or due before it was bought, delivered before it shipped: kept as given,
+    said with the rows."""
+    for name, after, what in ORDER_SEQUENCE:
+        if name not in orders.columns or after not in orders.columns:
             continue
-        early = (orders[name] < bought).fillna(False).to_numpy(dtype=bool)
+        early = (orders[name] < orders[after]).fillna(False).to_numpy(dtype=bool)
         if early.any():
             files = ", ".join(dict.fromkeys(str(f) for f in orders.loc[early, "_file"]))
             warnings.append(f"{files}, {describe_rows(orders.loc[early, '_row'].tolist())}, column '{name}': "
-                            f"earlier than the purchase date (order {orders.loc[early, 'order_id'].iat[0]}); "
-                            "counted as given: check the export's time zone or the dates")
+                            f"earlier than {what} (order {orders.loc[early, 'order_id'].iat[0]}); {AS_GIVEN}")
+
+
+def check_event_times(table: str, frame: pd.DataFrame, orders: pd.DataFrame, warnings: list[str]) -> None:
+    """A feedback, claim, chargeback or return dated before its order was bought: kept as given
+    (it counts from the order's own days on, as any event), said with the rows."""
+    name = EVENT_DATES.get(table)
+    if name is None or not len(frame) or name not in frame.columns:
+        return
+    pos = frame["_order"].to_numpy()
+    known = pos >= 0
+    bought = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[ns]")
+    bought[known] = orders["purchase_date"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()[pos[known]]
+    own = frame[name].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy() if frame[name].dt.tz is not None \
+        else frame[name].to_numpy()
+    early = known & ~np.isnat(own) & (own < bought)
+    if early.any():
+        files = ", ".join(dict.fromkeys(str(f) for f in frame.loc[early, "_file"]))
+        warnings.append(f"{files}, {describe_rows(frame.loc[early, '_row'].tolist())}, column '{name}': "
+                        f"earlier than its order's purchase date (order {frame.loc[early, 'order_id'].iat[0]}); "
+                        f"{AS_GIVEN}")
 
 
 def lookahead_notes(feedback: pd.DataFrame, claims: pd.DataFrame, warnings: list[str]) -> None:
