@@ -84,6 +84,24 @@ def _check_sample(args: argparse.Namespace) -> None:
         raise PerfkitError(f"{args.out_dir}: is a file, not a folder; give a folder for the sample accounts")
 
 
+# --jobs: processes beyond a few per core only add memory and switching (a typo such as 10000
+# would fork that many); pull's jobs are threads waiting on Amazon, whose rate limits a few
+# dozen parallel requests already meet.
+JOBS_PER_CORE = 4
+PULL_JOBS_MAX = 32
+
+
+def _check_jobs(args: argparse.Namespace) -> None:
+    import os
+
+    cores = os.cpu_count() or 1
+    high = PULL_JOBS_MAX if args.command == "pull" else JOBS_PER_CORE * cores
+    what = ("accounts pulled at once" if args.command == "pull"
+            else f"processes (at most {JOBS_PER_CORE} per CPU core; {cores} cores here)")
+    if not 1 <= args.jobs <= high:
+        raise PerfkitError(f"--jobs {args.jobs}: give a number from 1 to {high} {what}")
+
+
 SCHEMES = ("tcp", "tls", "ucx", "ws", "wss")
 
 
@@ -115,8 +133,8 @@ def check_arguments(args: argparse.Namespace) -> None:
     last = _date_arg(hi, "--to") if hi else None
     if first and last and first > last:
         raise PerfkitError(f"--from {first} is after --to {last}; swap them")
-    if getattr(args, "jobs", None) is not None and args.jobs < 1:
-        raise PerfkitError(f"--jobs {args.jobs}: give 1 or more processes")
+    if getattr(args, "jobs", None) is not None:
+        _check_jobs(args)
     if args.command == "sample":
         _check_sample(args)
     if getattr(args, "scheduler", None):

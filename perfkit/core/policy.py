@@ -120,6 +120,9 @@ class Policy:
     not_applicable: frozenset[str] = frozenset()
     # The time Amazon gives to answer its notices ([deadlines]): the alerts name it on a new breach.
     deadlines: Deadlines = field(default_factory=lambda: Deadlines())
+    # Claim statuses perfkit knows, and other spellings of them (lower case) -> the known one.
+    claim_statuses_known: frozenset[str] = frozenset({"pending", "granted", "denied", "withdrawn", "closed"})
+    claim_status_spellings: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, metric_id: str) -> MetricPolicy:
         return self.metrics[metric_id]
@@ -187,7 +190,7 @@ def _decimal_text(value: Fraction) -> str:
 
 METRIC_KEYS = {"name_en", "name_zh", "window", "lag", "target", "value", "warn", "segments", "numerator", "maturing"}
 SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "chargeback_kinds_not_counted",
-                         "business_days", "return_response_hours", "tracking"},
+                         "business_days", "return_response_hours", "tracking", "claim_statuses"},
             "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "metrics": None,
             "marketplaces": None, "encodings": None,
             "deadlines": {"poa_days", "a_to_z_response_hours", "chargeback_response_days", "claim_metrics"},
@@ -303,6 +306,7 @@ def _parse(text: str, where: str) -> Policy:
         raise PerfkitError(f"{where}: [counting.tracking.formats] must be a table of carrier = [formats]")
     checked = {c.strip().lower(): tuple(_listed(v, f"{where}: [counting.tracking.formats] {c}", str))
                for c, v in formats.items()}
+    known, spellings = _claim_statuses(counting.get("claim_statuses", {}), f"{where}: [counting.claim_statuses]")
     markets = raw.get("marketplaces", {})
     _check_keys(f"{where}: [marketplaces]", markets, set(metrics))
     rules = {mid: _market_rule(metrics[mid], r, f"{where}: [marketplaces.{mid}]") for mid, r in markets.items()}
@@ -336,7 +340,22 @@ def _parse(text: str, where: str) -> Policy:
         tracking_formats=checked,
         marketplaces=rules,
         deadlines=deadlines(raw.get("deadlines", {}), f"{where}: [deadlines]"),
+        claim_statuses_known=known,
+        claim_status_spellings=spellings,
     )
+
+
+def _claim_statuses(raw: object, where: str) -> tuple[frozenset[str], dict[str, str]]:
+    _check_keys(where, raw, {"known", "spellings"})
+    known = frozenset(s.strip().lower() for s in _listed(raw.get("known", sorted(Policy.claim_statuses_known)),
+                                                         f"{where} known", str))
+    spellings = raw.get("spellings", {})
+    if not isinstance(spellings, dict):
+        raise PerfkitError(f"{where}: spellings must be a table of spelling = status")
+    for k, v in spellings.items():
+        if not isinstance(v, str) or v.strip().lower() not in known:
+            raise PerfkitError(f"{where}.spellings {k!r}: give one of the known statuses ({', '.join(sorted(known))})")
+    return known, {k.strip().lower(): v.strip().lower() for k, v in spellings.items()}
 
 
 def _market_rule(mp: MetricPolicy, raw: dict, here: str) -> MarketRule:

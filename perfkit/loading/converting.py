@@ -12,6 +12,7 @@ import pandas as pd
 from perfkit.core import timezones
 from perfkit.core.errors import DataError, describe_rows
 from perfkit.loading.idmatch import utf8_buffers
+from perfkit.loading.orderids import normalise_ids
 from perfkit.loading.schema import EXPECTED, TABLES, VALUE_MAPS, Column
 
 # An offset only counts after a time of day: "2026-03-03" ends in "-03" but has none.
@@ -292,6 +293,8 @@ def typed(frame: pd.DataFrame, table: str, label: str, tz: str, date_order: str 
         empty = blank(series) if col.required and col.kind == "rating" else None
         if empty is None or not empty.any():
             out[name] = _convert(series, col, label, tz, frame, date_order, notes)
+            if name == "order_id":  # an id must name one order in every file: no invisible characters
+                out[name] = normalise_ids(out[name], label, name, notes)
             if col.required:
                 empty = out[name].isna()
         if col.required and empty.any():

@@ -27,8 +27,10 @@ from perfkit.core import timezones
 from perfkit.loading.converting import absent, typed
 from perfkit.core.errors import DataError, PerfkitError
 from perfkit.loading.idmatch import match_orders
-from perfkit.loading.plausible import check_order_times, lookahead_notes, refuse_conflicts, without_future
+from perfkit.loading.plausible import (check_event_times, check_order_times, claim_statuses, lookahead_notes,
+                                      refuse_conflicts, resolve_item_rows, without_future)
 from perfkit.core.account import Account, Portfolio
+from perfkit.core.policy import read_policy
 from perfkit.core.encodings import decode
 from perfkit.loading.reading import read_table_file
 from perfkit.loading.schema import NOTICE_TABLES, OPTIONAL_TABLES, TABLES
@@ -60,7 +62,8 @@ def _merge_orders(orders: pd.DataFrame, codes: np.ndarray, n_files: int, warning
     # Each column takes the first value any row gives for the order.
     merged = orders.groupby(codes, sort=True).first().reset_index(drop=True)
     refuse_conflicts(orders, merged, codes)
-    if "item_cancelled" in orders.columns:  # any cancelled item marks the order, not only the first row's
+    resolve_item_rows(orders, merged, codes, warnings)  # other columns: a rule, never the first row
+    if "item_cancelled" in orders.columns:  # any cancelled item marks the order (normal: no warning)
         merged["item_cancelled"] = orders["item_cancelled"].fillna(False).astype(bool).groupby(codes).max().to_numpy()
     return merged
 
@@ -294,6 +297,9 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
     loaded = {"orders": orders}
     for (table, frame), pos in zip(events.items(), event_orders):
         frame["_order"] = pos  # the merged order's position, -1 for an id no order has
+        if table == "claims":  # statuses read onto the known ones (the default policy's spellings)
+            frame = claim_statuses(frame, read_policy(), warnings)
+        check_event_times(table, frame, orders, warnings)
         loaded[table] = _finish_events(table, frame, pos < 0, warnings, missing if by_table[table] else None)
     for table in NOTICE_TABLES:  # the account's own events: no order to match
         frames = by_table[table]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from perfkit.core.errors import DataError, describe_rows
-from perfkit.loading.schema import TABLES
+from perfkit.loading.schema import ITEM_RULES, TABLES
 
 
 # Order-level columns: rows of one order that disagree on them describe two different orders.
@@ -33,6 +33,31 @@ def refuse_conflicts(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarray
                             f"({'; '.join(shown)}); conflicting rows in all: {int(differ.sum())}", column=name,
                             rows=[int(rows["_row"].iat[j]) for j in same[:4]],
                             expected="one value per order (item rows repeat it): fix or remove the wrong row")
+
+
+def resolve_item_rows(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarray, warnings: list[str]) -> None:
+    """Item rows of one order that disagree on a column a metric reads: the order takes the value
+    schema.ITEM_RULES gives (never the first row's), said with the rows; ``merged`` in place."""
+    dup = pd.Series(codes).duplicated(keep=False).to_numpy()
+    sub, groups = rows[dup], codes[dup]
+    for name, (how, said) in ITEM_RULES.items():
+        if name not in rows.columns:
+            continue
+        values = sub[name]
+        grouped = values.groupby(groups)
+        differ = grouped.nunique() > 1
+        if not differ.any():
+            continue
+        pick = grouped.min() if how == "min" else grouped.max()
+        picked = pick[differ]
+        merged.loc[picked.index, name] = picked.to_numpy()
+        bad = np.isin(groups, picked.index.to_numpy())
+        files = ", ".join(dict.fromkeys(str(f) for f in sub.loc[bad, "_file"]))
+        first = int(picked.index[0])
+        shown = ", ".join(str(v) for v in values[groups == first].dropna())
+        warnings.append(f"{files}, {describe_rows(sorted(sub.loc[bad, '_row'].tolist()))}, column '{name}': item rows "
+                        f"of {int(differ.sum())} orders disagree (order {sub['order_id'][groups == first].iat[0]}: "
+                        f"{shown}); {said}")
 
 
 def without_future(table: str, frame: pd.DataFrame, now: pd.Timestamp, warnings: list[str]) -> pd.DataFrame:
@@ -59,18 +84,49 @@ def without_future(table: str, frame: pd.DataFrame, now: pd.Timestamp, warnings:
     return frame[~drop] if drop.any() else frame
 
 
+# Times that cannot come before another time of the same order: (column, the one it follows, what that is).
+ORDER_SEQUENCE = (("ship_confirm_date", "purchase_date", "the purchase date"),
+                  ("delivered_date", "purchase_date", "the purchase date"),
+                  ("latest_ship_date", "purchase_date", "the purchase date"),
+                  ("latest_delivery_date", "purchase_date", "the purchase date"),
+                  ("delivered_date", "ship_confirm_date", "the ship confirmation"))
+# Each event table's own date, which cannot come before its order's purchase.
+EVENT_DATES = {"feedback": "feedback_date", "claims": "claim_date", "chargebacks": "chargeback_date",
+               "returns": "request_date"}
+AS_GIVEN = "counted as given (each date where it falls): check the export's time zone or the dates"
+
+
 def check_order_times(orders: pd.DataFrame, warnings: list[str]) -> None:
-    """Shipped or delivered before it was bought: kept as given, said with the rows."""
-    bought = orders["purchase_date"]
-    for name in ("ship_confirm_date", "delivered_date"):
-        if name not in orders.columns:
+    """Shipped, delivered or due before it was bought, delivered before it shipped: kept as given,
+    said with the rows."""
+    for name, after, what in ORDER_SEQUENCE:
+        if name not in orders.columns or after not in orders.columns:
             continue
-        early = (orders[name] < bought).fillna(False).to_numpy(dtype=bool)
+        early = (orders[name] < orders[after]).fillna(False).to_numpy(dtype=bool)
         if early.any():
             files = ", ".join(dict.fromkeys(str(f) for f in orders.loc[early, "_file"]))
             warnings.append(f"{files}, {describe_rows(orders.loc[early, '_row'].tolist())}, column '{name}': "
-                            f"earlier than the purchase date (order {orders.loc[early, 'order_id'].iat[0]}); "
-                            "counted as given: check the export's time zone or the dates")
+                            f"earlier than {what} (order {orders.loc[early, 'order_id'].iat[0]}); {AS_GIVEN}")
+
+
+def check_event_times(table: str, frame: pd.DataFrame, orders: pd.DataFrame, warnings: list[str]) -> None:
+    """A feedback, claim, chargeback or return dated before its order was bought: kept as given
+    (it counts from the order's own days on, as any event), said with the rows."""
+    name = EVENT_DATES.get(table)
+    if name is None or not len(frame) or name not in frame.columns:
+        return
+    pos = frame["_order"].to_numpy()
+    known = pos >= 0
+    bought = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[ns]")
+    bought[known] = orders["purchase_date"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()[pos[known]]
+    own = frame[name].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy() if frame[name].dt.tz is not None \
+        else frame[name].to_numpy()
+    early = known & ~np.isnat(own) & (own < bought)
+    if early.any():
+        files = ", ".join(dict.fromkeys(str(f) for f in frame.loc[early, "_file"]))
+        warnings.append(f"{files}, {describe_rows(frame.loc[early, '_row'].tolist())}, column '{name}': "
+                        f"earlier than its order's purchase date (order {frame.loc[early, 'order_id'].iat[0]}); "
+                        f"{AS_GIVEN}")
 
 
 def lookahead_notes(feedback: pd.DataFrame, claims: pd.DataFrame, warnings: list[str]) -> None:
@@ -84,3 +140,27 @@ def lookahead_notes(feedback: pd.DataFrame, claims: pd.DataFrame, warnings: list
     if decided.any():
         warnings.append(f"claims: {int(decided.sum())} denied or withdrawn claims without status_date count as "
                         "decided from the day they were filed; add status_date to date each decision")
+
+
+def claim_statuses(claims: pd.DataFrame, policy, warnings: list[str]) -> pd.DataFrame:
+    """Claim statuses read onto the known ones: another spelling of a known status (Seller
+    Central's wording, Chinese) is that status; an unknown one is kept, named in a warning that
+    says how it is counted. Both lists are policy data ([counting.claim_statuses])."""
+    if not len(claims):
+        return claims
+    status = claims["status"]
+    spelled = status.map(policy.claim_status_spellings)
+    if spelled.notna().any():
+        claims = claims.assign(status=spelled.fillna(status).astype("string"))
+    unknown = claims["status"].notna() & ~claims["status"].isin(list(policy.claim_statuses_known))
+    if unknown.any():
+        files = ", ".join(dict.fromkeys(str(f) for f in claims.loc[unknown, "_file"]))
+        found = ", ".join(repr(s) for s in dict.fromkeys(claims.loc[unknown, "status"]))
+        counted = [s for s in dict.fromkeys(claims.loc[unknown, "status"]) if s not in policy.claim_statuses_not_counted]
+        how = ("counted against the seller like a granted claim (the policy's claim_statuses_not_counted does not "
+               "list them)" if counted else "not counted (the policy's claim_statuses_not_counted lists them)")
+        warnings.append(f"{files}, {describe_rows(claims.loc[unknown, '_row'].tolist())}, column 'status': "
+                        f"unknown claim status {found}; {how}; known: "
+                        f"{', '.join(sorted(policy.claim_statuses_known))} (or add the spelling to the policy's "
+                        "[counting.claim_statuses.spellings])")
+    return claims
