@@ -199,6 +199,28 @@ def test_check_says_the_marketplace_is_unknown_and_an_account_is_stale(tmp_path)
     assert "stale" not in fresh
 
 
+@pytest.mark.parametrize("weeks, stale", [(5, False), (4, True)])
+def test_the_stale_limit_is_policy(tmp_path, weeks, stale):
+    from perfkit.core.policy import default_policy_text
+
+    # The same two accounts: "old" stops 30 days (4 whole weeks) before "fresh". A policy with
+    # stale_weeks = 5 says nothing; with 4 it says stale.
+    text = default_policy_text().replace("stale_weeks = 2", f"stale_weeks = {weeks}")
+    assert f"stale_weeks = {weeks}" in text
+    (tmp_path / "policy.toml").write_text(text, encoding="utf-8")
+    root = tmp_path / "data"
+    root.mkdir()
+    write_account(root, "fresh", orders="order_id,purchase_date,fulfillment_channel,order_status\n"
+                                        "A1,2026-03-31T10:00:00,MFN,Shipped\n")
+    write_account(root, "old", orders="order_id,purchase_date,fulfillment_channel,order_status\n"
+                                      "A1,2026-03-01T10:00:00,MFN,Shipped\n")
+    run = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "check", str(root), "--policy",
+                          str(tmp_path / "policy.toml")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    line = "  stale: the last order is 4 weeks before the newest account's (2026-03-31)"
+    assert (line in run.stdout) is stale
+
+
 # --- Amazon's own downloads ---------------------------------------------------------------------
 
 ALL_ORDERS = ("amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\t"
