@@ -469,6 +469,11 @@ def _ahr_report(**entry: object) -> dict:
                                         "targetCondition": "EQUALS"}, **entry}]}
 
 
+def _without_marketplace_id(report: dict) -> dict:
+    report["performanceMetrics"][0].pop("marketplaceId")
+    return report
+
+
 def _reconcile(root: Path, report: Path) -> subprocess.CompletedProcess:
     return cli("reconcile", str(root), "--account", "good-a", "--amazon", str(report))
 
@@ -518,6 +523,9 @@ def _range_as_text(r: dict) -> None:
                                         "defectsCount": 0, "status": "GOOD", "targetValue": 0, "targetCondition": "EQUALS"}),
      "otherPolicyViolations: the window lies outside any possible data"),
     (_ahr_report(marketplaceId="A1PA6795UKMFR9"), "is for marketplace DE, the account is US"),
+    # the account names US; an entry naming no marketplace may be any marketplace's
+    (_without_marketplace_id(_ahr_report()), "its performanceMetrics entry has no marketplaceId, the account is US: "
+     "download the report of the account's marketplace"),
 ])
 def test_a_malformed_seller_performance_report_is_refused_and_nothing_is_kept(tmp_path, payload, message):
     folder = good(tmp_path, "good-a")

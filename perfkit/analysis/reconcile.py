@@ -184,6 +184,10 @@ def read_report(path: str | Path, marketplace: str | None, policy: Policy,
                         expected=EXPECTED)
     warnings += [_disagreement(v, label) for v in values if _disagreement(v, label)]
     mid = _get(entry, "marketplaceId")
+    if marketplace and not mid:
+        # An entry that names no marketplace may be any marketplace's: refused, never compared.
+        raise DataError(label, f"its performanceMetrics entry has no marketplaceId, the account is "
+                        f"{marketplace.upper()}: download the report of the account's marketplace", expected=EXPECTED)
     extras = {"ahrScore": health.ahr_score, "ahrStatus": health.ahr_status, "marketplaceId": mid, "health": health,
               "accountStatus": _account_status(data, mid), "warnings": warnings}
     return values, extras
