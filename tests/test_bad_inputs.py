@@ -579,6 +579,25 @@ def test_a_second_report_ending_the_same_day_is_kept_beside_the_first_never_over
     assert sorted(p.name for p in kept.iterdir()) == ["2026-02-28-2.json", "2026-02-28.json"]
 
 
+def test_same_day_reports_sort_by_their_number_so_day_10_is_the_latest(tmp_path):
+    from perfkit.analysis.reconcile import kept_health
+    from perfkit.engine.context import AccountContext
+
+    folder = good(tmp_path, "good-a")
+    kept = folder / "amazon-performance"
+    kept.mkdir()
+    # Ten reports ending 2026-02-28 (2026-02-28.json, -2 ... -10), report n counting n defects, and one
+    # ending the day before: a name sort would put -10 second and -9 last.
+    for n in range(1, 11):
+        name = "2026-02-28.json" if n == 1 else f"2026-02-28-{n}.json"
+        (kept / name).write_text(json.dumps(_ahr_report()).replace('"defectsCount": 2', f'"defectsCount": {n}'))
+    (kept / "2026-02-27.json").write_text(json.dumps(_ahr_report()))
+    history = kept_health(AccountContext.of(folder))
+    blocks = history[history["key"] != ""]
+    assert blocks["report"].tolist() == ["2026-02-27", "2026-02-28"] + [f"2026-02-28-{n}" for n in range(2, 11)]
+    assert blocks["defects"].tolist() == [2] + list(range(1, 11))
+
+
 def _cancel_report(start: str, end: str, orders: int, cancels: int) -> str:
     return json.dumps({"accountStatuses": [{"marketplaceId": "ATVPDKIKX0DER", "status": "NORMAL"}],
                        "performanceMetrics": [{"marketplaceId": "ATVPDKIKX0DER", "preFulfillmentCancellationRate": {

@@ -25,7 +25,7 @@ from perfkit.engine.context import AccountContext
 from perfkit.engine.dates import date_to_day, day_to_date
 from perfkit.core.errors import DataError
 from perfkit.analysis.amazon_json import load_json, validate
-from perfkit.analysis.health import EXPECTED, Health, health_history, read_health
+from perfkit.analysis.health import EXPECTED, Health, health_history, kept_reports, read_health
 from perfkit.core.encodings import decode
 from perfkit.core.account import Account
 from perfkit.engine.metrics import segment_values
@@ -411,7 +411,7 @@ def official_points(ctx: AccountContext) -> pd.DataFrame:
     rows = []
     skipped: list[str] = []
     if folder is not None and folder.is_dir():
-        for f in sorted(folder.glob("*.json")):
+        for f in kept_reports(folder):
             try:
                 values, _ = read_report(f, account.marketplace, pol, account.timezone)
             except Exception as exc:  # a kept report that went bad never breaks a chart or a report
