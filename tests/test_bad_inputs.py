@@ -469,6 +469,11 @@ def _ahr_report(**entry: object) -> dict:
                                         "targetCondition": "EQUALS"}, **entry}]}
 
 
+def _without_marketplace_id(report: dict) -> dict:
+    report["performanceMetrics"][0].pop("marketplaceId")
+    return report
+
+
 def _reconcile(root: Path, report: Path) -> subprocess.CompletedProcess:
     return cli("reconcile", str(root), "--account", "good-a", "--amazon", str(report))
 
@@ -518,6 +523,9 @@ def _range_as_text(r: dict) -> None:
                                         "defectsCount": 0, "status": "GOOD", "targetValue": 0, "targetCondition": "EQUALS"}),
      "otherPolicyViolations: the window lies outside any possible data"),
     (_ahr_report(marketplaceId="A1PA6795UKMFR9"), "is for marketplace DE, the account is US"),
+    # the account names US; an entry naming no marketplace may be any marketplace's
+    (_without_marketplace_id(_ahr_report()), "its performanceMetrics entry has no marketplaceId, the account is US: "
+     "download the report of the account's marketplace"),
 ])
 def test_a_malformed_seller_performance_report_is_refused_and_nothing_is_kept(tmp_path, payload, message):
     folder = good(tmp_path, "good-a")
@@ -569,6 +577,25 @@ def test_a_second_report_ending_the_same_day_is_kept_beside_the_first_never_over
     # The same report again is not kept twice.
     assert _reconcile(tmp_path, first).returncode == 0
     assert sorted(p.name for p in kept.iterdir()) == ["2026-02-28-2.json", "2026-02-28.json"]
+
+
+def test_same_day_reports_sort_by_their_number_so_day_10_is_the_latest(tmp_path):
+    from perfkit.analysis.reconcile import kept_health
+    from perfkit.engine.context import AccountContext
+
+    folder = good(tmp_path, "good-a")
+    kept = folder / "amazon-performance"
+    kept.mkdir()
+    # Ten reports ending 2026-02-28 (2026-02-28.json, -2 ... -10), report n counting n defects, and one
+    # ending the day before: a name sort would put -10 second and -9 last.
+    for n in range(1, 11):
+        name = "2026-02-28.json" if n == 1 else f"2026-02-28-{n}.json"
+        (kept / name).write_text(json.dumps(_ahr_report()).replace('"defectsCount": 2', f'"defectsCount": {n}'))
+    (kept / "2026-02-27.json").write_text(json.dumps(_ahr_report()))
+    history = kept_health(AccountContext.of(folder))
+    blocks = history[history["key"] != ""]
+    assert blocks["report"].tolist() == ["2026-02-27", "2026-02-28"] + [f"2026-02-28-{n}" for n in range(2, 11)]
+    assert blocks["defects"].tolist() == [2] + list(range(1, 11))
 
 
 def _cancel_report(start: str, end: str, orders: int, cancels: int) -> str:

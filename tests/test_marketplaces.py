@@ -199,6 +199,28 @@ def test_check_says_the_marketplace_is_unknown_and_an_account_is_stale(tmp_path)
     assert "stale" not in fresh
 
 
+@pytest.mark.parametrize("weeks, stale", [(5, False), (4, True)])
+def test_the_stale_limit_is_policy(tmp_path, weeks, stale):
+    from perfkit.core.policy import default_policy_text
+
+    # The same two accounts: "old" stops 30 days (4 whole weeks) before "fresh". A policy with
+    # stale_weeks = 5 says nothing; with 4 it says stale.
+    text = default_policy_text().replace("stale_weeks = 2", f"stale_weeks = {weeks}")
+    assert f"stale_weeks = {weeks}" in text
+    (tmp_path / "policy.toml").write_text(text, encoding="utf-8")
+    root = tmp_path / "data"
+    root.mkdir()
+    write_account(root, "fresh", orders="order_id,purchase_date,fulfillment_channel,order_status\n"
+                                        "A1,2026-03-31T10:00:00,MFN,Shipped\n")
+    write_account(root, "old", orders="order_id,purchase_date,fulfillment_channel,order_status\n"
+                                      "A1,2026-03-01T10:00:00,MFN,Shipped\n")
+    run = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "check", str(root), "--policy",
+                          str(tmp_path / "policy.toml")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    line = "  stale: the last order is 4 weeks before the newest account's (2026-03-31)"
+    assert (line in run.stdout) is stale
+
+
 # --- Amazon's own downloads ---------------------------------------------------------------------
 
 ALL_ORDERS = ("amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\t"
@@ -285,6 +307,50 @@ def test_a_ship_by_date_on_part_of_the_orders_is_not_judged(tmp_path):
     # The whole account: 12 orders not cancelled, 2 with a ship-by date.
     assert ("  partial: late_shipment_rate_10d: orders.latest_ship_date on 2 of 12 units; the value is computed "
             "on part of its units and not judged") in check
+
+
+def test_a_delivery_date_from_only_some_files_makes_on_time_delivery_partial(tmp_path):
+    import json
+
+    out, tmp_path = tmp_path, tmp_path / "data"  # the POA is written outside the data folder
+    tmp_path.mkdir()
+
+    # Ten MFN orders bought 1 March, confirmed 2 March, promised for 5 March. orders.csv has a
+    # delivered_date column: O1 on 4 March and O2 on 5 March (on time), O3 on 7 March (late), O4
+    # empty (not delivered: late, and judged, since its file can say). erp.csv (mapping.json) has no
+    # such column: O5..O10 cannot be judged, and neither can its two FBA orders (1 Feb, 20 Mar) be,
+    # but they are not seller-fulfilled shipments at all. The FBA orders make the data span the
+    # window (promised 27 Feb..13 Mar as of 20 Mar), so only the units are partial.
+    head = "order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,latest_delivery_date,tracking_id"
+    delivered = {1: "2026-03-04T12:00:00", 2: "2026-03-05T12:00:00", 3: "2026-03-07T12:00:00", 4: ""}
+    order = "O{i},2026-03-01T08:00:00,MFN,Shipped,2026-03-02T10:00:00,2026-03-05T20:00:00,TRK{i}"
+    own = [head + ",delivered_date"] + [order.format(i=i) + f",{delivered[i]}" for i in range(1, 5)]
+    erp = [head] + [order.format(i=i) for i in range(5, 11)]
+    erp += ["F1,2026-02-01T08:00:00,AFN,Shipped,,,", "F2,2026-03-20T08:00:00,AFN,Shipped,,,"]
+    write_account(tmp_path, "acct", orders="\n".join(own) + "\n",
+                  **{"erp.csv": "\n".join(erp) + "\n",
+                     "mapping.json": json.dumps({"files": {"erp.csv": {"table": "orders"}}})})
+    cli = [sys.executable, "-m", "perfkit.cli.main"]
+    run = subprocess.run(cli + ["metrics", str(tmp_path), "--format", "csv", "--jobs", "1", "--fail-on", "breach"],
+                         capture_output=True, text=True, timeout=300)
+    rows = pd.read_csv(pd.io.common.StringIO(run.stdout)).set_index(["metric", "segment"])
+    otd = rows.loc[("on_time_delivery_rate", "MFN")]
+    # 2 on time of the 4 judged (not 2 of 10: the six the file cannot judge are not late); 4/10 covered.
+    assert (otd["as_of"], otd["numerator"], otd["denominator"], otd["status"]) == ("2026-03-20", 2, 4, "breach")
+    assert (otd["coverage"], otd["unit_coverage"]) == (1.0, pytest.approx(4 / 10))
+    assert run.returncode == 0, run.stderr  # partial: --fail-on does not count it
+    assert "--fail-on ignores 1 breach value(s)" in run.stderr
+    again = subprocess.run(cli + ["metrics", str(tmp_path), "--format", "csv", "--jobs", "1", "--fail-on", "breach",
+                                  "--include-partial"], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 1
+    check = subprocess.run(cli + ["check", str(tmp_path)], capture_output=True, text=True, timeout=300).stdout
+    assert ("  partial: on_time_delivery_rate: orders.delivered_date on 4 of 10 units; the value is computed "
+            "on part of its units and not judged") in check
+    poa = subprocess.run(cli + ["poa", str(tmp_path), "--account", "acct", "--metric", "on_time_delivery_rate",
+                                "--out", str(out / "poa.md")], capture_output=True, text=True, timeout=300)
+    assert poa.returncode == 0, poa.stderr
+    assert "No POA needed: as of 2026-03-20 the On-Time Delivery Rate of Seller-fulfilled shipments is computed on " \
+           "40% of its shipments" in (out / "poa.md").read_text(encoding="utf-8")
 
 
 def test_a_tracking_id_is_checked_against_its_carriers_published_format(tmp_path):

@@ -113,7 +113,7 @@ def test_forecast_of_an_above_target(tmp_path):
 def test_reconcile_counts_good_units_for_an_above_target(tmp_path):
     folder = vtr_account(tmp_path)
     report = tmp_path / "perf.json"
-    report.write_text(json.dumps({"performanceMetrics": [{"validTrackingRate": {
+    report.write_text(json.dumps({"performanceMetrics": [{"marketplaceId": "ATVPDKIKX0DER", "validTrackingRate": {
         "reportingDateRange": {"reportingDateFrom": "2026-02-09", "reportingDateTo": "2026-03-10"},
         "shipmentCount": 100, "validTrackingCount": 94, "rate": 0.94}}]}))
     row = reconcile(AccountContext.of(folder), report, keep=False).set_index("metric").loc["valid_tracking_rate"]

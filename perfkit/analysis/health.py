@@ -10,6 +10,7 @@ reporting range, a status and a target (``targetValue`` with ``targetCondition``
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,6 +130,20 @@ def _text(value: object) -> str | None:
     return None if value is None or isinstance(value, (dict, list)) else plain_text(value)
 
 
+_KEPT_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:-(\d+))?")
+
+
+def kept_reports(folder: Path) -> list[Path]:
+    """The kept reports of ``folder``, oldest first: by day, then by the number of a same-day
+    report (DAY.json, DAY-2.json ... DAY-10.json; a name sort would put DAY-10 before DAY-2).
+    A file named otherwise sorts after them, by name."""
+    def key(f: Path) -> tuple:
+        m = _KEPT_NAME.fullmatch(f.stem)
+        return (0, m.group(1), int(m.group(2) or 1), "") if m else (1, "", 0, f.name)
+
+    return sorted(folder.glob("*.json"), key=key)
+
+
 def health_history(account_path: Path | None, marketplace: str | None, read) -> pd.DataFrame:
     """The AHR and policy counts of every kept report, oldest first (one row per report and block;
     a block-less report still gives its AHR row with ``key`` empty). ``read(path)`` reads one
@@ -136,7 +151,7 @@ def health_history(account_path: Path | None, marketplace: str | None, read) -> 
     rows = []
     folder = Path(account_path) / "amazon-performance" if account_path is not None else None
     if folder is not None and folder.is_dir():
-        for f in sorted(folder.glob("*.json")):
+        for f in kept_reports(folder):
             try:
                 health = read(f)
             except Exception:  # a kept report gone bad never breaks a chart (official_points names it)

@@ -25,7 +25,7 @@ from perfkit.engine.context import AccountContext
 from perfkit.engine.dates import date_to_day, day_to_date
 from perfkit.core.errors import DataError
 from perfkit.analysis.amazon_json import load_json, validate
-from perfkit.analysis.health import EXPECTED, Health, health_history, read_health
+from perfkit.analysis.health import EXPECTED, Health, health_history, kept_reports, read_health
 from perfkit.core.encodings import decode
 from perfkit.core.account import Account
 from perfkit.engine.metrics import segment_values
@@ -184,6 +184,10 @@ def read_report(path: str | Path, marketplace: str | None, policy: Policy,
                         expected=EXPECTED)
     warnings += [_disagreement(v, label) for v in values if _disagreement(v, label)]
     mid = _get(entry, "marketplaceId")
+    if marketplace and not mid:
+        # An entry that names no marketplace may be any marketplace's: refused, never compared.
+        raise DataError(label, f"its performanceMetrics entry has no marketplaceId, the account is "
+                        f"{marketplace.upper()}: download the report of the account's marketplace", expected=EXPECTED)
     extras = {"ahrScore": health.ahr_score, "ahrStatus": health.ahr_status, "marketplaceId": mid, "health": health,
               "accountStatus": _account_status(data, mid), "warnings": warnings}
     return values, extras
@@ -407,7 +411,7 @@ def official_points(ctx: AccountContext) -> pd.DataFrame:
     rows = []
     skipped: list[str] = []
     if folder is not None and folder.is_dir():
-        for f in sorted(folder.glob("*.json")):
+        for f in kept_reports(folder):
             try:
                 values, _ = read_report(f, account.marketplace, pol, account.timezone)
             except Exception as exc:  # a kept report that went bad never breaks a chart or a report

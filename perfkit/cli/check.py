@@ -37,7 +37,7 @@ def check_accounts(args: argparse.Namespace) -> int:
         dirs = [d for d in dirs if d.name in set(args.account)]
     if not dirs:
         raise PerfkitError(f"{args.data_root}: no account folders found; each account is a sub-folder holding orders.csv")
-    policy = registry.load_policy()
+    policy = registry.load_policy(getattr(args, "policy", None))
     loaded = []
     for folder in dirs:
         try:
@@ -96,7 +96,7 @@ def _data_day_lines(ctx, newest: pd.Timestamp | None) -> list[str]:
     events = last_data_day(ctx.account)
     if events is not None and events > last:
         lines.append(f"after the data: events continue to {events.date()}, after the last order")
-    if newest is not None and (newest - last).days >= 14:
+    if newest is not None and (newest - last).days >= 7 * pol.stale_weeks:
         lines.append(f"stale: the last order is {(newest - last).days // 7} weeks before the newest account's "
                      f"({newest.date()})")
     return lines

@@ -216,8 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     no_cache.add_argument("--no-cache", action="store_true", help="parse every file again (no parsed-account cache)")
 
     p = sub.add_parser("check", parents=[no_cache], help="validate account folders and summarise them")
-    p.add_argument("data_root")
-    p.add_argument("--account", action="append", metavar="ID")
+    _add_common(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("metrics", parents=[no_cache], help="every rate for every account, as a table, CSV or JSON")

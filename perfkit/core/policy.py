@@ -103,6 +103,8 @@ class Policy:
     pace_days: int
     horizon_days: int
     notice_lookback_days: int = 180
+    # An account whose last order is this many weeks before the report's day (or the newest account's) is stale.
+    stale_weeks: int = 2
     # Per marketplace code ("DE", "JP", or "default"), the encodings a file that is not UTF-8 may be in.
     encodings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     poa: PoaRules = field(default_factory=PoaRules)
@@ -191,7 +193,8 @@ def _decimal_text(value: Fraction) -> str:
 METRIC_KEYS = {"name_en", "name_zh", "window", "lag", "target", "value", "warn", "segments", "numerator", "maturing"}
 SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "chargeback_kinds_not_counted",
                          "business_days", "return_response_hours", "tracking", "claim_statuses"},
-            "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "metrics": None,
+            "forecast": {"pace_days", "horizon_days"}, "compliance": {"lookback_days"}, "data_day": {"stale_weeks"},
+            "metrics": None,
             "marketplaces": None, "encodings": None,
             "deadlines": {"poa_days", "a_to_z_response_hours", "chargeback_response_days", "claim_metrics"},
             "poa": {"integrated_carriers", "significance", "late_confirmation_hours",
@@ -292,9 +295,11 @@ def _parse(text: str, where: str) -> Policy:
     counting = raw.get("counting", {})
     forecast = raw.get("forecast", {})
     compliance = raw.get("compliance", {})
+    data_day = raw.get("data_day", {})
     _check_keys(f"{where}: [counting]", counting, SECTIONS["counting"])
     _check_keys(f"{where}: [forecast]", forecast, SECTIONS["forecast"])
     _check_keys(f"{where}: [compliance]", compliance, SECTIONS["compliance"])
+    _check_keys(f"{where}: [data_day]", data_day, SECTIONS["data_day"])
     poa = _poa_rules(raw.get("poa", {}), f"{where}: [poa]")
     metrics = {mid: _metric(mid, m, where) for mid, m in raw.get("metrics", {}).items()}
     if not metrics:
@@ -329,6 +334,7 @@ def _parse(text: str, where: str) -> Policy:
         horizon_days=_whole(forecast.get("horizon_days", 365), f"{where}: [forecast] horizon_days", 1, 3650),
         notice_lookback_days=_whole(compliance.get("lookback_days", 180), f"{where}: [compliance] lookback_days",
                                     1, 3650),
+        stale_weeks=_whole(data_day.get("stale_weeks", 2), f"{where}: [data_day] stale_weeks", 1, 520),
         encodings=_encodings(raw.get("encodings", {}), f"{where}: [encodings]"),
         poa=poa,
         source=where,

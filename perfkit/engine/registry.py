@@ -25,7 +25,7 @@ from perfkit.core.errors import PerfkitError
 from perfkit.core.encodings import decode
 from perfkit.core.policy import Policy, parse_policy, read_policy
 from perfkit.engine import rules
-from perfkit.engine.units import AccountDays, Units, segment_masks
+from perfkit.engine.units import AccountDays, Units, segment_masks, without_uncovered
 from perfkit.loading.schema import TABLE_NOTES, TABLES
 
 if TYPE_CHECKING:
@@ -94,6 +94,11 @@ class Metric:
         The column that places a unit in a window. Units of the population without it are
         counted apart (:attr:`Units.uncovered`): a value computed without them is flagged as
         computed on part of its units, and ``perfkit check`` says how many the column covers.
+    covers : tuple of str
+        Defect columns the defect test reads where an empty cell is an answer (no delivery yet:
+        late; no upload: missing). Such a column covers the units whose order comes from a file
+        that carries it; a unit from a file without it cannot be judged and is counted apart,
+        like a unit without its anchor.
     """
 
     id: str
@@ -111,6 +116,7 @@ class Metric:
     essential: tuple[tuple[str, ...], ...] = ()
     headline: bool = False
     anchor: str = "orders.purchase_date"
+    covers: tuple[str, ...] = ()
 
 
 METRICS: dict[str, Metric] = {}
@@ -218,17 +224,23 @@ def account_notes(account: Account) -> list[str]:
 
 
 def anchor_coverage(days: AccountDays, policy: Policy) -> list[tuple[str, str, int, int]]:
-    """Per metric placed by a column some of its units lack: (metric, column, units with it,
-    units of the population), over the whole account (the lacking ones are in no window)."""
+    """Per metric and column (its anchor, or a defect column of ``covers``) some of its units lack:
+    (metric, column, units with it, units of the population), over the whole account."""
     out = []
     for mp in policy.metrics.values():
         metric = METRICS.get(mp.id)
-        if metric is None or mp.maturing or metric.anchor == "orders.purchase_date" or lacking(mp.id, days.account.has):
+        if metric is None or mp.maturing or lacking(mp.id, days.account.has):
+            continue
+        if metric.anchor == "orders.purchase_date" and not metric.covers:
             continue
         units = build_units(days, metric, mp)
         lost = 0 if units.uncovered is None else len(units.uncovered.anchor)
-        if lost:
-            out.append((mp.id, metric.anchor, len(units.anchor), len(units.anchor) + lost))
+        total = len(units.anchor) + lost
+        by_column = {c: n for c, n in units.short.items() if n}
+        placed = lost - sum(by_column.values())  # the rest of the uncovered lack the anchor
+        if placed > 0:
+            out.append((mp.id, metric.anchor, total - placed, total))
+        out += [(mp.id, c, total - n, total) for c, n in by_column.items()]
     return out
 
 
@@ -340,7 +352,7 @@ declare(Metric(
            "orders.delivered_date": "On-Time Delivery Rate has no data (no delivery date in any row: "
                                     "lateness cannot be judged)"},
     family="on_time_delivery_rate", suggested=("carrier_slow",), segments=("MFN",), index=True,
-    anchor="orders.latest_delivery_date",
+    anchor="orders.latest_delivery_date", covers=("orders.delivered_date",),
     # Its defect test reads the delivery date: without any, every shipment would look late.
     essential=(("orders.latest_delivery_date",), ("orders.ship_confirm_date",), ("orders.delivered_date",),
                ("orders.tracking_id", "orders.tracking_valid")),
@@ -355,6 +367,7 @@ declare(Metric(
            "orders.invoice_upload_date": "Invoice Defect Rate has no data (no invoice upload date in any row: "
                                          "Amazon's order reports do not carry it)"},
     family="invoice_defect_rate", suggested=("no_invoice_upload",), segments=("MFN",), index=True,
+    covers=("orders.invoice_upload_date",),
     # Its defect test reads the upload date: without any, every business order would look defective.
     essential=(("orders.ship_confirm_date",), ("orders.is_business_order",), ("orders.invoice_upload_date",)),
     amazon=(AmazonField(("invoiceDefectRate",), "MFN", ("invoiceDefect", "invoiceDefectCount"), ("orderCount",)),)))
@@ -389,6 +402,10 @@ def build_units(days: AccountDays, metric: Metric, mp: MetricPolicy) -> Units:
         if metric.rule not in days._raw:
             days._raw[metric.rule] = metric.rule(days)
         units = dataclasses.replace(days._raw[metric.rule])
+        for column in metric.covers:
+            carried = days.account.orders.get(f"_carried_{column.partition('.')[2]}")
+            if carried is not None:  # several orders files, not all with the column
+                units = without_uncovered(units, carried.notna().to_numpy(), column)
         units.segments = segment_masks(units, mp.segments, days)
         if units.uncovered is not None:
             units.uncovered = dataclasses.replace(units.uncovered)

@@ -51,6 +51,8 @@ class Units:
     # they cannot be placed in a window, so each is placed by its purchase day only to count how
     # many units a window's value misses (its unit coverage). None: every unit has its anchor.
     uncovered: Units | None = None
+    # Defect column -> how many of the population's units lack it (their file does not carry it).
+    short: dict[str, int] = field(default_factory=dict)
 
     def component_on(self, component: str, day: int, keep: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Which units (of ``keep``) have ``component`` on ``day``: started by then, not yet stopped."""
@@ -333,3 +335,32 @@ def segment_mask(units: Units, metric: str, segment: str | None) -> np.ndarray:
         choices = ", ".join(units.segments) or "none (no units)"
         raise PerfkitError(f"metric {metric} has no segment {segment!r}; choose from {choices}")
     return units.segments[segment]
+
+
+def without_uncovered(units: Units, judged: np.ndarray, column: str) -> Units:
+    """``units`` without the ones whose order row cannot be judged (``judged``, per order row, is
+    False: the row's file lacks a defect column the test reads). They join ``uncovered``, placed by
+    their own anchor, so the value says it is computed on part of its units, never counting them
+    as defects; ``short[column]`` says how many the column misses over the whole account."""
+    ok = judged[units.orders] if units.table == "orders" else np.ones(len(units.anchor), bool)
+    out = dataclasses.replace(units, short=dict(units.short))
+    out.short[column] = int((~ok).sum())
+    if ok.all() or units.changes is not None:  # a metric whose defects stop and restart is not split
+        return out
+    keep = np.flatnonzero(ok)
+    out.rows, out.anchor, out.enter, out.known, out.orders = (units.rows[keep], units.anchor[keep],
+                                                              units.enter[keep], units.known[keep],
+                                                              units.orders[keep])
+    out.components = {k: v[keep] for k, v in units.components.items()}
+    out.ends = {k: v[keep] for k, v in units.ends.items()}
+    lost = np.flatnonzero(~ok)
+    none = np.full(len(lost), NEVER, dtype=np.int64)
+    extra = Units(units.table, units.rows[lost], units.anchor[lost], units.anchor[lost], none, {},
+                  units.orders[lost])
+    if units.uncovered is not None:
+        old = units.uncovered
+        extra = Units(units.table, np.concatenate([old.rows, extra.rows]), np.concatenate([old.anchor, extra.anchor]),
+                      np.concatenate([old.enter, extra.enter]), np.concatenate([old.known, extra.known]), {},
+                      np.concatenate([old.orders, extra.orders]))
+    out.uncovered = extra
+    return out

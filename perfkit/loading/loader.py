@@ -68,6 +68,23 @@ def _merge_orders(orders: pd.DataFrame, codes: np.ndarray, n_files: int, warning
     return merged
 
 
+CARRIED = "_carried_"  # prefix of the marks below
+
+
+def _mark_carried(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """With several orders files, mark each row with the optional columns its file carries where
+    another file lacks them (``_carried_<column>``, True; the others' rows get nothing): an empty
+    cell then says "no value" only for rows of a file that has the column (a delivered date not
+    yet there), never for rows of a file that cannot say (an Amazon download without delivery
+    dates). Merged orders keep a mark when any of their rows has it."""
+    if len(frames) < 2:
+        return frames
+    sets = [{c for c in f.columns if not c.startswith("_")} for f in frames]
+    uneven = set.union(*sets) - set.intersection(*sets)
+    return [f.assign(**{f"{CARRIED}{c}": True for c in sorted(uneven & cols)}) if uneven & cols else f
+            for f, cols in zip(frames, sets)]
+
+
 def _require_order_columns(orders: pd.DataFrame, frames: list[pd.DataFrame]) -> None:
     labels = ", ".join(dict.fromkeys(f["_file"].iat[0] for f in frames if len(f)))
     for col in (c for c in TABLES["orders"].values() if c.required):
@@ -271,7 +288,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
                                      "described in mapping.json")
         raise DataError(f"{account_id}/orders.csv", "required file missing",
                         expected="orders.csv (or .tsv/.parquet, or an Amazon All Orders report) in the account folder")
-    frames = by_table["orders"]
+    frames = _mark_carried(by_table["orders"])
     orders = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     events: dict[str, pd.DataFrame] = {}
     for table in OPTIONAL_TABLES:

@@ -86,6 +86,7 @@ class Evidence:
     window_to: dt.date
     units: pd.DataFrame  # every unit in the window, with defective/defect columns
     drivers: dict[str, pd.DataFrame]  # defects by component, category, carrier and week
+    unit_coverage: float = 1.0  # share of the window's units a column they need covers
 
     def counted(self) -> str:
         """What the window holds, as Amazon counts it: ``return requests made from ... to ...``."""
@@ -126,9 +127,10 @@ def gather_evidence(ctx: AccountContext, mp: MetricPolicy, day: int, segment: st
     w = window(ctx, mp, day, row["segment"])
     lo, hi = (day_to_date(d).date() for d in window_bounds(mp, day))
     coverage = float(row["coverage"]) if "coverage" in row and pd.notna(row["coverage"]) else 1.0
+    units = float(row["unit_coverage"]) if "unit_coverage" in row and pd.notna(row["unit_coverage"]) else 1.0
     return Evidence(mp.id, row["segment"], day_to_date(day).date(), None if pd.isna(row["rate"]) else float(row["rate"]),
                     int(row["numerator"]), int(row["denominator"]), int(row["defects"]), row["target"],
-                    str(row["status"]), coverage, lo, hi, units_frame(ctx, w), driver_tables(ctx, w)[2])
+                    str(row["status"]), coverage, lo, hi, units_frame(ctx, w), driver_tables(ctx, w)[2], units)
 
 
 def no_poa_reason(ctx: AccountContext, mp: MetricPolicy, ev: Evidence) -> str | None:
@@ -147,6 +149,10 @@ def no_poa_reason(ctx: AccountContext, mp: MetricPolicy, ev: Evidence) -> str | 
         return (f"as of {ev.as_of} {whose} is computed on {ev.coverage:.0%} of its window ({ev.counted()}): the "
                 "data does not reach back far enough, so the figures are not the ones Amazon sees; load the "
                 "whole window before writing a letter.")
+    if ev.unit_coverage < 1:
+        return (f"as of {ev.as_of} {whose} is computed on {ev.unit_coverage:.0%} of its {many} ({ev.counted()}): "
+                "a column they are placed by or judged on is empty in the rest (perfkit check names it), so the "
+                "figures are not the ones Amazon sees; load a file that has it before writing a letter.")
     if ev.status in ("ok", "at_risk"):
         text = (f"as of {ev.as_of} {whose} is {ev.rate:.2%} ({ev.numerator} of {ev.denominator}), which meets "
                 f"Amazon's target ({mp.target_display()}).")

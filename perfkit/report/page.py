@@ -31,8 +31,6 @@ from perfkit.views.status import (STATUS_COLOURS, counted_text, judged_segments,
                                   status_table, worst)
 
 HISTORY_DAYS = 180
-# An account whose last order is this many weeks before the report's day is said to be stale.
-STALE_WEEKS = 2
 E = html.escape
 
 
@@ -228,7 +226,7 @@ class AccountReport:
         last = self.ctx.last_day.date()
         notes = [t("data_stops", self.lang, day=last.isoformat())]
         weeks = (self.as_of - last).days // 7
-        if weeks >= STALE_WEEKS:
+        if weeks >= self.policy.stale_weeks:
             notes.append(t("data_stale", self.lang, day=last.isoformat(), weeks=weeks))
         events = self.ctx.last_event_day
         if events is not None and events.date() > last:
