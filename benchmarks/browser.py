@@ -59,7 +59,7 @@ SETTLED = """([t0, selector, count, needle]) => {
   // ``count`` charts drawn under ``selector`` (and ``needle`` in the panel's text); else null.
   const k = window.__kernel, now = performance.now();
   const busy = k.busy.filter(t => t >= t0), idle = k.idle.filter(t => t >= t0);
-  const plots = [...document.querySelectorAll(selector + ' .js-plotly-plot')];
+  const plots = [...document.querySelectorAll(selector + ' .js-plotly-plot')].filter(p => p.offsetParent !== null);  // a hidden slot: a metric the account lacks
   const drawn = plots.length >= count && plots.every(p => p.querySelector('.scatterlayer .trace'))
     && (!needle || document.querySelector('.perfkit-charts-panel').innerText.includes(needle));
   if (!drawn) { window.__drawn = null; return null; }
