@@ -1,7 +1,7 @@
 """The explorer's browser timings: JupyterLab (`make lab`) in Debian's Chromium on a 1 M-order
 account, with the all-charts panel open, each figure beside a peer.
 
-    python benchmarks/browser.py             # not part of `make bench` (needs Chromium)
+    make bench-browser                       # not part of `make bench` (needs Chromium; ~5 min)
     python benchmarks/browser.py --runs 3
 
 Each timing runs from the browser action (a click, a choice, a date typed) until the kernel is
@@ -166,9 +166,9 @@ def measure(runs: int) -> dict[str, list[float]]:
 
 def line(label: str, values: list[float], peer: float, target: float | None) -> str:
     med = statistics.median(values)
-    goal = f"target < {target:g} s" if target else ""
+    goal = (f"target < {target:g} s: {'met' if med < target else 'NOT MET'}") if target else ""
     return (f"  {label:<38}: {med:6.2f} s median of {len(values)} ({min(values):.2f}-{max(values):.2f})"
-            f"   peer {peer:6.2f} s   {goal}")
+            f"   peer {peer:6.2f} s   ratio {med / peer:5.2f}x   {goal}")
 
 
 def main() -> None:
