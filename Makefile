@@ -8,7 +8,7 @@ DATA   ?= data/sample
 OUT    ?= reports
 JOBS   ?= 2
 
-.PHONY: setup report test test-fast lab app bench sample chromium cjk-font clean
+.PHONY: setup report test test-fast lab app bench bench-browser sample chromium cjk-font clean
 
 setup: $(STAMP)
 
@@ -72,6 +72,12 @@ app: $(STAMP)
 ## make bench: the benchmarks (not part of make test)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+## make bench-browser: the explorer's timings in Chromium (JupyterLab, 1 M-order account, every
+## chart open), median of RUNS runs beside the peer (plain plotly figures); about 5 minutes
+RUNS ?= 5
+bench-browser: $(STAMP) chromium
+	$(PY) benchmarks/browser.py --runs $(RUNS)
 
 sample: $(STAMP)
 	$(VENV)/bin/perfkit sample $(DATA) --replace

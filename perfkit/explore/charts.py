@@ -189,7 +189,14 @@ class ChartsPanel:
     """Every rate's chart of the current account (the cell under the widget), folded until
     opened. One small FigureWidget per metric, made on first opening and then updated in place
     from the state's series; while folded nothing is drawn (the figures are emptied, so none
-    keeps the previous account) and opening draws the account shown."""
+    keeps the previous account) and opening draws the account shown.
+
+    Each metric of the policy has a slot (a Box) that stays in the panel for the panel's life; a
+    metric the account lacks only hides its slot. Taking a figure out of the panel's children
+    would remove its browser view, and plotly's view keeps listening to its model after removal:
+    the next update of that figure then fails in the removed view ("Error setting state: Cannot
+    read properties of undefined"). ipywidgets also re-creates every child view after the first
+    changed one, so the slots' order never changes either."""
 
     def __init__(self, state: ExplorerState) -> None:
         self.state = state
@@ -197,6 +204,7 @@ class ChartsPanel:
         self.fold = tagged(W.Accordion(children=[W.VBox([self.title, self.box])], selected_index=None),
                            "charts-panel")
         self.figures: dict[str, object] = {}
+        self.slots: dict[str, W.Box] = {}
         self.fold.observe(state.guard(lambda _c: self.update()), "selected_index")
         state.on_change(lambda _c: self.update(), {"account", "start", "end", "lang"})
         self.update()
@@ -220,15 +228,23 @@ class ChartsPanel:
         import plotly.graph_objects as go
 
         st = self.state
+        if not self.slots:  # every metric's slot, in policy order, once
+            self.slots = {m: W.Box(layout=W.Layout(width="100%")) for m in registry.chart_metrics(st.policy)}
+            self.box.children = list(self.slots.values())
         official = official_points(st.ctx())
         series = st.series()
-        shown = []
-        for metric in self.metrics():
+        present = set(self.metrics())
+        for metric, slot in self.slots.items():
+            if metric not in present:
+                slot.layout.display = "none"
+                figure = self.figures.get(metric)
+                if figure is not None and figure.data:
+                    figure.data = ()  # hidden, and holding no other account's line
+                continue
             spec = rate_chart_spec(series, metric, st.policy, st.lang, official=official, height=PANEL_HEIGHT)
             if metric in self.figures:
                 update_figure(self.figures[metric], spec)
             else:
                 self.figures[metric] = go.FigureWidget(spec)
-            shown.append(self.figures[metric])
-        if list(self.box.children) != shown:
-            self.box.children = shown
+                slot.children = [self.figures[metric]]  # from none to one: no view is removed
+            slot.layout.display = None
