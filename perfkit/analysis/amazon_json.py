@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import types
 from functools import lru_cache
 from importlib import resources
 
@@ -88,12 +89,28 @@ def plain_text(text: object, limit: int = 200) -> str:
     return "".join(c for c in str(text) if c.isprintable())[:limit]
 
 
+def import_jsonschema() -> types.ModuleType:
+    """jsonschema, imported without ``rfc3987_syntax``: when that optional package is installed,
+    jsonschema compiles its IRI grammar at import (about 5 s, in every report kernel, so most of
+    a small account's page), for a format check we never ask for (no ``format_checker``)."""
+    import sys
+
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # an import of it raises ImportError
+        try:
+            import jsonschema
+        finally:
+            del sys.modules["rfc3987_syntax"]
+        return jsonschema
+    import jsonschema
+
+    return jsonschema
+
+
 def validate(data: object, label: str) -> list[str]:
     """Check ``data`` against Amazon's schema: a wrong type is refused (DataError naming the key),
     a missing required key or an unlisted status comes back as a warning."""
-    import jsonschema  # deferred: only reconcile needs it
-
-    validator = jsonschema.Draft7Validator(_schema())
+    validator = import_jsonschema().Draft7Validator(_schema())
     warnings: list[str] = []
     missing: list[str] = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):

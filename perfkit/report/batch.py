@@ -106,6 +106,9 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
     attempts : int
         Kernel starts to try before the account is reported as failed.
     """
+    from perfkit.analysis.amazon_json import import_jsonschema
+
+    import_jsonschema()  # before nbformat imports it: seconds per worker process saved
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
