@@ -438,3 +438,16 @@ def test_a_carrier_not_integrated_is_named_only_where_amazon_lists_its_carriers(
     assert groups("IN")["carrier_no_tracking"] == ["T4", "T5"] and "carrier_no_updates" not in groups("IN")
     for market in ("US", "DE", ""):
         assert groups(market)["carrier_no_tracking"] == ["T4"] and groups(market)["carrier_no_updates"] == ["T5"]
+
+
+def test_an_older_policy_with_poa_placeholders_is_told_where_they_went(tmp_path):
+    from perfkit.core.policy import default_policy_text
+
+    (tmp_path / "old.toml").write_text(default_policy_text().replace(
+        "[poa]\n", '[poa]\ntracking_placeholders = ["tbd"]\n'), encoding="utf-8")
+    folder = tracking_shop(tmp_path / "data")
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "poa", str(folder.parent), "--account", "acct",
+                          "--metric", "valid_tracking_rate", "--as-of", "2026-03-31", "--policy", str(tmp_path / "old.toml")],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "tracking_placeholders has moved" in res.stderr and "[counting.tracking]" in res.stderr
