@@ -408,6 +408,9 @@ def test_cancellations_before_and_after_ship_by_from_amazons_all_orders_report(t
     assert "(cancelled by us after its ship-by date had passed): X04, X05." in section(
         text, "Orders cancelled after their ship-by date because they could not ship in time.** ")
     assert "X06" not in text and "Still to explain" not in text
+    csv = pd.read_csv(out.parent / "cancel-evidence.csv")  # the 5 defective orders, each with its cancellation time
+    assert csv["order_id"].tolist() == ["X01", "X02", "X03", "X04", "X05"]
+    assert csv["cancelled_at"].tolist() == ["2026-03-02 10:00:00"] * 3 + ["2026-03-04 12:00:00"] * 2
 
 
 def test_without_a_cancellation_time_the_cancellations_stay_with_the_analyst(tmp_path):
