@@ -240,3 +240,10 @@ def test_dingtalk_gets_its_text_message_through_a_local_proxy(tmp_path, monkeypa
         "oapi.dingtalk.com:443", "POST", "/robot/send?access_token=ACCESSTOKEN123")
     assert got[0]["json"]["msgtype"] == "text"
     assert got[0]["json"]["text"] == {"content": "perfkit: 1 change(s)\r\n深圳 B [b-shop]\n- 新超标: ODR"}
+
+
+def test_a_bad_deadline_in_the_policy_is_refused_by_name():
+    from perfkit.core.errors import PerfkitError
+    from perfkit.core.policy import default_policy_text, parse_policy
+    with pytest.raises(PerfkitError, match=r"^mine.toml: \[deadlines\] poa_days: 0 must be a whole number from 1 to 365$"):
+        parse_policy(default_policy_text().replace("poa_days = 17", "poa_days = 0"), "mine.toml")

@@ -390,3 +390,10 @@ def test_the_app_opens_the_account_its_url_names(tmp_path):
     # jp-tiny-shop is the third folder of data/sample: without the query the first would open.
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip().splitlines()[-1] == "jp-tiny-shop"
+    # An account that is not there: the first folder opens and the page says why, never in silence.
+    code = code.replace("print(ex.state.account)", "print(ex.state.account, dict(ex.state.refused))")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, "QUERY_STRING": "account=gone-shop"},
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip().splitlines()[-1] == (
+        f"de-shenzhen-elec {{'gone-shop': 'no account folder of that name in {SAMPLE}'}}")

@@ -408,6 +408,9 @@ def test_cancellations_before_and_after_ship_by_from_amazons_all_orders_report(t
     assert "(cancelled by us after its ship-by date had passed): X04, X05." in section(
         text, "Orders cancelled after their ship-by date because they could not ship in time.** ")
     assert "X06" not in text and "Still to explain" not in text
+    csv = pd.read_csv(out.parent / "cancel-evidence.csv")  # the 5 defective orders, each with its cancellation time
+    assert csv["order_id"].tolist() == ["X01", "X02", "X03", "X04", "X05"]
+    assert csv["cancelled_at"].tolist() == ["2026-03-02 10:00:00"] * 3 + ["2026-03-04 12:00:00"] * 2
 
 
 def test_without_a_cancellation_time_the_cancellations_stay_with_the_analyst(tmp_path):
@@ -438,3 +441,16 @@ def test_a_carrier_not_integrated_is_named_only_where_amazon_lists_its_carriers(
     assert groups("IN")["carrier_no_tracking"] == ["T4", "T5"] and "carrier_no_updates" not in groups("IN")
     for market in ("US", "DE", ""):
         assert groups(market)["carrier_no_tracking"] == ["T4"] and groups(market)["carrier_no_updates"] == ["T5"]
+
+
+def test_an_older_policy_with_poa_placeholders_is_told_where_they_went(tmp_path):
+    from perfkit.core.policy import default_policy_text
+
+    (tmp_path / "old.toml").write_text(default_policy_text().replace(
+        "[poa]\n", '[poa]\ntracking_placeholders = ["tbd"]\n'), encoding="utf-8")
+    folder = tracking_shop(tmp_path / "data")
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "poa", str(folder.parent), "--account", "acct",
+                          "--metric", "valid_tracking_rate", "--as-of", "2026-03-31", "--policy", str(tmp_path / "old.toml")],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "tracking_placeholders has moved" in res.stderr and "[counting.tracking]" in res.stderr

@@ -427,6 +427,9 @@ def encoding_candidates(marketplace: str | None) -> tuple[str, ...]:
 
 
 def _poa_rules(raw: object, where: str) -> PoaRules:
+    if isinstance(raw, dict) and "tracking_placeholders" in raw:  # an older policy file: say where it went
+        raise PerfkitError(f"{where} tracking_placeholders has moved: list the placeholders once, as "
+                           "placeholders in [counting.tracking] (the metric and the POA both read it)")
     _check_keys(where, raw, SECTIONS["poa"])
     carriers = raw.get("integrated_carriers", {})
     if not isinstance(carriers, dict):

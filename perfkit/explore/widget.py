@@ -83,6 +83,8 @@ class Explorer:
         # any that fail on the way are listed as refused (one bad folder never stops the explorer).
         order = ([account_id] if account_id in ids else []) + [i for i in ids if i != account_id]
         self.state = ExplorerState(root, resolve_policy(policy or None), order, lang, start, end)
+        if account_id and account_id not in ids:  # e.g. a portfolio link to a folder since removed
+            self.state.refused = {**self.state.refused, account_id: f"no account folder of that name in {root}"}
         self.store = CauseStore(causes_db or p.causes_db)
         self.poa_dir = Path(poa_dir or p.reports / "poa")
         self._names = {f.name: f"{_name_of(f)} ({f.name})" for f in folders}

@@ -325,9 +325,10 @@ def evidence_csv(ctx: AccountContext, mp: MetricPolicy, day: int, segment: str |
     """The affected units of the POA's window as CSV: ids, dates, tracking, carrier, what was said
     (buyer-written cells made inert for spreadsheets)."""
     ev = gather_evidence(ctx, mp, day, segment)
-    bad = ev.units[ev.units["defective"]]
+    units = _with_columns(ctx, ev.units)  # the columns the evidence tests read (a cancellation's time, ...)
+    bad = units[units["defective"]]
     keep = [c for c in ("return_id", "order_id", "anchor_date", "defect", "defect_known_date", "purchase_date",
-                        "latest_ship_date", "ship_confirm_date", "latest_delivery_date", "delivered_date", "carrier",
+                        "latest_ship_date", "cancelled_at", "ship_confirm_date", "latest_delivery_date", "delivered_date", "carrier",
                         "tracking_id", "category", "claim_reason", "buyer_comment", "reason", "request_date",
                         "response_date") if c in bad.columns]
     return csv_frame(bad[keep], BUYER_TEXT + ("order_id", "return_id")).to_csv(index=False)
