@@ -225,11 +225,11 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
     folder = Path(path)
     if (cache if cache is not None else parsed.enabled()) and folder.is_dir() and ACCOUNT_ID.fullmatch(folder.name):
         place, digest = parsed.key(folder, columns, tables)
-        fields = parsed.read(place, digest)
+        fields = parsed.read(place, digest, folder)
         if fields is not None:
             return Account(**fields, path=folder)
         account = _parse_account(folder, columns, tables)
-        parsed.write(place, digest, account)
+        parsed.write(place, digest, account, folder)
         return account
     return _parse_account(folder, columns, tables)
 
