@@ -1,5 +1,7 @@
 """Hostile input, round 3 (issue #22), loading part, through the real ``perfkit`` command:
-the parsed-account cache keyed by content with each entry's owner and seal checked.
+the parsed-account cache keyed by content with each entry's owner and seal checked; rows with
+too few or too many fields; duplicate headers and two headers filling one column; JSON nested
+too deeply.
 """
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import json
 import os
 import shutil
 from pathlib import Path
+
+import pytest
 
 from tests.test_bad_inputs import AS_OF, GOOD, cli, good, rows_of
 
@@ -83,3 +87,54 @@ def test_an_edited_meta_json_is_not_served(tmp_path):
     assert second.returncode == 0 and "Traceback" not in second.stderr
     assert second.stdout == first.stdout and not rows_of(second.stdout, "evil")
     assert json.loads(meta_path.read_text(encoding="utf-8"))["account_id"] == "acct"  # the entry was rebuilt
+
+
+# --- 2-4. refused with one line naming the file, row or column ------------------------------------
+
+MAPPED = {"files": {"export.csv": {"table": "orders", "columns": {"purchase-date": "purchase_date"}}}}
+REFUSED = {
+    # name: (files to write, the line's expected fragments)
+    "cut_last": (dict(orders=GOOD + "G5,2026-03-09T11:00:00Z,MFN\n"),
+                 ["cut_last/orders.csv, row 6: has 3 fields where the header has 7 (fewer"]),
+    "cut_middle": (dict(orders=GOOD.replace("G3,2026-03-03T10:00:00Z,AFN,Shipped,,,", "G3,2026-03-03T10:00:00Z")),
+                   ["cut_middle/orders.csv, row 4: has 2 fields where the header has 7"]),
+    "long_row": (dict(orders=GOOD.replace("G3,2026-03-03T10:00:00Z,AFN,Shipped,,,", "G3,2026-03-03T10:00:00Z,AFN,Shipped,,,,x")),
+                 ["long_row/orders.csv, row 4: has 8 fields where the header has 7 (more"]),
+    "dup_header": (dict(orders=GOOD.replace("delivered_date", "ship_confirm_date")),
+                   ["dup_header/orders.csv, column 'ship_confirm_date': two columns have the header 'ship_confirm_date'"]),
+    "dup_case": (dict(claims="order_id,claim_date,status,Status\nG2,2026-03-07,granted,denied\n"),
+                 ["dup_case/claims.csv, column 'Status': two columns have the header 'status' and 'Status'"]),
+    "two_to_one": (dict(orders=None, **{"export.csv": GOOD.replace("purchase_date,", "purchase-date,purchase_date,")
+                                        .replace("Z,MFN", "Z,2026-01-01,MFN").replace("Z,AFN", "Z,2026-01-01,AFN"),
+                                        "mapping.json": json.dumps(MAPPED)}),
+                   ["two_to_one/export.csv, column 'purchase_date': headers 'purchase-date' and 'purchase_date' "
+                    "both fill column 'purchase_date'"]),
+    "deep_account": (dict(**{"account.json": "[" * 100_000 + "]" * 100_000}),
+                     ["deep_account/account.json: is nested too deeply"]),
+    "deep_mapping": (dict(**{"mapping.json": '{"files": ' + "[" * 100_000 + "]" * 100_000 + "}"}),
+                     ["deep_mapping/mapping.json: is nested too deeply"]),
+}
+
+
+@pytest.fixture(scope="module")
+def refused_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("refused")
+    good(root, "good-a")
+    for name, (files, _) in REFUSED.items():
+        good(root, name, **files)
+    alone = tmp_path_factory.mktemp("alone")
+    good(alone, "good-a")
+    return (metrics(root), cli("check", str(root), env=_env()), metrics(alone))
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_refused_with_one_line_and_the_others_finish(refused_run, name):
+    run, check, clean = refused_run
+    assert run.returncode == 2 and check.returncode == 2
+    for res, out in ((run, run.stderr), (check, check.stdout)):
+        assert "Traceback" not in res.stdout + res.stderr and "unexpected" not in out
+        line = next(ln for ln in out.splitlines() if ln.startswith((f"perfkit: error: {name}: ", f"{name}: FAILED: ")))
+        for fragment in REFUSED[name][1]:
+            assert fragment in line, (fragment, line)
+    assert not rows_of(run.stdout, name)
+    assert rows_of(run.stdout, "good-a") == rows_of(clean.stdout, "good-a")

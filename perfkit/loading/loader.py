@@ -171,6 +171,9 @@ def _read_account_json(folder: Path, account_id: str) -> dict:
     label = f"{account_id}/account.json"
     try:
         meta = json.loads(decode(path.read_bytes(), label))
+    except RecursionError:  # JSON nested thousands deep: no account description is
+        raise DataError(label, "is nested too deeply to be an account description",
+                        expected='{"name": "...", "marketplace": "US", "timezone": "America/Los_Angeles"}') from None
     except json.JSONDecodeError as exc:
         raise DataError(label, f"is not valid JSON (line {exc.lineno}: {exc.msg})",
                         expected='{"name": "...", "marketplace": "US", "timezone": "America/Los_Angeles"}') from None

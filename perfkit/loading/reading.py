@@ -75,6 +75,8 @@ def _read_text_table(path: Path, label: str, columns: Collection[str] | None = N
     if not raw.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in raw[:4096]:
         # UTF-8 goes to Arrow as it is (Arrow checks the encoding: anything else falls through).
         head = utf8[:HEAD].split(b"\n", 1)[0].decode("utf-8", errors="replace")
+        if "\ufffd" not in head:  # a header in another encoding is checked once decoded, below
+            refuse_duplicate_headers(_names(head, _separator(path, head)), label)
         frame = _arrow_csv(utf8, head, _separator(path, head), columns)
     if frame is None:
         decoded = read_text(raw, label, declared=encoding, marketplace=marketplace)
@@ -85,8 +87,12 @@ def _read_text_table(path: Path, label: str, columns: Collection[str] | None = N
             raise DataError(label, "is empty", expected="a header line and one row per record")
         first = text.split("\n", 1)[0]
         sep = _separator(path, first)
+        refuse_duplicate_headers(_names(first, sep), label)
         frame = _arrow_csv(text.encode("utf-8"), first, sep, columns)
     if frame is None:  # anything Arrow does not read exactly like pandas: the pandas reader decides
+        # pandas pads a short row and guesses at a long one: a row cut off (a truncated download)
+        # or shifted is refused here, named, before it becomes data.
+        refuse_ragged_rows(text, sep, label)
         try:
             frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                                 na_values=[], skipinitialspace=False)
@@ -96,6 +102,45 @@ def _read_text_table(path: Path, label: str, columns: Collection[str] | None = N
                             expected="the same number of fields on every line") from None
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     return frame
+
+
+def _names(first: str, sep: str) -> list[str]:
+    import csv
+
+    try:
+        return next(csv.reader([first.rstrip("\r")], delimiter=sep))
+    except (csv.Error, StopIteration):
+        return []
+
+
+def refuse_duplicate_headers(names: list[str], label: str) -> None:
+    """Two columns with one header (in any case: headers are matched without case) would leave
+    one of them unread."""
+    seen: dict[str, str] = {}
+    for name in names:
+        folded = name.strip().lstrip("\ufeff").lower()
+        if folded and folded in seen:
+            twice = repr(name) if name == seen[folded] else f"{seen[folded]!r} and {name!r}"
+            raise DataError(label, f"two columns have the header {twice}", column=name.strip(),
+                            expected="one column per header; rename or remove one of them")
+        seen[folded] = name
+
+
+def refuse_ragged_rows(text: str, sep: str, label: str) -> None:
+    """Fail on the first row with fewer or more fields than the header (blank lines aside)."""
+    import csv
+
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    try:
+        width = len(next(reader))
+        for n, record in enumerate(reader, start=2):  # the header is row 1
+            if record and len(record) != width:
+                what = "fewer" if len(record) < width else "more"
+                raise DataError(label, f"has {len(record)} fields where the header has {width} ({what}: "
+                                "a row cut off, as by an interrupted download, or a separator in an unquoted value)",
+                                rows=[n], expected=f"{width} fields on every row; download or export the file again")
+    except (csv.Error, StopIteration):
+        return  # the pandas reader names what the csv module cannot read
 
 
 def _separator(path: Path, first: str) -> str:
