@@ -1,7 +1,7 @@
 """Hostile input, round 3 (issue #22), loading part, through the real ``perfkit`` command:
 the parsed-account cache keyed by content with each entry's owner and seal checked; rows with
-too few or too many fields; duplicate headers and two headers filling one column; JSON nested
-too deeply.
+too few or too many fields; duplicate headers and two headers filling one column; Parquet types
+(BINARY, nested, placeholder dates, midnight deadlines); JSON nested too deeply.
 """
 from __future__ import annotations
 
@@ -91,6 +91,16 @@ def test_an_edited_meta_json_is_not_served(tmp_path):
 
 # --- 2-4. refused with one line naming the file, row or column ------------------------------------
 
+def _parquet(folder: Path, name: str, columns: dict) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table(columns), folder / name)
+
+
+ORDER_COLUMNS = {"order_id": ["P1", "P2"], "purchase_date": ["2026-03-01T10:00:00Z", "2026-03-02T10:00:00Z"],
+                 "fulfillment_channel": ["MFN", "MFN"], "order_status": ["Shipped", "Shipped"]}
+
 MAPPED = {"files": {"export.csv": {"table": "orders", "columns": {"purchase-date": "purchase_date"}}}}
 REFUSED = {
     # name: (files to write, the line's expected fragments)
@@ -113,15 +123,26 @@ REFUSED = {
                      ["deep_account/account.json: is nested too deeply"]),
     "deep_mapping": (dict(**{"mapping.json": '{"files": ' + "[" * 100_000 + "]" * 100_000 + "}"}),
                      ["deep_mapping/mapping.json: is nested too deeply"]),
+    "pq_binary": (dict(orders=None), ["pq_binary/orders.parquet, row 3, column 'order_id': BINARY values that "
+                                      "are not UTF-8 text (found b'P\\xff2')"]),
+    "pq_struct": (dict(orders=None), ["pq_struct/orders.parquet, column 'order_status': is a nested Parquet column (struct"]),
+    "pq_list": (dict(orders=None), ["pq_list/orders.parquet, column 'fulfillment_channel': is a nested Parquet column (list"]),
 }
 
 
 @pytest.fixture(scope="module")
 def refused_run(tmp_path_factory):
+    import pyarrow as pa
+
     root = tmp_path_factory.mktemp("refused")
     good(root, "good-a")
     for name, (files, _) in REFUSED.items():
         good(root, name, **files)
+    _parquet(root / "pq_binary", "orders.parquet",
+             {**ORDER_COLUMNS, "order_id": pa.array([b"P1", b"P\xff2"], pa.binary())})
+    _parquet(root / "pq_struct", "orders.parquet",
+             {**ORDER_COLUMNS, "order_status": pa.array([{"code": "Shipped"}, {"code": "Shipped"}])})
+    _parquet(root / "pq_list", "orders.parquet", {**ORDER_COLUMNS, "fulfillment_channel": [["MFN"], ["MFN"]]})
     alone = tmp_path_factory.mktemp("alone")
     good(alone, "good-a")
     return (metrics(root), cli("check", str(root), env=_env()), metrics(alone))
@@ -138,3 +159,72 @@ def test_refused_with_one_line_and_the_others_finish(refused_run, name):
             assert fragment in line, (fragment, line)
     assert not rows_of(run.stdout, name)
     assert rows_of(run.stdout, "good-a") == rows_of(clean.stdout, "good-a")
+
+
+# --- 4-5. Parquet read as the same data in CSV is ---------------------------------------------------
+
+def _frame_of(text: str):
+    import io
+
+    import pandas as pd
+
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def test_parquet_binary_strings_and_placeholder_dates_read_as_in_csv(tmp_path):
+    import pandas as pd
+    import pyarrow as pa
+
+    root = tmp_path / "data"
+    good(root, "csv")
+    frame = _frame_of(GOOD)
+    folder = good(root, "hive", orders=None)
+    # Hive/Impala: every text column BINARY; typed dates, with an ERP placeholder in delivered_date.
+    columns = {c: pa.array([v.encode() for v in frame[c]], pa.binary())
+               for c in ("order_id", "fulfillment_channel", "order_status")}
+    columns["purchase_date"] = pa.array(pd.to_datetime(frame["purchase_date"]).dt.tz_localize(None).astype("datetime64[us]"))
+    columns["latest_ship_date"] = pa.array(pd.to_datetime(frame["latest_ship_date"]).dt.date)
+    columns["ship_confirm_date"] = pa.array(pd.to_datetime(frame["ship_confirm_date"]).dt.tz_localize(None)
+                                            .astype("datetime64[us]"))
+    delivered = [None if not v else pd.Timestamp(v).tz_localize(None).to_pydatetime() for v in frame["delivered_date"]]
+    delivered[1] = pd.Timestamp("9999-12-31").to_pydatetime()  # G2: out of pandas' nanosecond range
+    columns["delivered_date"] = pa.array(delivered, pa.timestamp("us"))
+    _parquet(folder, "orders.parquet", columns)
+    good(root, "csv-placeholder", orders=GOOD.replace("2026-03-06T10:00:00Z", "9999-12-31"))
+    res = metrics(root)
+    assert res.returncode == 0 and "Traceback" not in res.stderr
+    assert ("perfkit: warning: hive: hive/orders.parquet, row 3, column 'delivered_date': 9999-12-31T00:00:00 read as no date"
+            in res.stderr)
+    same = [{**r, "account_id": "x"} for r in rows_of(res.stdout, "hive")]
+    assert same and same == [{**r, "account_id": "x"} for r in rows_of(res.stdout, "csv-placeholder")]
+
+
+def test_a_midnight_parquet_deadline_is_the_whole_local_day_as_in_csv(tmp_path):
+    import pandas as pd
+
+    root = tmp_path / "data"
+    # 60 MFN orders of Los Angeles, 2026-03-01 to 03-10: each ship-by day is the purchase day + 2, and
+    # each order ships that very day at 15:00 local, except every sixth (i % 6 == 0: 10 orders), which
+    # ships a day later. Late Shipment over 30 days: 10 late of 60.
+    lines = ["order_id,purchase_date,fulfillment_channel,order_status,latest_ship_date,ship_confirm_date"]
+    for i in range(60):
+        day = pd.Timestamp("2026-03-01") + pd.Timedelta(days=i // 6)
+        ship_by = day + pd.Timedelta(days=2)
+        shipped = ship_by + pd.Timedelta(days=1 if i % 6 == 0 else 0, hours=15)
+        lines.append(f"O{i},{day.date()}T09:00:00,MFN,Shipped,{ship_by.date()},{shipped.isoformat()}")
+    text = "\n".join(lines) + "\n"
+    good(root, "csv", orders=text, **{"account.json": json.dumps({"timezone": "America/Los_Angeles",
+                                                                    "marketplace": "US"})})
+    folder = good(root, "pq", orders=None, **{"account.json": json.dumps({"timezone": "America/Los_Angeles",
+                                                                           "marketplace": "US"})})
+    frame = _frame_of(text)
+    for c in ("purchase_date", "latest_ship_date", "ship_confirm_date"):
+        frame[c] = pd.to_datetime(frame[c])  # latest_ship_date: midnight, as pandas writes a date
+    frame.to_parquet(folder / "orders.parquet", index=False)
+    res = cli("metrics", str(root), "--format", "csv", "--as-of", "2026-03-13", env=_env())
+    assert res.returncode == 0, res.stderr
+
+    def late(account):
+        return next((r["numerator"], r["denominator"]) for r in rows_of(res.stdout, account)
+                    if r["metric"] == "late_shipment_rate_30d")
+    assert late("csv") == ("10", "60") and late("pq") == ("10", "60")
