@@ -2,12 +2,17 @@
 
 Each account folder's typed tables are kept as Parquet in the user's cache folder
 (``$PERFKIT_CACHE``, else ``$XDG_CACHE_HOME/perfkit`` or ``~/.cache/perfkit``; never inside the
-data folder), under a key made of every file's name, size and modification time, the columns
-and tables asked for, perfkit's version, code and table layout (and the content of any file
-changed in the last few seconds): a changed, added or removed file, or a changed perfkit, is a
-new key, so a stale table is never served. ``PERFKIT_NO_CACHE=1`` (``--no-cache``) turns it off.
-The cache only ever saves time: a folder it cannot write, or an entry it cannot read, is parsed
-as usual.
+data folder), under a key made of every file's name and a hash of its bytes (BLAKE2b: size and
+modification time survive ``cp -p``, ``rsync -a`` and unzip, so they prove nothing), the columns
+and tables asked for, and perfkit's version, code and table layout: a changed, added or removed
+file, or a changed perfkit, is a new key, so a stale table is never served.
+
+Each entry also records its owner (the account folder) and key, and a seal: a hash of its
+meta.json and of every cached table. An entry whose owner or key is not this account's (another
+account's entry copied in) or whose seal does not match (an edited meta.json, a truncated table)
+is not served: the account is parsed again and the entry replaced, with no error.
+``PERFKIT_NO_CACHE=1`` (``--no-cache``) turns the cache off. The cache only ever saves time: a
+folder it cannot write, or an entry it cannot read, is parsed as usual.
 """
 from __future__ import annotations
 
@@ -16,7 +21,6 @@ import hashlib
 import json
 import os
 import shutil
-import time
 from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,8 +30,8 @@ if TYPE_CHECKING:
 
 from perfkit.loading.schema import TABLES  # every table an Account holds
 
-FORMAT = 2  # bump when the cached layout changes (2: policy notices)
-RACY_NS = 3_000_000_000
+FORMAT = 3  # bump when the cached layout changes (2: policy notices, 3: content key, owner and seal)
+SEAL = "seal.json"  # beside meta.json: owner, key and the hash of every other file of the entry
 
 
 @functools.cache
@@ -71,18 +75,8 @@ def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] |
 
     __version__ = version("perfkit")
     folder = folder.resolve()
-    files = []
-    now = time.time_ns()
-    for p in sorted(folder.iterdir()):
-        if not p.is_file() or p.name.startswith("."):
-            continue
-        st = p.stat()
-        entry = [p.name, st.st_size, st.st_mtime_ns]
-        # A file changed within the clock's resolution could change again with the same size and
-        # time stamp: its content decides ("racy" files, as git treats them).
-        if now - st.st_mtime_ns < RACY_NS:
-            entry.append(_digest(p))
-        files.append(entry)
+    # The bytes decide: an edit that keeps a file's size and time stamp is still a new key.
+    files = [[p.name, _digest(p)] for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")]
     # The tables' layout is part of the key: a new column in perfkit never meets an old cached table.
     layout = {t: [(c.name, c.kind, str(c.default)) for c in cols.values()] for t, cols in TABLES.items()}
     spec = json.dumps([FORMAT, __version__, _code(), layout, files, sorted(columns) if columns is not None else None,
@@ -91,12 +85,18 @@ def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] |
     return place, hashlib.sha256(spec.encode()).hexdigest()[:24]
 
 
-def read(place: Path, digest: str) -> dict | None:
+def read(place: Path, digest: str, folder: Path) -> dict | None:
     """The cached account for this key, as the fields of an ``Account``; None if absent or unreadable."""
     import pandas as pd
 
     entry = place / digest
     try:
+        seal = json.loads((entry / SEAL).read_text(encoding="utf-8"))
+        # Another account's entry copied in, or one filed under another key, is not this account's.
+        if not isinstance(seal, dict) or seal.get("owner") != _owner(folder) or seal.get("key") != digest:
+            return None
+        if seal.get("files") != _seal_files(entry):  # an edited meta.json or a damaged table
+            return None
         meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
         tables = {t: pd.read_parquet(entry / f"{t}.parquet") for t in TABLES}
     except (OSError, ValueError, ImportError):
@@ -104,7 +104,17 @@ def read(place: Path, digest: str) -> dict | None:
     return {**meta, **tables}
 
 
-def write(place: Path, digest: str, account: Account) -> None:
+def _owner(folder: Path) -> str:
+    """The account an entry belongs to: its folder's full path (the folder's name is its id)."""
+    return str(Path(folder).resolve())
+
+
+def _seal_files(entry: Path) -> dict[str, str]:
+    """The hash of every file of an entry but the seal itself."""
+    return {p.name: _digest(p) for p in sorted(entry.iterdir()) if p.name != SEAL and p.is_file()}
+
+
+def write(place: Path, digest: str, account: Account, folder: Path) -> None:
     """Keep an account under its key (written aside, then renamed; older keys of the folder removed)."""
     entry = place / digest
     tmp = place / f".{digest}.{os.getpid()}.tmp"
@@ -115,9 +125,12 @@ def write(place: Path, digest: str, account: Account) -> None:
         meta = {k: getattr(account, k) for k in ("account_id", "name", "marketplace", "timezone", "missing",
                                                   "warnings", "sources", "encodings")}
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-        if entry.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-            return
+        seal = {"owner": _owner(folder), "key": digest, "files": _seal_files(tmp)}
+        (tmp / SEAL).write_text(json.dumps(seal), encoding="utf-8")
+        if entry.exists():  # an entry that was not served (foreign or damaged): set it aside first
+            aside = place / f".{digest}.{os.getpid()}.old"
+            os.replace(entry, aside)
+            shutil.rmtree(aside, ignore_errors=True)
         os.replace(tmp, entry)
         for old in place.iterdir():
             if old.name != digest and not old.name.startswith("."):

@@ -191,6 +191,9 @@ def _read_account_json(folder: Path, account_id: str) -> dict:
     label = f"{account_id}/account.json"
     try:
         meta = json.loads(decode(path.read_bytes(), label))
+    except RecursionError:  # JSON nested thousands deep: no account description is
+        raise DataError(label, "is nested too deeply to be an account description",
+                        expected='{"name": "...", "marketplace": "US", "timezone": "America/Los_Angeles"}') from None
     except json.JSONDecodeError as exc:
         raise DataError(label, f"is not valid JSON (line {exc.lineno}: {exc.msg})",
                         expected='{"name": "...", "marketplace": "US", "timezone": "America/Los_Angeles"}') from None
@@ -245,11 +248,11 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
     folder = Path(path)
     if (cache if cache is not None else parsed.enabled()) and folder.is_dir() and ACCOUNT_ID.fullmatch(folder.name):
         place, digest = parsed.key(folder, columns, tables)
-        fields = parsed.read(place, digest)
+        fields = parsed.read(place, digest, folder)
         if fields is not None:
             return Account(**fields, path=folder)
         account = _parse_account(folder, columns, tables)
-        parsed.write(place, digest, account)
+        parsed.write(place, digest, account, folder)
         return account
     return _parse_account(folder, columns, tables)
 

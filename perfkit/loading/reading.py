@@ -75,6 +75,8 @@ def _read_text_table(path: Path, label: str, columns: Collection[str] | None = N
     if not raw.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in raw[:4096]:
         # UTF-8 goes to Arrow as it is (Arrow checks the encoding: anything else falls through).
         head = utf8[:HEAD].split(b"\n", 1)[0].decode("utf-8", errors="replace")
+        if "\ufffd" not in head:  # a header in another encoding is checked once decoded, below
+            refuse_duplicate_headers(_names(head, _separator(path, head)), label)
         frame = _arrow_csv(utf8, head, _separator(path, head), columns)
     if frame is None:
         decoded = read_text(raw, label, declared=encoding, marketplace=marketplace)
@@ -85,8 +87,12 @@ def _read_text_table(path: Path, label: str, columns: Collection[str] | None = N
             raise DataError(label, "is empty", expected="a header line and one row per record")
         first = text.split("\n", 1)[0]
         sep = _separator(path, first)
+        refuse_duplicate_headers(_names(first, sep), label)
         frame = _arrow_csv(text.encode("utf-8"), first, sep, columns)
     if frame is None:  # anything Arrow does not read exactly like pandas: the pandas reader decides
+        # pandas pads a short row and guesses at a long one: a row cut off (a truncated download)
+        # or shifted is refused here, named, before it becomes data.
+        refuse_ragged_rows(text, sep, label)
         try:
             frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                                 na_values=[], skipinitialspace=False)
@@ -96,6 +102,45 @@ def _read_text_table(path: Path, label: str, columns: Collection[str] | None = N
                             expected="the same number of fields on every line") from None
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     return frame
+
+
+def _names(first: str, sep: str) -> list[str]:
+    import csv
+
+    try:
+        return next(csv.reader([first.rstrip("\r")], delimiter=sep))
+    except (csv.Error, StopIteration):
+        return []
+
+
+def refuse_duplicate_headers(names: list[str], label: str) -> None:
+    """Two columns with one header (in any case: headers are matched without case) would leave
+    one of them unread."""
+    seen: dict[str, str] = {}
+    for name in names:
+        folded = name.strip().lstrip("\ufeff").lower()
+        if folded and folded in seen:
+            twice = repr(name) if name == seen[folded] else f"{seen[folded]!r} and {name!r}"
+            raise DataError(label, f"two columns have the header {twice}", column=name.strip(),
+                            expected="one column per header; rename or remove one of them")
+        seen[folded] = name
+
+
+def refuse_ragged_rows(text: str, sep: str, label: str) -> None:
+    """Fail on the first row with fewer or more fields than the header (blank lines aside)."""
+    import csv
+
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    try:
+        width = len(next(reader))
+        for n, record in enumerate(reader, start=2):  # the header is row 1
+            if record and len(record) != width:
+                what = "fewer" if len(record) < width else "more"
+                raise DataError(label, f"has {len(record)} fields where the header has {width} ({what}: "
+                                "a row cut off, as by an interrupted download, or a separator in an unquoted value)",
+                                rows=[n], expected=f"{width} fields on every row; download or export the file again")
+    except (csv.Error, StopIteration):
+        return  # the pandas reader names what the csv module cannot read
 
 
 def _separator(path: Path, first: str) -> str:
@@ -148,7 +193,16 @@ def _read_parquet(path: Path, label: str, columns: list[str] | None, few_values:
     try:
         metadata = pq.read_metadata(path)  # the footer, parsed once and handed to the reader below
         schema = metadata.schema.to_arrow_schema()
-        wanted = [c for c in schema.names if columns is None or c in columns]
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise _unreadable_parquet(label, exc) from None
+    refuse_duplicate_headers(schema.names, label)
+    wanted = [c for c in schema.names if columns is None or c in columns]
+    for name in wanted:
+        if pa.types.is_nested(schema.field(name).type):  # struct, list, map: no cell of a table
+            raise DataError(label, f"is a nested Parquet column ({schema.field(name).type}), not a table cell",
+                            column=name, expected="a column of text, numbers, dates or booleans "
+                                                  "(flatten it before exporting)")
+    try:
         # Text columns with a few distinct values (channel, status, ...) stay dictionary-encoded
         # as Parquet stores them: categoricals, not a string object per row.
         text = (pa.types.is_string, pa.types.is_large_string)
@@ -156,14 +210,73 @@ def _read_parquet(path: Path, label: str, columns: list[str] | None, few_values:
         with pq.ParquetFile(path, metadata=metadata, read_dictionary=coded) as file:
             # Accounts are the unit of parallel work: Arrow's own threads would only compete.
             table = file.read(columns=wanted, use_threads=False)
+    except Exception as exc:
+        raise _unreadable_parquet(label, exc) from None
+    table = pa.table({name: _plain_column(table.column(name), name, label) for name in table.column_names})
+    try:
         # Nullable booleans stay booleans (not Python objects), so they skip the text path.
         # Columns are taken one by one (no 2-D block copy); times arrive in the nanoseconds
         # every later step uses, converted once by Arrow.
         return table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get, use_threads=False,
                                split_blocks=True, coerce_temporal_nanoseconds=True)
-    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-        raise DataError(label, f"is not a readable Parquet file ({type(exc).__name__}: {exc})",
-                        expected="a .parquet file written by pandas, pyarrow or DuckDB") from None
+    except Exception as exc:
+        raise _unreadable_parquet(label, exc) from None
+
+
+def _unreadable_parquet(label: str, exc: Exception) -> DataError:
+    return DataError(label, f"is not a readable Parquet file ({type(exc).__name__}: {exc})",
+                     expected="a .parquet file written by pandas, pyarrow or DuckDB")
+
+
+# pandas' nanosecond range, in microseconds (a later date, such as 9999-12-31, is read as text).
+_NS_LOW, _NS_HIGH = -9_223_372_036_854_775, 9_223_372_036_854_775
+_UNITS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+
+
+def _plain_column(column, name: str, label: str):
+    """A Parquet column as the text reader would have given it where the types differ in meaning.
+
+    - BINARY (Hive and Impala write strings so) is UTF-8 text, or refused naming the row;
+    - a date, or a time-zone-free timestamp that is midnight in every row (what pandas writes for
+      a date), is the date's text, "2026-03-03": a whole local day, as in a CSV, so a deadline
+      is the end of that day and a 9999-12-31 placeholder is read as in a CSV;
+    - other timestamps beyond pandas' range (year 9999) become their ISO text for the same reason.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
+        try:
+            return pc.cast(column, pa.large_string())  # Arrow checks the UTF-8 as it casts
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            values = column.to_pylist()
+            bad = next(i for i, v in enumerate(values) if v is not None and not _utf8(v))
+            raise DataError(label, "BINARY values that are not UTF-8 text", column=name, rows=[bad + 2],
+                            found=[values[bad][:40]], expected="text columns written as UTF-8 strings") from None
+    if pa.types.is_date(kind):
+        return pc.cast(column, pa.string())
+    if not pa.types.is_timestamp(kind) or len(column) == 0:
+        return column
+    raw = column.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    per_us = {"s": 1e-6, "ms": 1e-3, "us": 1.0, "ns": 1e3}[kind.unit]
+    in_range = bool(((raw / per_us >= _NS_LOW) & (raw / per_us <= _NS_HIGH)).all())
+    if kind.tz is None and column.null_count < len(column) and not (raw % _UNITS_PER_DAY[kind.unit]).any():
+        return pc.strftime(column, format="%Y-%m-%d")
+    if in_range:
+        return column
+    utc = kind.tz is not None  # formatted as the UTC instant it is
+    text = pc.strftime(column.cast(pa.timestamp(kind.unit, "UTC")) if utc else column, format="%Y-%m-%dT%H:%M:%S")
+    text = pc.replace_substring_regex(text, r"\.0+$", "")  # whole seconds without a fraction
+    return pc.binary_join_element_wise(text, "Z", "") if utc else text
+
+
+def _utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def read_table_file(path: Path, label: str | None = None, columns: list[str] | None = None,

@@ -98,6 +98,8 @@ def read_mapping(folder: Path) -> dict:
     where = f"{folder.name}/mapping.json"
     try:
         data = json.loads(decode(path.read_bytes(), where))
+    except RecursionError:
+        raise DataError(where, "is nested too deeply to be a mapping", expected="the layout shown in docs/data.md") from None
     except json.JSONDecodeError as exc:
         raise DataError(where, f"is not valid JSON (line {exc.lineno}: {exc.msg})",
                         expected="the layout shown in docs/data.md") from None
@@ -203,7 +205,7 @@ def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
     if src.columns:
         lower = {k.strip().lower(): v for k, v in src.columns.items()}
         rename = {c: lower[c.strip().lower()] for c in raw.columns if c.strip().lower() in lower}
-        raw = raw.drop(columns=[v for v in rename.values() if v in raw.columns and v not in rename])
+        _refuse_two_sources(raw.columns, rename, src.label)
         raw = raw.rename(columns=rename)
     else:
         raw.columns = [c.strip().lower() for c in raw.columns]
@@ -235,6 +237,23 @@ def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
         raise DataError(src.label, "required column missing", column="order_id",
                         expected="a header row naming order_id (or map your header in mapping.json)")
     return typed(raw, src.table, src.label, src.timezone or tz, src.date_order, notes)
+
+
+def _refuse_two_sources(headers, rename: dict[str, str], label: str) -> None:
+    """Two of a file's headers that would fill one column (``purchase-date`` mapped to
+    purchase_date beside a ``purchase_date`` of its own, or two headers mapped to it): which one
+    holds the dates is not for perfkit to guess."""
+    mapped = set(rename.values())
+    filled: dict[str, str] = {}
+    for header in headers:
+        target = rename.get(header, header)  # an unmapped header keeps its name
+        if target not in mapped:
+            continue
+        if target in filled:
+            raise DataError(label, f"headers {filled[target]!r} and {header!r} both fill column '{target}'",
+                            column=target, expected="one of them only: remove the other column, or map it "
+                                                    "elsewhere in mapping.json")
+        filled[target] = header
 
 
 def _amazon_returns(raw: pd.DataFrame) -> pd.DataFrame:
