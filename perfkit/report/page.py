@@ -167,7 +167,7 @@ class AccountReport:
             rows = rows[rows["segment"].isin(judged_segments(list(rows["segment"])))]
             if rows.empty:
                 continue
-            shown = rows["shown"].replace({"partial": "unjudged", "no_data": "unjudged"})
+            shown = rows["shown"].replace({"partial": "unjudged", "no_data": "unjudged", "too_few": "unjudged"})
             for key in ("breach", "at_risk", "advisory", "unjudged", "ok"):
                 hit = rows[shown == key]
                 if len(hit):

@@ -15,6 +15,9 @@ TEXT: dict[str, dict[str, str]] = {
     "failed": {"en": "Failed", "zh": "失败"},
     "partial": {"en": "Partial data", "zh": "数据不完整"},
     "advisory": {"en": "Below recommended target", "zh": "未达建议目标"},
+    "too_few": {"en": "Too few units", "zh": "单位数不足"},
+    "why_too_few": {"en": "fewer than {n} units in the window: Amazon does not judge it in this marketplace",
+                    "zh": "窗口内少于 {n} 个单位:亚马逊在该站点不评判此指标"},
     "why_advisory": {"en": "misses Amazon's recommended target {target}; Amazon takes no action on it in this "
                            "marketplace", "zh": "未达到亚马逊建议目标 {target};该站点亚马逊不会因此采取措施"},
     "partial_note": {"en": "partial data: the window starts before the first order (or ends after the last), or "
