@@ -353,6 +353,27 @@ def test_a_delivery_date_from_only_some_files_makes_on_time_delivery_partial(tmp
            "40% of its shipments" in (out / "poa.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("shipments, status", [(19, "too_few"), (20, "breach")])
+def test_uk_on_time_delivery_is_judged_from_20_units(tmp_path, shipments, status):
+    # UK: N MFN shipments bought 1 March, confirmed 2 March, promised 5 March; the first 10 arrive on
+    # 7 March (late), the rest on 4 March. As of 20 March (promised 27 Feb..13 Mar) the window holds
+    # all N: 19 is below Amazon.co.uk's 20-unit minimum (not judged), 20 is judged (10 of 20 on time,
+    # 50%, a breach). Two FBA orders (1 Feb, 20 Mar) make the data span the window.
+    rows = ["order_id,purchase_date,fulfillment_channel,order_status,ship_confirm_date,latest_delivery_date,"
+            "tracking_id,delivered_date"]
+    rows += [f"O{i},2026-03-01T08:00:00,MFN,Shipped,2026-03-02T10:00:00,2026-03-05T20:00:00,TRK{i},"
+             f"{'2026-03-07' if i <= 10 else '2026-03-04'}T12:00:00" for i in range(1, shipments + 1)]
+    rows += ["F1,2026-02-01T08:00:00,AFN,Shipped,,,,", "F2,2026-03-20T08:00:00,AFN,Shipped,,,,"]
+    write_account(tmp_path, "uk", marketplace="UK", orders="\n".join(rows) + "\n")
+    run = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "metrics", str(tmp_path), "--format", "csv",
+                          "--jobs", "1", "--fail-on", "breach"], capture_output=True, text=True, timeout=300)
+    rows = pd.read_csv(pd.io.common.StringIO(run.stdout)).set_index(["metric", "segment"])
+    otd = rows.loc[("on_time_delivery_rate", "MFN")]
+    assert (otd["as_of"], otd["numerator"], otd["denominator"], otd["status"], otd["coverage"]) == (
+        "2026-03-20", shipments - 10, shipments, status, 1.0)
+    assert run.returncode == (1 if status == "breach" else 0), run.stderr
+
+
 def test_a_tracking_id_is_checked_against_its_carriers_published_format(tmp_path):
     folder = write_account(tmp_path, orders="""\
         order_id,purchase_date,fulfillment_channel,order_status,carrier,tracking_id

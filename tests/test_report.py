@@ -190,3 +190,31 @@ def test_policy_breach_and_ahr_reach_the_page_and_the_index(batch):
     assert "Account health and policy compliance" in page
     assert "Account Health Rating: 180 (AT_RISK)" in page and "2026-10-09: 240 GOOD" in page
     assert "Received intellectual property complaints" in page and "Listing policy violations" in page
+
+
+def test_zh_report_shows_the_missing_input_notes_in_chinese(tmp_path):
+    from .conftest import write_account
+
+    # One account with orders only: returns (among others) is missing. The zh page says so in
+    # Chinese, in the words labels.INPUT_NOTES_ZH gives; the English page as check says it.
+    root = tmp_path / "data"
+    write_account(root, "tiny", orders="order_id,purchase_date,fulfillment_channel,order_status\n"
+                                       "A1,2026-03-01T10:00:00,MFN,Shipped\nA2,2026-03-02T10:00:00,MFN,Shipped\n")
+    pages = {}
+    for lang in ("en", "zh"):
+        res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "report", str(root), "--out",
+                              str(tmp_path / "out"), "--lang", lang, "--quiet"], capture_output=True, text=True,
+                             timeout=600)
+        assert res.returncode == 0, res.stderr
+        week = "2026-03-01" + ("-zh" if lang == "zh" else "")  # the folder of the week holding 2 March
+        pages[lang] = (tmp_path / "out" / week / "tiny.html").read_text(encoding="utf-8")
+    assert "缺少输入 returns:退货不满意率没有数据;退货率没有数据" in pages["zh"]
+    assert "missing input" not in pages["zh"] and "Return Dissatisfaction Rate has no data" not in pages["zh"]
+    assert "missing input returns: Return Dissatisfaction Rate has no data; the return rate has no data" in pages["en"]
+
+
+def test_every_missing_input_note_has_chinese():
+    from perfkit.engine import registry
+    from perfkit.views.labels import INPUT_NOTES_ZH
+
+    assert [n for n in registry.declared_notes() if n not in INPUT_NOTES_ZH] == []

@@ -13,7 +13,7 @@ import pandas as pd
 from perfkit.core.terminal import printable
 
 STATUS_COLOURS = {"ok": "32", "at_risk": "33", "breach": "1;31", "no_data": "2", "info": "36", "partial": "2",
-                  "advisory": "35"}
+                  "advisory": "35", "too_few": "2"}
 
 
 def err(message: str) -> None:

@@ -45,6 +45,8 @@ class MetricPolicy:
     # How the account's marketplace judges it: "enforced" (ok / at_risk / breach) or "advisory"
     # (Amazon recommends the target and takes no action: ok / advisory). See Policy.for_marketplace.
     mode: str = "enforced"
+    # Below this many units in the window the marketplace does not judge the value (status too_few).
+    min_units: int = 0
 
     @property
     def advisory(self) -> bool:
@@ -147,7 +149,8 @@ class Policy:
             value = rule.values.get(mode) if rule is not None else None
             warn = rule.warns.get(mode) if rule is not None else None
             metrics[mid] = replace(mp, mode=mode, value=value if value is not None else mp.value,
-                                   warn=warn if warn is not None else (None if value is not None else mp.warn))
+                                   warn=warn if warn is not None else (None if value is not None else mp.warn),
+                                   min_units=rule.minimums.get(market, 0) if rule is not None else 0)
         return replace(self, metrics=metrics, marketplace=market, not_applicable=frozenset(absent))
 
 
@@ -164,6 +167,8 @@ class MarketRule:
     others: str
     values: dict[str, Fraction] = field(default_factory=dict)
     warns: dict[str, Fraction] = field(default_factory=dict)
+    # Marketplace -> the fewest units in the window Amazon judges (fewer: not enforced).
+    minimums: dict[str, int] = field(default_factory=dict)
 
     def mode(self, market: str) -> str:
         for mode, markets in (("enforced", self.enforced), ("advisory", self.advisory),
@@ -200,7 +205,7 @@ SECTIONS = {"counting": {"claim_statuses_not_counted", "negative_ratings", "char
             "poa": {"integrated_carriers", "significance", "late_confirmation_hours",
                     "near_miss_days"}}
 MARKET_KEYS = {"enforced", "advisory", "not_applicable", "others", "enforced_value", "enforced_warn",
-               "advisory_value", "advisory_warn"}
+               "advisory_value", "advisory_warn", "minimum_units"}
 MARKET_CODE = re.compile(r"[A-Z]{2}")
 UNICODE = ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-8-sig")  # tried before any candidate
 
@@ -388,7 +393,12 @@ def _market_rule(mp: MetricPolicy, raw: dict, here: str) -> MarketRule:
             value = values.get(mode, mp.value)
             if value is not None and (warns[mode] > value if mp.target == "<" else warns[mode] < value):
                 raise PerfkitError(f"{here} {mode}_warn must lie on the safe side of the {mode} target")
-    return MarketRule(lists["enforced"], lists["advisory"], lists["not_applicable"], others, values, warns)
+    minimums = raw.get("minimum_units", {})
+    if not isinstance(minimums, dict):
+        raise PerfkitError(f"{here} minimum_units must be a table of marketplace = units, e.g. {{ UK = 20 }}")
+    least = {MARKET_ALIASES.get(k.strip().upper(), k.strip().upper()): _whole(v, f"{here} minimum_units {k}", 1, 10**9)
+             for k, v in minimums.items()}
+    return MarketRule(lists["enforced"], lists["advisory"], lists["not_applicable"], others, values, warns, least)
 
 
 def _encodings(raw: object, where: str) -> dict[str, tuple[str, ...]]:

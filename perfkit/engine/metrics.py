@@ -163,7 +163,7 @@ def judge(mp: MetricPolicy, defects: np.ndarray, denominator: np.ndarray) -> dic
     dict
         ``numerator`` (good units for a ">" target), ``rate`` (NaN where the denominator is 0),
         ``status`` (ok, at_risk, breach, no_data or info; ok or advisory for a target the
-        marketplace only recommends) and ``headroom`` (nullable integers).
+        marketplace only recommends; too_few below the marketplace's minimum units) and ``headroom`` (nullable integers).
     """
     den = denominator.astype(np.int64)
     bad = defects.astype(np.int64)
@@ -189,6 +189,8 @@ def judge(mp: MetricPolicy, defects: np.ndarray, denominator: np.ndarray) -> dic
             warn = past_warning(mp, bad, den)
             status = np.where(ok, np.where(warn | (room == 0), "at_risk", "ok"), "breach").astype(object)
     status[den == 0] = "no_data"
+    if mp.target != "info" and mp.min_units:  # fewer units than the marketplace judges: shown, not judged
+        status[(den > 0) & (den < mp.min_units)] = "too_few"
     # Headroom is an integer, undefined (NA) for info metrics and empty windows.
     headroom = pd.arrays.IntegerArray(room, (den == 0) | (mp.target == "info"))
     return {"numerator": num, "rate": rate, "status": status, "headroom": headroom}

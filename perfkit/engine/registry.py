@@ -208,13 +208,25 @@ def missing_note(item: str) -> str:
     return "; ".join(notes) or "not used"
 
 
-def input_note(item: str) -> str:
-    """What a missing input means: the notes of the metrics that need it and of the column itself."""
+def input_notes(item: str) -> list[str]:
+    """What a missing input means, one note each (the metrics that need it, then the column
+    itself); each note is also the message key views translate (perfkit.views.labels)."""
     table, _, column = item.partition(".")
     own = TABLES[table][column].note if column and column in TABLES.get(table, {}) else TABLE_NOTES.get(item, "")
-    from_metrics = missing_note(item)
-    notes = [n for n in (from_metrics if from_metrics != "not used" else "", own) if n]
-    return "; ".join(notes) or "not used"
+    notes = list(dict.fromkeys(m.notes[item] for m in METRICS.values() if item in m.notes))
+    return [n for n in notes + [own] if n]
+
+
+def input_note(item: str) -> str:
+    """What a missing input means: the notes of the metrics that need it and of the column itself."""
+    return "; ".join(input_notes(item)) or "not used"
+
+
+def declared_notes() -> list[str]:
+    """Every note a missing input can give (for the translations' completeness test)."""
+    out = [n for m in METRICS.values() for n in m.notes.values()] + list(TABLE_NOTES.values())
+    out += [c.note for cols in TABLES.values() for c in cols.values() if c.note]
+    return list(dict.fromkeys(out))
 
 
 def account_notes(account: Account) -> list[str]:

@@ -145,6 +145,9 @@ def no_poa_reason(ctx: AccountContext, mp: MetricPolicy, ev: Evidence) -> str | 
     if ev.status == "advisory":
         return (f"as of {ev.as_of} {whose} is {ev.rate:.2%} ({ev.numerator} of {ev.denominator}); in marketplace "
                 f"{market} Amazon only recommends the target ({mp.target_display()}) and takes no action on it.")
+    if ev.status == "too_few":
+        return (f"as of {ev.as_of} {whose} counts {ev.denominator} {many}, fewer than the {mp.min_units} Amazon "
+                f"needs to judge it in marketplace {market}: it is not enforced.")
     if ev.coverage < 1:
         return (f"as of {ev.as_of} {whose} is computed on {ev.coverage:.0%} of its window ({ev.counted()}): the "
                 "data does not reach back far enough, so the figures are not the ones Amazon sees; load the "

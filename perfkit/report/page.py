@@ -22,7 +22,7 @@ from perfkit.engine.dates import first_data_day
 from perfkit.analysis.drilldown import driver_tables, units_frame, window
 from perfkit.core.errors import PerfkitError
 from perfkit.analysis.forecast import Recovery, breach_forecasts
-from perfkit.views.labels import check_lang, metric_name, segment_name, t
+from perfkit.views.labels import check_lang, input_note_text, metric_name, segment_name, t
 from perfkit.core.account import Account
 from perfkit.engine.metrics import account_series
 from perfkit.core.policy import Policy
@@ -167,7 +167,7 @@ class AccountReport:
             rows = rows[rows["segment"].isin(judged_segments(list(rows["segment"])))]
             if rows.empty:
                 continue
-            shown = rows["shown"].replace({"partial": "unjudged", "no_data": "unjudged"})
+            shown = rows["shown"].replace({"partial": "unjudged", "no_data": "unjudged", "too_few": "unjudged"})
             for key in ("breach", "at_risk", "advisory", "unjudged", "ok"):
                 hit = rows[shown == key]
                 if len(hit):
@@ -342,12 +342,15 @@ class AccountReport:
 
     def quality_section(self) -> str:
         head = f"<h2>{E(t('quality_heading', self.lang))}</h2>"
-        notes = registry.account_notes(self.account) + [f"kept Amazon report left out: {w}" for w in self.official.attrs.get("skipped", [])]
+        # Loading's own warnings stay as loading wrote them; the notes composed here are translated.
+        notes = list(self.account.warnings)
+        notes += [input_note_text(item, registry.input_notes(item), self.lang) for item in self.account.missing]
+        notes += [t("kept_skipped", self.lang, why=w) for w in self.official.attrs.get("skipped", [])]
         if self.as_of > self.ctx.last_day.date():
-            notes.append(f"the report's day {self.as_of} is after the account's last order ({self.ctx.last_day.date()}): "
-                         "values after that day count no new orders")
-        notes += [f"{r.metric} ({r.segment}): computed on {r.unit_coverage:.0%} of its units (a column it is "
-                  "placed by is empty in the other rows); not judged"
+            notes.append(t("after_last_order", self.lang, day=self.as_of, last=self.ctx.last_day.date()))
+        zh = self.lang == "zh"  # English keeps the ids check prints; Chinese names them
+        notes += [t("units_partial", self.lang, metric=metric_name(r.metric, self.lang, self.policy) if zh else r.metric,
+                    segment=segment_name(r.segment, self.lang) if zh else r.segment, share=f"{r.unit_coverage:.0%}")
                   for r in self.judged().itertuples() if r.unit_coverage < 1]
         items = [f"<li>{E(w)}</li>" for w in notes]
         if not items:

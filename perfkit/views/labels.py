@@ -15,6 +15,18 @@ TEXT: dict[str, dict[str, str]] = {
     "failed": {"en": "Failed", "zh": "失败"},
     "partial": {"en": "Partial data", "zh": "数据不完整"},
     "advisory": {"en": "Below recommended target", "zh": "未达建议目标"},
+    "missing_input_note": {"en": "missing input {item}: {notes}", "zh": "缺少输入 {item}:{notes}"},
+    "not_used": {"en": "not used", "zh": "未使用"},
+    "kept_skipped": {"en": "kept Amazon report left out: {why}", "zh": "已保存的亚马逊报告未采用:{why}"},
+    "after_last_order": {"en": "the report's day {day} is after the account's last order ({last}): values after "
+                                "that day count no new orders",
+                         "zh": "报告日 {day} 晚于账户最后一笔订单({last}):此后的数值不含新订单"},
+    "units_partial": {"en": "{metric} ({segment}): computed on {share} of its units (a column it is placed by is "
+                            "empty in the other rows); not judged",
+                      "zh": "{metric}({segment}):仅基于 {share} 的单位计算(其他行缺少所需的列);不作评判"},
+    "too_few": {"en": "Too few units", "zh": "单位数不足"},
+    "why_too_few": {"en": "fewer than {n} units in the window: Amazon does not judge it in this marketplace",
+                    "zh": "窗口内少于 {n} 个单位:亚马逊在该站点不评判此指标"},
     "why_advisory": {"en": "misses Amazon's recommended target {target}; Amazon takes no action on it in this "
                            "marketplace", "zh": "未达到亚马逊建议目标 {target};该站点亚马逊不会因此采取措施"},
     "partial_note": {"en": "partial data: the window starts before the first order (or ends after the last), or "
@@ -280,3 +292,44 @@ def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise PerfkitError(f"language {lang!r} is not available; choose en or zh")
     return lang
+
+
+# What a missing input means, keyed by the note as the metric (or column) declares it in English
+# (perfkit.engine.registry.input_notes): the Chinese a zh page shows. English pages show the key.
+INPUT_NOTES_ZH: dict[str, str] = {
+    "negative feedback is not counted in ODR": "订单缺陷率不计入差评",
+    "A-to-z claims are not counted in ODR": "订单缺陷率不计入亚马逊商城交易保障索赔",
+    "chargebacks are not counted in ODR": "订单缺陷率不计入信用卡拒付",
+    "the negative feedback rate has no data": "差评率没有数据",
+    "the A-to-z claim rate has no data": "亚马逊商城交易保障索赔率没有数据",
+    "the chargeback rate has no data": "信用卡拒付率没有数据",
+    "every cancellation counts as the seller's": "每次取消都算作卖家取消",
+    "Late Shipment Rate has no data": "迟发率没有数据",
+    "Valid Tracking Rate has no data": "有效追踪率没有数据",
+    "Valid Tracking Rate has no data (Amazon places shipments by their promised delivery date)":
+        "有效追踪率没有数据(亚马逊按承诺送达日期归入货件)",
+    "Valid Tracking Rate has no per-category figures": "有效追踪率没有按品类的数据",
+    "On-Time Delivery Rate has no data": "准时送达率没有数据",
+    "On-Time Delivery Rate has no data (no delivery date in any row: lateness cannot be judged)":
+        "准时送达率没有数据(所有行都没有送达日期:无法判断是否延迟)",
+    "Invoice Defect Rate has no data": "发票缺陷率没有数据",
+    "Invoice Defect Rate has no data (no invoice upload date in any row: Amazon's order reports do not carry it)":
+        "发票缺陷率没有数据(所有行都没有发票上传日期:亚马逊的订单报告不含此项)",
+    "Return Dissatisfaction Rate has no data": "退货不满意率没有数据",
+    "Return Dissatisfaction Rate counts no late response (its late-response component has no data)":
+        "退货不满意率不计延迟回复(其延迟回复部分没有数据)",
+    "Refund rate has no data": "退款率没有数据",
+    "the return rate has no data": "退货率没有数据",
+    "policy-compliance counts come only from Amazon's kept reports": "政策合规计数仅来自已保存的亚马逊报告",
+    "drill-downs cannot name carriers": "明细分析无法列出承运商",
+    "tracking validity comes from tracking_valid alone": "追踪有效性仅取自 tracking_valid 列",
+    "late responses cannot be judged": "无法判断回复是否延迟",
+}
+
+
+def input_note_text(item: str, notes: list[str], lang: str = "en") -> str:
+    """The line a page shows for a missing input: ``missing input <item>: <notes>``, in ``lang``
+    (English is byte-identical to ``perfkit check``'s)."""
+    shown = [INPUT_NOTES_ZH.get(n, n) for n in notes] if lang == "zh" else notes
+    return t("missing_input_note", lang, item=item, notes=("; " if lang != "zh" else ";").join(shown)
+             or t("not_used", lang))

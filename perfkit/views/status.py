@@ -12,9 +12,11 @@ from perfkit.core.policy import Policy
 
 # Worst first: a status table, an index cell or a POA picks the first of these it finds.
 # "advisory" (a target Amazon only recommends in the marketplace, missed) is never a breach.
-STATUS_ORDER = ("breach", "at_risk", "advisory", "partial", "ok", "no_data", "info")
+# "too_few": fewer units in the window than the marketplace judges (shown, not judged).
+STATUS_ORDER = ("breach", "at_risk", "advisory", "partial", "too_few", "ok", "no_data", "info")
 STATUS_COLOURS = {"ok": "#1a7f37", "at_risk": "#b7791f", "breach": "#c0392b", "no_data": "#8a8f98",
-                  "info": "#2f6fb5", "failed": "#6b2c91", "partial": "#7d8fa3", "advisory": "#8e6bb8"}
+                  "info": "#2f6fb5", "failed": "#6b2c91", "partial": "#7d8fa3", "advisory": "#8e6bb8",
+                  "too_few": "#8a8f98"}
 # A value computed on part of its window (the data starts or ends inside it) or on part of its
 # units (an anchor column that only some rows fill) is shown as "partial data", never as a red
 # badge: Amazon counts the whole window and every unit.
@@ -91,6 +93,8 @@ def status_reason(policy: Policy, metric: str, shown: str, numerator: int, denom
         return t("partial_note", lang)
     if shown == "advisory":
         return t("why_advisory", lang, target=mp.target_display())
+    if shown == "too_few":
+        return t("why_too_few", lang, n=mp.min_units)
     if shown != "at_risk":
         return ""
     bad = denominator - numerator if mp.counts_good else numerator
