@@ -236,3 +236,21 @@ def test_a_column_nothing_disambiguates_follows_the_marketplace(tmp_path):
     assert "only possible" not in cli("check", str(tmp_path)).stdout
     days = pk.load_account(tmp_path / "acct").feedback["feedback_date"].dt.strftime("%Y-%m-%d").tolist()
     assert days == ["2026-03-07", "2026-03-08"]  # US: month-first
+
+
+# --- the wrong kind of failure: the issue's list, for the commands tests/test_bad_outputs.py leaves out ---
+
+@pytest.mark.parametrize("args, fragment", [
+    (["report", "{data}", "--as-of", "2026-W42-4"], "--as-of '2026-W42-4' is not a date; write it as YYYY-MM-DD"),
+    (["poa", "{data}", "--account", "good-a", "--metric", "odr", "--as-of", "2026-W42-4"],
+     "--as-of '2026-W42-4' is not a date"),
+    (["report", "{data}", "--scheduler", "garbage://x"], "--scheduler 'garbage://x': not a Dask scheduler address"),
+    (["metrics", "{data}", "--out", "{data}/good-a"], "is a folder; give a file name"),
+    (["metrics", "{data}", "--out", "/dev/full"], "--out /dev/full: is a device or a pipe, not a regular file"),
+    (["poa", "{data}", "--account", "good-a", "--metric", "odr", "--out", "/dev/null"], "is a device or a pipe"),
+])
+def test_each_mistake_of_the_issue_is_one_line_and_exit_2(tmp_path, args, fragment):
+    good(tmp_path / "data", "good-a")
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", *[a.format(data=tmp_path / "data") for a in args]],
+                         capture_output=True, text=True, timeout=60)
+    one_line_error(res, fragment)
