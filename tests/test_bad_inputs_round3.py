@@ -254,3 +254,18 @@ def test_each_mistake_of_the_issue_is_one_line_and_exit_2(tmp_path, args, fragme
     res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", *[a.format(data=tmp_path / "data") for a in args]],
                          capture_output=True, text=True, timeout=60)
     one_line_error(res, fragment)
+
+
+def test_a_nul_in_a_parquet_order_id_is_taken_out(tmp_path):
+    import pandas as pd
+
+    good(tmp_path, "acct", orders=None, feedback="order_id,feedback_date,rating\nG1,2026-03-06,1\n",
+         claims=None, chargebacks=None, returns=None)
+    pd.DataFrame({"order_id": ["G1\x00", "G2"], "purchase_date": ["2026-03-01T10:00:00Z", "2026-03-09T10:00:00Z"],
+                  "fulfillment_channel": ["MFN", "MFN"], "order_status": ["Shipped", "Shipped"]}).to_parquet(
+        tmp_path / "acct" / "orders.parquet")
+    res = cli("check", str(tmp_path))
+    assert res.returncode == 0, res.stdout
+    assert "acct/orders.parquet, row 2, column 'order_id': 1 ids held characters no id has (U+0000 control)" \
+        in res.stdout, res.stdout
+    assert "name order ids not in the orders" not in res.stdout + res.stderr  # the feedback found G1
