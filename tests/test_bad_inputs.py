@@ -324,7 +324,7 @@ segments = ["MFN", "AFN", "all"]
     (["--as-of", "last week"], "--as-of 'last week' is not a date"),
     (["--from", "2026-03-09", "--to", "2026-03-01"], "--from 2026-03-09 is after --to 2026-03-01; swap them"),
     (["--as-of", "2026-03-09", "--from", "2026-03-01"], "--as-of cannot be combined with --from/--to"),
-    (["--jobs", "0"], "--jobs 0: give 1 or more processes"),
+    (["--jobs", "0"], "--jobs 0: give a number from 1 to"),
     (["--out", "{tmp}"], "is a folder; give a file name"),
     (["--out", "{tmp}/afile/x.csv"], "afile is a file, not a folder"),
     (["--policy", "{tmp}/window.toml"], "[metrics.odr] window: True must be a whole number from 1 to 3650"),
