@@ -198,3 +198,74 @@ def test_events_before_their_order_are_said_and_counted_as_given(tmp_path):
     late = [r for r in rows_of(metrics_csv(tmp_path).stdout, "acct")
             if r["metric"] == "late_shipment_rate_10d" and r["segment"] == "MFN"][0]
     assert (late["numerator"], late["denominator"]) == ("1", "2"), late
+
+
+# --- one day/month order per date column --------------------------------------------------------------
+
+def _feedback_report(*dates: str) -> str:
+    """An Amazon Feedback report (tab-separated, short local dates) with one row per date, on G1."""
+    return "Date\tRating\tComments\tOrder ID\n" + "".join(f"{d}\t5\tfine\tG1\n" for d in dates)
+
+
+def test_a_date_column_holding_both_day_month_orders_is_refused_naming_the_rows(tmp_path):
+    # Row 2 can only be month-first (13 is no month), row 4 only day-first; row 3 could be either.
+    good(tmp_path, "acct", feedback=None, **{"feedback.txt": _feedback_report("03/13/26", "03/06/26", "13/03/26")})
+    res = cli("check", str(tmp_path))
+    assert res.returncode == 2 and "Traceback" not in res.stdout + res.stderr
+    assert ("acct/feedback.txt, rows 2, 4 (2 in all), column 'feedback_date': one column holds dates in both "
+            "day/month orders: row 4 day-first (13/03/26), row 2 month-first (03/13/26)") in res.stdout, res.stdout
+
+
+def test_a_value_that_proves_the_order_decides_the_whole_column(tmp_path):
+    import perfkit as pk
+
+    # A US account (month-first), but 13/03/26 exists only day-first: 07/03/26 is then 7 March, not 3 July.
+    good(tmp_path, "acct", feedback=None, **{"feedback.txt": _feedback_report("07/03/26", "13/03/26")})
+    res = cli("check", str(tmp_path))
+    assert res.returncode == 0, res.stdout
+    assert ("acct/feedback.txt, column 'feedback_date': dates such as '13/03/26' are only possible day-first, so "
+            "the whole column is read that way (the marketplace writes month-first)") in res.stdout
+    days = pk.load_account(tmp_path / "acct").feedback["feedback_date"].dt.strftime("%Y-%m-%d").tolist()
+    assert days == ["2026-03-07", "2026-03-13"]
+
+
+def test_a_column_nothing_disambiguates_follows_the_marketplace(tmp_path):
+    import perfkit as pk
+
+    good(tmp_path, "acct", feedback=None, **{"feedback.txt": _feedback_report("03/07/26", "03/08/26")})
+    assert "only possible" not in cli("check", str(tmp_path)).stdout
+    days = pk.load_account(tmp_path / "acct").feedback["feedback_date"].dt.strftime("%Y-%m-%d").tolist()
+    assert days == ["2026-03-07", "2026-03-08"]  # US: month-first
+
+
+# --- the wrong kind of failure: the issue's list, for the commands tests/test_bad_outputs.py leaves out ---
+
+@pytest.mark.parametrize("args, fragment", [
+    (["report", "{data}", "--as-of", "2026-W42-4"], "--as-of '2026-W42-4' is not a date; write it as YYYY-MM-DD"),
+    (["poa", "{data}", "--account", "good-a", "--metric", "odr", "--as-of", "2026-W42-4"],
+     "--as-of '2026-W42-4' is not a date"),
+    (["report", "{data}", "--scheduler", "garbage://x"], "--scheduler 'garbage://x': not a Dask scheduler address"),
+    (["metrics", "{data}", "--out", "{data}/good-a"], "is a folder; give a file name"),
+    (["metrics", "{data}", "--out", "/dev/full"], "--out /dev/full: is a device or a pipe, not a regular file"),
+    (["poa", "{data}", "--account", "good-a", "--metric", "odr", "--out", "/dev/null"], "is a device or a pipe"),
+])
+def test_each_mistake_of_the_issue_is_one_line_and_exit_2(tmp_path, args, fragment):
+    good(tmp_path / "data", "good-a")
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", *[a.format(data=tmp_path / "data") for a in args]],
+                         capture_output=True, text=True, timeout=60)
+    one_line_error(res, fragment)
+
+
+def test_a_nul_in_a_parquet_order_id_is_taken_out(tmp_path):
+    import pandas as pd
+
+    good(tmp_path, "acct", orders=None, feedback="order_id,feedback_date,rating\nG1,2026-03-06,1\n",
+         claims=None, chargebacks=None, returns=None)
+    pd.DataFrame({"order_id": ["G1\x00", "G2"], "purchase_date": ["2026-03-01T10:00:00Z", "2026-03-09T10:00:00Z"],
+                  "fulfillment_channel": ["MFN", "MFN"], "order_status": ["Shipped", "Shipped"]}).to_parquet(
+        tmp_path / "acct" / "orders.parquet")
+    res = cli("check", str(tmp_path))
+    assert res.returncode == 0, res.stdout
+    assert "acct/orders.parquet, row 2, column 'order_id': 1 ids held characters no id has (U+0000 control)" \
+        in res.stdout, res.stdout
+    assert "name order ids not in the orders" not in res.stdout + res.stderr  # the feedback found G1

@@ -11,6 +11,7 @@ import pandas as pd
 
 from perfkit.core import timezones
 from perfkit.core.errors import DataError, describe_rows
+from perfkit.loading.dayorder import column_order
 from perfkit.loading.idmatch import utf8_buffers
 from perfkit.loading.orderids import normalise_ids
 from perfkit.loading.schema import EXPECTED, TABLES, VALUE_MAPS, Column
@@ -245,6 +246,9 @@ def _to_datetime(series: pd.Series, tz: str, col: Column, label: str, frame: pd.
         parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
         if date_order is not None and parsed.isna().any():
             retry = parsed.isna()
+            date_order = column_order(text[naive][retry], rownums(frame, (retry.reindex(frame.index, fill_value=False)
+                                                                         & naive).to_numpy()),
+                                      date_order, label, column, notes)
             if date_order == "ask":
                 rows = retry.reindex(frame.index, fill_value=False) & naive
                 raise DataError(label, "the day/month order of these dates depends on the marketplace, which "
