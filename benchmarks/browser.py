@@ -54,14 +54,25 @@ WATCH = """() => {
   new MutationObserver(seen).observe(bar, {subtree: true, childList: true, characterData: true});
 }"""
 
-SETTLED = """([t0, selector, count, needle]) => {
-  // The time from t0 until the kernel went idle for good (no status change for 400 ms) with
-  // ``count`` charts drawn under ``selector`` (and ``needle`` in the panel's text); else null.
+SETTLED = """([t0, selector, count, needle, rev0]) => {
+  // The time from t0 until the kernel went idle for good (no status change for 400 ms) with the
+  // charts drawn (and ``needle`` in the panel's text); else null. Under ``selector``: ``count``
+  // plain plotly charts (the peer); or, for the panel (count 0), every panel figure on screen
+  // redrawn since the mark (its data-revision above ``rev0``): the panel draws only what is seen.
   const k = window.__kernel, now = performance.now();
   const busy = k.busy.filter(t => t >= t0), idle = k.idle.filter(t => t >= t0);
-  const plots = [...document.querySelectorAll(selector + ' .js-plotly-plot')].filter(p => p.offsetParent !== null);  // a hidden slot: a metric the account lacks
-  const drawn = plots.length >= count && plots.every(p => p.querySelector('.scatterlayer .trace'))
-    && (!needle || document.querySelector('.perfkit-charts-panel').innerText.includes(needle));
+  let drawn;
+  if (count > 0) {
+    const plots = [...document.querySelectorAll(selector + ' .js-plotly-plot')];
+    drawn = plots.length >= count && plots.every(p => p.querySelector('.scatterlayer .trace'));
+  } else {
+    const h = window.innerHeight;
+    const seen = [...document.querySelectorAll(selector + ' .perfkit-panel-figure')].filter(e => {
+      const r = e.getBoundingClientRect(); return e.offsetParent && r.bottom > 0 && r.top < h; });
+    drawn = seen.length > 0 && seen.every(e => Number(e.dataset.revision || 0) > rev0
+                                            && e.querySelector('.scatterlayer .trace'));
+  }
+  drawn = drawn && (!needle || document.querySelector('.perfkit-charts-panel').innerText.includes(needle));
   if (!drawn) { window.__drawn = null; return null; }
   if (window.__drawn == null) window.__drawn = now;
   if (!busy.length || !idle.length || !document.querySelector('#jp-main-statusbar').innerText.includes('| Idle')) return null;
@@ -70,15 +81,17 @@ SETTLED = """([t0, selector, count, needle]) => {
 }"""
 
 
-def settle(page, selector: str, count: int, needle: str = "", timeout: int = 600000) -> float:
-    """Seconds from the last :func:`mark` until the kernel is idle and the charts are drawn."""
-    t0 = page.evaluate("window.__t0")
-    return page.wait_for_function(SETTLED, arg=[t0, selector, count, needle], timeout=timeout,
+def settle(page, selector: str, count: int = 0, needle: str = "", timeout: int = 600000) -> float:
+    """Seconds from the last :func:`mark` until the kernel is idle and the charts are drawn
+    (``count`` 0: the panel's figures on screen)."""
+    t0, rev0 = page.evaluate("[window.__t0, window.__rev0]")
+    return page.wait_for_function(SETTLED, arg=[t0, selector, count, needle, rev0], timeout=timeout,
                                   polling=50).json_value() / 1000
 
 
 def mark(page) -> None:
-    page.evaluate("window.__t0 = performance.now(); window.__drawn = null")
+    page.evaluate("window.__t0 = performance.now(); window.__drawn = null; window.__rev0 = Math.max(0, ..."
+                  "[...document.querySelectorAll('.perfkit-panel-figure')].map(e => Number(e.dataset.revision || 0)))")
 
 
 def working_copy_with_peer(work: Path) -> None:
@@ -99,10 +112,17 @@ def run_peer(page) -> float:
     return settle(page, ".jp-Notebook .jp-Cell:last-child", page.evaluate("window.__n"))
 
 
+def to_panel(page) -> None:
+    """Scroll back to the panel (a picker at the top was used): the figures seen are timed."""
+    page.locator(".perfkit-charts-panel .jupyter-widget-Collapse-header").first.evaluate(
+        "e => e.scrollIntoView({block: 'start'})")
+
+
 def choose_account(page, account_id: str) -> None:
     """Choose the account whose label ends with its id (the generated accounts share a name)."""
     labels = page.eval_on_selector(".perfkit-account select", "s => [...s.options].map(o => o.textContent)")
     page.select_option(".perfkit-account select", label=next(x for x in labels if x.endswith(f"({account_id})")))
+    to_panel(page)
 
 
 def measure(runs: int) -> dict[str, list[float]]:
@@ -127,20 +147,20 @@ def measure(runs: int) -> dict[str, list[float]]:
         page.evaluate(f"window.__n = {n}")
         panel = ".perfkit-charts-panel"
         header = page.locator(f"{panel} .jupyter-widget-Collapse-header").first
-        header.scroll_into_view_if_needed()
+        header.evaluate("e => e.scrollIntoView({block: 'start'})")  # the panel fills the screen once open
         mark(page)
         header.click()                                          # first opening: the figures are made
-        out["open"].append(settle(page, panel, n))
+        out["open"].append(settle(page, panel))
         # Account switches with the panel open (each account loaded once before: warm data).
         for target in (small, big):  # each account loaded once: the switches below are on warm data
             mark(page)
             choose_account(page, target)
-            settle(page, panel, n, target)
+            settle(page, panel, 0, target)
         for _ in range(runs):
             for target in (small, big):
                 mark(page)
                 choose_account(page, target)
-                out["switch"].append(settle(page, panel, n, target))
+                out["switch"].append(settle(page, panel, 0, target))
         # Date changes with the panel open, on the 1 M-order account.
         first = page.locator(".perfkit-start input").input_value()
         later = str(dt.date.fromisoformat(first) + dt.timedelta(days=60))
@@ -149,14 +169,15 @@ def measure(runs: int) -> dict[str, list[float]]:
                 mark(page)
                 page.locator(".perfkit-start input").fill(value)
                 page.locator(".perfkit-start input").dispatch_event("change")
-                out["date"].append(settle(page, panel, n))
+                to_panel(page)
+                out["date"].append(settle(page, panel))
         # Folding and opening again (the figures exist: updated in place).
         for _ in range(runs):
             header.click()
             page.wait_for_timeout(500)
             mark(page)
             header.click()
-            out["reopen"].append(settle(page, panel, n))
+            out["reopen"].append(settle(page, panel))
         for _ in range(runs):
             out["peer"].append(run_peer(page))
         s.shot("end")

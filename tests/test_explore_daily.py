@@ -272,19 +272,18 @@ def test_the_charts_panel_never_takes_a_figure_out_when_the_account_lacks_its_me
     # de-shenzhen-elec (DE) has 9 rates, Invoice Defect among them; us-summit-outdoor (US) has 8, no
     # Invoice Defect. Taking that figure out of the panel removed its browser view, and plotly's view
     # still answered its model: the next update failed there ("Error setting state: ...").
-    from perfkit.explore.charts import ChartsPanel
+    from perfkit.explore.panel import ChartsPanel
 
     ex = Explorer(SAMPLE, "de-shenzhen-elec", causes_db=tmp_path / "c.sqlite", poa_dir=tmp_path / "poa")
     panel = ChartsPanel(ex.state)
     panel.fold.selected_index = 0
-    slots = list(panel.box.children)
-    figures = [s.children[0] for s in slots if s.children]
-    assert len(figures) == 9 and "invoice_defect_rate" in panel.figures
+    children = list(panel.box.children)
+    shown = [m for m, f in panel.figures.items() if f.layout.display != "none" and f.figure.get("data")]
+    assert len(shown) == 9 and "invoice_defect_rate" in shown
     ex.state.account = "us-summit-outdoor"
     ex.state.lang = "zh"
-    assert list(panel.box.children) == slots  # the same slots, same order: no view is re-created
-    assert [s.children[0] for s in slots if s.children] == figures
-    idr = panel.slots["invoice_defect_rate"]
-    assert idr.layout.display == "none" and panel.figures["invoice_defect_rate"].data == ()
-    shown = [m for m, s in panel.slots.items() if s.layout.display != "none"]
-    assert len(shown) == 8 and all(panel.figures[m].data for m in shown)
+    assert list(panel.box.children) == children  # the same figures, same order: no view is re-created
+    idr = panel.figures["invoice_defect_rate"]
+    assert idr.layout.display == "none" and idr.figure == {}
+    shown = [m for m, f in panel.figures.items() if f.layout.display != "none" and f.figure.get("data")]
+    assert len(shown) == 8 and "invoice_defect_rate" not in shown

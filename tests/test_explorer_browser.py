@@ -163,11 +163,19 @@ def no_failures(session) -> None:
 
 
 def open_every_chart(session) -> None:
-    """Open the fold under the widget that draws every rate (it is folded at first)."""
+    """Open the fold under the widget that draws every rate (it is folded at first). A figure is
+    drawn while on screen: the first is waited for, then the last once scrolled to."""
     page = session.page
     page.locator(".perfkit-charts-panel .jupyter-widget-Collapse-header").first.click()
-    page.wait_for_function("() => document.querySelectorAll('.perfkit-charts-panel .js-plotly-plot').length >= 5",
-                           timeout=120000)
+    figures = ".perfkit-charts-panel .perfkit-panel-figure"
+    page.wait_for_function(f"() => document.querySelectorAll('{figures}').length >= 5", timeout=120000)
+    page.locator(figures).first.scroll_into_view_if_needed()
+    page.wait_for_function(f"() => document.querySelector('{figures} .js-plotly-plot .scatterlayer .trace')",
+                           timeout=60000)
+    last = page.locator(f"{figures}:not([style*='display: none'])").last
+    last.scroll_into_view_if_needed()
+    page.wait_for_function(f"() => [...document.querySelectorAll('{figures}')].filter(e => e.offsetParent)"
+                           ".pop().querySelector('.js-plotly-plot .scatterlayer .trace')", timeout=60000)
 
 
 def click_point(session, day: str) -> None:

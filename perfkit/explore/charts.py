@@ -1,5 +1,5 @@
-"""The explorer's charts: the chosen metric's chart (a click opens its orders) and the panel of
-every rate's chart under the widget.
+"""The explorer's chart: the chosen metric's chart (a click opens its orders). The panel of every
+rate's chart under the widget is :mod:`perfkit.explore.panel`.
 
 Both draw from the state's series (computed once per account, sliced for the period) and keep
 their FigureWidgets for the view's life, updated in place: a new widget would ship plotly's
@@ -25,7 +25,6 @@ from perfkit.views.labels import metric_name, segment_name, t
 
 E = html.escape
 NEAR_PX = 6          # two lines closer than this at the clicked day cannot be told apart by a click
-PANEL_HEIGHT = 260   # each figure of the all-charts panel: small, so ten fit on a few screens
 
 
 def plot_height(layout: dict) -> float:
@@ -183,68 +182,3 @@ class ChartView(TabView):
         pickers = W.HBox([tagged(self.metric, "chart-metric"), tagged(self.segment, "chart-segment"),
                           tagged(self.breach, "chart-breach")])
         return tagged(W.VBox([pickers, self.hint, self.note, self.box]), "chart")
-
-
-class ChartsPanel:
-    """Every rate's chart of the current account (the cell under the widget), folded until
-    opened. One small FigureWidget per metric, made on first opening and then updated in place
-    from the state's series; while folded nothing is drawn (the figures are emptied, so none
-    keeps the previous account) and opening draws the account shown.
-
-    Each metric of the policy has a slot (a Box) that stays in the panel for the panel's life; a
-    metric the account lacks only hides its slot. Taking a figure out of the panel's children
-    would remove its browser view, and plotly's view keeps listening to its model after removal:
-    the next update of that figure then fails in the removed view ("Error setting state: Cannot
-    read properties of undefined"). ipywidgets also re-creates every child view after the first
-    changed one, so the slots' order never changes either."""
-
-    def __init__(self, state: ExplorerState) -> None:
-        self.state = state
-        self.title, self.box = W.HTML(), W.VBox()
-        self.fold = tagged(W.Accordion(children=[W.VBox([self.title, self.box])], selected_index=None),
-                           "charts-panel")
-        self.figures: dict[str, object] = {}
-        self.slots: dict[str, W.Box] = {}
-        self.fold.observe(state.guard(lambda _c: self.update()), "selected_index")
-        state.on_change(lambda _c: self.update(), {"account", "start", "end", "lang"})
-        self.update()
-
-    def metrics(self) -> list[str]:
-        present = set(self.state.series()["metric"])
-        return [m for m in registry.chart_metrics(self.state.policy) if m in present]
-
-    def update(self) -> None:
-        st = self.state
-        self.fold.titles = (f"{st.ctx().account.name}: {t('charts_heading', st.lang)}",)
-        self.title.value = f"<p>{heading(st, t('charts_heading', st.lang))}</p>"
-        if self.fold.selected_index is None:
-            for figure in self.figures.values():
-                if figure.data:
-                    figure.data = ()
-            return
-        self.draw()
-
-    def draw(self) -> None:
-        import plotly.graph_objects as go
-
-        st = self.state
-        if not self.slots:  # every metric's slot, in policy order, once
-            self.slots = {m: W.Box(layout=W.Layout(width="100%")) for m in registry.chart_metrics(st.policy)}
-            self.box.children = list(self.slots.values())
-        official = official_points(st.ctx())
-        series = st.series()
-        present = set(self.metrics())
-        for metric, slot in self.slots.items():
-            if metric not in present:
-                slot.layout.display = "none"
-                figure = self.figures.get(metric)
-                if figure is not None and figure.data:
-                    figure.data = ()  # hidden, and holding no other account's line
-                continue
-            spec = rate_chart_spec(series, metric, st.policy, st.lang, official=official, height=PANEL_HEIGHT)
-            if metric in self.figures:
-                update_figure(self.figures[metric], spec)
-            else:
-                self.figures[metric] = go.FigureWidget(spec)
-                slot.children = [self.figures[metric]]  # from none to one: no view is removed
-            slot.layout.display = None

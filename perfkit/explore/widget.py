@@ -23,7 +23,8 @@ from perfkit.analysis.drilldown import units_frame
 from perfkit.core.errors import PerfkitError
 from perfkit.explore.state import ExplorerState
 from perfkit.explore.causes import CausesView, PoaView
-from perfkit.explore.charts import ChartsPanel, ChartView
+from perfkit.explore.charts import ChartView
+from perfkit.explore.panel import ChartsPanel
 from perfkit.explore.views import Bound, DrillView, LoadingNotes, StatusView, tagged
 from perfkit.views.labels import t
 from perfkit.loading.loader import account_dirs
