@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from perfkit.core.errors import PerfkitError
-from perfkit.core.settings import Deadlines, deadlines
+from perfkit.core.settings import Deadlines, claim_statuses, deadlines
 from perfkit.core.settings import check_keys as _check_keys
 from perfkit.core.settings import fraction as _fraction
 from perfkit.core.settings import listed as _listed
@@ -316,7 +316,8 @@ def _parse(text: str, where: str) -> Policy:
         raise PerfkitError(f"{where}: [counting.tracking.formats] must be a table of carrier = [formats]")
     checked = {c.strip().lower(): tuple(_listed(v, f"{where}: [counting.tracking.formats] {c}", str))
                for c, v in formats.items()}
-    known, spellings = _claim_statuses(counting.get("claim_statuses", {}), f"{where}: [counting.claim_statuses]")
+    known, spellings = claim_statuses(counting.get("claim_statuses", {}), f"{where}: [counting.claim_statuses]",
+                                      Policy.claim_statuses_known)
     markets = raw.get("marketplaces", {})
     _check_keys(f"{where}: [marketplaces]", markets, set(metrics))
     rules = {mid: _market_rule(metrics[mid], r, f"{where}: [marketplaces.{mid}]") for mid, r in markets.items()}
@@ -354,19 +355,6 @@ def _parse(text: str, where: str) -> Policy:
         claim_statuses_known=known,
         claim_status_spellings=spellings,
     )
-
-
-def _claim_statuses(raw: object, where: str) -> tuple[frozenset[str], dict[str, str]]:
-    _check_keys(where, raw, {"known", "spellings"})
-    known = frozenset(s.strip().lower() for s in _listed(raw.get("known", sorted(Policy.claim_statuses_known)),
-                                                         f"{where} known", str))
-    spellings = raw.get("spellings", {})
-    if not isinstance(spellings, dict):
-        raise PerfkitError(f"{where}: spellings must be a table of spelling = status")
-    for k, v in spellings.items():
-        if not isinstance(v, str) or v.strip().lower() not in known:
-            raise PerfkitError(f"{where}.spellings {k!r}: give one of the known statuses ({', '.join(sorted(known))})")
-    return known, {k.strip().lower(): v.strip().lower() for k, v in spellings.items()}
 
 
 def _market_rule(mp: MetricPolicy, raw: dict, here: str) -> MarketRule:

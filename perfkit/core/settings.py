@@ -81,3 +81,17 @@ def deadlines(raw: object, where: str) -> Deadlines:
                                        f"{where} chargeback_response_days", 1, 365),
         claim_metrics=tuple(listed(raw.get("claim_metrics", list(d.claim_metrics)), f"{where} claim_metrics", str)),
     )
+
+
+def claim_statuses(raw: object, where: str, default_known: frozenset[str]) -> tuple[frozenset[str], dict[str, str]]:
+    """The known claim statuses and other spellings of them (lower case) -> the known one."""
+    check_keys(where, raw, {"known", "spellings"})
+    known = frozenset(s.strip().lower() for s in listed(raw.get("known", sorted(default_known)),
+                                                         f"{where} known", str))
+    spellings = raw.get("spellings", {})
+    if not isinstance(spellings, dict):
+        raise PerfkitError(f"{where}: spellings must be a table of spelling = status")
+    for k, v in spellings.items():
+        if not isinstance(v, str) or v.strip().lower() not in known:
+            raise PerfkitError(f"{where}.spellings {k!r}: give one of the known statuses ({', '.join(sorted(known))})")
+    return known, {k.strip().lower(): v.strip().lower() for k, v in spellings.items()}
