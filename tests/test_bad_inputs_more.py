@@ -56,7 +56,7 @@ def test_an_edit_keeping_size_and_time_stamp_is_not_served_stale(tmp_path):
 
 def _entry(cache: Path, account: str) -> Path:
     (place,) = [p for p in cache.iterdir() if p.name.startswith(f"{account}-")]
-    (entry,) = [p for p in place.iterdir() if not p.name.startswith(".")]
+    (entry,) = [p for p in place.iterdir() if p.is_dir() and not p.name.startswith(".")]
     return entry
 
 

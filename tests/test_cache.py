@@ -90,3 +90,24 @@ def test_a_new_column_in_perfkit_never_meets_an_old_cached_table(tmp_path, monke
     orders["new_flag"] = Column("new_flag", "bool", False, False)
     monkeypatch.setitem(cache.TABLES, "orders", orders)
     assert cache.key(folder, None, None) != before
+
+
+def test_remembered_hashes_are_the_files_own_and_a_rewrite_is_hashed_again(tmp_path, monkeypatch):
+    """Hashes are remembered by stat (device, inode, size, mtime, ctime) so a big export is not
+    hashed on every load; the remembered value is the BLAKE2b of the bytes, and a rewrite that
+    restores size and mtime still changes ctime, so it is hashed again."""
+    import hashlib
+    import json
+
+    monkeypatch.setenv("PERFKIT_CACHE", str(tmp_path / "cache"))
+    folder = write_account(tmp_path / "data", "acct", orders="order_id,purchase_date,fulfillment_channel,"
+                           "order_status\nA,2026-03-01,MFN,Shipped\n")
+    place, first = parsed.key(folder, None, None)
+    memo = json.loads((place / parsed.MEMO).read_text(encoding="utf-8"))
+    orders = (folder / "orders.csv").resolve()
+    assert memo[str(orders)][1] == hashlib.blake2b(orders.read_bytes(), digest_size=16).hexdigest()
+    st = orders.stat()
+    text = orders.read_text(encoding="utf-8")
+    orders.write_text(text.replace("Shipped", "Shippex", 1), encoding="utf-8")  # same size
+    os.utime(orders, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert parsed.key(folder, None, None)[1] != first

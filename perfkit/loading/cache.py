@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 from perfkit.loading.schema import TABLES  # every table an Account holds
 
 FORMAT = 3  # bump when the cached layout changes (2: policy notices, 3: content key, owner and seal)
+MEMO = "hashes.json"  # the folder's files' remembered hashes, by stat (see _digest)
 SEAL = "seal.json"  # beside meta.json: owner, key and the hash of every other file of the entry
 
 
@@ -61,12 +62,54 @@ def root() -> Path:
 
 
 def _digest(path: Path) -> str:
-    """A file's content hash, read in chunks (a huge file costs time, not memory)."""
+    """A file's content hash, read in chunks (a huge file costs time, not memory).
+
+    Hashing is ~180 MB/s, seconds for a big export on every load, so a hash is remembered with
+    the file's device, inode, size, mtime and ctime. ctime cannot be set from user space (utime,
+    ``cp -p``, ``rsync -a`` and unzip all leave it at the moment of writing), so an unchanged
+    stat proves unchanged bytes; any other stat is hashed again."""
+    st = path.stat()
+    stamp = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    memo = _memo()
+    known = memo.get(str(path.resolve()))
+    if known and known[0] == stamp:
+        return known[1]
     h = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
+    memo[str(path.resolve())] = [stamp, h.hexdigest()]
     return h.hexdigest()
+
+
+@functools.cache
+def _memo() -> dict[str, list]:
+    """The hashes remembered by this process, and by earlier runs (``hashes.json`` of a folder's
+    cache place, read by ``key``): a copied or restored file has a new inode or ctime, so an entry
+    of another file never matches."""
+    return {}
+
+
+def _load_memo(place: Path) -> None:
+    try:
+        saved = json.loads((place / MEMO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(saved, dict):
+        _memo().update({k: v for k, v in saved.items() if isinstance(v, list) and len(v) == 2})
+
+
+def _save_memo(place: Path, folder: Path) -> None:
+    """Keep this folder's remembered hashes for the next run (aside, then renamed; a failure only costs time)."""
+    prefixes = (str(folder) + os.sep, str(place.resolve()) + os.sep)  # its files and its entries'
+    mine = {k: v for k, v in _memo().items() if k.startswith(prefixes)}
+    tmp = place / f".{MEMO}.{os.getpid()}.tmp"
+    try:
+        place.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(mine), encoding="utf-8")
+        os.replace(tmp, place / MEMO)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None) -> tuple[Path, str]:
@@ -75,13 +118,15 @@ def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] |
 
     __version__ = version("perfkit")
     folder = folder.resolve()
+    place = root() / f"{folder.name}-{hashlib.sha256(str(folder).encode()).hexdigest()[:12]}"
+    _load_memo(place)
     # The bytes decide: an edit that keeps a file's size and time stamp is still a new key.
     files = [[p.name, _digest(p)] for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")]
     # The tables' layout is part of the key: a new column in perfkit never meets an old cached table.
     layout = {t: [(c.name, c.kind, str(c.default)) for c in cols.values()] for t, cols in TABLES.items()}
     spec = json.dumps([FORMAT, __version__, _code(), layout, files, sorted(columns) if columns is not None else None,
                        sorted(tables) if tables is not None else None])
-    place = root() / f"{folder.name}-{hashlib.sha256(str(folder).encode()).hexdigest()[:12]}"
+    _save_memo(place, folder)
     return place, hashlib.sha256(spec.encode()).hexdigest()[:24]
 
 
@@ -101,6 +146,7 @@ def read(place: Path, digest: str, folder: Path) -> dict | None:
         tables = {t: pd.read_parquet(entry / f"{t}.parquet") for t in TABLES}
     except (OSError, ValueError, ImportError):
         return None
+    _save_memo(place, folder)  # the entry's hashes too: the next run checks its seal by stat
     return {**meta, **tables}
 
 
@@ -133,7 +179,7 @@ def write(place: Path, digest: str, account: Account, folder: Path) -> None:
             shutil.rmtree(aside, ignore_errors=True)
         os.replace(tmp, entry)
         for old in place.iterdir():
-            if old.name != digest and not old.name.startswith("."):
+            if old.name not in (digest, MEMO) and not old.name.startswith("."):
                 shutil.rmtree(old, ignore_errors=True)
     except (OSError, ValueError, ImportError):
         shutil.rmtree(tmp, ignore_errors=True)  # a cache that cannot be written costs nothing
