@@ -184,6 +184,8 @@ def slow_judgement(mp, bad: int, den: int) -> tuple[str, int | None]:
         warned = mp.warn is not None and Fraction(den - bad, den) <= mp.warn
     most = max((b for b in range(-den - 1, den + 1) if meets(b)), default=-den - 1)  # most defects still meeting it
     room = most - bad
+    if den < mp.min_units:  # fewer units than the marketplace judges (UK On-Time Delivery: 20)
+        return "too_few", room
     if advisory:
         return ("ok" if meets(bad) else "advisory"), room
     if not meets(bad):
