@@ -60,13 +60,8 @@ def smtp_server() -> tuple[socketserver.ThreadingTCPServer, list[dict]]:
     return server, got
 
 
-def https_server(tmp: Path) -> tuple[ThreadingHTTPServer, list[dict]] | None:
-    """An HTTPS receiver with a fresh self-signed certificate (None without openssl)."""
-    if not shutil.which("openssl"):
-        return None
-    cert, key = tmp / "cert.pem", tmp / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+def json_server(status: int = 200) -> tuple[ThreadingHTTPServer, list[dict]]:
+    """A plain HTTP receiver of JSON posts (Apprise's json:// webhook), answering ``status``."""
     got: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -76,11 +71,21 @@ def https_server(tmp: Path) -> tuple[ThreadingHTTPServer, list[dict]] | None:
         def do_POST(self):  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             got.append({"path": self.path, "json": json.loads(body)})
-            self.send_response(202)
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    return ThreadingHTTPServer(("127.0.0.1", 0), Handler), got
+
+
+def https_server(tmp: Path) -> tuple[ThreadingHTTPServer, list[dict]] | None:
+    """An HTTPS receiver with a fresh self-signed certificate (None without openssl)."""
+    if not shutil.which("openssl"):
+        return None
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server, got = json_server(202)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)

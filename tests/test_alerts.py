@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -20,24 +19,12 @@ from perfkit.report.batch import Outcome
 from perfkit.views.status import STATUS_COLOURS
 
 from .conftest import ROOT
+from .receivers import json_server
 
 
 @pytest.fixture
 def receiver():
-    got: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def do_POST(self):  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            got.append({"path": self.path, "json": json.loads(body)})
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server, got = json_server()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"json://127.0.0.1:{server.server_address[1]}/hook", got
     server.shutdown()
