@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -111,3 +112,24 @@ def test_remembered_hashes_are_the_files_own_and_a_rewrite_is_hashed_again(tmp_p
     orders.write_text(text.replace("Shipped", "Shippex", 1), encoding="utf-8")  # same size
     os.utime(orders, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert parsed.key(folder, None, None)[1] != first
+
+
+def test_a_warm_load_writes_no_hashes_and_removed_files_are_forgotten(tmp_path, monkeypatch):
+    """A load whose files were all hashed before rewrites nothing; a file gone is dropped."""
+    import json
+
+    monkeypatch.setenv("PERFKIT_CACHE", str(tmp_path / "cache"))
+    folder = write_account(tmp_path / "data", "acct", orders="order_id,purchase_date,fulfillment_channel,"
+                           "order_status\nA,2026-03-01,MFN,Shipped\n",
+                           feedback="order_id,feedback_date,rating\nA,2026-03-02,1\n")
+    place, _ = parsed.key(folder, None, None)
+    memo = place / parsed.MEMO
+    written = memo.stat().st_mtime_ns
+    parsed.key(folder, None, None)
+    assert memo.stat().st_mtime_ns == written  # nothing new was hashed
+    (folder / "feedback.csv").unlink()
+    (folder / "orders.csv").write_text("order_id,purchase_date,fulfillment_channel,order_status\n"
+                                       "B,2026-03-01,MFN,Shipped\n", encoding="utf-8")
+    parsed.key(folder, None, None)
+    kept = json.loads(memo.read_text(encoding="utf-8"))
+    assert sorted(Path(k).name for k in kept) == ["account.json", "orders.csv"]

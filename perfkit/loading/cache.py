@@ -70,15 +70,16 @@ def _digest(path: Path) -> str:
     stat proves unchanged bytes; any other stat is hashed again."""
     st = path.stat()
     stamp = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
-    memo = _memo()
-    known = memo.get(str(path.resolve()))
+    name = str(path.resolve())
+    known = _memo().get(name)
     if known and known[0] == stamp:
         return known[1]
     h = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
-    memo[str(path.resolve())] = [stamp, h.hexdigest()]
+    _memo()[name] = [stamp, h.hexdigest()]
+    _unsaved().add(name)
     return h.hexdigest()
 
 
@@ -88,6 +89,12 @@ def _memo() -> dict[str, list]:
     cache place, read by ``key``): a copied or restored file has a new inode or ctime, so an entry
     of another file never matches."""
     return {}
+
+
+@functools.cache
+def _unsaved() -> set[str]:
+    """Files hashed since their folder's ``hashes.json`` was last written (a warm load writes nothing)."""
+    return set()
 
 
 def _load_memo(place: Path) -> None:
@@ -102,12 +109,17 @@ def _load_memo(place: Path) -> None:
 def _save_memo(place: Path, folder: Path) -> None:
     """Keep this folder's remembered hashes for the next run (aside, then renamed; a failure only costs time)."""
     prefixes = (str(folder) + os.sep, str(place.resolve()) + os.sep)  # its files and its entries'
-    mine = {k: v for k, v in _memo().items() if k.startswith(prefixes)}
+    fresh = {k for k in _unsaved() if k.startswith(prefixes)}
+    if not fresh:
+        return
+    # Files gone since (an older entry removed, a renamed export) are not kept for ever.
+    mine = {k: v for k, v in _memo().items() if k.startswith(prefixes) and os.path.exists(k)}
     tmp = place / f".{MEMO}.{os.getpid()}.tmp"
     try:
         place.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps(mine), encoding="utf-8")
         os.replace(tmp, place / MEMO)
+        _unsaved().difference_update(fresh)
     except OSError:
         tmp.unlink(missing_ok=True)
 
