@@ -302,18 +302,16 @@ def _with_columns(ctx: AccountContext, units: pd.DataFrame) -> pd.DataFrame:
     returns metric's return reason for orders (Return rate counts orders)."""
     orders = ctx.account.orders
     out = units
-    if "return_id" not in units.columns and "invoice_upload_date" in orders.columns:
-        upload = orders.set_index(orders["order_id"].astype(str))["invoice_upload_date"]
-        upload = upload[~upload.index.duplicated()]
-        if isinstance(upload.dtype, pd.DatetimeTZDtype):
-            upload = upload.dt.tz_convert(ctx.account.timezone).dt.tz_localize(None)
-        out = out.assign(invoice_upload_date=units["order_id"].astype(str).map(upload).to_numpy())
-    if "return_id" not in units.columns and "cancelled_at" in orders.columns and orders["cancelled_at"].notna().any():
-        when = orders.set_index(orders["order_id"].astype(str))["cancelled_at"]
+    for name in ("invoice_upload_date", "cancelled_at"):  # a cancellation time only where the data has one
+        if "return_id" in units.columns or name not in orders.columns:
+            continue
+        if name == "cancelled_at" and not orders[name].notna().any():
+            continue
+        when = orders.set_index(orders["order_id"].astype(str))[name]
         when = when[~when.index.duplicated()]
-        if isinstance(when.dtype, pd.DatetimeTZDtype):
+        if isinstance(when.dtype, pd.DatetimeTZDtype):  # local wall time, as the letter states dates
             when = when.dt.tz_convert(ctx.account.timezone).dt.tz_localize(None)
-        out = out.assign(cancelled_at=units["order_id"].astype(str).map(when).to_numpy())
+        out = out.assign(**{name: units["order_id"].astype(str).map(when).to_numpy()})
     returns = ctx.account.returns
     if "return_id" not in units.columns and "reason" in returns.columns and len(returns):
         reason = returns.dropna(subset=["reason"]).groupby(returns["order_id"].astype(str))["reason"].first()

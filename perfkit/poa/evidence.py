@@ -21,8 +21,9 @@ from fractions import Fraction
 
 import pandas as pd
 
-from perfkit.core.policy import MetricPolicy, PoaRules
+from perfkit.core.policy import MARKET_ALIASES, MetricPolicy, PoaRules
 from perfkit.engine.metrics import meets
+from perfkit.poa.causes import CATALOGUE, CATEGORY
 
 UNEXPLAINED = "_unexplained"
 TEXT_COLUMNS = ("claim_reason", "buyer_comment", "reason")
@@ -109,7 +110,7 @@ def _carrier_untracked(bad: pd.DataFrame, s: Scene) -> pd.Series:
     carrier = _col(bad, "carrier").map(_text).str.lower()
     untracked = (carrier == "") | carrier.isin(s.untracked_carriers)
     market = s.marketplace.upper()
-    integrated = s.rules.integrated_carriers.get("UK" if market == "GB" else market)
+    integrated = s.rules.integrated_carriers.get(MARKET_ALIASES.get(market, market))
     if integrated:
         untracked |= ~carrier.isin(integrated)
     return untracked
@@ -302,8 +303,8 @@ RULES: dict[str, dict[str, Rule | None]] = {
 
 
 for _family, _rules in RULES.items():  # the category test comes last: specific evidence keeps its units
-    if _family != "return_dissatisfaction_rate":
-        _rules["category_concentrated"] = _CATEGORY
+    if CATEGORY in CATALOGUE.get(_family, []):  # the families the catalogue gives the cause
+        _rules[CATEGORY[0]] = _CATEGORY
 
 
 def rule_for(family: str, cause: str) -> Rule | None:
