@@ -18,6 +18,7 @@ from pathlib import Path
 from perfkit.core.atomic import remove_stale_temps
 from perfkit.core.encodings import decode
 from perfkit.core.errors import PerfkitError, explain
+from perfkit.core.policy import MARKET_ALIASES
 from perfkit.pull import catalogue
 from perfkit.pull.agency import Agency
 from perfkit.pull.catalogue import ReportKind
@@ -112,16 +113,23 @@ def plan(kinds: list[ReportKind], state: dict, now: dt.datetime, history_days: i
     return tasks
 
 
+def _account_meta(folder: Path) -> dict:
+    """account.json's fields ({} when there is none or it is broken: the loader names a broken one itself)."""
+    path = folder / "account.json"
+    if not path.is_file():
+        return {}
+    try:
+        meta = json.loads(decode(path.read_bytes(), f"{folder.name}/account.json"))
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def timezone_of(folder: Path) -> str:
     """account.json's ``timezone`` (UTC when there is none, as the loader reads it)."""
     from perfkit.core.timezones import is_zone
 
-    path = folder / "account.json"
-    try:
-        tz = json.loads(decode(path.read_bytes(), f"{folder.name}/account.json")).get("timezone") \
-            if path.is_file() else None
-    except (ValueError, AttributeError):
-        return "UTC"  # the loader names a broken account.json itself
+    tz = _account_meta(folder).get("timezone")
     if tz and not is_zone(tz):
         raise PerfkitError(f"{folder.name}/account.json: unknown time zone {tz!r} in \"timezone\"; "
                            "write an IANA name such as Asia/Tokyo")
@@ -129,20 +137,14 @@ def timezone_of(folder: Path) -> str:
 
 
 def marketplace_of(folder: Path) -> str | None:
-    path = folder / "account.json"
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(decode(path.read_bytes(), f"{folder.name}/account.json")).get("marketplace")
-    except (ValueError, AttributeError):
-        return None  # the loader names a broken account.json itself
+    return _account_meta(folder).get("marketplace")
 
 
 def _marketplace_id(marketplace: str | None, account_id: str) -> str:
     from perfkit.analysis.reconcile import MARKETPLACE_IDS
 
     codes = {code: mid for mid, code in MARKETPLACE_IDS.items()}
-    code = {"GB": "UK"}.get((marketplace or "").upper(), (marketplace or "").upper())
+    code = MARKET_ALIASES.get((marketplace or "").upper(), (marketplace or "").upper())
     if code not in codes:
         raise PerfkitError(f"{account_id}: marketplace {marketplace!r} has no known SP-API marketplace id; set "
                            f"\"marketplace\" in {account_id}/account.json (one of {', '.join(sorted(codes))})")
