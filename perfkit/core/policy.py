@@ -420,7 +420,7 @@ def encoding_candidates(marketplace: str | None) -> tuple[str, ...]:
     (the default policy's ``[encodings]``; GB is UK), most likely first."""
     table = read_policy().encodings
     market = (marketplace or "").upper()
-    market = "UK" if market == "GB" else market
+    market = MARKET_ALIASES.get(market, market)
     return table.get(market) or table.get("default", ())
 
 
