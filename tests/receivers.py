@@ -93,12 +93,24 @@ def https_server(tmp: Path) -> tuple[ThreadingHTTPServer, list[dict]] | None:
     return server, got
 
 
-def intercepting_proxy(tmp: Path) -> tuple[socketserver.ThreadingTCPServer, list[dict]] | None:
+# What each service's robot webhook answers a message it accepted (its published docs): Slack's
+# incoming webhook a plain "ok"; Feishu and Lark {"code": 0, ...}; DingTalk and WeCom {"errcode": 0, ...}.
+ACCEPTED = {
+    "hooks.slack.com": (200, "text/html", b"ok"),
+    "open.feishu.cn": (200, "application/json", b'{"code": 0, "msg": "success", "data": {}}'),
+    "open.larksuite.com": (200, "application/json", b'{"code": 0, "msg": "success", "data": {}}'),
+}
+OTHER = (200, "application/json", b'{"errcode": 0, "errmsg": "ok"}')
+
+
+def intercepting_proxy(tmp: Path, refuse: dict[str, tuple[int, str, bytes]] | None = None
+                       ) -> tuple[socketserver.ThreadingTCPServer, list[dict]] | None:
     """An HTTPS proxy that answers every CONNECT itself: it never opens a connection onwards, ends
     the tunnel's TLS with a self-signed certificate (the client must not verify it: Apprise's
     ``?verify=no``) and keeps each request (the host the client asked for, path, JSON body). For
     plugins with the service's host built in (DingTalk, Feishu, WeCom, Slack), routed here through
-    ``HTTPS_PROXY``. None without openssl."""
+    ``HTTPS_PROXY``. Each service gets its own accepted answer (``ACCEPTED``); a request whose path
+    holds a key of ``refuse`` gets that answer instead (status, content type, body). None without openssl."""
     if not shutil.which("openssl"):
         return None
     cert, key = tmp / "proxy-cert.pem", tmp / "proxy-key.pem"
@@ -127,9 +139,11 @@ def intercepting_proxy(tmp: Path) -> tuple[socketserver.ThreadingTCPServer, list
                     headers[k.strip().lower()] = v.strip()
                 body = f.read(int(headers.get("content-length") or 0))
                 got.append({"tunnel": first[1], "method": method, "path": path, "json": json.loads(body or b"null")})
-                answer = b'{"errcode": 0, "errmsg": "ok"}'
-                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                            + f"Content-Length: {len(answer)}\r\n\r\n".encode() + answer)
+                host = first[1].rsplit(":", 1)[0]
+                status, ctype, answer = next((a for k, a in (refuse or {}).items() if k in path),
+                                             ACCEPTED.get(host, OTHER))
+                tls.sendall(f"HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nConnection: close\r\n"
+                            f"Content-Length: {len(answer)}\r\n\r\n".encode() + answer)
 
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Tunnel)
     server.daemon_threads = True

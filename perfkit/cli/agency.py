@@ -122,8 +122,9 @@ def print_outcomes(args: argparse.Namespace, folder: Path, outcomes: dict) -> li
 
 
 def notify_after_report(args: argparse.Namespace, folder: Path, outcomes: dict) -> int:
-    """Send the run's alert to every channel (``--notify`` and the config's); 0, or 2 when a
-    channel failed (named, the others still sent)."""
+    """Send the run's alert to every channel (``--notify`` and the config's). A channel that
+    fails is named in one warning line and the others are still sent; it never changes how the
+    batch ends (the exit code is the reports', as without alerts). The number of failed channels."""
     from perfkit.engine.registry import resolve_policy
     from perfkit.pull.agency import read_agency
     from perfkit.report.alerts import compose, read_state, send, write_state
@@ -141,12 +142,15 @@ def notify_after_report(args: argparse.Namespace, folder: Path, outcomes: dict) 
     alert = compose(outcomes, read_state(root), resolve_policy(args.policy or None), day, langs, args.lang,
                     {aid: link(o.html) for aid, o in outcomes.items() if o.ok}, link("index.html"),
                     dt.date.today(), agency.stale_days)
-    failures = []
+    failures: list[str] = []
+    notes: list[str] = []
     if alert.changes or args.notify_always or agency.notify_always:
         if not alert.lines:
             alert.lines = [link("index.html")]
-        failures = send(alert, urls)
+        failures = send(alert, urls, notes)
+    for n in notes:
+        print(f"perfkit: note: alert channel {n}", file=sys.stderr)
     write_state(root, {**read_state(root), **alert.state})
     for f in failures:
         print(f"perfkit: warning: alert channel {f}", file=sys.stderr)
-    return 2 if failures else 0
+    return len(failures)

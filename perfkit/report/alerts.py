@@ -172,21 +172,47 @@ def _scrub(text: str, url: str) -> str:
     return text
 
 
-def send(alert: Alert, urls: list[str]) -> list[str]:
-    """Send to each channel on its own; the failures, one line each (channel shown redacted)."""
+def _channel(url: str, plugin) -> str:
+    """The channel as shown: a service's own webhook address pasted as is (https://hooks.slack.com/…)
+    is named by the Apprise plugin that took it (slack://…/…), never by its tokens."""
+    if url.partition("://")[0].lower() in ("http", "https"):
+        proto = getattr(plugin, "secure_protocol", None) or getattr(plugin, "protocol", None)
+        proto = proto[0] if isinstance(proto, (tuple, list)) else proto
+        if proto and proto not in ("json", "jsons", "form", "forms", "xml", "xmls"):
+            return f"{proto}://…/…"
+    return redact(url)
+
+
+def send(alert: Alert, urls: list[str], notes: list[str] | None = None) -> list[str]:
+    """Send to each channel on its own; the failures, one line each (channel shown redacted).
+
+    A channel with ``?verify=no`` (a self-hosted relay's own certificate) is said once in
+    ``notes``; urllib3's InsecureRequestWarning, printed on every request, is silenced for that
+    channel's call only, so a cron log gets one line and other code still gets its warnings."""
     import logging
+    import warnings
 
     import apprise
+    from urllib3.exceptions import InsecureRequestWarning
 
     failures = []
     for url in urls:
-        sender = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
-        if not sender.add(url):
+        asset = apprise.AppriseAsset(async_mode=False)
+        plugin = apprise.Apprise.instantiate(url, asset=asset)
+        if plugin is None:
             failures.append(f"{redact(url)}: not a notification URL Apprise knows (see docs/agency.md)")
             continue
-        with apprise.LogCapture(level=logging.WARNING) as log:
+        name = _channel(url, plugin)
+        unverified = getattr(plugin, "verify_certificate", True) is False
+        if unverified and notes is not None:
+            notes.append(f"{name}: certificate not verified (?verify=no in its URL)")
+        sender = apprise.Apprise(asset=asset)
+        sender.add(plugin)
+        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log, warnings.catch_warnings():
+            if unverified:
+                warnings.simplefilter("ignore", InsecureRequestWarning)
             ok = sender.notify(body=alert.body(), title=alert.title, body_format=apprise.NotifyFormat.TEXT)
         if not ok:
             reason = _scrub(" ".join(log.getvalue().split()), url)[:200] or "no reason given"
-            failures.append(f"{redact(url)}: not delivered ({reason})")
+            failures.append(f"{name}: not delivered ({reason})")
     return failures

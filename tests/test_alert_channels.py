@@ -1,0 +1,194 @@
+"""Slack, Feishu, Lark and WeCom alerts through Apprise's own plugins (slack://, feishu://, lark://,
+wecombot://), each checked for the payload its service's robot webhook publishes. These plugins
+post to a host built into them, so HTTPS_PROXY sends the tunnel to a local proxy that answers it
+itself (tests/receivers.py: it never connects onwards) and ``?verify=no`` accepts its self-signed
+certificate. Also: a broken channel among working ones in a real 3-account batch. No test reaches
+the internet."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from perfkit.engine.registry import resolve_policy
+from perfkit.report.alerts import compose, send
+from perfkit.report.batch import Outcome
+
+from .conftest import ROOT
+from .receivers import intercepting_proxy
+
+
+def _cell(status, rate, num, den, headroom, target, segment="all"):
+    return {"status": status, "rate": rate, "numerator": num, "denominator": den, "segment": segment,
+            "coverage": 1.0, "target": target, "headroom": headroom}
+
+
+def _no_proxy_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items()
+            if k.lower() not in ("no_proxy", "all_proxy", "https_proxy", "http_proxy")}
+
+
+@pytest.fixture
+def proxy(tmp_path, monkeypatch):
+    started = intercepting_proxy(tmp_path)
+    if started is None:
+        pytest.skip("openssl is needed to make the proxy's certificate")
+    server, got = started
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+    yield got
+    server.shutdown()
+
+
+def _alert():
+    """Two accounts, one breach each: the English account's lines in English, the Chinese one's in Chinese."""
+    outcomes = {
+        # Late shipment 5 of 100 = 5.00% against < 4%: at most 3 late meet it, so 2 over.
+        "e-shop": Outcome("e-shop", True, html="e.html", row={
+            "_name": "E Shop", "_last": "2026-11-16", "late_shipment_rate_10d": _cell("breach", 0.05, 5, 100, -2, "< 4%")}),
+        # Seller-fulfilled ODR 2 of 100 = 2.00% against < 1%; the headroom (-1) is the row's, as the index gives it.
+        "z-shop": Outcome("z-shop", True, html="z.html", row={
+            "_name": "深圳 Z", "_last": "2026-11-16", "odr:MFN": _cell("breach", 0.02, 2, 100, -1, "< 1%", "MFN")}),
+    }
+    return compose(outcomes, {}, resolve_policy(None), dt.date(2026, 11, 15), {"z-shop": "zh"}, "en", {}, "",
+                   dt.date(2026, 11, 17), 3)
+
+
+TITLE = "perfkit: 2 change(s) in account health, week to 2026-11-15"  # one new breach per account
+BODY = ("E Shop [e-shop]\n"
+        "- NEW BREACH: Late Shipment Rate (10 days) (All orders) 5.00% against target < 4%, 2 defect(s) over; "
+        "Plan of Action due within 17 days of Amazon's notice\n"
+        "深圳 Z [z-shop]\n"
+        "- 新超标: 订单缺陷率 (自配送) 2.00%,目标 < 1%, 超出 1 个缺陷; 收到亚马逊通知后 17 天内提交行动计划; "
+        "A-to-z 索赔信息请求须在 72 小时内答复,信用卡拒付须在 7 天内答复")
+
+
+def test_slack_feishu_lark_and_wecom_get_their_published_webhook_payloads(proxy):
+    alert = _alert()
+    assert (alert.title, alert.body()) == (TITLE, BODY)
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # pytest would hide them otherwise; here every warning is kept
+        failures = send(alert, ["slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/?verify=no",
+                                "feishu://FEISHUHOOK1/?verify=no", "lark://LARKHOOK1/?verify=no",
+                                "wecombot://WECOMKEY1/?verify=no"], notes)
+    assert failures == []
+    got = {g["tunnel"]: g for g in proxy}
+    assert sorted(got) == ["hooks.slack.com:443", "open.feishu.cn:443", "open.larksuite.com:443",
+                           "qyapi.weixin.qq.com:443"]
+    assert all(g["method"] == "POST" for g in proxy) and len(proxy) == 4
+    # Slack incoming webhook: /services/T.../B.../secret; a message attachment with title and text,
+    # plain (mrkdwn off: the alert is text, and Slack would read its * and _ as markup). Slack's
+    # formatting rules have &, < and > written as HTML entities (a bare < starts a link or mention).
+    slack = got["hooks.slack.com:443"]
+    assert slack["path"] == "/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"
+    assert slack["json"]["mrkdwn"] is False
+    [att] = slack["json"]["attachments"]
+    assert (att["title"], att["text"]) == (TITLE, BODY.replace("<", "&lt;"))
+    # Feishu custom bot: POST /open-apis/bot/v2/hook/<token>, {"msg_type": "text", "content": {"text"}}.
+    assert got["open.feishu.cn:443"]["path"] == "/open-apis/bot/v2/hook/FEISHUHOOK1/"
+    assert got["open.feishu.cn:443"]["json"] == {"msg_type": "text", "content": {"text": f"{TITLE}\r\n{BODY}"}}
+    # Lark (Feishu's international host): the same message shape.
+    assert got["open.larksuite.com:443"]["path"] == "/open-apis/bot/v2/hook/LARKHOOK1"
+    assert got["open.larksuite.com:443"]["json"] == {"msg_type": "text", "content": {"text": f"{TITLE}\n{BODY}"}}
+    # WeCom group robot: /cgi-bin/webhook/send?key=<key>, {"msgtype": "text", "text": {"content"}};
+    # it has no title field, so Apprise puts the title on the first line.
+    wecom = got["qyapi.weixin.qq.com:443"]
+    assert wecom["path"] == "/cgi-bin/webhook/send?key=WECOMKEY1"
+    assert wecom["json"] == {"msgtype": "text", "text": {"content": f"{TITLE}\r\n{BODY}"}}
+    # ?verify=no is said once per channel, and urllib3's per-request warning never reaches the terminal.
+    assert notes == [f"{s}://…/…: certificate not verified (?verify=no in its URL)"
+                     for s in ("slack", "feishu", "lark", "wecombot")]
+    from urllib3.exceptions import InsecureRequestWarning
+    assert not [w for w in caught if issubclass(w.category, InsecureRequestWarning)]
+    # ...and only for that call: urllib3's warning is back afterwards.
+    assert not [f for f in warnings.filters if f[2] is InsecureRequestWarning]
+
+
+def test_a_refusing_service_is_named_and_the_others_still_get_the_message(tmp_path, monkeypatch):
+    # Feishu answers a bad hook token with HTTP 200 and a non-zero code (its published errors);
+    # WeCom's robot a 404 for an unknown key: both named, Slack still delivered.
+    started = intercepting_proxy(tmp_path, refuse={
+        "/hook/BADHOOK": (200, "application/json", b'{"code": 19001, "msg": "param invalid: incoming webhook access token invalid"}'),
+        "key=BADKEY": (404, "text/plain", b"not found")})
+    if started is None:
+        pytest.skip("openssl is needed to make the proxy's certificate")
+    server, got = started
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        # WeCom's webhook address pasted as the robot's page shows it: Apprise takes it as wecombot://.
+        failures = send(_alert(), ["feishu://BADHOOK/?verify=no",
+                                   "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=BADKEY&verify=no",
+                                   "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/?verify=no"])
+    finally:
+        server.shutdown()
+    assert len(got) == 3 and got[-1]["tunnel"] == "hooks.slack.com:443"
+    assert [f.split(":")[0] for f in failures] == ["feishu", "wecombot"]  # each named by its service
+    assert failures[0] == ("feishu://…/…: not delivered (Feishu rejected our notification: code=19001 "
+                           "msg=param invalid: incoming webhook access token invalid)")
+    assert failures[1].startswith("wecombot://…/…: not delivered (Failed to send WeCom Bot notification: ")
+    assert not any(s in f for f in failures for s in ("BADHOOK", "BADKEY"))
+
+
+@pytest.mark.slow
+def test_batch_of_three_accounts_with_a_broken_channel_exits_as_without_alerts(tmp_path):
+    started = intercepting_proxy(tmp_path, refuse={"/services/TBROKEN": (404, "text/html", b"no_service")})
+    if started is None:
+        pytest.skip("openssl is needed to make the proxy's certificate")
+    server, got = started
+    data = tmp_path / "data"
+    for aid in ("de-shenzhen-elec", "uk-homechoice", "us-summit-outdoor"):
+        shutil.copytree(ROOT / "data/sample" / aid, data / aid)
+    config = tmp_path / "private" / "agency.toml"
+    config.parent.mkdir()
+    # The Chinese team's account in Chinese; the config's own channel beside the command line's.
+    config.write_text('[notify]\nurls = ["wecombot://WECOMKEY1/?verify=no"]\n\n'
+                      '[accounts.de-shenzhen-elec]\nlanguage = "zh"\n', encoding="utf-8")
+    config.chmod(0o600)
+    env = {**_no_proxy_env(), "HTTPS_PROXY": f"http://127.0.0.1:{server.server_address[1]}"}
+    broken = "slack://TBROKEN/BBROKEN/SECRETSLACKTOKEN1/?verify=no"
+    try:
+        res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "report", str(data), "--out", str(tmp_path / "r"),
+                              "--jobs", "2", "--quiet", "--config", str(config), "--notify", broken,
+                              "--notify", "feishu://FEISHUHOOK1/?verify=no"],
+                             capture_output=True, text=True, timeout=900, env=env)
+    finally:
+        server.shutdown()
+    assert "Traceback" not in res.stderr
+    # Every account rendered: the exit a batch without alerts has (0); the channel is a warning.
+    assert res.stdout.splitlines()[-1].endswith("(3 rendered, 0 failed)"), res.stdout
+    assert res.returncode == 0, res.stderr
+    warnings = [line for line in res.stderr.splitlines() if "warning: alert channel" in line]
+    assert len(warnings) == 1 and warnings[0].startswith(
+        "perfkit: warning: alert channel slack://…/…: not delivered (Failed to send to Slack: ")
+    assert warnings[0].endswith("error=404.)")  # the proxy's answer for the broken hook
+    # verify=no said once per channel (3), never urllib3's warning per request.
+    assert sum("certificate not verified" in line for line in res.stderr.splitlines()) == 3
+    assert "InsecureRequestWarning" not in res.stderr and "SECRETSLACKTOKEN1" not in res.stdout + res.stderr
+    by_host = {g["tunnel"]: g["json"] for g in got}
+    assert sorted(by_host) == ["hooks.slack.com:443", "open.feishu.cn:443", "qyapi.weixin.qq.com:443"]
+    feishu = by_host["open.feishu.cn:443"]["content"]["text"]
+    wecom = by_host["qyapi.weixin.qq.com:443"]["text"]["content"]
+    assert feishu == wecom  # one message per run, the same on every channel
+    # Each account's lines in its own language: the zh account's all Chinese, the others' with no Chinese.
+    accounts: dict[str, list[str]] = {}
+    for line in feishu.split("\r\n", 1)[1].split("\n")[:-1]:  # after the title; the last: the index link
+        if line.startswith("- "):
+            accounts[current].append(line)
+        else:
+            current = line.split("] ", 1)[0].rsplit("[", 1)[1]
+            accounts[current] = []
+    assert sorted(accounts) == ["de-shenzhen-elec", "uk-homechoice", "us-summit-outdoor"]
+    han = lambda line: any("\u4e00" <= ch <= "\u9fff" for ch in line.split(":")[0])  # noqa: E731
+    assert accounts["de-shenzhen-elec"] and all(han(line) for line in accounts["de-shenzhen-elec"])
+    assert "- 新超标: 订单缺陷率 (自配送) " in feishu
+    others = accounts["uk-homechoice"] + accounts["us-summit-outdoor"]
+    assert others and not any(han(line) for line in others) and "- NEW BREACH: " in feishu
