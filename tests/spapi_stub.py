@@ -15,7 +15,11 @@ describes it, plus the LWA token endpoint and the Tokens API's createRestrictedD
 - The document itself at ``url``: a pre-signed download, no access token, with its Content-Type
   charset.
 - Errors are ErrorList ``{"errors": [{"code", "message", "details"}]}``; a throttled call is 429
-  with ``x-amzn-RateLimit-Limit``; an expired token is 403 Unauthorized.
+  (with ``x-amzn-RateLimit-Limit``, or without: the model lists only x-amzn-RequestId for 429);
+  an expired token is 403 Unauthorized (or 401, which the model also lists).
+- ``script``: answers a test sets for an operation (``"createReport"``, or
+  ``"createReport:REPORT_TYPE"`` for one type), given before anything else, one per call.
+- ``expired_downloads``: pre-signed URLs that answer 403 as S3 does once one has expired.
 
 A test says what each report type does (``Plan``) and reads back every request made (``calls``).
 """
@@ -43,7 +47,7 @@ class Plan:
     statuses: list[str] = field(default_factory=lambda: ["DONE"])
     content: Callable[[str | None, str | None], bytes] = lambda start, end: b""
     gzip: bool = False
-    charset: str = "UTF-8"
+    charset: str | None = "UTF-8"   # None: no charset in the Content-Type
     error_document: bytes = b'{"errorDetails": "The report could not be generated."}'
 
 
@@ -53,6 +57,10 @@ class Stub:
     plans: dict[str, Plan] = field(default_factory=dict)
     throttle: dict[str, int] = field(default_factory=dict)   # operation -> 429s still to answer
     fail_5xx: dict[str, int] = field(default_factory=dict)   # operation -> 503s still to answer
+    script: dict[str, list[tuple[int, dict, dict]]] = field(default_factory=dict)  # op -> (status, body, headers)
+    throttle_rate: str | None = "0.0167"     # x-amzn-RateLimit-Limit on a 429 (None: no such header)
+    expired_status: int = 403                # what an expired access token gets (403 or 401)
+    expired_downloads: int = 0               # downloads still to refuse as an expired pre-signed URL
     token_lifetime: int = 3600
     expire_tokens_after: int | None = None   # API calls each access token serves before it "expires"
     calls: list[dict] = field(default_factory=list)
@@ -96,8 +104,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.stub.calls.append({"operation": operation, "path": self.path,
                                     "token": self.headers.get("x-amz-access-token"), **extra})
 
-    def _gate(self, operation: str, restricted_ok: bool = False) -> str | None:
-        """Throttle, fail, or check the access token; None when the call may go on."""
+    def _gate(self, operation: str, restricted_ok: bool = False, report_type: str = "") -> str | None:
+        """A scripted answer, throttle, fail, or check the access token; None when the call may go on."""
+        with self.stub.lock:
+            queue = self.stub.script.get(f"{operation}:{report_type}") or self.stub.script.get(operation)
+            scripted = queue.pop(0) if queue else None
+        if scripted:
+            status, body, headers = scripted
+            self._send(status, body, headers=headers)
+            with self.stub.lock:
+                self.stub.refused.append((operation, f"scripted {status}"))
+            return f"scripted {status}"
         answer = self._answer(operation, restricted_ok)
         if answer:
             with self.stub.lock:
@@ -110,7 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
             if st.throttle.get(operation, 0) > 0:
                 st.throttle[operation] -= 1
                 self._send(429, _error("QuotaExceeded", "You exceeded your quota for the requested resource."),
-                           headers={"x-amzn-RateLimit-Limit": "0.0167"})
+                           headers={"x-amzn-RateLimit-Limit": st.throttle_rate} if st.throttle_rate else {})
                 return "throttled"
             if st.fail_5xx.get(operation, 0) > 0:
                 st.fail_5xx[operation] -= 1
@@ -123,8 +140,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return "denied"
             token["uses"] += 1
             if st.expire_tokens_after is not None and token["kind"] == "lwa" and token["uses"] > st.expire_tokens_after:
-                self._send(403, _error("Unauthorized", "Access to requested resource is denied.",
-                                       "The access token you provided has expired."))
+                self._send(st.expired_status, _error("Unauthorized", "Access to requested resource is denied.",
+                                                     "The access token you provided has expired."))
                 return "expired"
         return None
 
@@ -159,12 +176,12 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/reports/2021-06-30/reports":
             spec = json.loads(body or b"{}")
             self._record("createReport", body=spec)
-            if self._gate("createReport"):
+            if self._gate("createReport", report_type=spec.get("reportType", "")):
                 return
             if not spec.get("reportType") or not spec.get("marketplaceIds"):
                 self._send(400, _error("InvalidInput", "reportType and marketplaceIds are required."))
                 return
-            rid = str(50000 + len(st.reports))
+            rid = str(50000 + len(st.operations("createReport")))  # never reused, even after a report is forgotten
             with st.lock:
                 st.reports[rid] = {"spec": spec, "polls": 0}
             self._send(202, {"reportId": rid}, headers={"x-amzn-RateLimit-Limit": "0.0167"})
@@ -177,12 +194,19 @@ class _Handler(BaseHTTPRequestHandler):
         parts = path.strip("/").split("/")
         if parts[:1] == ["download"]:
             self._record("download", authorised=bool(self.headers.get("x-amz-access-token")))
+            with st.lock:
+                expired, st.expired_downloads = st.expired_downloads > 0, max(st.expired_downloads - 1, 0)
+            if expired:  # S3's answer to a pre-signed URL past its 5 minutes
+                self._send(403, b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code>"
+                                b"<Message>Request has expired</Message></Error>", ctype="application/xml")
+                return
             data, plan, _ = st.documents[parts[1]]
-            self._send(200, data, ctype=f"text/plain; charset={plan.charset}")
+            self._send(200, data, ctype="text/plain" if plan.charset is None else f"text/plain; charset={plan.charset}")
             return
         if parts[:3] == ["reports", "2021-06-30", "reports"] and len(parts) == 4:
             self._record("getReport", report_id=parts[3])
-            if self._gate("getReport"):
+            known = st.reports.get(parts[3])
+            if self._gate("getReport", report_type=known["spec"]["reportType"] if known else ""):
                 return
             report = st.reports.get(parts[3])
             if report is None:

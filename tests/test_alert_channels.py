@@ -180,6 +180,7 @@ def test_batch_of_three_accounts_with_a_broken_channel_exits_as_without_alerts(t
     assert feishu == wecom  # one message per run, the same on every channel
     # Each account's lines in its own language: the zh account's all Chinese, the others' with no Chinese.
     accounts: dict[str, list[str]] = {}
+    current = ""
     for line in feishu.split("\r\n", 1)[1].split("\n")[:-1]:  # after the title; the last: the index link
         if line.startswith("- "):
             accounts[current].append(line)

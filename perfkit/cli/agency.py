@@ -20,7 +20,9 @@ def _line(r) -> str:
         return f"{r.account_id}: FAILED: {r.error}"
     parts = [f"{len(r.written)} file{'s' if len(r.written) != 1 else ''} written"]
     if r.waiting:
-        parts.append(f"{len(r.waiting)} still being prepared by Amazon (the next run resumes them)")
+        parts.append(f"{len(r.waiting)} still being prepared by Amazon after the {r.max_wait_minutes:g}-minute wait "
+                     f"({', '.join(r.waiting)}): the next run resumes them; raise max_wait_minutes in [pull] to "
+                     "wait longer")
     if r.retries:
         parts.append(f"{r.retries} throttled or failed calls retried")
     text = f"{r.account_id}: " + ", ".join(parts)

@@ -19,12 +19,22 @@ import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 
+from perfkit.core.encodings import charset
 from perfkit.core.errors import PerfkitError
 from perfkit.pull.agency import Credentials
 
 
 class PullError(PerfkitError):
-    """Amazon refused or failed a call after the retries: one line, no credentials."""
+    """Amazon refused or failed a call after the retries: one line, no credentials. ``status``:
+    the HTTP status Amazon gave last (None for a network failure or a model mismatch)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _UrlExpired(Exception):
+    """The pre-signed document URL was refused (S3's 403 once its 5 minutes are over)."""
 
 
 class LoginError(PullError):
@@ -81,6 +91,17 @@ def _amazon_error(exc) -> str:
         return f"{exc.status} {exc.reason or ''}".strip()
 
 
+def _what_to_do(status: int) -> str:
+    """What the user can do about a refusal Amazon will give again if asked again."""
+    if status in (401, 403):
+        return ("ask the seller to authorise the app again in Seller Central (Apps and Services > Manage Your "
+                "Apps), with the role this report needs")
+    if status == 404:
+        return "Amazon does not know it; the next run asks afresh"
+    return ("Amazon refused the request as made: not retried; check the account's marketplace in account.json "
+            "and that Amazon offers this report there")
+
+
 def _lwa_refused(exc) -> str:
     return (f"Login with Amazon refused the credentials or could not be reached ({getattr(exc, 'error_code', '?')}); "
             "check the refresh token, client id and secret, that the seller still authorises the app, and the token_url")
@@ -134,7 +155,8 @@ class ReportsClient:
         self._sleep(wait * (1 + random.random() * 0.1))
 
     def _call(self, what: str, fn: Callable[[], object]):
-        """``fn()`` with backoff on 429/5xx and one token renewal on 403."""
+        """``fn()`` with backoff on 429/5xx and one token renewal on 401 or 403 (the model lists
+        both for a token that is expired, revoked or malformed)."""
         ApiException, LwaException = self._sdk["ApiException"], self._sdk["LwaException"]
         attempts, renewed, lwa_failures = int(self._settings["max_attempts"]), False, 0
         last = ""
@@ -143,14 +165,14 @@ class ReportsClient:
                 return fn()
             except ApiException as exc:
                 last = f"{exc.status} {_amazon_error(exc)}"
-                if exc.status == 403 and not renewed:
+                if exc.status in (401, 403) and not renewed:
                     renewed = True  # Amazon says the token expired (or was revoked): get a new one, once
                     self._client.configuration.access_token_cache = self._token_cache()
                     continue
                 if exc.status == 429 or (exc.status or 0) >= 500:
                     self._wait(attempt, _rate_wait(exc.headers) if exc.status == 429 else 0.0)
                     continue
-                raise PullError(f"{what}: Amazon answered {last}") from None
+                raise PullError(f"{what}: Amazon answered {last}; {_what_to_do(exc.status or 0)}", exc.status) from None
             except LwaException as exc:
                 # The SDK does not say whether LWA refused or was unreachable: two more tries, then stop.
                 lwa_failures += 1
@@ -174,11 +196,14 @@ class ReportsClient:
     def _timeout(self) -> float:
         return float(self._settings["timeout_seconds"])
 
-    def create(self, report_type: str, marketplace_id: str, start: datetime | None, end: datetime | None) -> str:
+    def create(self, report_type: str, marketplace_id: str, start: datetime | None, end: datetime | None,
+               label: str | None = None) -> str:
+        """A new report's id; ``label`` names it in a failure (the report type and its month)."""
         spec = self._sdk["Spec"](report_type=report_type, marketplace_ids=[marketplace_id],
                                  data_start_time=start, data_end_time=end)
         api = self._sdk["ReportsApi"](self._client)
-        out = self._call(f"createReport {report_type}", lambda: api.create_report(spec, _request_timeout=self._timeout()))
+        out = self._call(f"createReport {label or report_type}",
+                         lambda: api.create_report(spec, _request_timeout=self._timeout()))
         return str(out.report_id)
 
     def status(self, report_id: str) -> tuple[str, str | None]:
@@ -193,10 +218,19 @@ class ReportsClient:
         if restricted:
             client = self._api_client(_FixedToken(self._restricted_token(document_id)))
         api = self._sdk["ReportsApi"](client)
-        doc = self._call(f"getReportDocument {document_id}",
-                         lambda: api.get_report_document(document_id, _request_timeout=self._timeout()))
-        raw, charset = self._download(doc.url, document_id)
-        if (doc.compression_algorithm or "").upper() == "GZIP":
+        for _ in range(3):  # a pre-signed URL lasts 5 minutes: a refused one is asked for anew
+            doc = self._call(f"getReportDocument {document_id}",
+                             lambda: api.get_report_document(document_id, _request_timeout=self._timeout()))
+            try:
+                raw, charset = self._download(doc.url, document_id)
+                break
+            except _UrlExpired as exc:
+                code = exc.args[0]
+        else:
+            raise PullError(f"report document {document_id}: its download was refused ({code}) 3 times, each with "
+                            "a new URL from Amazon; the next run tries again", code)
+        # GZIP as Amazon declares it, or a gzip stream sent without the declaration
+        if (doc.compression_algorithm or "").upper() == "GZIP" or raw[:2] == b"\x1f\x8b":
             try:
                 raw = gzip.decompress(raw)
             except (OSError, EOFError) as exc:
@@ -217,11 +251,11 @@ class ReportsClient:
         for attempt in range(attempts):
             try:
                 with urllib.request.urlopen(url, timeout=self._timeout()) as resp:
-                    return resp.read(), resp.headers.get_content_charset()
+                    # perfkit's own reading of Content-Type: an empty "charset=" is no charset
+                    return resp.read(), charset(resp.headers.get("Content-Type"))
             except urllib.error.HTTPError as exc:
                 if exc.code < 500 and exc.code != 429:
-                    raise PullError(f"report document {document_id}: download refused ({exc.code}); the URL lasts "
-                                    "5 minutes, the next run asks for a new one") from None
+                    raise _UrlExpired(exc.code) from None
                 self._wait(attempt)
             except OSError:
                 self._wait(attempt)

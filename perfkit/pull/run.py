@@ -53,6 +53,7 @@ class AccountPull:
     waiting: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said, not a failure (e.g. a snapshot kept)
     retries: int = 0
+    max_wait_minutes: float = 0.0
     error: str | None = None
 
     @property
@@ -176,7 +177,10 @@ def _finish(folder: Path, task: Task, client: ReportsClient, status: str, doc: s
         raise PullError(f"{task.kind.type} ({task.period}): Amazon gave the unknown processingStatus {status!r}")
     if status == "DONE" and doc:
         raw, charset = client.document(doc, task.kind.restricted)
-        if not task.kind.dated and not raw.strip():
+        if not raw.strip() and task.kind.dated:
+            # An account with no orders in those days: nothing to merge, no file made of nothing.
+            result.notes.append(f"{task.kind.type} ({task.period}): Amazon's document was empty; nothing written")
+        elif not raw.strip():
             # A document with not even its header says nothing: the last snapshot stays.
             result.notes.append(_kept(folder, name, "Amazon's document was empty"))
         else:
@@ -190,9 +194,14 @@ def _finish(folder: Path, task: Task, client: ReportsClient, status: str, doc: s
                 detail = ": " + " ".join(raw.decode("utf-8", "replace").split())[:200]
             except PerfkitError:
                 pass
-        result.failed.append(f"{task.kind.type} ({task.period}): Amazon could not prepare the report (FATAL){detail}")
+        result.failed.append(f"{task.kind.type} ({task.period}): Amazon could not prepare the report (FATAL){detail}; "
+                             "the next run asks for it again")
         return
-    elif not task.kind.dated:
+    elif task.kind.dated:
+        # CANCELLED: Amazon's "no data to return" (or a cancel); DONE without a document says as little
+        why = "CANCELLED: no data for those days, or cancelled" if status == "CANCELLED" else "DONE without one"
+        result.notes.append(f"{task.kind.type} ({task.period}): Amazon returned no document ({why}); nothing written")
+    else:
         # Amazon's model: CANCELLED is an explicit cancel or "no data to return", which cannot be
         # told apart, and DONE without a document says nothing either: neither proves that nothing
         # is unshipped, so the last snapshot stays (a header-only document replaces it, above).
@@ -208,7 +217,7 @@ def pull_account(folder: Path, agency: Agency, now: dt.datetime,
     import time
 
     sleep, clock = sleep or time.sleep, clock or time.monotonic
-    result = AccountPull(folder.name)
+    result = AccountPull(folder.name, max_wait_minutes=float(agency.pull["max_wait_minutes"]))
     try:
         remove_stale_temps(folder)
         marketplace = (agency.accounts[folder.name].marketplace if folder.name in agency.accounts else None) \
@@ -230,7 +239,7 @@ def pull_account(folder: Path, agency: Agency, now: dt.datetime,
                     report_id = pending["report_id"]
                     task = Task(task.kind, task.period, task.start, pending["end"] and _parse(pending["end"]))
                 else:
-                    report_id = client.create(task.kind.type, mid, task.start, task.end)
+                    report_id = client.create(task.kind.type, mid, task.start, task.end, f"{task.kind.type} ({task.period})")
             except LoginError:
                 raise  # no token: the account fails as a whole, one line
             except PullError as exc:
@@ -241,10 +250,25 @@ def pull_account(folder: Path, agency: Agency, now: dt.datetime,
             write_state(folder, state)  # from now on a stopped run resumes this report
             open_tasks[task.id] = (task, report_id)
         deadline = clock() + float(agency.pull["max_wait_minutes"]) * 60
+        recreated: set[str] = set()  # asked for again after a 404: once only
         while open_tasks:
             for tid, (task, report_id) in list(open_tasks.items()):
                 try:
-                    status, doc = client.status(report_id)
+                    try:
+                        status, doc = client.status(report_id)
+                    except PullError as exc:
+                        if exc.status != 404 or tid in recreated:
+                            raise
+                        recreated.add(tid)
+                        # Amazon no longer knows the id a stopped run kept (reports are kept for a
+                        # while only): asked for again now, from the same start.
+                        result.notes.append(f"{tid}: Amazon no longer knows report {report_id}; asked for it again")
+                        report_id = client.create(task.kind.type, mid, task.start, task.end,
+                                                  f"{task.kind.type} ({task.period})")
+                        state["pending"][tid]["report_id"] = report_id
+                        write_state(folder, state)
+                        open_tasks[tid] = (task, report_id)
+                        continue
                     if status in ("IN_QUEUE", "IN_PROGRESS"):
                         continue
                     _finish(folder, task, client, status, doc, state, now, marketplace, result)
