@@ -234,7 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._record("getReportDocument", document_id=parts[3])
             doc = st.documents.get(parts[3])
             restricted = doc is not None and doc[2] in RESTRICTED
-            if self._gate("getReportDocument", restricted_ok=restricted):
+            if self._gate("getReportDocument", restricted_ok=restricted, report_type=doc[2] if doc else ""):
                 return
             if doc is None:
                 self._send(404, _error("NotFound", "Document not found."))

@@ -254,3 +254,28 @@ def test_a_killed_run_resumes_and_a_report_amazon_forgot_is_asked_again(tmp_path
                  for line in p.read_text(encoding="utf-8").splitlines()[1:])
     assert ids and len(ids) == len(set(ids))
     no_secret_anywhere(res, root)
+
+
+def test_an_expired_restricted_data_token_is_replaced_and_echoed_secrets_are_hidden(tmp_path, spapi):
+    unshipped = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
+    header = "order-id\torder-item-id\tpurchase-date\tpayments-date\tpromise-date\tdays-past-promise\tsku"
+    echoed = f"Bad request from client_secret={CLIENT_SECRET} refresh={TOKENS['de-shop']} access=Atza|IwEBIabc123XYZ"
+    stub = spapi(stub_for(
+        plans={unshipped: Plan(["DONE"], lambda s, e: (header + "\n").encode())},
+        script={
+            # The Unshipped document's Restricted Data Token refused once, as an expired one is.
+            f"getReportDocument:{unshipped}": [(403, _error("Unauthorized", "Access to requested resource is denied.",
+                                                            "The access token you provided has expired."), {})],
+            # A server that quotes the credentials back in its error message.
+            f"createReport:{FEEDBACK}": [(400, _error("InvalidInput", echoed), {})] * 4}))
+    root, config = setup(tmp_path, stub, {"de-shop": ("DE", ["unshipped", "feedback"])})
+    res = run_pull(root, config)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    # A new RDT for the same document, then the document: the snapshot is written.
+    rdts = stub.operations("createRestrictedDataToken")
+    assert len(rdts) == 2 and rdts[0]["body"] == rdts[1]["body"]
+    assert (root / "de-shop" / "amazon-unshipped.txt").read_text(encoding="utf-8") == header + "\n"
+    failed = [line for line in account_block(res.stderr, "de-shop") if line.startswith("  failed: ")]
+    assert failed and all("Bad request from client_secret=… refresh=… access=…" in f for f in failed)
+    assert "IwEBIabc123XYZ" not in res.stdout + res.stderr
+    no_secret_anywhere(res, root)

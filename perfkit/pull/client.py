@@ -13,6 +13,7 @@ import gzip
 import json
 import logging
 import random
+import re
 import time
 import urllib.error
 import urllib.request
@@ -91,6 +92,19 @@ def _amazon_error(exc) -> str:
         return f"{exc.status} {exc.reason or ''}".strip()
 
 
+# Login with Amazon's tokens (access "Atza|", refresh "Atzr|", restricted data "Atz.sprdt|") and
+# client secrets ("amzn1.oa2-cs.v1."), wherever a server's message might echo one.
+_TOKEN = re.compile(r"Atz[a-z.]*\|[^\s\"',;)]+|amzn1\.oa2-cs\.v\d+\.[^\s\"',;)]+")
+
+
+def without_secrets(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` with the account's own secrets and anything shaped like an LWA token hidden."""
+    for secret in secrets:
+        if secret and len(secret) >= 6:
+            text = text.replace(secret, "…")
+    return _TOKEN.sub("…", text)
+
+
 def _what_to_do(status: int) -> str:
     """What the user can do about a refusal Amazon will give again if asked again."""
     if status in (401, 403):
@@ -154,9 +168,10 @@ class ReportsClient:
         self.retries += 1
         self._sleep(wait * (1 + random.random() * 0.1))
 
-    def _call(self, what: str, fn: Callable[[], object]):
+    def _call(self, what: str, fn: Callable[[], object], renew: Callable[[], None] | None = None):
         """``fn()`` with backoff on 429/5xx and one token renewal on 401 or 403 (the model lists
-        both for a token that is expired, revoked or malformed)."""
+        both for a token that is expired, revoked or malformed). ``renew`` gets the new token
+        (by default a new LWA access token; a restricted call's is a new Restricted Data Token)."""
         ApiException, LwaException = self._sdk["ApiException"], self._sdk["LwaException"]
         attempts, renewed, lwa_failures = int(self._settings["max_attempts"]), False, 0
         last = ""
@@ -167,7 +182,10 @@ class ReportsClient:
                 last = f"{exc.status} {_amazon_error(exc)}"
                 if exc.status in (401, 403) and not renewed:
                     renewed = True  # Amazon says the token expired (or was revoked): get a new one, once
-                    self._client.configuration.access_token_cache = self._token_cache()
+                    if renew is not None:
+                        renew()
+                    else:
+                        self._client.configuration.access_token_cache = self._token_cache()
                     continue
                 if exc.status == 429 or (exc.status or 0) >= 500:
                     self._wait(attempt, _rate_wait(exc.headers) if exc.status == 429 else 0.0)
@@ -214,13 +232,14 @@ class ReportsClient:
 
     def document(self, document_id: str, restricted: bool) -> tuple[bytes, str | None]:
         """The document's bytes (gunzipped when Amazon compressed them) and its declared charset."""
-        client = self._client
+        client, renew = self._client, None
         if restricted:
             client = self._api_client(_FixedToken(self._restricted_token(document_id)))
+            renew = self._new_rdt(client, document_id)
         api = self._sdk["ReportsApi"](client)
         for _ in range(3):  # a pre-signed URL lasts 5 minutes: a refused one is asked for anew
             doc = self._call(f"getReportDocument {document_id}",
-                             lambda: api.get_report_document(document_id, _request_timeout=self._timeout()))
+                             lambda: api.get_report_document(document_id, _request_timeout=self._timeout()), renew)
             try:
                 raw, charset = self._download(doc.url, document_id)
                 break
@@ -234,8 +253,15 @@ class ReportsClient:
             try:
                 raw = gzip.decompress(raw)
             except (OSError, EOFError) as exc:
-                raise PullError(f"report document {document_id}: Amazon said GZIP but it does not unpack ({exc})") from None
+                raise PullError(f"report document {document_id}: Amazon said GZIP but it does not unpack ({exc}); "
+                                "the next run downloads it again") from None
         return raw, charset
+
+    def _new_rdt(self, client, document_id: str) -> Callable[[], None]:
+        """A refused Restricted Data Token (it lasts an hour) replaced by a new one."""
+        def renew() -> None:
+            client.configuration.access_token_cache = _FixedToken(self._restricted_token(document_id))
+        return renew
 
     def _restricted_token(self, document_id: str) -> str:
         path = f"/reports/2021-06-30/documents/{document_id}"

@@ -22,7 +22,7 @@ from perfkit.core.policy import MARKET_ALIASES
 from perfkit.pull import catalogue
 from perfkit.pull.agency import Agency
 from perfkit.pull.catalogue import ReportKind
-from perfkit.pull.client import LoginError, PullError, ReportsClient
+from perfkit.pull.client import LoginError, PullError, ReportsClient, without_secrets
 from perfkit.pull.files import merge_rows, owned_text, read_state, write_owned, write_state
 
 UTC = dt.timezone.utc
@@ -218,6 +218,7 @@ def pull_account(folder: Path, agency: Agency, now: dt.datetime,
 
     sleep, clock = sleep or time.sleep, clock or time.monotonic
     result = AccountPull(folder.name, max_wait_minutes=float(agency.pull["max_wait_minutes"]))
+    creds = None
     try:
         remove_stale_temps(folder)
         marketplace = (agency.accounts[folder.name].marketplace if folder.name in agency.accounts else None) \
@@ -285,4 +286,9 @@ def pull_account(folder: Path, agency: Agency, now: dt.datetime,
         result.retries = client.retries
     except Exception as exc:  # one account's failure never stops the others
         result.error = explain(exc)
+    # Amazon's messages are quoted in these lines: never with a credential a server echoed back.
+    secrets = creds.secrets() if creds is not None else ()
+    result.failed = [without_secrets(f, secrets) for f in result.failed]
+    result.notes = [without_secrets(n, secrets) for n in result.notes]
+    result.error = result.error and without_secrets(result.error, secrets)
     return result
