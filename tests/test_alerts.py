@@ -83,6 +83,19 @@ def test_compose_names_only_what_changed_in_each_accounts_language():
     assert again.changes == 0 and again.lines == []
 
 
+def test_the_ahr_status_is_amazons_word_without_an_escape():
+    # Amazon's AHR status AT_RISK (score 180) arrives as words, not "AT\\_RISK";
+    # text that is not one of Amazon's upper-case words is still escaped.
+    row = {"_name": "A", "_last": "2026-11-16", "_ahr": {"status": "at_risk", "score": 180, "text": "AT_RISK"}}
+    alert = compose({"a": Outcome("a", True, html="a.html", row=row)}, {}, resolve_policy(None), dt.date(2026, 11, 15),
+                    {}, "en", {}, "", dt.date(2026, 11, 17), 3)
+    assert alert.lines == ["A [a]", "- now at risk: AHR 180 AT RISK"]
+    row["_ahr"]["text"] = "at_risk [x](y)"
+    alert = compose({"a": Outcome("a", True, html="a.html", row=row)}, {}, resolve_policy(None), dt.date(2026, 11, 15),
+                    {}, "en", {}, "", dt.date(2026, 11, 17), 3)
+    assert alert.lines[1] == "- now at risk: AHR 180 at\\_risk \\[x\\](y)"
+
+
 def test_buyer_or_seller_text_cannot_inject_markup():
     assert plain("Shop\u202e [click](http://evil) @all\x07") == "Shop \\[click\\](http://evil) \\@all"
 

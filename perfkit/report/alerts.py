@@ -89,6 +89,13 @@ def _due(metric: str | None, policy: Policy, lang: str) -> str:
     return text
 
 
+def _status_word(text: object) -> str:
+    """Amazon's AHR status as words (AT_RISK -> AT RISK): a plain-text message would otherwise show
+    :func:`plain`'s escape of the underscore (AT\\_RISK); anything else is escaped as data."""
+    text = str(text or "")
+    return text.replace("_", " ") if re.fullmatch(r"[A-Z][A-Z_]*", text) else plain(text)
+
+
 def _health_lines(row: dict, before: dict, now: dict, lang: str, policy: Policy) -> list[str]:
     """Policy compliance (open notices) and the Account Health Rating, as Amazon's report states
     them: a new breach or at-risk status, or a recovery (``now`` gains their statuses)."""
@@ -105,7 +112,7 @@ def _health_lines(row: dict, before: dict, now: dict, lang: str, policy: Policy)
         if kind is None:
             continue
         value = (f"({t('notices_open', lang)}) {cell.get('open', 0)} / {cell.get('notices', 0)}" if key == "_policy"
-                 else f"{cell.get('score') if cell.get('score') is not None else ''} {plain(cell.get('text', ''))}".strip())
+                 else f"{cell.get('score') if cell.get('score') is not None else ''} {_status_word(cell.get('text', ''))}".strip())
         due = _due(None, policy, lang) if kind == "alert_breach" else ""
         lines.append(f"- {t(kind, lang)}: {t(label, lang)} {value}{due}")
     return lines
