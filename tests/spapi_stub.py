@@ -61,6 +61,7 @@ class Stub:
     throttle_rate: str | None = "0.0167"     # x-amzn-RateLimit-Limit on a 429 (None: no such header)
     expired_status: int = 403                # what an expired access token gets (403 or 401)
     expired_downloads: int = 0               # downloads still to refuse as an expired pre-signed URL
+    document_url: str | None = None          # a URL getReportDocument gives instead of the stub's own
     token_lifetime: int = 3600
     expire_tokens_after: int | None = None   # API calls each access token serves before it "expires"
     calls: list[dict] = field(default_factory=list)
@@ -244,7 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(403, _error("Unauthorized", "Access to requested resource is denied.",
                                        "A restricted report type's document needs a Restricted Data Token for this path."))
                 return
-            out = {"reportDocumentId": parts[3], "url": f"{st.base}/download/{parts[3]}"}
+            out = {"reportDocumentId": parts[3], "url": st.document_url or f"{st.base}/download/{parts[3]}"}
             if doc[1].gzip and not doc[0].startswith(b"{\"errorDetails"):
                 out["compressionAlgorithm"] = "GZIP"
             self._send(200, out)

@@ -279,3 +279,20 @@ def test_an_expired_restricted_data_token_is_replaced_and_echoed_secrets_are_hid
     assert failed and all("Bad request from client_secret=… refresh=… access=…" in f for f in failed)
     assert "IwEBIabc123XYZ" not in res.stdout + res.stderr
     no_secret_anywhere(res, root)
+
+
+def test_a_document_url_that_is_not_http_is_never_opened(tmp_path, spapi):
+    # A server (or a man in the middle) handing out file:// would have urllib read this machine's disk.
+    secret_file = tmp_path / "private" / "not-for-amazon.txt"
+    stub = spapi(stub_for(plans={ORDERS: Plan(["DONE"], orders_document())}))
+    root, config = setup(tmp_path, stub, {"us-shop": ("US", ["orders"])})
+    secret_file.write_text("local secret\n", encoding="utf-8")
+    stub.document_url = secret_file.as_uri()
+    res = run_pull(root, config)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    failed = [line for line in account_block(res.stderr, "us-shop") if line.startswith("  failed: ")]
+    assert failed and all(f.startswith(f"  failed: {ORDERS} (") and f.endswith(
+        "Amazon's document URL starts file://, not https://; not downloaded (check the endpoint in the config file)")
+        for f in failed)
+    assert not list((root / "us-shop").glob("amazon-all-orders-*"))
+    assert "local secret" not in res.stdout + res.stderr

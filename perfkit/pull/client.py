@@ -272,7 +272,14 @@ class ReportsClient:
         return str(out.restricted_data_token)
 
     def _download(self, url: str, document_id: str) -> tuple[bytes, str | None]:
-        """The pre-signed document URL: no token, retried like the API on 5xx and network errors."""
+        """The pre-signed document URL: no token, retried like the API on 5xx and network errors.
+        Only an https URL is opened (http too when the API itself is plain http, a local test
+        server): urllib would read a ``file://`` URL from this machine's disk."""
+        allowed = ("https", "http") if self._endpoint.startswith("http://") else ("https",)
+        scheme = url.partition(":")[0].lower()
+        if scheme not in allowed:
+            raise PullError(f"report document {document_id}: Amazon's document URL starts {scheme or '(none)'}://, "
+                            "not https://; not downloaded (check the endpoint in the config file)")
         attempts = max(int(self._settings["max_attempts"]), 1)
         for attempt in range(attempts):
             try:

@@ -275,7 +275,8 @@ def pull_account(folder: Path, agency: Agency, now: dt.datetime,
                     _finish(folder, task, client, status, doc, state, now, marketplace, result)
                     state["pending"].pop(tid, None)
                 except PerfkitError as exc:  # this report's trouble: the others go on, the next run retries it
-                    result.failed.append(str(exc))
+                    label = f"{task.kind.type} ({task.period})"
+                    result.failed.append(str(exc) if str(exc).startswith(task.kind.type) else f"{label}: {exc}")
                 del open_tasks[tid]
                 write_state(folder, state)
             if open_tasks:
