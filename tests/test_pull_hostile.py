@@ -296,3 +296,23 @@ def test_a_document_url_that_is_not_http_is_never_opened(tmp_path, spapi):
         for f in failed)
     assert not list((root / "us-shop").glob("amazon-all-orders-*"))
     assert "local secret" not in res.stdout + res.stderr
+
+
+def test_a_429_waits_as_its_rate_limit_header_says_and_by_backoff_without_one(spapi):
+    import datetime as dt
+
+    from perfkit.pull.agency import Credentials
+    from perfkit.pull.client import ReportsClient
+
+    settings = {"backoff_seconds": 0.01, "max_backoff_seconds": 10, "max_attempts": 3, "timeout_seconds": 10}
+    start = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+    for rate, floor in (("0.5", 2.0), (None, 0.0)):  # 0.5 calls a second: 2 s apart; no header: backoff only
+        stub = spapi(stub_for(throttle={"createReport": 1}, throttle_rate=rate))
+        slept: list[float] = []
+        client = ReportsClient(Credentials(CLIENT_ID, CLIENT_SECRET, TOKENS["us-shop"]), stub.base,
+                               f"{stub.base}/auth/o2/token", settings, sleep=slept.append)
+        assert client.create(ORDERS, "ATVPDKIKX0DER", start, start + dt.timedelta(days=1))
+        assert len(slept) == 1
+        # the first backoff is 0.01 s; a stated rate raises it to 1/rate; up to 10% jitter on top
+        low = max(floor, 0.01)
+        assert low <= slept[0] <= low * 1.1
