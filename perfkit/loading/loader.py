@@ -26,6 +26,7 @@ from perfkit.loading import formats
 from perfkit.core import timezones
 from perfkit.loading.converting import absent, typed
 from perfkit.core.errors import DataError, PerfkitError
+from perfkit.core.notes import Note
 from perfkit.loading.idmatch import match_orders
 from perfkit.loading.plausible import (check_event_times, check_order_times, claim_statuses, lookahead_notes,
                                       refuse_conflicts, resolve_item_rows, without_future)
@@ -34,7 +35,7 @@ from perfkit.core.policy import read_policy
 from perfkit.core.encodings import decode
 from perfkit.loading.reading import read_table_file
 from perfkit.loading.schema import NOTICE_TABLES, OPTIONAL_TABLES, TABLES
-from perfkit.loading.sources import UNRECOGNISED, canonical_frame, find_sources
+from perfkit.loading.sources import canonical_frame, find_sources
 
 # Event columns that are only ever shown (drill-downs, reports), never counted.
 FREE_TEXT = ("comments", "reason")
@@ -54,11 +55,9 @@ def _merge_orders(orders: pd.DataFrame, codes: np.ndarray, n_files: int, warning
     dup = pd.Series(codes).duplicated(keep=False).to_numpy()
     n_rows, n_orders = int(dup.sum()), len(np.unique(codes[dup]))
     if n_files == 1:
-        warnings.append(f"{orders['_file'].iat[0]}: {n_rows} rows repeat {n_orders} order ids "
-                        "(one row per item); merged into one order each")
+        warnings.append(Note("rows_repeat", file=str(orders["_file"].iat[0]), n_rows=n_rows, n_orders=n_orders))
     else:
-        warnings.append(f"orders: {n_rows} rows from {n_files} files describe {n_orders} orders; "
-                        "merged by order id")
+        warnings.append(Note("rows_from_files", n_rows=n_rows, n_files=n_files, n_orders=n_orders))
     # Each column takes the first value any row gives for the order.
     merged = orders.groupby(codes, sort=True).first().reset_index(drop=True)
     refuse_conflicts(orders, merged, codes)
@@ -170,8 +169,7 @@ def _finish_events(table: str, frame: pd.DataFrame, unknown: np.ndarray, warning
                             expected="each return_id once per account")
     if unknown.any():
         examples = ", ".join(frame.loc[unknown, "order_id"].astype(str).unique()[:3])
-        warnings.append(f"{table}: {int(unknown.sum())} rows name order ids not in the orders "
-                        f"(e.g. {examples}); left out of every rate")
+        warnings.append(Note("unknown_orders", table=table, n=int(unknown.sum()), examples=examples))
         frame = frame[~unknown]
     return frame.reset_index(drop=True)
 
@@ -284,7 +282,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
     if not by_table["orders"]:
         # A file that was not recognised is named with its header: it may be the orders, in a layout
         # perfkit does not know (rather than "missing", which sends the user looking for a file they have).
-        strangers = [w for w in warnings if UNRECOGNISED in w]
+        strangers = [w for w in warnings if isinstance(w, Note) and w.key == "unrecognised"]
         if strangers:
             raise DataError(f"{account_id}", "no orders file recognised: " + "; ".join(strangers),
                             expected="orders.csv with perfkit's columns, an Amazon order report, or the file "
@@ -307,7 +305,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
             before = len(frame)
             frame = frame.drop_duplicates(subset=key)
             if before != len(frame):
-                warnings.append(f"{table}: {before - len(frame)} identical rows from several files counted once")
+                warnings.append(Note("identical_rows", table=table, n=before - len(frame)))
         events[table] = frame
     order_codes, event_orders = match_orders(orders["order_id"], [f["order_id"] for f in events.values()])
     orders = _merge_orders(orders, order_codes, len(by_table["orders"]), warnings)
@@ -328,7 +326,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
         frame = pd.concat(frames, ignore_index=True) if frames else _empty(table)
         loaded[table] = _finish_events(table, frame, np.zeros(len(frame), bool), warnings)
     lookahead_notes(loaded["feedback"], loaded["claims"], warnings)
-    warnings += [f"{label}: {how.doubt}" for label, how in read.items() if how.doubt]
+    warnings += [Note("encoding_doubt", label=label, doubt=how.doubt) for label, how in read.items() if how.doubt]
     return Account(
         account_id=account_id,
         name=str(meta.get("name") or account_id),

@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from perfkit.core.errors import DataError, describe_rows
+from perfkit.core.errors import DataError
+from perfkit.core.notes import Note
+from perfkit.core.notes import rows as note_rows
 from perfkit.loading.schema import ITEM_RULES, TABLES
 
 
@@ -40,7 +42,7 @@ def resolve_item_rows(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarra
     schema.ITEM_RULES gives (never the first row's), said with the rows; ``merged`` in place."""
     dup = pd.Series(codes).duplicated(keep=False).to_numpy()
     sub, groups = rows[dup], codes[dup]
-    for name, (how, said) in ITEM_RULES.items():
+    for name, how in ITEM_RULES.items():
         if name not in rows.columns:
             continue
         values = sub[name]
@@ -55,9 +57,9 @@ def resolve_item_rows(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarra
         files = ", ".join(dict.fromkeys(str(f) for f in sub.loc[bad, "_file"]))
         first = int(picked.index[0])
         shown = ", ".join(str(v) for v in values[groups == first].dropna())
-        warnings.append(f"{files}, {describe_rows(sorted(sub.loc[bad, '_row'].tolist()))}, column '{name}': item rows "
-                        f"of {int(differ.sum())} orders disagree (order {sub['order_id'][groups == first].iat[0]}: "
-                        f"{shown}); {said}")
+        warnings.append(Note("item_rows_disagree", files=files, **note_rows(sorted(sub.loc[bad, "_row"].tolist())),
+                             column=name, n=int(differ.sum()), order=str(sub["order_id"][groups == first].iat[0]),
+                             shown=shown, rule=Note(f"item_rule.{name}")))
 
 
 def without_future(table: str, frame: pd.DataFrame, now: pd.Timestamp, warnings: list[str]) -> pd.DataFrame:
@@ -71,29 +73,26 @@ def without_future(table: str, frame: pd.DataFrame, now: pd.Timestamp, warnings:
         ahead = (frame[name] > now).to_numpy()
         if not ahead.any():
             continue
-        rows = describe_rows(frame["_row"].to_numpy()[ahead].tolist())
+        where = note_rows(frame["_row"].to_numpy()[ahead].tolist())
         found = ", ".join(str(v) for v in frame.loc[ahead, name].head(2))
         if col.required:
             drop |= ahead
-            warnings.append(f"{frame['_file'].iat[0]}, {rows}, column '{name}': dated after this run ({found}); "
-                            "those rows are left out of every rate until the date is corrected")
+            warnings.append(Note("future_left_out", file=str(frame["_file"].iat[0]), **where, column=name, found=found))
         else:
             frame[name] = frame[name].mask(ahead)
-            warnings.append(f"{frame['_file'].iat[0]}, {rows}, column '{name}': dated after this run ({found}); "
-                            "read as missing until corrected")
+            warnings.append(Note("future_missing", file=str(frame["_file"].iat[0]), **where, column=name, found=found))
     return frame[~drop] if drop.any() else frame
 
 
 # Times that cannot come before another time of the same order: (column, the one it follows, what that is).
-ORDER_SEQUENCE = (("ship_confirm_date", "purchase_date", "the purchase date"),
-                  ("delivered_date", "purchase_date", "the purchase date"),
-                  ("latest_ship_date", "purchase_date", "the purchase date"),
-                  ("latest_delivery_date", "purchase_date", "the purchase date"),
-                  ("delivered_date", "ship_confirm_date", "the ship confirmation"))
+ORDER_SEQUENCE = (("ship_confirm_date", "purchase_date", "the_purchase_date"),
+                  ("delivered_date", "purchase_date", "the_purchase_date"),
+                  ("latest_ship_date", "purchase_date", "the_purchase_date"),
+                  ("latest_delivery_date", "purchase_date", "the_purchase_date"),
+                  ("delivered_date", "ship_confirm_date", "the_ship_confirmation"))
 # Each event table's own date, which cannot come before its order's purchase.
 EVENT_DATES = {"feedback": "feedback_date", "claims": "claim_date", "chargebacks": "chargeback_date",
                "returns": "request_date"}
-AS_GIVEN = "counted as given (each date where it falls): check the export's time zone or the dates"
 
 
 def check_order_times(orders: pd.DataFrame, warnings: list[str]) -> None:
@@ -105,8 +104,8 @@ def check_order_times(orders: pd.DataFrame, warnings: list[str]) -> None:
         early = (orders[name] < orders[after]).fillna(False).to_numpy(dtype=bool)
         if early.any():
             files = ", ".join(dict.fromkeys(str(f) for f in orders.loc[early, "_file"]))
-            warnings.append(f"{files}, {describe_rows(orders.loc[early, '_row'].tolist())}, column '{name}': "
-                            f"earlier than {what} (order {orders.loc[early, 'order_id'].iat[0]}); {AS_GIVEN}")
+            warnings.append(Note("order_time_early", files=files, **note_rows(orders.loc[early, "_row"].tolist()),
+                                 column=name, what=Note(what), order=str(orders.loc[early, "order_id"].iat[0])))
 
 
 def check_event_times(table: str, frame: pd.DataFrame, orders: pd.DataFrame, warnings: list[str]) -> None:
@@ -124,9 +123,8 @@ def check_event_times(table: str, frame: pd.DataFrame, orders: pd.DataFrame, war
     early = known & ~np.isnat(own) & (own < bought)
     if early.any():
         files = ", ".join(dict.fromkeys(str(f) for f in frame.loc[early, "_file"]))
-        warnings.append(f"{files}, {describe_rows(frame.loc[early, '_row'].tolist())}, column '{name}': "
-                        f"earlier than its order's purchase date (order {frame.loc[early, 'order_id'].iat[0]}); "
-                        f"{AS_GIVEN}")
+        warnings.append(Note("event_time_early", files=files, **note_rows(frame.loc[early, "_row"].tolist()),
+                             column=name, order=str(frame.loc[early, "order_id"].iat[0])))
 
 
 def lookahead_notes(feedback: pd.DataFrame, claims: pd.DataFrame, warnings: list[str]) -> None:
@@ -134,12 +132,10 @@ def lookahead_notes(feedback: pd.DataFrame, claims: pd.DataFrame, warnings: list
     to every past day too (a look-ahead the docs describe)."""
     undated = feedback["removed"].to_numpy(bool) & feedback["removed_date"].isna().to_numpy()
     if undated.any():
-        warnings.append(f"feedback: {int(undated.sum())} removed feedback without removed_date count as removed on "
-                        "every day, also before their removal; add removed_date to date each removal")
+        warnings.append(Note("removed_undated", n=int(undated.sum())))
     decided = claims["status"].isin(["denied", "withdrawn"]).to_numpy(bool) & claims["status_date"].isna().to_numpy()
     if decided.any():
-        warnings.append(f"claims: {int(decided.sum())} denied or withdrawn claims without status_date count as "
-                        "decided from the day they were filed; add status_date to date each decision")
+        warnings.append(Note("decided_undated", n=int(decided.sum()), statuses_or=["denied", "withdrawn"]))
 
 
 def claim_statuses(claims: pd.DataFrame, policy, warnings: list[str]) -> pd.DataFrame:
@@ -157,10 +153,7 @@ def claim_statuses(claims: pd.DataFrame, policy, warnings: list[str]) -> pd.Data
         files = ", ".join(dict.fromkeys(str(f) for f in claims.loc[unknown, "_file"]))
         found = ", ".join(repr(s) for s in dict.fromkeys(claims.loc[unknown, "status"]))
         counted = [s for s in dict.fromkeys(claims.loc[unknown, "status"]) if s not in policy.claim_statuses_not_counted]
-        how = ("counted against the seller like a granted claim (the policy's claim_statuses_not_counted does not "
-               "list them)" if counted else "not counted (the policy's claim_statuses_not_counted lists them)")
-        warnings.append(f"{files}, {describe_rows(claims.loc[unknown, '_row'].tolist())}, column 'status': "
-                        f"unknown claim status {found}; {how}; known: "
-                        f"{', '.join(sorted(policy.claim_statuses_known))} (or add the spelling to the policy's "
-                        "[counting.claim_statuses.spellings])")
+        warnings.append(Note("unknown_claim_status", files=files, **note_rows(claims.loc[unknown, "_row"].tolist()),
+                             found=found, how=Note("claim_counted" if counted else "claim_not_counted"),
+                             known=", ".join(sorted(policy.claim_statuses_known))))
     return claims

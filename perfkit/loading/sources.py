@@ -16,6 +16,7 @@ from perfkit.loading import formats
 from perfkit.core import timezones
 from perfkit.loading.converting import blank, typed
 from perfkit.core.errors import DataError
+from perfkit.core.notes import Note
 from perfkit.loading.reading import DATA_SUFFIXES, read_header, read_table_file
 from perfkit.core.encodings import Decoded, codec, decode
 from perfkit.loading.schema import TABLES
@@ -120,7 +121,7 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
     seen: dict[str, Path] = {}
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     for name in sorted(set(mapping) - {p.name for p in files}):
-        warnings.append(f"{account_id}/mapping.json names {name!r}, which is not in the folder (check the file name)")
+        warnings.append(Note("mapping_names_absent", account=account_id, name=repr(name)))
     for path in files:
         label = f"{account_id}/{path.name}"
         stem, suffix = path.stem.lower(), path.suffix.lower()
@@ -137,7 +138,7 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
                                 encoding=encoding, marketplace=marketplace))
             continue
         if suffix not in DATA_SUFFIXES:
-            warnings.append(f"{label}: ignored (not .csv, .tsv, .txt or .parquet)")
+            warnings.append(Note("ignored_suffix", label=label))
             continue
         fmt = None
         if suffix != ".parquet":
@@ -154,19 +155,15 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
             found.append(Source(path, stem, label, encoding=encoding, marketplace=marketplace))
             continue
         if suffix == ".parquet":
-            warnings.append(f"{label}: ignored (not a perfkit table name; list it in mapping.json)")
+            warnings.append(Note("ignored_parquet", label=label))
             continue
         if fmt is None:
-            warnings.append(f"{label}: {UNRECOGNISED} (its header: {header_text(header)}); "
-                            "describe it in mapping.json to load it")
+            warnings.append(Note("unrecognised", label=label, header=header_text(header)))
             continue
         found.append(Source(path, fmt.table, label, dict(fmt.columns), {}, dict(fmt.defaults),
                             _date_order(marketplace) if fmt.local_dates else None, fmt=fmt.name,
                             encoding=encoding, marketplace=marketplace, report=fmt.report))
     return found
-
-
-UNRECOGNISED = "ignored, not a perfkit table nor a known Amazon report"
 
 
 def header_text(header: list[str], limit: int = 8) -> str:
