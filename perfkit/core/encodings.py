@@ -93,8 +93,10 @@ def decode(raw: bytes, name: str, *, declared: str | None = None, marketplace: s
     return read_text(raw, name, declared=declared, marketplace=marketplace).text
 
 
-def read_text(raw: bytes, name: str, *, declared: str | None = None, marketplace: str | None = None) -> Decoded:
-    """Like :func:`decode`, with the encoding used and any doubt about it (for ``perfkit check``)."""
+def read_text(raw: bytes, name: str, *, declared: str | None = None, marketplace: str | None = None,
+              table: dict[str, tuple[str, ...]] | None = None) -> Decoded:
+    """Like :func:`decode`, with the encoding used and any doubt about it (for ``perfkit check``);
+    ``table`` is the policy's ``[encodings]`` (default: the default policy's)."""
     unicode = _unicode(raw, name)
     if unicode is not None:
         return unicode
@@ -104,7 +106,7 @@ def read_text(raw: bytes, name: str, *, declared: str | None = None, marketplace
         not_utf8 = exc.start
     if declared is not None:
         return _declared(raw, name, declared)
-    candidates = encoding_candidates(marketplace)
+    candidates = encoding_candidates(marketplace, table)
     readings: dict[str, str] = {}
     failures: dict[str, UnicodeDecodeError] = {}
     for enc in candidates:
@@ -114,7 +116,7 @@ def read_text(raw: bytes, name: str, *, declared: str | None = None, marketplace
             failures[enc] = exc
     if not readings:
         raise _refused(name, raw, not_utf8, failures, marketplace)
-    return _choose(raw, name, readings, marketplace)
+    return _choose(raw, name, readings, marketplace, table)
 
 
 def _unicode(raw: bytes, name: str) -> Decoded | None:
@@ -198,7 +200,8 @@ def _detected(sample: bytes, encodings: list[str]) -> list[str]:
     return [m.encoding for m in from_bytes(sample, cp_isolation=encodings, explain=False) if m.encoding in encodings]
 
 
-def _choose(raw: bytes, name: str, readings: dict[str, str], marketplace: str | None) -> Decoded:
+def _choose(raw: bytes, name: str, readings: dict[str, str], marketplace: str | None,
+            table: dict[str, tuple[str, ...]] | None = None) -> Decoded:
     """One reading among those that decode: the detector's, else the marketplace's first."""
     order = list(readings)  # the marketplace's order of preference
     sample = _sample(raw)
@@ -213,13 +216,14 @@ def _choose(raw: bytes, name: str, readings: dict[str, str], marketplace: str | 
     if other is not None:
         return Decoded(readings[first], first,
                        _both(name, readings, first, other, marketplace, "why_undecided"))
-    return Decoded(readings[first], first, _unlike(raw, name, sample, readings, first, marketplace))
+    return Decoded(readings[first], first, _unlike(raw, name, sample, readings, first, marketplace, table))
 
 
-def _unlike(raw: bytes, name: str, sample: bytes, readings: dict[str, str], only: str, marketplace: str | None) -> str:
+def _unlike(raw: bytes, name: str, sample: bytes, readings: dict[str, str], only: str, marketplace: str | None,
+            table: dict[str, tuple[str, ...]] | None = None) -> str:
     """The doubt about the only reading, which the detector rejects (a Japanese file in a US account
     decodes as GB18030, into nonsense): the other marketplaces' encoding it looks like, if any."""
-    others = [e for e in all_candidates() if e not in readings]
+    others = [e for e in all_candidates(table) if e not in readings]
     for enc in _detected(sample, others):
         try:
             theirs = raw.decode(enc)
@@ -230,9 +234,10 @@ def _unlike(raw: bytes, name: str, sample: bytes, readings: dict[str, str], only
     return Note("encoding_unlikely", only=display_name(only), how=how_to_name(name))
 
 
-def all_candidates() -> list[str]:
-    """Every encoding any marketplace lists, each once."""
-    return list(dict.fromkeys(e for names in read_policy().encodings.values() for e in names))
+def all_candidates(table: dict[str, tuple[str, ...]] | None = None) -> list[str]:
+    """Every encoding any marketplace lists (in ``table``, default: the default policy's), each once."""
+    table = read_policy().encodings if table is None else table
+    return list(dict.fromkeys(e for names in table.values() for e in names))
 
 
 def _both(name: str, readings: dict[str, str], chosen: str, other: str, marketplace: str | None, why: str) -> str:

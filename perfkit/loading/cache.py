@@ -126,8 +126,10 @@ def _save_memo(place: Path, folder: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None) -> tuple[Path, str]:
-    """(the folder's cache place, the key of its current files and of what was asked for)."""
+def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None,
+        rules: object = None) -> tuple[Path, str]:
+    """(the folder's cache place, the key of its current files, of what was asked for and of the
+    policy's loading ``rules``: JSON-able, see loader.loading_rules)."""
     from importlib.metadata import version
 
     __version__ = version("perfkit")
@@ -139,7 +141,7 @@ def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] |
     # The tables' layout is part of the key: a new column in perfkit never meets an old cached table.
     layout = {t: [(c.name, c.kind, str(c.default)) for c in cols.values()] for t, cols in TABLES.items()}
     spec = json.dumps([FORMAT, __version__, _code(), layout, files, sorted(columns) if columns is not None else None,
-                       sorted(tables) if tables is not None else None])
+                       sorted(tables) if tables is not None else None, rules])
     _save_memo(place, folder)
     return place, hashlib.sha256(spec.encode()).hexdigest()[:24]
 

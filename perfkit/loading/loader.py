@@ -31,7 +31,7 @@ from perfkit.loading.idmatch import match_orders
 from perfkit.loading.plausible import (check_event_times, check_order_times, claim_statuses, lookahead_notes,
                                       refuse_conflicts, resolve_item_rows, without_future)
 from perfkit.core.account import Account, Portfolio
-from perfkit.core.policy import read_policy
+from perfkit.core.policy import Policy, read_policy
 from perfkit.core.encodings import decode
 from perfkit.loading.reading import read_table_file
 from perfkit.loading.schema import NOTICE_TABLES, OPTIONAL_TABLES, TABLES
@@ -220,7 +220,8 @@ def check_account_id(account_id: str, where: str = "account") -> str:
 
 
 def load_account(path: str | Path, columns: Collection[str] | None = None,
-                 tables: Collection[str] | None = None, cache: bool | None = None) -> Account:
+                 tables: Collection[str] | None = None, cache: bool | None = None,
+                 policy: Policy | None = None) -> Account:
     """Load one account folder into typed tables; raises :class:`DataError` on bad input.
 
     Parameters
@@ -237,6 +238,9 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
     cache : bool, optional
         Keep and reuse the parsed tables (:mod:`perfkit.loading.cache`); default: on unless
         ``PERFKIT_NO_CACHE=1``.
+    policy : Policy, optional
+        The policy whose loading rules apply (claim-status spellings, the encodings a file that is
+        not UTF-8 may be in); default: perfkit's. A command's ``--policy`` passes it here.
 
     Returns
     -------
@@ -244,18 +248,27 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
         The tables, plus what was missing (``missing``) and the loading notes (``warnings``).
     """
     folder = Path(path)
+    policy = policy if policy is not None else read_policy()
     if (cache if cache is not None else parsed.enabled()) and folder.is_dir() and ACCOUNT_ID.fullmatch(folder.name):
-        place, digest = parsed.key(folder, columns, tables)
+        place, digest = parsed.key(folder, columns, tables, loading_rules(policy))
         fields = parsed.read(place, digest, folder)
         if fields is not None:
             return Account(**fields, path=folder)
-        account = _parse_account(folder, columns, tables)
+        account = _parse_account(folder, columns, tables, policy)
         parsed.write(place, digest, account, folder)
         return account
-    return _parse_account(folder, columns, tables)
+    return _parse_account(folder, columns, tables, policy)
 
 
-def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None) -> Account:
+def loading_rules(policy: Policy) -> list:
+    """What of a policy changes what loading reads (part of the cache key: an account parsed under
+    one policy is never served under another that reads it differently)."""
+    return [sorted(policy.claim_status_spellings.items()), sorted(policy.claim_statuses_known),
+            sorted(policy.claim_statuses_not_counted), sorted((k, list(v)) for k, v in policy.encodings.items())]
+
+
+def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None,
+                   policy: Policy) -> Account:
     """Read and check every file of an account folder (see :func:`load_account`)."""
     account_id = check_account_id(folder.name, str(folder))
     if not folder.is_dir():
@@ -266,7 +279,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
     warnings: list[str] = []
     missing: list[str] = []
     now = pd.Timestamp.now(tz="UTC")
-    sources = find_sources(folder, account_id, marketplace, warnings)
+    sources = find_sources(folder, account_id, marketplace, warnings, policy.encodings)
     by_table: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
     keep = None if columns is None else set(columns)
     read: dict = {}  # label -> how a file that is not UTF-8 was decoded
@@ -315,8 +328,8 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
     loaded = {"orders": orders}
     for (table, frame), pos in zip(events.items(), event_orders):
         frame["_order"] = pos  # the merged order's position, -1 for an id no order has
-        if table == "claims":  # statuses read onto the known ones (the default policy's spellings)
-            frame = claim_statuses(frame, read_policy(), warnings)
+        if table == "claims":  # statuses read onto the known ones (the policy's spellings)
+            frame = claim_statuses(frame, policy, warnings)
         check_event_times(table, frame, orders, warnings)
         loaded[table] = _finish_events(table, frame, pos < 0, warnings, missing if by_table[table] else None)
     for table in NOTICE_TABLES:  # the account's own events: no order to match
@@ -381,7 +394,7 @@ def select_account_dirs(root: str | Path, accounts: list[str] | None = None) -> 
     return dirs
 
 
-def load_accounts(root: str | Path, accounts: list[str] | None = None) -> Portfolio:
+def load_accounts(root: str | Path, accounts: list[str] | None = None, policy: Policy | None = None) -> Portfolio:
     """Load every account folder under ``root`` (or only ``accounts``); failures are collected.
 
     Parameters
@@ -390,6 +403,8 @@ def load_accounts(root: str | Path, accounts: list[str] | None = None) -> Portfo
         The data root, one folder per account.
     accounts : list of str, optional
         Only these account ids (unknown ones are refused).
+    policy : Policy, optional
+        Whose loading rules apply (see :func:`load_account`).
 
     Returns
     -------
@@ -402,7 +417,7 @@ def load_accounts(root: str | Path, accounts: list[str] | None = None) -> Portfo
     failures: dict[str, str] = {}
     for d in dirs:
         try:
-            loaded[d.name] = load_account(d)
+            loaded[d.name] = load_account(d, policy=policy)
         except PerfkitError as exc:
             failures[d.name] = str(exc)
     return Portfolio(base, loaded, failures)
