@@ -8,7 +8,6 @@ import re
 import string
 import subprocess
 import sys
-from pathlib import Path
 
 from perfkit.core.notes import CATALOGUE, Note, from_json, render, rows, to_json
 
@@ -131,3 +130,19 @@ def test_explorer_in_chinese_shows_loading_warnings_in_chinese(tmp_path):
     assert "feedback:1 行的订单号不在订单中(例如 Z9);不计入任何比率" in shown
     assert "noisy/orders.csv:2 行重复了 1 个订单号(每个商品一行);已各合并为一个订单" in shown
     assert "rows name order ids" not in shown and "merged into one order" not in shown
+
+
+def test_item_row_times_are_said_in_the_accounts_zone(tmp_path):
+    # T1's two item rows were confirmed at 10:00 and 16:00 UTC: 19:00 on 2 March and 01:00 on
+    # 3 March in Tokyo, as the seller's own exports write them.
+    root = tmp_path / "data"
+    write_account(root, "tokyo", tz="Asia/Tokyo", marketplace="JP", orders=(
+        "order_id,purchase_date,fulfillment_channel,order_status,latest_ship_date,ship_confirm_date\n"
+        "T1,2026-03-01T10:00:00Z,MFN,Shipped,2026-03-04,2026-03-02T10:00:00Z\n"
+        "T1,2026-03-01T10:00:00Z,MFN,Shipped,2026-03-04,2026-03-02T16:00:00Z\n"))
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "check", str(root)], capture_output=True,
+                         text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert ("tokyo/orders.csv, rows 2, 3 (2 in all), column 'ship_confirm_date': item rows of 1 orders disagree "
+            "(order T1: 2026-03-02 19:00:00+09:00, 2026-03-03 01:00:00+09:00); the latest confirmation is used "
+            "(the order shipped with its last item)") in res.stdout + res.stderr

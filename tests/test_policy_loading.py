@@ -56,3 +56,22 @@ def test_check_reads_the_account_by_its_policy(tmp_path):
     mine = cli("check", str(root), "--policy", str(policy))
     assert mine.returncode == 0, mine.stderr
     assert "unknown claim status" not in mine.stdout + mine.stderr
+
+
+def test_undated_decisions_are_the_policys_uncounted_statuses(tmp_path):
+    # A policy where only denied claims are not counted: of the two claims without status_date,
+    # G1's denied one is the 1 decision dated from its filing; G2's withdrawn one now counts, so
+    # it is no decision the note is about.
+    root = tmp_path / "data"
+    good(root, "acct", claims="order_id,claim_date,status\nG1,2026-03-06,denied\nG2,2026-03-07,withdrawn\n")
+    policy = tmp_path / "policy.toml"
+    text = default_policy_text()
+    assert 'claim_statuses_not_counted = ["denied", "withdrawn"]' in text
+    policy.write_text(text.replace('claim_statuses_not_counted = ["denied", "withdrawn"]',
+                                   'claim_statuses_not_counted = ["denied"]'), encoding="utf-8")
+    plain = cli("check", str(root))
+    assert ("claims: 2 denied or withdrawn claims without status_date count as decided from the day they were "
+            "filed") in plain.stdout + plain.stderr
+    mine = cli("check", str(root), "--policy", str(policy))
+    assert mine.returncode == 0, mine.stderr
+    assert "claims: 1 denied claims without status_date count as decided" in mine.stdout + mine.stderr

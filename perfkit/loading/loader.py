@@ -46,9 +46,10 @@ ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Combining
 
 
-def _merge_orders(orders: pd.DataFrame, codes: np.ndarray, n_files: int, warnings: list[str]) -> pd.DataFrame:
+def _merge_orders(orders: pd.DataFrame, codes: np.ndarray, n_files: int, warnings: list[str],
+                  tz: str = "UTC") -> pd.DataFrame:
     """One row per order: rows repeating an order id are merged (``codes`` number the ids by first
-    appearance, so the merged order ``i`` is the one with code ``i``)."""
+    appearance, so the merged order ``i`` is the one with code ``i``; ``tz`` is the account's zone)."""
     distinct = int(codes.max()) + 1 if len(codes) else 0
     if distinct == len(codes):
         return orders
@@ -61,7 +62,7 @@ def _merge_orders(orders: pd.DataFrame, codes: np.ndarray, n_files: int, warning
     # Each column takes the first value any row gives for the order.
     merged = orders.groupby(codes, sort=True).first().reset_index(drop=True)
     refuse_conflicts(orders, merged, codes)
-    resolve_item_rows(orders, merged, codes, warnings)  # other columns: a rule, never the first row
+    resolve_item_rows(orders, merged, codes, warnings, tz)  # other columns: a rule, never the first row
     if "item_cancelled" in orders.columns:  # any cancelled item marks the order (normal: no warning)
         merged["item_cancelled"] = orders["item_cancelled"].fillna(False).astype(bool).groupby(codes).max().to_numpy()
     return merged
@@ -321,7 +322,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
                 warnings.append(Note("identical_rows", table=table, n=before - len(frame)))
         events[table] = frame
     order_codes, event_orders = match_orders(orders["order_id"], [f["order_id"] for f in events.values()])
-    orders = _merge_orders(orders, order_codes, len(by_table["orders"]), warnings)
+    orders = _merge_orders(orders, order_codes, len(by_table["orders"]), warnings, tz)
     _require_order_columns(orders, by_table["orders"])
     check_order_times(orders, warnings)
     orders = _finish_orders(orders, missing, keep)
@@ -338,7 +339,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
             missing.append(table)
         frame = pd.concat(frames, ignore_index=True) if frames else _empty(table)
         loaded[table] = _finish_events(table, frame, np.zeros(len(frame), bool), warnings)
-    lookahead_notes(loaded["feedback"], loaded["claims"], warnings)
+    lookahead_notes(loaded["feedback"], loaded["claims"], warnings, policy)
     warnings += [Note("encoding_doubt", label=label, doubt=how.doubt) for label, how in read.items() if how.doubt]
     return Account(
         account_id=account_id,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from perfkit.core.errors import DataError
 from perfkit.core.notes import Note
+from perfkit.core.policy import Policy
 from perfkit.core.notes import rows as note_rows
 from perfkit.loading.schema import ITEM_RULES, TABLES
 
@@ -37,9 +38,11 @@ def refuse_conflicts(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarray
                             expected="one value per order (item rows repeat it): fix or remove the wrong row")
 
 
-def resolve_item_rows(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarray, warnings: list[str]) -> None:
+def resolve_item_rows(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarray, warnings: list[str],
+                      tz: str = "UTC") -> None:
     """Item rows of one order that disagree on a column a metric reads: the order takes the value
-    schema.ITEM_RULES gives (never the first row's), said with the rows; ``merged`` in place."""
+    schema.ITEM_RULES gives (never the first row's), said with the rows (times in the account's
+    zone ``tz``, as the seller's own exports write them); ``merged`` in place."""
     dup = pd.Series(codes).duplicated(keep=False).to_numpy()
     sub, groups = rows[dup], codes[dup]
     for name, how in ITEM_RULES.items():
@@ -56,7 +59,10 @@ def resolve_item_rows(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarra
         bad = np.isin(groups, picked.index.to_numpy())
         files = ", ".join(dict.fromkeys(str(f) for f in sub.loc[bad, "_file"]))
         first = int(picked.index[0])
-        shown = ", ".join(str(v) for v in values[groups == first].dropna())
+        mine = values[groups == first].dropna()
+        if isinstance(mine.dtype, pd.DatetimeTZDtype):
+            mine = mine.dt.tz_convert(tz)
+        shown = ", ".join(str(v) for v in mine)
         warnings.append(Note("item_rows_disagree", files=files, **note_rows(sorted(sub.loc[bad, "_row"].tolist())),
                              column=name, n=int(differ.sum()), order=str(sub["order_id"][groups == first].iat[0]),
                              shown=shown, rule=Note(f"item_rule.{name}")))
@@ -127,18 +133,20 @@ def check_event_times(table: str, frame: pd.DataFrame, orders: pd.DataFrame, war
                              column=name, order=str(frame.loc[early, "order_id"].iat[0])))
 
 
-def lookahead_notes(feedback: pd.DataFrame, claims: pd.DataFrame, warnings: list[str]) -> None:
+def lookahead_notes(feedback: pd.DataFrame, claims: pd.DataFrame, warnings: list[str], policy: Policy) -> None:
     """Say once when events carry an outcome without its date: perfkit must then apply the outcome
     to every past day too (a look-ahead the docs describe)."""
     undated = feedback["removed"].to_numpy(bool) & feedback["removed_date"].isna().to_numpy()
     if undated.any():
         warnings.append(Note("removed_undated", n=int(undated.sum())))
-    decided = claims["status"].isin(["denied", "withdrawn"]).to_numpy(bool) & claims["status_date"].isna().to_numpy()
+    # The decided statuses that do not count (the policy's): from their date on, not from the filing.
+    uncounted = sorted(policy.claim_statuses_not_counted)
+    decided = claims["status"].isin(uncounted).to_numpy(bool) & claims["status_date"].isna().to_numpy()
     if decided.any():
-        warnings.append(Note("decided_undated", n=int(decided.sum()), statuses_or=["denied", "withdrawn"]))
+        warnings.append(Note("decided_undated", n=int(decided.sum()), statuses_or=uncounted))
 
 
-def claim_statuses(claims: pd.DataFrame, policy, warnings: list[str]) -> pd.DataFrame:
+def claim_statuses(claims: pd.DataFrame, policy: Policy, warnings: list[str]) -> pd.DataFrame:
     """Claim statuses read onto the known ones: another spelling of a known status (Seller
     Central's wording, Chinese) is that status; an unknown one is kept, named in a warning that
     says how it is counted. Both lists are policy data ([counting.claim_statuses])."""
