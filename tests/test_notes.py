@@ -130,6 +130,7 @@ def test_explorer_in_chinese_shows_loading_warnings_in_chinese(tmp_path):
     assert "feedback:1 行的订单号不在订单中(例如 Z9);不计入任何比率" in shown
     assert "noisy/orders.csv:2 行重复了 1 个订单号(每个商品一行);已各合并为一个订单" in shown
     assert "rows name order ids" not in shown and "merged into one order" not in shown
+    assert "缺少:claims, chargebacks, returns" in shown and "missing:" not in shown
 
 
 def test_item_row_times_are_said_in_the_accounts_zone(tmp_path):

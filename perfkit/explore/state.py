@@ -280,7 +280,7 @@ class ExplorerState(T.HasTraits):
         # (what each costs is in the status table's own rows).
         notes = [render_note(n, self.lang) for n in acc.warnings]
         if acc.missing:
-            notes.append(f"missing: {', '.join(acc.missing)}")
+            notes.append(t("missing_list", self.lang, items=", ".join(acc.missing)))
         if acc.path is not None and not (Path(acc.path) / "account.json").is_file():
             notes.insert(0, t("no_account_json", self.lang, tz=acc.timezone))
         return notes
