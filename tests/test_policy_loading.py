@@ -75,3 +75,22 @@ def test_undated_decisions_are_the_policys_uncounted_statuses(tmp_path):
     mine = cli("check", str(root), "--policy", str(policy))
     assert mine.returncode == 0, mine.stderr
     assert "claims: 1 denied claims without status_date count as decided" in mine.stdout + mine.stderr
+
+
+def test_a_policy_encodings_table_decides_how_files_are_read(tmp_path):
+    # A US account's orders saved in Windows-31J: the default policy tries cp1252 and GB18030 for
+    # US, so the file reads as GB18030; a policy listing cp932 for US reads it as written.
+    root = tmp_path / "data"
+    folder = good(root, "acct")
+    (folder / "orders.csv").write_bytes(
+        "order_id,purchase_date,fulfillment_channel,order_status,product_name\n"
+        "A1,2026-03-01T10:00:00Z,MFN,Shipped,テスト商品\n".encode("cp932"))
+    policy = tmp_path / "policy.toml"
+    text = default_policy_text()
+    assert 'US = ["cp1252", "gb18030"]' in text
+    policy.write_text(text.replace('US = ["cp1252", "gb18030"]', 'US = ["cp932"]'), encoding="utf-8")
+    plain = cli("check", str(root))
+    assert "acct/orders.csv: read as GB18030" in plain.stdout
+    mine = cli("check", str(root), "--policy", str(policy))
+    assert mine.returncode == 0, mine.stderr
+    assert "acct/orders.csv: read as Windows-31J (Shift_JIS)" in mine.stdout
