@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import html
+import json
 import re
 import string
 import subprocess
@@ -147,3 +148,21 @@ def test_item_row_times_are_said_in_the_accounts_zone(tmp_path):
     assert ("tokyo/orders.csv, rows 2, 3 (2 in all), column 'ship_confirm_date': item rows of 1 orders disagree "
             "(order T1: 2026-03-02 19:00:00+09:00, 2026-03-03 01:00:00+09:00); the latest confirmation is used "
             "(the order shipped with its last item)") in res.stdout + res.stderr
+
+
+def test_a_cached_account_keeps_its_notes_renderable_in_chinese(tmp_path, monkeypatch):
+    from perfkit.core.policy import read_policy
+    from perfkit.loading import cache
+    from perfkit.loading.loader import load_account, loading_rules
+
+    monkeypatch.setenv("PERFKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PERFKIT_NO_CACHE", "0")
+    folder = write_account(tmp_path / "data", "noisy", orders=ORDERS)
+    parsed = load_account(folder)
+    place, digest = cache.key(folder, None, None, loading_rules(read_policy()))
+    meta = json.loads((place / digest / "meta.json").read_text(encoding="utf-8"))  # the second load's entry
+    assert {"key": "rows_repeat", "params": {"file": "noisy/orders.csv", "n_rows": 2, "n_orders": 1}} in meta["warnings"]
+    served = load_account(folder)
+    assert served.warnings == parsed.warnings and all(isinstance(w, Note) for w in served.warnings)
+    assert [render(w, "zh") for w in served.warnings] == [render(w, "zh") for w in parsed.warnings]
+    assert "noisy/orders.csv:2 行重复了 1 个订单号(每个商品一行);已各合并为一个订单" in [render(w, "zh") for w in served.warnings]
