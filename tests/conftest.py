@@ -41,3 +41,21 @@ def parsed_cache(tmp_path_factory):
     """The parsed-account cache of this test run (commands run from the tests inherit it)."""
     os.environ["PERFKIT_CACHE"] = str(tmp_path_factory.mktemp("cache"))
     return os.environ["PERFKIT_CACHE"]
+
+
+@pytest.fixture(autouse=True)
+def warnings_are_notes(request, parsed_cache):
+    """After each hostile-input test: every warning loading wrote into the parsed cache (the CLI's
+    and the tests' own loads) was made from the notes' catalogue, none a raw English string, so
+    that ``report --lang zh`` can render all of them."""
+    yield
+    if not request.module.__name__.rpartition(".")[2].startswith("test_bad_inputs"):
+        return
+    from perfkit.core.notes import CATALOGUE
+
+    raw = []
+    for meta in Path(parsed_cache).glob("*/*/meta.json"):
+        for w in json.loads(meta.read_text(encoding="utf-8"))["warnings"]:
+            if not (isinstance(w, dict) and w.get("key") in CATALOGUE):
+                raw.append(w)
+    assert raw == [], "warnings not made from the catalogue (core/notes.py)"

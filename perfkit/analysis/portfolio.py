@@ -26,7 +26,8 @@ def _account_job(folder: str, prune: bool = False, policy=None, **kwargs) -> Job
         columns = tables = None
         if prune and kwargs.get("metrics"):
             columns, tables = registry.reads(kwargs["metrics"])
-        account = load_account(folder, columns=columns, tables=tables)
+        policy = registry.resolve_policy(policy)
+        account = load_account(folder, columns=columns, tables=tables, policy=policy)
         ctx = AccountContext.of(account, policy)
         values = account_series(ctx, **kwargs)
         return name, values, None, registry.account_notes(account) + beyond_data(ctx, values)

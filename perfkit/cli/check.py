@@ -41,7 +41,7 @@ def check_accounts(args: argparse.Namespace) -> int:
     loaded = []
     for folder in dirs:
         try:
-            loaded.append(AccountContext.of(load_account(folder), policy))
+            loaded.append(AccountContext.of(load_account(folder, policy=policy), policy))
         except Exception as exc:  # one account's failure, whatever it is, is that account's
             failed += 1
             say(f"{folder.name}: FAILED: {explain(exc)}")

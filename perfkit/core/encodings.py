@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from perfkit.core.errors import DataError
+from perfkit.core.notes import Note
 from perfkit.core.policy import encoding_candidates, read_policy
 
 # How Amazon, Java, .NET and spreadsheets spell an encoding -> the Python codec that reads it.
@@ -45,8 +46,7 @@ DETECTOR_SAMPLE = 64 * 1024  # bytes of non-ASCII lines the detector looks at (i
 def how_to_name(name: str, encoding: str = "windows-1252") -> str:
     """What to do about a file read in the wrong encoding, or in none."""
     file = name.replace("\\", "/").rsplit("/", 1)[-1]
-    return (f'the file\'s encoding named in the account\'s mapping.json, {{"files": {{"{file}": '
-            f'{{"encoding": "{encoding}"}}}}}}, or the file saved as UTF-8')
+    return Note("how_to_name", file=file, encoding=encoding)
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,10 @@ def decode(raw: bytes, name: str, *, declared: str | None = None, marketplace: s
     return read_text(raw, name, declared=declared, marketplace=marketplace).text
 
 
-def read_text(raw: bytes, name: str, *, declared: str | None = None, marketplace: str | None = None) -> Decoded:
-    """Like :func:`decode`, with the encoding used and any doubt about it (for ``perfkit check``)."""
+def read_text(raw: bytes, name: str, *, declared: str | None = None, marketplace: str | None = None,
+              table: dict[str, tuple[str, ...]] | None = None) -> Decoded:
+    """Like :func:`decode`, with the encoding used and any doubt about it (for ``perfkit check``);
+    ``table`` is the policy's ``[encodings]`` (default: the default policy's)."""
     unicode = _unicode(raw, name)
     if unicode is not None:
         return unicode
@@ -104,7 +106,7 @@ def read_text(raw: bytes, name: str, *, declared: str | None = None, marketplace
         not_utf8 = exc.start
     if declared is not None:
         return _declared(raw, name, declared)
-    candidates = encoding_candidates(marketplace)
+    candidates = encoding_candidates(marketplace, table)
     readings: dict[str, str] = {}
     failures: dict[str, UnicodeDecodeError] = {}
     for enc in candidates:
@@ -114,7 +116,7 @@ def read_text(raw: bytes, name: str, *, declared: str | None = None, marketplace
             failures[enc] = exc
     if not readings:
         raise _refused(name, raw, not_utf8, failures, marketplace)
-    return _choose(raw, name, readings, marketplace)
+    return _choose(raw, name, readings, marketplace, table)
 
 
 def _unicode(raw: bytes, name: str) -> Decoded | None:
@@ -198,7 +200,8 @@ def _detected(sample: bytes, encodings: list[str]) -> list[str]:
     return [m.encoding for m in from_bytes(sample, cp_isolation=encodings, explain=False) if m.encoding in encodings]
 
 
-def _choose(raw: bytes, name: str, readings: dict[str, str], marketplace: str | None) -> Decoded:
+def _choose(raw: bytes, name: str, readings: dict[str, str], marketplace: str | None,
+            table: dict[str, tuple[str, ...]] | None = None) -> Decoded:
     """One reading among those that decode: the detector's, else the marketplace's first."""
     order = list(readings)  # the marketplace's order of preference
     sample = _sample(raw)
@@ -206,43 +209,45 @@ def _choose(raw: bytes, name: str, readings: dict[str, str], marketplace: str | 
     if ranked:
         best = ranked[0]
         other = next((e for e in ranked[1:] if readings[e] != readings[best]), None)
-        doubt = _both(name, readings, best, other, marketplace, "the detector finds both plausible") if other else None
+        doubt = _both(name, readings, best, other, marketplace, "why_both_plausible") if other else None
         return Decoded(readings[best], best, doubt)
     first = order[0]
     other = next((e for e in order[1:] if readings[e] != readings[first]), None)
     if other is not None:
         return Decoded(readings[first], first,
-                       _both(name, readings, first, other, marketplace, "the detector could not tell them apart"))
-    return Decoded(readings[first], first, _unlike(raw, name, sample, readings, first, marketplace))
+                       _both(name, readings, first, other, marketplace, "why_undecided"))
+    return Decoded(readings[first], first, _unlike(raw, name, sample, readings, first, marketplace, table))
 
 
-def _unlike(raw: bytes, name: str, sample: bytes, readings: dict[str, str], only: str, marketplace: str | None) -> str:
+def _unlike(raw: bytes, name: str, sample: bytes, readings: dict[str, str], only: str, marketplace: str | None,
+            table: dict[str, tuple[str, ...]] | None = None) -> str:
     """The doubt about the only reading, which the detector rejects (a Japanese file in a US account
     decodes as GB18030, into nonsense): the other marketplaces' encoding it looks like, if any."""
-    others = [e for e in all_candidates() if e not in readings]
+    others = [e for e in all_candidates(table) if e not in readings]
     for enc in _detected(sample, others):
         try:
             theirs = raw.decode(enc)
         except UnicodeDecodeError:
             continue
         return _both(name, {**readings, enc: theirs}, only, enc, marketplace,
-                     "the detector finds the first reading unlikely")
-    return (f"read as {display_name(only)}, the only encoding tried that reads it, but the detector finds the "
-            f"text unlikely in it; check a product name, and if it is wrong, give {how_to_name(name)}")
+                     "why_first_unlikely")
+    return Note("encoding_unlikely", only=display_name(only), how=how_to_name(name))
 
 
-def all_candidates() -> list[str]:
-    """Every encoding any marketplace lists, each once."""
-    return list(dict.fromkeys(e for names in read_policy().encodings.values() for e in names))
+def all_candidates(table: dict[str, tuple[str, ...]] | None = None) -> list[str]:
+    """Every encoding any marketplace lists (in ``table``, default: the default policy's), each once."""
+    table = read_policy().encodings if table is None else table
+    return list(dict.fromkeys(e for names in table.values() for e in names))
 
 
 def _both(name: str, readings: dict[str, str], chosen: str, other: str, marketplace: str | None, why: str) -> str:
+    # ``why`` is the key of the note saying why both readings are in doubt
     """One line naming both readings of the first value they differ in (repr: buyers' words may
     hold control characters, and this line goes to a terminal)."""
     mine, theirs = _first_difference(readings[chosen], readings[other])
-    market = f" for a {marketplace} account" if marketplace else ""
-    return (f"read as {display_name(chosen)}{market}, but it could be {display_name(other)} ({why}): "
-            f"{mine!r} would read {theirs!r}; if that is the right text, give {how_to_name(name, other)}")
+    both = dict(chosen=display_name(chosen), other=display_name(other), why=Note(why), mine=repr(mine),
+                theirs=repr(theirs), how=how_to_name(name, other))
+    return Note("encoding_both_market", marketplace=marketplace, **both) if marketplace else Note("encoding_both", **both)
 
 
 def _first_difference(a: str, b: str) -> tuple[str, str]:

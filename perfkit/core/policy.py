@@ -415,10 +415,10 @@ def _encodings(raw: object, where: str) -> dict[str, tuple[str, ...]]:
     return table
 
 
-def encoding_candidates(marketplace: str | None) -> tuple[str, ...]:
+def encoding_candidates(marketplace: str | None, table: dict[str, tuple[str, ...]] | None = None) -> tuple[str, ...]:
     """The encodings a data file that is not UTF-8 may be in, for an account of ``marketplace``
-    (the default policy's ``[encodings]``; GB is UK), most likely first."""
-    table = read_policy().encodings
+    (``table``: a policy's ``[encodings]``, by default the default policy's; GB is UK), most likely first."""
+    table = read_policy().encodings if table is None else table
     market = (marketplace or "").upper()
     market = MARKET_ALIASES.get(market, market)
     return table.get(market) or table.get("default", ())

@@ -56,9 +56,11 @@ class AccountContext:
             if policy is not None and resolve_policy(policy).for_marketplace(source.account.marketplace) != source.policy:
                 raise PerfkitError("this account context was built with another policy; build a new one")
             return source
-        account = source if isinstance(source, Account) else load_account(source)
+        whole = resolve_policy(policy)
+        # A folder is read by the policy's loading rules too (claim spellings, encodings).
+        account = source if isinstance(source, Account) else load_account(source, policy=whole)
         # Every value of the account is judged as its marketplace judges it (enforced, advisory or absent).
-        pol = resolve_policy(policy).for_marketplace(account.marketplace)
+        pol = whole.for_marketplace(account.marketplace)
         return cls(account, pol, AccountDays.build(account, pol))
 
     @property

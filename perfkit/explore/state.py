@@ -28,6 +28,7 @@ from perfkit.core.errors import PerfkitError, explain
 from perfkit.engine.dates import first_data_day
 from perfkit.engine.metrics import account_series
 from perfkit.core.policy import Policy
+from perfkit.core.notes import render as render_note
 from perfkit.views.labels import t
 from perfkit.views.status import rank, status_table
 
@@ -277,9 +278,9 @@ class ExplorerState(T.HasTraits):
         acc = self.ctx().account
         # As `perfkit check` says them: the loader's notes, and the missing inputs on one line
         # (what each costs is in the status table's own rows).
-        notes = [n for n in registry.account_notes(acc) if not n.startswith("missing input")]
+        notes = [render_note(n, self.lang) for n in acc.warnings]
         if acc.missing:
-            notes.append(f"missing: {', '.join(acc.missing)}")
+            notes.append(t("missing_list", self.lang, items=", ".join(acc.missing)))
         if acc.path is not None and not (Path(acc.path) / "account.json").is_file():
             notes.insert(0, t("no_account_json", self.lang, tz=acc.timezone))
         return notes

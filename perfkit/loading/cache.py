@@ -28,9 +28,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from perfkit.core.account import Account
 
+from perfkit.core import notes
 from perfkit.loading.schema import TABLES  # every table an Account holds
 
-FORMAT = 3  # bump when the cached layout changes (2: policy notices, 3: content key, owner and seal)
+FORMAT = 4  # bump when the cached layout changes (2: policy notices, 3: content key, owner and seal,
+# 4: warnings as note keys and parameters, so that a cached account renders in Chinese too)
 MEMO = "hashes.json"  # the folder's files' remembered hashes, by stat (see _digest)
 SEAL = "seal.json"  # beside meta.json: owner, key and the hash of every other file of the entry
 
@@ -124,8 +126,10 @@ def _save_memo(place: Path, folder: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None) -> tuple[Path, str]:
-    """(the folder's cache place, the key of its current files and of what was asked for)."""
+def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None,
+        rules: object = None) -> tuple[Path, str]:
+    """(the folder's cache place, the key of its current files, of what was asked for and of the
+    policy's loading ``rules``: JSON-able, see loader.loading_rules)."""
     from importlib.metadata import version
 
     __version__ = version("perfkit")
@@ -137,7 +141,7 @@ def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] |
     # The tables' layout is part of the key: a new column in perfkit never meets an old cached table.
     layout = {t: [(c.name, c.kind, str(c.default)) for c in cols.values()] for t, cols in TABLES.items()}
     spec = json.dumps([FORMAT, __version__, _code(), layout, files, sorted(columns) if columns is not None else None,
-                       sorted(tables) if tables is not None else None])
+                       sorted(tables) if tables is not None else None, rules])
     _save_memo(place, folder)
     return place, hashlib.sha256(spec.encode()).hexdigest()[:24]
 
@@ -155,8 +159,9 @@ def read(place: Path, digest: str, folder: Path) -> dict | None:
         if seal.get("files") != _seal_files(entry):  # an edited meta.json or a damaged table
             return None
         meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+        meta["warnings"] = [notes.from_json(w) for w in meta["warnings"]]
         tables = {t: pd.read_parquet(entry / f"{t}.parquet") for t in TABLES}
-    except (OSError, ValueError, ImportError):
+    except (OSError, ValueError, ImportError, KeyError, TypeError):  # KeyError, TypeError: a note unlike any
         return None
     _save_memo(place, folder)  # the entry's hashes too: the next run checks its seal by stat
     return {**meta, **tables}
@@ -182,6 +187,7 @@ def write(place: Path, digest: str, account: Account, folder: Path) -> None:
             account.table(t).to_parquet(tmp / f"{t}.parquet", index=False)
         meta = {k: getattr(account, k) for k in ("account_id", "name", "marketplace", "timezone", "missing",
                                                   "warnings", "sources", "encodings")}
+        meta["warnings"] = [notes.to_json(w) for w in account.warnings]
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         seal = {"owner": _owner(folder), "key": digest, "files": _seal_files(tmp)}
         (tmp / SEAL).write_text(json.dumps(seal), encoding="utf-8")

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 
 from perfkit.core import timezones
-from perfkit.core.errors import DataError, describe_rows
+from perfkit.core.errors import DataError
+from perfkit.core.notes import Note
+from perfkit.core.notes import rows as note_rows
 from perfkit.loading.dayorder import column_order
 from perfkit.loading.idmatch import utf8_buffers
 from perfkit.loading.orderids import normalise_ids
@@ -145,9 +147,8 @@ def _screened(parsed: pd.Series, col: Column, label: str, frame: pd.DataFrame, t
         if not col.required and stand_in.any():
             if notes is not None:
                 rows = rownums(frame, stand_in.reindex(frame.index, fill_value=False))
-                notes.append(f"{label}, {describe_rows(rows)}, "
-                             f"column '{col.name}': {', '.join(dict.fromkeys(text[stand_in].head(3)))} read as no date "
-                             "(an ERP placeholder)")
+                notes.append(Note("placeholder_date", label=label, **note_rows(rows), column=col.name,
+                                  values=", ".join(dict.fromkeys(text[stand_in].head(3)))))
             parsed = parsed.mask(stand_in)
             outside &= ~stand_in.to_numpy()
         else:

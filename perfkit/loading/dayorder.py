@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from perfkit.core.errors import DataError, describe_rows
+from perfkit.core.notes import Note
 
 # Day and month first, as one or two digits, then a year: "9/10/26", "13.09.2026", "09-10-26 10:00".
 _SHORT = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?:\D|$)"
@@ -42,7 +43,7 @@ def column_order(text: pd.Series, rows: list[int], order: str, label: str, colum
         return order
     if order in ("mdy", "dmy") and order != proved and notes is not None:
         example = shown[day_first | month_first][0]
-        notes.append(f"{label}, column '{column}': dates such as {example!r} are only possible "
-                     f"{'day' if proved == 'dmy' else 'month'}-first, so the whole column is read that way "
-                     f"(the marketplace writes {'day' if order == 'dmy' else 'month'}-first)")
+        notes.append(Note("day_order_proved", label=label, column=column, example=repr(example),
+                          proved=Note("day" if proved == "dmy" else "month"),
+                          usual=Note("day" if order == "dmy" else "month")))
     return proved

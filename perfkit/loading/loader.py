@@ -26,15 +26,16 @@ from perfkit.loading import formats
 from perfkit.core import timezones
 from perfkit.loading.converting import absent, typed
 from perfkit.core.errors import DataError, PerfkitError
+from perfkit.core.notes import Note
 from perfkit.loading.idmatch import match_orders
 from perfkit.loading.plausible import (check_event_times, check_order_times, claim_statuses, lookahead_notes,
                                       refuse_conflicts, resolve_item_rows, without_future)
 from perfkit.core.account import Account, Portfolio
-from perfkit.core.policy import read_policy
+from perfkit.core.policy import Policy, read_policy
 from perfkit.core.encodings import decode
 from perfkit.loading.reading import read_table_file
 from perfkit.loading.schema import NOTICE_TABLES, OPTIONAL_TABLES, TABLES
-from perfkit.loading.sources import UNRECOGNISED, canonical_frame, find_sources
+from perfkit.loading.sources import canonical_frame, find_sources
 
 # Event columns that are only ever shown (drill-downs, reports), never counted.
 FREE_TEXT = ("comments", "reason")
@@ -45,24 +46,23 @@ ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Combining
 
 
-def _merge_orders(orders: pd.DataFrame, codes: np.ndarray, n_files: int, warnings: list[str]) -> pd.DataFrame:
+def _merge_orders(orders: pd.DataFrame, codes: np.ndarray, n_files: int, warnings: list[str],
+                  tz: str = "UTC") -> pd.DataFrame:
     """One row per order: rows repeating an order id are merged (``codes`` number the ids by first
-    appearance, so the merged order ``i`` is the one with code ``i``)."""
+    appearance, so the merged order ``i`` is the one with code ``i``; ``tz`` is the account's zone)."""
     distinct = int(codes.max()) + 1 if len(codes) else 0
     if distinct == len(codes):
         return orders
     dup = pd.Series(codes).duplicated(keep=False).to_numpy()
     n_rows, n_orders = int(dup.sum()), len(np.unique(codes[dup]))
     if n_files == 1:
-        warnings.append(f"{orders['_file'].iat[0]}: {n_rows} rows repeat {n_orders} order ids "
-                        "(one row per item); merged into one order each")
+        warnings.append(Note("rows_repeat", file=str(orders["_file"].iat[0]), n_rows=n_rows, n_orders=n_orders))
     else:
-        warnings.append(f"orders: {n_rows} rows from {n_files} files describe {n_orders} orders; "
-                        "merged by order id")
+        warnings.append(Note("rows_from_files", n_rows=n_rows, n_files=n_files, n_orders=n_orders))
     # Each column takes the first value any row gives for the order.
     merged = orders.groupby(codes, sort=True).first().reset_index(drop=True)
     refuse_conflicts(orders, merged, codes)
-    resolve_item_rows(orders, merged, codes, warnings)  # other columns: a rule, never the first row
+    resolve_item_rows(orders, merged, codes, warnings, tz)  # other columns: a rule, never the first row
     if "item_cancelled" in orders.columns:  # any cancelled item marks the order (normal: no warning)
         merged["item_cancelled"] = orders["item_cancelled"].fillna(False).astype(bool).groupby(codes).max().to_numpy()
     return merged
@@ -170,8 +170,7 @@ def _finish_events(table: str, frame: pd.DataFrame, unknown: np.ndarray, warning
                             expected="each return_id once per account")
     if unknown.any():
         examples = ", ".join(frame.loc[unknown, "order_id"].astype(str).unique()[:3])
-        warnings.append(f"{table}: {int(unknown.sum())} rows name order ids not in the orders "
-                        f"(e.g. {examples}); left out of every rate")
+        warnings.append(Note("unknown_orders", table=table, n=int(unknown.sum()), examples=examples))
         frame = frame[~unknown]
     return frame.reset_index(drop=True)
 
@@ -222,7 +221,8 @@ def check_account_id(account_id: str, where: str = "account") -> str:
 
 
 def load_account(path: str | Path, columns: Collection[str] | None = None,
-                 tables: Collection[str] | None = None, cache: bool | None = None) -> Account:
+                 tables: Collection[str] | None = None, cache: bool | None = None,
+                 policy: Policy | None = None) -> Account:
     """Load one account folder into typed tables; raises :class:`DataError` on bad input.
 
     Parameters
@@ -239,6 +239,9 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
     cache : bool, optional
         Keep and reuse the parsed tables (:mod:`perfkit.loading.cache`); default: on unless
         ``PERFKIT_NO_CACHE=1``.
+    policy : Policy, optional
+        The policy whose loading rules apply (claim-status spellings, the encodings a file that is
+        not UTF-8 may be in); default: perfkit's. A command's ``--policy`` passes it here.
 
     Returns
     -------
@@ -246,18 +249,27 @@ def load_account(path: str | Path, columns: Collection[str] | None = None,
         The tables, plus what was missing (``missing``) and the loading notes (``warnings``).
     """
     folder = Path(path)
+    policy = policy if policy is not None else read_policy()
     if (cache if cache is not None else parsed.enabled()) and folder.is_dir() and ACCOUNT_ID.fullmatch(folder.name):
-        place, digest = parsed.key(folder, columns, tables)
+        place, digest = parsed.key(folder, columns, tables, loading_rules(policy))
         fields = parsed.read(place, digest, folder)
         if fields is not None:
             return Account(**fields, path=folder)
-        account = _parse_account(folder, columns, tables)
+        account = _parse_account(folder, columns, tables, policy)
         parsed.write(place, digest, account, folder)
         return account
-    return _parse_account(folder, columns, tables)
+    return _parse_account(folder, columns, tables, policy)
 
 
-def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None) -> Account:
+def loading_rules(policy: Policy) -> list:
+    """What of a policy changes what loading reads (part of the cache key: an account parsed under
+    one policy is never served under another that reads it differently)."""
+    return [sorted(policy.claim_status_spellings.items()), sorted(policy.claim_statuses_known),
+            sorted(policy.claim_statuses_not_counted), sorted((k, list(v)) for k, v in policy.encodings.items())]
+
+
+def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None,
+                   policy: Policy) -> Account:
     """Read and check every file of an account folder (see :func:`load_account`)."""
     account_id = check_account_id(folder.name, str(folder))
     if not folder.is_dir():
@@ -268,7 +280,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
     warnings: list[str] = []
     missing: list[str] = []
     now = pd.Timestamp.now(tz="UTC")
-    sources = find_sources(folder, account_id, marketplace, warnings)
+    sources = find_sources(folder, account_id, marketplace, warnings, policy.encodings)
     by_table: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
     keep = None if columns is None else set(columns)
     read: dict = {}  # label -> how a file that is not UTF-8 was decoded
@@ -284,7 +296,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
     if not by_table["orders"]:
         # A file that was not recognised is named with its header: it may be the orders, in a layout
         # perfkit does not know (rather than "missing", which sends the user looking for a file they have).
-        strangers = [w for w in warnings if UNRECOGNISED in w]
+        strangers = [w for w in warnings if isinstance(w, Note) and w.key == "unrecognised"]
         if strangers:
             raise DataError(f"{account_id}", "no orders file recognised: " + "; ".join(strangers),
                             expected="orders.csv with perfkit's columns, an Amazon order report, or the file "
@@ -307,18 +319,18 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
             before = len(frame)
             frame = frame.drop_duplicates(subset=key)
             if before != len(frame):
-                warnings.append(f"{table}: {before - len(frame)} identical rows from several files counted once")
+                warnings.append(Note("identical_rows", table=table, n=before - len(frame)))
         events[table] = frame
     order_codes, event_orders = match_orders(orders["order_id"], [f["order_id"] for f in events.values()])
-    orders = _merge_orders(orders, order_codes, len(by_table["orders"]), warnings)
+    orders = _merge_orders(orders, order_codes, len(by_table["orders"]), warnings, tz)
     _require_order_columns(orders, by_table["orders"])
     check_order_times(orders, warnings)
     orders = _finish_orders(orders, missing, keep)
     loaded = {"orders": orders}
     for (table, frame), pos in zip(events.items(), event_orders):
         frame["_order"] = pos  # the merged order's position, -1 for an id no order has
-        if table == "claims":  # statuses read onto the known ones (the default policy's spellings)
-            frame = claim_statuses(frame, read_policy(), warnings)
+        if table == "claims":  # statuses read onto the known ones (the policy's spellings)
+            frame = claim_statuses(frame, policy, warnings)
         check_event_times(table, frame, orders, warnings)
         loaded[table] = _finish_events(table, frame, pos < 0, warnings, missing if by_table[table] else None)
     for table in NOTICE_TABLES:  # the account's own events: no order to match
@@ -327,8 +339,8 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
             missing.append(table)
         frame = pd.concat(frames, ignore_index=True) if frames else _empty(table)
         loaded[table] = _finish_events(table, frame, np.zeros(len(frame), bool), warnings)
-    lookahead_notes(loaded["feedback"], loaded["claims"], warnings)
-    warnings += [f"{label}: {how.doubt}" for label, how in read.items() if how.doubt]
+    lookahead_notes(loaded["feedback"], loaded["claims"], warnings, policy)
+    warnings += [Note("encoding_doubt", label=label, doubt=how.doubt) for label, how in read.items() if how.doubt]
     return Account(
         account_id=account_id,
         name=str(meta.get("name") or account_id),
@@ -383,7 +395,7 @@ def select_account_dirs(root: str | Path, accounts: list[str] | None = None) -> 
     return dirs
 
 
-def load_accounts(root: str | Path, accounts: list[str] | None = None) -> Portfolio:
+def load_accounts(root: str | Path, accounts: list[str] | None = None, policy: Policy | None = None) -> Portfolio:
     """Load every account folder under ``root`` (or only ``accounts``); failures are collected.
 
     Parameters
@@ -392,6 +404,8 @@ def load_accounts(root: str | Path, accounts: list[str] | None = None) -> Portfo
         The data root, one folder per account.
     accounts : list of str, optional
         Only these account ids (unknown ones are refused).
+    policy : Policy, optional
+        Whose loading rules apply (see :func:`load_account`).
 
     Returns
     -------
@@ -404,7 +418,7 @@ def load_accounts(root: str | Path, accounts: list[str] | None = None) -> Portfo
     failures: dict[str, str] = {}
     for d in dirs:
         try:
-            loaded[d.name] = load_account(d)
+            loaded[d.name] = load_account(d, policy=policy)
         except PerfkitError as exc:
             failures[d.name] = str(exc)
     return Portfolio(base, loaded, failures)

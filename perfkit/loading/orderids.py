@@ -14,7 +14,7 @@ import unicodedata
 
 import pandas as pd
 
-from perfkit.core.errors import describe_rows
+from perfkit.core.notes import Note, rows
 from perfkit.loading.idmatch import utf8_buffers
 
 AMAZON_ID = re.compile(r"\d{3}-\d{7}-\d{7}")
@@ -22,6 +22,7 @@ AMAZON_ID = re.compile(r"\d{3}-\d{7}-\d{7}")
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d"), "-")
 # Anything outside printable ASCII may need a look; most files have no such id at all.
 _SUSPECT = r"[^\x21-\x7e]"
+REFORMATTED = "inner spaces, full-width digits or other dashes"  # what clean_id names when nothing was invisible
 
 
 def _invisible(ch: str) -> bool:
@@ -43,7 +44,7 @@ def clean_id(text: str) -> tuple[str, list[str]]:
     else:  # an id of the seller's own: ordinary inner spaces may belong to it
         out = "".join(ch for ch in text if ch == " " or not _invisible(ch)).strip()
     if out != text.strip() and not found:
-        found = ["inner spaces, full-width digits or other dashes"]
+        found = [REFORMATTED]
     return out, found
 
 
@@ -74,7 +75,7 @@ def normalise_ids(ids: pd.Series, label: str, column: str, notes: list[str] | No
         what.update(dict.fromkeys(names))
         example = example or (before, after)
     if changed and notes is not None:
-        notes.append(f"{label}, {describe_rows(changed)}, column '{column}': {len(changed)} ids held characters "
-                     f"no id has ({', '.join(what) or 'spaces'}), taken out so they match the other files "
-                     f"(e.g. {example[0]!r} read as {example[1]!r})")
+        chars = [Note("reformatted") if w == REFORMATTED else w for w in what] or [Note("spaces")]
+        notes.append(Note("ids_cleaned", label=label, **rows(changed), column=column, n=len(changed), chars=chars,
+                          before=repr(example[0]), after=repr(example[1])))
     return out

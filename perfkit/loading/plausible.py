@@ -9,7 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from perfkit.core.errors import DataError, describe_rows
+from perfkit.core.errors import DataError
+from perfkit.core.notes import Note
+from perfkit.core.policy import Policy
+from perfkit.core.notes import rows as note_rows
 from perfkit.loading.schema import ITEM_RULES, TABLES
 
 
@@ -35,12 +38,14 @@ def refuse_conflicts(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarray
                             expected="one value per order (item rows repeat it): fix or remove the wrong row")
 
 
-def resolve_item_rows(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarray, warnings: list[str]) -> None:
+def resolve_item_rows(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarray, warnings: list[str],
+                      tz: str = "UTC") -> None:
     """Item rows of one order that disagree on a column a metric reads: the order takes the value
-    schema.ITEM_RULES gives (never the first row's), said with the rows; ``merged`` in place."""
+    schema.ITEM_RULES gives (never the first row's), said with the rows (times in the account's
+    zone ``tz``, as the seller's own exports write them); ``merged`` in place."""
     dup = pd.Series(codes).duplicated(keep=False).to_numpy()
     sub, groups = rows[dup], codes[dup]
-    for name, (how, said) in ITEM_RULES.items():
+    for name, how in ITEM_RULES.items():
         if name not in rows.columns:
             continue
         values = sub[name]
@@ -54,10 +59,13 @@ def resolve_item_rows(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarra
         bad = np.isin(groups, picked.index.to_numpy())
         files = ", ".join(dict.fromkeys(str(f) for f in sub.loc[bad, "_file"]))
         first = int(picked.index[0])
-        shown = ", ".join(str(v) for v in values[groups == first].dropna())
-        warnings.append(f"{files}, {describe_rows(sorted(sub.loc[bad, '_row'].tolist()))}, column '{name}': item rows "
-                        f"of {int(differ.sum())} orders disagree (order {sub['order_id'][groups == first].iat[0]}: "
-                        f"{shown}); {said}")
+        mine = values[groups == first].dropna()
+        if isinstance(mine.dtype, pd.DatetimeTZDtype):
+            mine = mine.dt.tz_convert(tz)
+        shown = ", ".join(str(v) for v in mine)
+        warnings.append(Note("item_rows_disagree", files=files, **note_rows(sorted(sub.loc[bad, "_row"].tolist())),
+                             column=name, n=int(differ.sum()), order=str(sub["order_id"][groups == first].iat[0]),
+                             shown=shown, rule=Note(f"item_rule.{name}")))
 
 
 def without_future(table: str, frame: pd.DataFrame, now: pd.Timestamp, warnings: list[str]) -> pd.DataFrame:
@@ -71,29 +79,26 @@ def without_future(table: str, frame: pd.DataFrame, now: pd.Timestamp, warnings:
         ahead = (frame[name] > now).to_numpy()
         if not ahead.any():
             continue
-        rows = describe_rows(frame["_row"].to_numpy()[ahead].tolist())
+        where = note_rows(frame["_row"].to_numpy()[ahead].tolist())
         found = ", ".join(str(v) for v in frame.loc[ahead, name].head(2))
         if col.required:
             drop |= ahead
-            warnings.append(f"{frame['_file'].iat[0]}, {rows}, column '{name}': dated after this run ({found}); "
-                            "those rows are left out of every rate until the date is corrected")
+            warnings.append(Note("future_left_out", file=str(frame["_file"].iat[0]), **where, column=name, found=found))
         else:
             frame[name] = frame[name].mask(ahead)
-            warnings.append(f"{frame['_file'].iat[0]}, {rows}, column '{name}': dated after this run ({found}); "
-                            "read as missing until corrected")
+            warnings.append(Note("future_missing", file=str(frame["_file"].iat[0]), **where, column=name, found=found))
     return frame[~drop] if drop.any() else frame
 
 
 # Times that cannot come before another time of the same order: (column, the one it follows, what that is).
-ORDER_SEQUENCE = (("ship_confirm_date", "purchase_date", "the purchase date"),
-                  ("delivered_date", "purchase_date", "the purchase date"),
-                  ("latest_ship_date", "purchase_date", "the purchase date"),
-                  ("latest_delivery_date", "purchase_date", "the purchase date"),
-                  ("delivered_date", "ship_confirm_date", "the ship confirmation"))
+ORDER_SEQUENCE = (("ship_confirm_date", "purchase_date", "the_purchase_date"),
+                  ("delivered_date", "purchase_date", "the_purchase_date"),
+                  ("latest_ship_date", "purchase_date", "the_purchase_date"),
+                  ("latest_delivery_date", "purchase_date", "the_purchase_date"),
+                  ("delivered_date", "ship_confirm_date", "the_ship_confirmation"))
 # Each event table's own date, which cannot come before its order's purchase.
 EVENT_DATES = {"feedback": "feedback_date", "claims": "claim_date", "chargebacks": "chargeback_date",
                "returns": "request_date"}
-AS_GIVEN = "counted as given (each date where it falls): check the export's time zone or the dates"
 
 
 def check_order_times(orders: pd.DataFrame, warnings: list[str]) -> None:
@@ -105,8 +110,8 @@ def check_order_times(orders: pd.DataFrame, warnings: list[str]) -> None:
         early = (orders[name] < orders[after]).fillna(False).to_numpy(dtype=bool)
         if early.any():
             files = ", ".join(dict.fromkeys(str(f) for f in orders.loc[early, "_file"]))
-            warnings.append(f"{files}, {describe_rows(orders.loc[early, '_row'].tolist())}, column '{name}': "
-                            f"earlier than {what} (order {orders.loc[early, 'order_id'].iat[0]}); {AS_GIVEN}")
+            warnings.append(Note("order_time_early", files=files, **note_rows(orders.loc[early, "_row"].tolist()),
+                                 column=name, what=Note(what), order=str(orders.loc[early, "order_id"].iat[0])))
 
 
 def check_event_times(table: str, frame: pd.DataFrame, orders: pd.DataFrame, warnings: list[str]) -> None:
@@ -124,25 +129,24 @@ def check_event_times(table: str, frame: pd.DataFrame, orders: pd.DataFrame, war
     early = known & ~np.isnat(own) & (own < bought)
     if early.any():
         files = ", ".join(dict.fromkeys(str(f) for f in frame.loc[early, "_file"]))
-        warnings.append(f"{files}, {describe_rows(frame.loc[early, '_row'].tolist())}, column '{name}': "
-                        f"earlier than its order's purchase date (order {frame.loc[early, 'order_id'].iat[0]}); "
-                        f"{AS_GIVEN}")
+        warnings.append(Note("event_time_early", files=files, **note_rows(frame.loc[early, "_row"].tolist()),
+                             column=name, order=str(frame.loc[early, "order_id"].iat[0])))
 
 
-def lookahead_notes(feedback: pd.DataFrame, claims: pd.DataFrame, warnings: list[str]) -> None:
+def lookahead_notes(feedback: pd.DataFrame, claims: pd.DataFrame, warnings: list[str], policy: Policy) -> None:
     """Say once when events carry an outcome without its date: perfkit must then apply the outcome
     to every past day too (a look-ahead the docs describe)."""
     undated = feedback["removed"].to_numpy(bool) & feedback["removed_date"].isna().to_numpy()
     if undated.any():
-        warnings.append(f"feedback: {int(undated.sum())} removed feedback without removed_date count as removed on "
-                        "every day, also before their removal; add removed_date to date each removal")
-    decided = claims["status"].isin(["denied", "withdrawn"]).to_numpy(bool) & claims["status_date"].isna().to_numpy()
+        warnings.append(Note("removed_undated", n=int(undated.sum())))
+    # The decided statuses that do not count (the policy's): from their date on, not from the filing.
+    uncounted = sorted(policy.claim_statuses_not_counted)
+    decided = claims["status"].isin(uncounted).to_numpy(bool) & claims["status_date"].isna().to_numpy()
     if decided.any():
-        warnings.append(f"claims: {int(decided.sum())} denied or withdrawn claims without status_date count as "
-                        "decided from the day they were filed; add status_date to date each decision")
+        warnings.append(Note("decided_undated", n=int(decided.sum()), statuses_or=uncounted))
 
 
-def claim_statuses(claims: pd.DataFrame, policy, warnings: list[str]) -> pd.DataFrame:
+def claim_statuses(claims: pd.DataFrame, policy: Policy, warnings: list[str]) -> pd.DataFrame:
     """Claim statuses read onto the known ones: another spelling of a known status (Seller
     Central's wording, Chinese) is that status; an unknown one is kept, named in a warning that
     says how it is counted. Both lists are policy data ([counting.claim_statuses])."""
@@ -157,10 +161,7 @@ def claim_statuses(claims: pd.DataFrame, policy, warnings: list[str]) -> pd.Data
         files = ", ".join(dict.fromkeys(str(f) for f in claims.loc[unknown, "_file"]))
         found = ", ".join(repr(s) for s in dict.fromkeys(claims.loc[unknown, "status"]))
         counted = [s for s in dict.fromkeys(claims.loc[unknown, "status"]) if s not in policy.claim_statuses_not_counted]
-        how = ("counted against the seller like a granted claim (the policy's claim_statuses_not_counted does not "
-               "list them)" if counted else "not counted (the policy's claim_statuses_not_counted lists them)")
-        warnings.append(f"{files}, {describe_rows(claims.loc[unknown, '_row'].tolist())}, column 'status': "
-                        f"unknown claim status {found}; {how}; known: "
-                        f"{', '.join(sorted(policy.claim_statuses_known))} (or add the spelling to the policy's "
-                        "[counting.claim_statuses.spellings])")
+        warnings.append(Note("unknown_claim_status", files=files, **note_rows(claims.loc[unknown, "_row"].tolist()),
+                             found=found, how=Note("claim_counted" if counted else "claim_not_counted"),
+                             known=", ".join(sorted(policy.claim_statuses_known))))
     return claims

@@ -39,9 +39,10 @@ def refuse_binary(head: bytes, name: str) -> None:
                         expected="CSV/TSV text or a .parquet file")
 
 
-def read_header(path: Path, label: str, marketplace: str | None = None, encoding: str | None = None) -> list[str]:
+def read_header(path: Path, label: str, marketplace: str | None = None, encoding: str | None = None,
+                encodings: dict[str, tuple[str, ...]] | None = None) -> list[str]:
     """The header names of a text table, reading only its first 64 KiB (decoded as the account's
-    marketplace says: a Japanese report's titles are Windows-31J)."""
+    marketplace says in the policy's ``encodings``: a Japanese report's titles are Windows-31J)."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(HEAD)
@@ -56,9 +57,9 @@ def read_header(path: Path, label: str, marketplace: str | None = None, encoding
     elif len(head) == HEAD and b"\n" in head:
         head = head[: head.rindex(b"\n") + 1]  # no multi-byte character cut in half
     try:
-        text = read_text(head, label, declared=encoding, marketplace=marketplace).text
+        text = read_text(head, label, declared=encoding, marketplace=marketplace, table=encodings).text
     except (DataError, UnicodeDecodeError):
-        text = read_text(path.read_bytes(), label, declared=encoding, marketplace=marketplace).text
+        text = read_text(path.read_bytes(), label, declared=encoding, marketplace=marketplace, table=encodings).text
     first = text.split("\n", 1)[0].rstrip("\r")
     sep = _separator(path, first)
     return [c.strip().strip('"').lstrip("\ufeff") for c in first.split(sep)]
@@ -66,7 +67,7 @@ def read_header(path: Path, label: str, marketplace: str | None = None, encoding
 
 def _read_text_table(path: Path, label: str, columns: Collection[str] | None = None,
                      read: dict[str, Decoded] | None = None, marketplace: str | None = None,
-                     encoding: str | None = None) -> pd.DataFrame:
+                     encoding: str | None = None, encodings: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
     with open(path, "rb") as fh:
         refuse_binary(fh.read(HEAD), label)  # before the whole file is read
     raw = path.read_bytes()
@@ -79,7 +80,7 @@ def _read_text_table(path: Path, label: str, columns: Collection[str] | None = N
             refuse_duplicate_headers(_names(head, _separator(path, head)), label)
         frame = _arrow_csv(utf8, head, _separator(path, head), columns)
     if frame is None:
-        decoded = read_text(raw, label, declared=encoding, marketplace=marketplace)
+        decoded = read_text(raw, label, declared=encoding, marketplace=marketplace, table=encodings)
         if read is not None and decoded.encoding != "utf-8":
             read[label] = decoded
         text = decoded.text
@@ -281,18 +282,20 @@ def _utf8(value: bytes) -> bool:
 
 def read_table_file(path: Path, label: str | None = None, columns: list[str] | None = None,
                     few_values: Collection[str] = (), *, marketplace: str | None = None,
-                    encoding: str | None = None, read: dict[str, Decoded] | None = None) -> pd.DataFrame:
+                    encoding: str | None = None, read: dict[str, Decoded] | None = None,
+                    encodings: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
     """Read one CSV/TSV/TXT/Parquet file as a raw frame (text cells, '' for empty).
 
     ``few_values`` names Parquet text columns to read as categoricals. A text file that is not
     UTF-8 is decoded by ``encoding`` (mapping.json's) or the ``marketplace``'s candidates; ``read``
-    then records how (label -> :class:`~perfkit.core.encodings.Decoded`).
+    then records how (label -> :class:`~perfkit.core.encodings.Decoded`); ``encodings`` is the
+    policy's ``[encodings]`` (default: the default policy's).
     """
     label = label or path.name
     try:
         if path.suffix.lower() == ".parquet":
             return _read_parquet(path, label, columns, few_values)
-        return _read_text_table(path, label, columns, read, marketplace, encoding)
+        return _read_text_table(path, label, columns, read, marketplace, encoding, encodings)
     except OSError as exc:  # permissions, a file removed while reading, a disk error
         raise unreadable(label, exc) from None
 

@@ -106,19 +106,20 @@ TABLES: dict[str, dict[str, Column]] = {
 # when its earliest item deadline passes, and shipped or delivered when its last item was;
 # tracking is valid only if every row says so. Text (carrier, tracking id, category) takes the
 # first value in sorted order, so that swapping rows never changes a number.
-ITEM_RULES: dict[str, tuple[str, str]] = {
-    "latest_ship_date": ("min", "the earliest ship-by date is used"),
-    "latest_delivery_date": ("min", "the earliest deliver-by date is used"),
-    "ship_confirm_date": ("max", "the latest confirmation is used (the order shipped with its last item)"),
-    "delivered_date": ("max", "the latest delivery is used (the order arrived with its last item)"),
-    "invoice_upload_date": ("max", "the latest upload is used"),
-    "refund_date": ("min", "the earliest refund is used"),
-    "tracking_valid": ("min", "the order's tracking is invalid if any row says so"),
-    "buyer_requested_cancel": ("min", "a cancellation is the buyer's only if every row says so"),
-    "is_business_order": ("max", "a business order if any row says so"),
-    "carrier": ("min", "the first carrier in sorted order is used"),
-    "tracking_id": ("min", "the first tracking id in sorted order is used"),
-    "category": ("min", "the first category in sorted order is used"),
+# The sentence saying which rule was used is the note "item_rule.<column>" (core/notes.py).
+ITEM_RULES: dict[str, str] = {
+    "latest_ship_date": "min",
+    "latest_delivery_date": "min",
+    "ship_confirm_date": "max",
+    "delivered_date": "max",
+    "invoice_upload_date": "max",
+    "refund_date": "min",
+    "tracking_valid": "min",
+    "buyer_requested_cancel": "min",
+    "is_business_order": "max",
+    "carrier": "min",
+    "tracking_id": "min",
+    "category": "min",
 }
 
 OPTIONAL_TABLES = ("feedback", "claims", "chargebacks", "returns")  # events of orders, matched by order id

@@ -16,6 +16,7 @@ from perfkit.loading import formats
 from perfkit.core import timezones
 from perfkit.loading.converting import blank, typed
 from perfkit.core.errors import DataError
+from perfkit.core.notes import Note
 from perfkit.loading.reading import DATA_SUFFIXES, read_header, read_table_file
 from perfkit.core.encodings import Decoded, codec, decode
 from perfkit.loading.schema import TABLES
@@ -39,6 +40,7 @@ class Source:
     encoding: str | None = None  # mapping.json's "encoding" for the file (else decided by the marketplace)
     marketplace: str | None = None  # the account's: which encodings a file that is not UTF-8 may be in
     report: str | None = None  # the English name of the Amazon report it is, whatever its titles' language
+    encodings: dict[str, tuple[str, ...]] | None = None  # the policy's [encodings] (None: the default policy's)
 
 
 MAPPING_KEYS = {"table", "columns", "values", "defaults", "date_order", "timezone", "encoding"}
@@ -114,13 +116,14 @@ def read_mapping(folder: Path) -> dict:
     return files
 
 
-def find_sources(folder: Path, account_id: str, marketplace: str | None, warnings: list[str]) -> list[Source]:
+def find_sources(folder: Path, account_id: str, marketplace: str | None, warnings: list[str],
+                 encodings: dict[str, tuple[str, ...]] | None = None) -> list[Source]:
     mapping = read_mapping(folder)
     found: list[Source] = []
     seen: dict[str, Path] = {}
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     for name in sorted(set(mapping) - {p.name for p in files}):
-        warnings.append(f"{account_id}/mapping.json names {name!r}, which is not in the folder (check the file name)")
+        warnings.append(Note("mapping_names_absent", account=account_id, name=repr(name)))
     for path in files:
         label = f"{account_id}/{path.name}"
         stem, suffix = path.stem.lower(), path.suffix.lower()
@@ -134,14 +137,14 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
                                  for k, v in spec.get("values", {}).items()},
                                 dict(spec.get("defaults", {})),
                                 spec.get("date_order"), fmt="mapping.json", timezone=spec.get("timezone"),
-                                encoding=encoding, marketplace=marketplace))
+                                encoding=encoding, marketplace=marketplace, encodings=encodings))
             continue
         if suffix not in DATA_SUFFIXES:
-            warnings.append(f"{label}: ignored (not .csv, .tsv, .txt or .parquet)")
+            warnings.append(Note("ignored_suffix", label=label))
             continue
         fmt = None
         if suffix != ".parquet":
-            header = read_header(path, label, marketplace, encoding)
+            header = read_header(path, label, marketplace, encoding, encodings)
             required = {c.name for c in TABLES.get(stem, {}).values() if c.required}
             # An Amazon download saved as "Feedback.txt" is still Amazon's layout, not ours.
             if not (stem in TABLES and required <= {h.lower() for h in header}):
@@ -151,22 +154,18 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
                 raise DataError(label, f"a second file for table '{stem}' beside {seen[stem].name}",
                                 expected="one file per table; remove or rename one")
             seen[stem] = path
-            found.append(Source(path, stem, label, encoding=encoding, marketplace=marketplace))
+            found.append(Source(path, stem, label, encoding=encoding, marketplace=marketplace, encodings=encodings))
             continue
         if suffix == ".parquet":
-            warnings.append(f"{label}: ignored (not a perfkit table name; list it in mapping.json)")
+            warnings.append(Note("ignored_parquet", label=label))
             continue
         if fmt is None:
-            warnings.append(f"{label}: {UNRECOGNISED} (its header: {header_text(header)}); "
-                            "describe it in mapping.json to load it")
+            warnings.append(Note("unrecognised", label=label, header=header_text(header)))
             continue
         found.append(Source(path, fmt.table, label, dict(fmt.columns), {}, dict(fmt.defaults),
                             _date_order(marketplace) if fmt.local_dates else None, fmt=fmt.name,
-                            encoding=encoding, marketplace=marketplace, report=fmt.report))
+                            encoding=encoding, marketplace=marketplace, report=fmt.report, encodings=encodings))
     return found
-
-
-UNRECOGNISED = "ignored, not a perfkit table nor a known Amazon report"
 
 
 def header_text(header: list[str], limit: int = 8) -> str:
@@ -192,7 +191,7 @@ def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
         wanted = names + [k for k, v in src.columns.items() if v in names]
     few = {c for c, col in TABLES[src.table].items() if col.kind in FEW_VALUES or c in ("category", "carrier")}
     raw = read_table_file(src.path, src.label, wanted, few | {k for k, v in src.columns.items() if v in few},
-                          marketplace=src.marketplace, encoding=src.encoding, read=read)
+                          marketplace=src.marketplace, encoding=src.encoding, read=read, encodings=src.encodings)
     raw = raw.reset_index(drop=True)  # the index is each row's position in the file
     if src.columns and src.fmt == "mapping.json":
         # A header named in mapping.json that the file lacks is a typo, not an empty column.

@@ -239,10 +239,11 @@ def _merge_and_write(out: Path, rows: list[dict], as_of: dt.date, lang: str, pol
     return atomic_write_text(out / "index.html", page)
 
 
-def _dates_job(folder: str) -> tuple[str, str | None, str | None, str | None]:
-    """(account, name, first purchase day, last order day) or the reason it cannot be read."""
+def _dates_job(folder: str, policy: Policy | None = None) -> tuple[str, str | None, str | None, str | None]:
+    """(account, name, first purchase day, last order day) or the reason it cannot be read (read by
+    the report's policy: the cache entry it leaves is the one the pages use)."""
     try:
-        acc = load_account(folder)
+        acc = load_account(folder, policy=policy)
     except Exception as exc:  # any failure of one account is that account's
         return Path(folder).name, None, None, f"!{explain(exc)}"
     last = last_order_day(acc)
@@ -298,7 +299,7 @@ def run_batch(data_root: str | Path, accounts: list[str] | None = None, as_of: s
         day = _iso_date(as_of)
     else:
         # The portfolio's week needs every account's last day: read in parallel, dates only kept.
-        for _, res in imap_accounts(_dates_job, [str(d) for d in dirs], scheduler, jobs):
+        for _, res in imap_accounts(_dates_job, [str(d) for d in dirs], scheduler, jobs, policy=pol):
             aid, name, first, last = res
             if last is not None and last.startswith("!"):
                 outcomes[aid] = Outcome(aid, False, last[1:])

@@ -24,6 +24,7 @@ from perfkit.core.errors import PerfkitError
 from perfkit.analysis.forecast import Recovery, breach_forecasts
 from perfkit.views.labels import check_lang, input_note_text, metric_name, segment_name, t
 from perfkit.core.account import Account
+from perfkit.core.notes import render as render_note
 from perfkit.engine.metrics import account_series
 from perfkit.core.policy import Policy
 from perfkit.analysis.reconcile import official_points
@@ -342,8 +343,8 @@ class AccountReport:
 
     def quality_section(self) -> str:
         head = f"<h2>{E(t('quality_heading', self.lang))}</h2>"
-        # Loading's own warnings stay as loading wrote them; the notes composed here are translated.
-        notes = list(self.account.warnings)
+        # Loading's warnings are notes of the one catalogue (core/notes.py): rendered in the page's language.
+        notes = [render_note(w, self.lang) for w in self.account.warnings]
         notes += [input_note_text(item, registry.input_notes(item), self.lang) for item in self.account.missing]
         notes += [t("kept_skipped", self.lang, why=w) for w in self.official.attrs.get("skipped", [])]
         if self.as_of > self.ctx.last_day.date():

@@ -17,6 +17,7 @@ TEXT: dict[str, dict[str, str]] = {
     "advisory": {"en": "Below recommended target", "zh": "未达建议目标"},
     "missing_input_note": {"en": "missing input {item}: {notes}", "zh": "缺少输入 {item}:{notes}"},
     "not_used": {"en": "not used", "zh": "未使用"},
+    "missing_list": {"en": "missing: {items}", "zh": "缺少:{items}"},
     "kept_skipped": {"en": "kept Amazon report left out: {why}", "zh": "已保存的亚马逊报告未采用:{why}"},
     "after_last_order": {"en": "the report's day {day} is after the account's last order ({last}): values after "
                                 "that day count no new orders",
