@@ -68,7 +68,7 @@ def test_no_cache_writes_nothing(tmp_path):
     on = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "metrics", str(root)], env=env,
                         capture_output=True, text=True, timeout=120)
     assert on.returncode == 0 and on.stdout == off.stdout
-    assert list(cache.glob("acct-*/*/orders.parquet"))
+    assert list(cache.glob("acct-*/*/orders.arrow"))
 
 
 def test_pruned_and_whole_loads_are_kept_apart(tmp_path):
@@ -133,3 +133,32 @@ def test_a_warm_load_writes_no_hashes_and_removed_files_are_forgotten(tmp_path, 
     parsed.key(folder, None, None)
     kept = json.loads(memo.read_text(encoding="utf-8"))
     assert sorted(Path(k).name for k in kept) == ["account.json", "orders.csv"]
+
+
+def test_a_new_entry_is_sealed_from_its_bytes_and_a_warm_load_reads_nothing_twice(tmp_path, monkeypatch):
+    """The cold load hashes each table as it writes it (no read-back) and remembers those hashes
+    under the entry's final names, so the warm load checks the seal by stat alone; the seal is
+    the BLAKE2b of the bytes on disk, so a damaged table is still caught."""
+    import hashlib
+    import json
+
+    monkeypatch.setenv("PERFKIT_CACHE", str(tmp_path / "cache"))
+    folder = write_account(tmp_path / "data", "acct", orders="order_id,purchase_date,fulfillment_channel,"
+                           "order_status\nA,2026-03-01,MFN,Shipped\n")
+    cold = load_account(folder, cache=True)
+    place, digest = parsed.key(folder, None, None)
+    entry = place / digest
+    seal = json.loads((entry / parsed.SEAL).read_text(encoding="utf-8"))["files"]
+    # 6 tables and meta.json, each sealed with the hash of the bytes written
+    assert sorted(seal) == sorted([f"{t}.arrow" for t in parsed.TABLES] + ["meta.json"]) and len(seal) == 7
+    assert all(seal[n] == hashlib.blake2b((entry / n).read_bytes(), digest_size=16).hexdigest() for n in seal)
+    memo = json.loads((place / parsed.MEMO).read_text(encoding="utf-8"))
+    assert all(str(entry.resolve() / n) in memo for n in seal)
+    parsed._memo().clear()  # a new process: only hashes.json is known
+
+    def no_reading(path):
+        raise AssertionError(f"hashed {path} again")
+    monkeypatch.setattr(parsed.hashlib, "blake2b", no_reading)
+    _no_parsing(monkeypatch)
+    warm = load_account(folder, cache=True)
+    pd.testing.assert_frame_equal(warm.orders, cold.orders)
