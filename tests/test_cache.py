@@ -162,3 +162,27 @@ def test_a_new_entry_is_sealed_from_its_bytes_and_a_warm_load_reads_nothing_twic
     _no_parsing(monkeypatch)
     warm = load_account(folder, cache=True)
     pd.testing.assert_frame_equal(warm.orders, cold.orders)
+
+
+def test_absent_columns_are_not_stored_and_come_back_the_same(tmp_path, monkeypatch):
+    """A four-column orders file: the 18 other orders columns the loader fills are not written
+    (those that hold nothing: 13 of them; the flags with a default, the loader's own columns and
+    the four read are), and the warm account equals the parsed one column by column, dtypes too."""
+    import pyarrow.feather as feather
+
+    monkeypatch.setenv("PERFKIT_CACHE", str(tmp_path / "cache"))
+    folder = write_account(tmp_path / "data", "acct", orders="order_id,purchase_date,fulfillment_channel,"
+                           "order_status\nA,2026-03-01,MFN,Shipped\nB,2026-03-02,AFN,Shipped\n")
+    parsed_ = load_account(folder, cache=False)
+    load_account(folder, cache=True)
+    place, digest = parsed.key(folder, None, None)
+    stored = feather.read_table(place / digest / "orders.arrow").column_names
+    gone = [c for c in parsed_.orders.columns if c not in stored]
+    assert gone == ["buyer_cancel_reason", "cancelled_at", "latest_ship_date", "ship_confirm_date", "carrier",
+                    "tracking_id", "tracking_valid", "latest_delivery_date", "delivered_date", "category",
+                    "invoice_upload_date", "refund_date", "product_name"]
+    _no_parsing(monkeypatch)
+    warm = load_account(folder, cache=True)
+    for table in parsed.TABLES:
+        pd.testing.assert_frame_equal(warm.table(table), parsed_.table(table), check_categorical=False)
+        assert list(warm.table(table).dtypes.astype(str)) == list(parsed_.table(table).dtypes.astype(str))
