@@ -95,7 +95,7 @@ def test_a_new_column_in_perfkit_never_meets_an_old_cached_table(tmp_path, monke
 
 def test_remembered_hashes_are_the_files_own_and_a_rewrite_is_hashed_again(tmp_path, monkeypatch):
     """Hashes are remembered by stat (device, inode, size, mtime, ctime) so a big export is not
-    hashed on every load; the remembered value is the BLAKE2b of the bytes, and a rewrite that
+    hashed on every load; the remembered value is the SHA-256 of the bytes, and a rewrite that
     restores size and mtime still changes ctime, so it is hashed again."""
     import hashlib
     import json
@@ -106,7 +106,7 @@ def test_remembered_hashes_are_the_files_own_and_a_rewrite_is_hashed_again(tmp_p
     place, first = parsed.key(folder, None, None)
     memo = json.loads((place / parsed.MEMO).read_text(encoding="utf-8"))
     orders = (folder / "orders.csv").resolve()
-    assert memo[str(orders)][1] == hashlib.blake2b(orders.read_bytes(), digest_size=16).hexdigest()
+    assert memo[str(orders)][1] == hashlib.sha256(orders.read_bytes()).hexdigest()
     st = orders.stat()
     text = orders.read_text(encoding="utf-8")
     orders.write_text(text.replace("Shipped", "Shippex", 1), encoding="utf-8")  # same size
@@ -138,7 +138,7 @@ def test_a_warm_load_writes_no_hashes_and_removed_files_are_forgotten(tmp_path, 
 def test_a_new_entry_is_sealed_from_its_bytes_and_a_warm_load_reads_nothing_twice(tmp_path, monkeypatch):
     """The cold load hashes each table as it writes it (no read-back) and remembers those hashes
     under the entry's final names, so the warm load checks the seal by stat alone; the seal is
-    the BLAKE2b of the bytes on disk, so a damaged table is still caught."""
+    the SHA-256 of the bytes on disk, so a damaged table is still caught."""
     import hashlib
     import json
 
@@ -151,14 +151,14 @@ def test_a_new_entry_is_sealed_from_its_bytes_and_a_warm_load_reads_nothing_twic
     seal = json.loads((entry / parsed.SEAL).read_text(encoding="utf-8"))["files"]
     # 6 tables and meta.json, each sealed with the hash of the bytes written
     assert sorted(seal) == sorted([f"{t}.arrow" for t in parsed.TABLES] + ["meta.json"]) and len(seal) == 7
-    assert all(seal[n] == hashlib.blake2b((entry / n).read_bytes(), digest_size=16).hexdigest() for n in seal)
+    assert all(seal[n] == hashlib.sha256((entry / n).read_bytes()).hexdigest() for n in seal)
     memo = json.loads((place / parsed.MEMO).read_text(encoding="utf-8"))
     assert all(str(entry.resolve() / n) in memo for n in seal)
-    parsed._memo().clear()  # a new process: only hashes.json is known
+    parsed._memo().clear()  # a new process: only the remembered hashes file is known
 
-    def no_reading(path):
-        raise AssertionError(f"hashed {path} again")
-    monkeypatch.setattr(parsed.hashlib, "blake2b", no_reading)
+    def no_hashing():
+        raise AssertionError("hashed a file again")
+    monkeypatch.setattr(parsed, "_hasher", no_hashing)
     _no_parsing(monkeypatch)
     warm = load_account(folder, cache=True)
     pd.testing.assert_frame_equal(warm.orders, cold.orders)
