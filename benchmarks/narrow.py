@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -79,8 +80,11 @@ def narrow_csv(parquet_root: Path, data: Path, run_child: Callable[..., dict], r
     med = {k: sorted(v, key=lambda r: r["seconds"])[len(v) // 2] for k, v in runs.items()}
     cold, warm, duck = med["cold"], med["warm"], med["duckdb"]
 
-    def ratios(side: str) -> str:
-        return " ".join(f"{o['seconds'] / p['seconds']:.2f}" for o, p in zip(runs[side], runs["duckdb"]))
+    def ratios(side: str, what: str = "seconds") -> str:
+        return " ".join(f"{o[what] / p[what]:.2f}" for o, p in zip(runs[side], runs["duckdb"]))
+
+    def cpu(side: str) -> float:  # the median pair's CPU seconds (the whole process tree, imports included)
+        return statistics.median(r["cpu"] for r in runs[side])
 
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     return [
@@ -91,5 +95,7 @@ def narrow_csv(parquet_root: Path, data: Path, run_child: Callable[..., dict], r
         f"  DuckDB SQL on the same CSV       : {duck['seconds']:7.1f} s  peak {duck['peak_mb']:6.0f} MB",
         f"  ratio cold/DuckDB                : {cold['seconds'] / duck['seconds']:7.2f}   (target <= 1.0; runs {ratios('cold')})",
         f"  ratio warm/DuckDB                : {warm['seconds'] / duck['seconds']:7.2f}   (target <= 0.5; runs {ratios('warm')})",
+        f"  CPU seconds, cold / warm / DuckDB: {cpu('cold'):6.1f} / {cpu('warm'):.1f} / {cpu('duckdb'):.1f}   "
+        f"(ratios cold {ratios('cold', 'cpu')}; warm {ratios('warm', 'cpu')})",
         f"  numbers equal to DuckDB's        : {'yes' if equal_numbers(a, b) else 'NO'}",
     ]

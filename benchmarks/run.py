@@ -44,6 +44,13 @@ def pair_ratios(ours: list[dict], peer: list[dict]) -> list[float]:
     return [o["seconds"] / p["seconds"] for o, p in zip(ours, peer)]
 
 
+def cpu_seconds() -> float:
+    """User and system CPU time of this process and of the worker processes it waited for: on a
+    shared machine the wall time depends on the neighbours, the CPU time much less."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 def peak_mb() -> float:
     """The largest resident set of this process or of any worker process it waited for."""
     return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
@@ -109,7 +116,7 @@ def child_engine(root: Path, mode: str, out: Path | None) -> dict:
     seconds = time.perf_counter() - t0
     if out is not None:
         frame.to_parquet(out)
-    return {"seconds": seconds, "rows": len(frame), "peak_mb": peak_mb()}
+    return {"seconds": seconds, "rows": len(frame), "peak_mb": peak_mb(), "cpu": cpu_seconds()}
 
 
 def child_naive(root: Path) -> dict:
