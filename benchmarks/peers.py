@@ -71,7 +71,7 @@ UNITS_SQL["late_shipment_rate_30d"] = (30, 0, UNITS_SQL["late_shipment_rate_10d"
 
 
 def duckdb_series(root: Path, days: dict[str, tuple[dt.date, dt.date]], threads: int = 2,
-                  fmt: str = "parquet") -> pd.DataFrame:
+                  fmt: str = "parquet", metrics: list[str] | None = None) -> pd.DataFrame:
     """Daily (numerator, denominator) per account, metric and segment, computed in DuckDB.
 
     The same counting identity as perfkit's engine, written as SQL: per-day buckets of
@@ -84,8 +84,10 @@ def duckdb_series(root: Path, days: dict[str, tuple[dt.date, dt.date]], threads:
     glob = str(root / "*" / ("{}." + fmt))
     reader = "read_parquet" if fmt == "parquet" else "read_csv"
     acct = "regexp_extract(filename, '.*/([^/]+)/[^/]+$', 1)"
-    con.execute(f"""CREATE TEMP VIEW orders AS SELECT {acct} AS account_id, order_id, fulfillment_channel,
-        order_status, buyer_requested_cancel, latest_ship_date, ship_confirm_date,
+    metrics = metrics or list(UNITS_SQL)
+    # ODR alone reads three order columns (a narrow export has no others); the rest read five more.
+    more = "" if metrics == ["odr"] else "order_status, buyer_requested_cancel, latest_ship_date, ship_confirm_date,"
+    con.execute(f"""CREATE TEMP VIEW orders AS SELECT {acct} AS account_id, order_id, fulfillment_channel, {more}
         CAST(purchase_date AS DATE) AS pday FROM {reader}('{glob.format("orders")}', filename = true)""")
     for table in ("feedback", "claims", "chargebacks"):
         con.execute(f"CREATE TEMP VIEW {table} AS SELECT {acct} AS account_id, * EXCLUDE (filename) "
@@ -93,7 +95,8 @@ def duckdb_series(root: Path, days: dict[str, tuple[dt.date, dt.date]], threads:
     cal = pd.DataFrame([(a, lo, hi) for a, (lo, hi) in days.items()], columns=["account_id", "lo", "hi"])
     con.register("bounds", cal)
     frames = []
-    for metric, (window, lag, units) in UNITS_SQL.items():
+    for metric in metrics:
+        window, lag, units = UNITS_SQL[metric]
         frames.append(con.execute(f"""
             WITH u AS ({units}),
             b AS (

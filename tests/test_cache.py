@@ -15,6 +15,14 @@ from perfkit.loading import cache as parsed
 from .conftest import SAMPLE, write_account
 
 
+def _entry_key(folder: Path) -> tuple[Path, str]:
+    """The key a default-policy load gives this folder (the policy's loading rules are part of it)."""
+    from perfkit.core.policy import read_policy
+    from perfkit.loading.loader import loading_rules
+
+    return parsed.key(folder, None, None, loading_rules(read_policy()))
+
+
 def _no_parsing(monkeypatch):
     def refuse(*_a, **_k):
         raise AssertionError("parsed a file although the cache holds it")
@@ -68,7 +76,7 @@ def test_no_cache_writes_nothing(tmp_path):
     on = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "metrics", str(root)], env=env,
                         capture_output=True, text=True, timeout=120)
     assert on.returncode == 0 and on.stdout == off.stdout
-    assert list(cache.glob("acct-*/*/orders.parquet"))
+    assert list(cache.glob("acct-*/*/orders.arrow"))
 
 
 def test_pruned_and_whole_loads_are_kept_apart(tmp_path):
@@ -95,7 +103,7 @@ def test_a_new_column_in_perfkit_never_meets_an_old_cached_table(tmp_path, monke
 
 def test_remembered_hashes_are_the_files_own_and_a_rewrite_is_hashed_again(tmp_path, monkeypatch):
     """Hashes are remembered by stat (device, inode, size, mtime, ctime) so a big export is not
-    hashed on every load; the remembered value is the BLAKE2b of the bytes, and a rewrite that
+    hashed on every load; the remembered value is the SHA-256 of the bytes, and a rewrite that
     restores size and mtime still changes ctime, so it is hashed again."""
     import hashlib
     import json
@@ -106,7 +114,7 @@ def test_remembered_hashes_are_the_files_own_and_a_rewrite_is_hashed_again(tmp_p
     place, first = parsed.key(folder, None, None)
     memo = json.loads((place / parsed.MEMO).read_text(encoding="utf-8"))
     orders = (folder / "orders.csv").resolve()
-    assert memo[str(orders)][1] == hashlib.blake2b(orders.read_bytes(), digest_size=16).hexdigest()
+    assert memo[str(orders)][1] == hashlib.sha256(orders.read_bytes()).hexdigest()
     st = orders.stat()
     text = orders.read_text(encoding="utf-8")
     orders.write_text(text.replace("Shipped", "Shippex", 1), encoding="utf-8")  # same size
@@ -133,3 +141,56 @@ def test_a_warm_load_writes_no_hashes_and_removed_files_are_forgotten(tmp_path, 
     parsed.key(folder, None, None)
     kept = json.loads(memo.read_text(encoding="utf-8"))
     assert sorted(Path(k).name for k in kept) == ["account.json", "orders.csv"]
+
+
+def test_a_new_entry_is_sealed_from_its_bytes_and_a_warm_load_reads_nothing_twice(tmp_path, monkeypatch):
+    """The cold load hashes each table as it writes it (no read-back) and remembers those hashes
+    under the entry's final names, so the warm load checks the seal by stat alone; the seal is
+    the SHA-256 of the bytes on disk, so a damaged table is still caught."""
+    import hashlib
+    import json
+
+    monkeypatch.setenv("PERFKIT_CACHE", str(tmp_path / "cache"))
+    folder = write_account(tmp_path / "data", "acct", orders="order_id,purchase_date,fulfillment_channel,"
+                           "order_status\nA,2026-03-01,MFN,Shipped\n")
+    cold = load_account(folder, cache=True)
+    place, digest = _entry_key(folder)
+    entry = place / digest
+    seal = json.loads((entry / parsed.SEAL).read_text(encoding="utf-8"))["files"]
+    # 6 tables and meta.json, each sealed with the hash of the bytes written
+    assert sorted(seal) == sorted([f"{t}.arrow" for t in parsed.TABLES] + ["meta.json"]) and len(seal) == 7
+    assert all(seal[n] == hashlib.sha256((entry / n).read_bytes()).hexdigest() for n in seal)
+    memo = json.loads((place / parsed.MEMO).read_text(encoding="utf-8"))
+    assert all(str(entry.resolve() / n) in memo for n in seal)
+    parsed._memo().clear()  # a new process: only the remembered hashes file is known
+
+    def no_hashing():
+        raise AssertionError("hashed a file again")
+    monkeypatch.setattr(parsed, "_hasher", no_hashing)
+    _no_parsing(monkeypatch)
+    warm = load_account(folder, cache=True)
+    pd.testing.assert_frame_equal(warm.orders, cold.orders)
+
+
+def test_absent_columns_are_not_stored_and_come_back_the_same(tmp_path, monkeypatch):
+    """A four-column orders file: the 18 other orders columns the loader fills are not written
+    (those that hold nothing: 13 of them; the flags with a default, the loader's own columns and
+    the four read are), and the warm account equals the parsed one column by column, dtypes too."""
+    import pyarrow.feather as feather
+
+    monkeypatch.setenv("PERFKIT_CACHE", str(tmp_path / "cache"))
+    folder = write_account(tmp_path / "data", "acct", orders="order_id,purchase_date,fulfillment_channel,"
+                           "order_status\nA,2026-03-01,MFN,Shipped\nB,2026-03-02,AFN,Shipped\n")
+    parsed_ = load_account(folder, cache=False)
+    load_account(folder, cache=True)
+    place, digest = _entry_key(folder)
+    stored = feather.read_table(place / digest / "orders.arrow").column_names
+    gone = [c for c in parsed_.orders.columns if c not in stored]
+    assert gone == ["buyer_cancel_reason", "cancelled_at", "latest_ship_date", "ship_confirm_date", "carrier",
+                    "tracking_id", "tracking_valid", "latest_delivery_date", "delivered_date", "category",
+                    "invoice_upload_date", "refund_date", "product_name"]
+    _no_parsing(monkeypatch)
+    warm = load_account(folder, cache=True)
+    for table in parsed.TABLES:
+        pd.testing.assert_frame_equal(warm.table(table), parsed_.table(table), check_categorical=False)
+        assert list(warm.table(table).dtypes.astype(str)) == list(parsed_.table(table).dtypes.astype(str))

@@ -170,7 +170,9 @@ def test_pull_every_case_end_to_end(tmp_path, spapi):
     rdt = stub.operations("createRestrictedDataToken")
     assert len(rdt) == 1 and rdt[0]["body"]["restrictedResources"][0]["path"].startswith("/reports/2021-06-30/documents/")
     assert (folder / "amazon-unshipped.txt").is_file()
-    assert (folder / "amazon-performance" / f"{before.date()}.json").read_bytes() == PERFORMANCE
+    from zoneinfo import ZoneInfo  # named by the account's own day (Berlin), not UTC's
+    assert (folder / "amazon-performance" / f"{before.astimezone(ZoneInfo('Europe/Berlin')).date()}.json"
+            ).read_bytes() == PERFORMANCE
     assert not list(folder.glob("amazon-returns-*"))
     # The pre-signed download is fetched without the access token.
     assert all(not c["authorised"] for c in stub.operations("download"))
@@ -403,3 +405,26 @@ def test_pull_sends_amazon_the_jp_accounts_own_days_with_their_offset(tmp_path, 
     assert all(e.endswith("T23:59:59+09:00") for e in ends[:-1])
     last_end = dt.datetime.fromisoformat(ends[-1])
     assert ends[-1].endswith("+09:00") and before.replace(second=0, microsecond=0) <= last_end <= after  # the run keeps whole minutes
+
+
+def test_seller_performance_file_is_named_by_the_accounts_local_day(tmp_path, spapi):
+    # 2026-12-03 20:00 UTC is 2026-12-04 05:00 in Tokyo: the account's pages say the 4th, so
+    # the file is 2026-12-04.json (the UTC date, the 3rd, was the old name), and a second run
+    # that day finds it and asks Amazon for nothing.
+    from perfkit.pull.run import pull_account
+
+    stub = spapi(make_stub())
+    root = tmp_path / "data"
+    write_account(root, "de-shop", marketplace="JP", tz="Asia/Tokyo")
+    config = write_config(tmp_path, stub, ["performance"])
+    agency = read_agency(config, root)
+    now = dt.datetime(2026, 12, 3, 20, 0, tzinfo=dt.timezone.utc)
+    result = pull_account(root / "de-shop", agency, now, sleep=lambda s: None)
+    assert not result.needs_human, (result.error, result.failed)
+    assert result.written == ["amazon-performance/2026-12-04.json"]
+    assert sorted(p.name for p in (root / "de-shop" / "amazon-performance").iterdir()) == ["2026-12-04.json"]
+    assert (root / "de-shop" / "amazon-performance" / "2026-12-04.json").read_bytes() == PERFORMANCE
+    asked = len(stub.operations("createReport"))
+    assert asked == 1
+    again = pull_account(root / "de-shop", agency, now + dt.timedelta(hours=2), sleep=lambda s: None)
+    assert again.written == [] and len(stub.operations("createReport")) == asked

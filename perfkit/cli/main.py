@@ -299,6 +299,11 @@ def _interrupted(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the exit code is documented in docs/guide.md (0 ok, 1 --fail-on hit,
     2 bad input or a failed account, 3 perfkit's own failure, 130 interrupted)."""
+    # A cron log (stdout and stderr into one file) reads in the order things happened: without a
+    # terminal, stdout would be block-buffered and land after every stderr line.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(line_buffering=True)
     parser = build_parser()
     args = parser.parse_args(argv)
     # SIGTERM (a scheduler stopping the job) ends a run like Ctrl-C: workers stopped, temp files removed.

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from perfkit.core.atomic import remove_stale_temps
 from perfkit.core.encodings import decode
@@ -85,8 +86,6 @@ def plan(kinds: list[ReportKind], state: dict, now: dt.datetime, history_days: i
          tz: str = "UTC") -> list[Task]:
     """The reports to ask for now: the days each month lacks or has not settled, and the snapshots.
     Months and days are the account's (``tz``, account.json's ``timezone``), as its pages count them."""
-    from zoneinfo import ZoneInfo
-
     local = now.astimezone(ZoneInfo(tz))
     day = (local - dt.timedelta(days=history_days)).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
     first = day.replace(tzinfo=ZoneInfo(tz))
@@ -228,7 +227,11 @@ def pull_account(folder: Path, agency: Agency, now: dt.datetime,
         chosen = agency.accounts[folder.name].reports if folder.name in agency.accounts else tuple(catalogue.kinds())
         kinds = [catalogue.kinds()[k] for k in chosen]
         state = read_state(folder)
-        tasks = plan(kinds, state, now, int(agency.pull["history_days"]), folder, timezone_of(folder))
+        tz = timezone_of(folder)
+        # The account's own clock: the Seller Performance file is named by its local day (the day
+        # its pages show), and plan() looks for that same name; times sent to Amazon stay exact.
+        now = now.astimezone(ZoneInfo(tz))
+        tasks = plan(kinds, state, now, int(agency.pull["history_days"]), folder, tz)
         client = client_factory(creds, agency.endpoint or catalogue.endpoint(creds.region),
                                 agency.token_url or catalogue.token_url(), agency.pull, sleep=sleep)
         open_tasks: dict[str, tuple[Task, str]] = {}
