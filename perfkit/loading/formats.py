@@ -172,8 +172,11 @@ RETURN_STATUS_DECISIONS = {
 # Amazon's marketplaces by the code account.json gives (GB is accepted for UK).
 MARKETPLACES = frozenset({"US", "CA", "MX", "BR", "UK", "GB", "DE", "FR", "IT", "ES", "NL", "SE", "PL", "BE", "IE",
                           "TR", "JP", "AU", "SG", "IN", "AE", "SA", "EG", "ZA", "CN"})
-# Marketplaces that write dates month first (1/15/26) or year first (26/01/15).
-MONTH_FIRST = frozenset({"US", "CA", "MX", "BR"})
+# Marketplaces that write dates month first (1/15/26) or year first (26/01/15) in the Feedback report:
+# only the US writes M/D/YY (CA, MX and BR write D/M/YY, DE D.M.YY, JP YY/M/D), as airbytehq/airbyte's
+# connector reads each marketplace's report (source-amazon-seller-partner, MARKETPLACE_DATE_FORMAT_MAP,
+# pull request #8810).
+MONTH_FIRST = frozenset({"US"})
 YEAR_FIRST = frozenset({"JP", "CN"})
 
 

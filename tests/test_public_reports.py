@@ -1,0 +1,137 @@
+"""Amazon's own downloads with the headers Amazon publishes, read through the CLI.
+
+tests/fixtures/amazon-public/us-seller holds one seller's Amazon-only downloads. Each header is
+verbatim from a public source (docs/data.md, "Where these headers come from"); the four cancelled
+orders of the All Orders report (113-8871452-8288246, 114-5642155-9428269, 113-3281105-7707448,
+111-1225255-7785053) are real rows of airbytehq/airbyte's recorded test account, with the buyer's
+city and postal code left out. The other rows are ours:
+
+  111-0000001  MFN  purchased 2022-07-20 10:00 PDT  shipped; returned (Returns report, 24 July)
+  111-0000002  MFN  2022-07-21                      shipped; 1-star feedback on 7/25/22
+  111-0000003  MFN  2022-07-22                      shipped; 5-star feedback on 7/26/22
+  111-0000004  MFN  2022-07-23                      two items: one shipped, one Cancelled (partial)
+  111-0000005  AFN  2022-07-24                      Amazon Fulfilled Shipments row; FBA customer return
+  111-0000006  MFN  2022-07-26 10:00 PDT            Pending; in the Unshipped Orders report (ship by 27 July)
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures" / "amazon-public"
+
+
+def perfkit(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "perfkit.cli.main", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def us_seller(root: Path) -> Path:
+    shutil.copytree(FIXTURES / "us-seller", root / "us-seller")
+    return root
+
+
+def metrics(root: Path, *extra: str) -> tuple[pd.DataFrame, subprocess.CompletedProcess]:
+    run = perfkit("metrics", str(root), "--format", "csv", "--jobs", "1", *extra)
+    assert run.returncode in (0, 1), run.stderr
+    return pd.read_csv(pd.io.common.StringIO(run.stdout)).set_index(["metric", "segment"]), run
+
+
+def test_every_public_download_is_recognised_and_counted_by_check(tmp_path):
+    run = perfkit("check", str(us_seller(tmp_path)))
+    assert run.returncode == 0, run.stderr
+    lines = [ln.strip() for ln in run.stdout.splitlines()]
+    # 4 real cancelled orders + our 6 = 10; AFN: 111-0000005 only. First purchase 111-1225255 on
+    # 15 July (22:08 UTC, 15:08 PDT), last 111-0000006 on 26 July.
+    assert "orders: 10  (MFN 9, AFN 1)  2022-07-15 to 2022-07-26" in lines
+    # Feedback report: 2 rows; returns: the Returns report's 1 row + the FBA Customer Returns report's 1.
+    assert "inputs: feedback 2, returns 2" in lines
+    assert "data day: 2022-07-26 (the last day with orders; every default as-of day)" in lines
+    # The All Orders report (BY_LAST_UPDATE, as recorded) has no is-buyer-requested-cancellation column.
+    missing = next(ln for ln in lines if ln.startswith("missing:"))
+    assert "orders.buyer_requested_cancel" in missing and "orders.delivered_date" in missing
+    # Ship-by dates only from the Unshipped snapshot: 111-0000006 of the 5 uncancelled MFN orders in
+    # the 10 days to 26 July (0001, 0002, 0003, 0004, 0006).
+    assert ("partial: late_shipment_rate_10d: orders.latest_ship_date on 1 of 5 units; the value is computed "
+            "on part of its units and not judged") in lines
+    assert not any("ignored" in ln or "not recognised" in ln for ln in lines), run.stdout
+
+
+def test_amazon_only_downloads_give_only_the_breaches_their_inputs_support(tmp_path):
+    rows, run = metrics(us_seller(tmp_path), "--fail-on", "breach")
+    assert set(rows["as_of"]) == {"2022-07-26"}
+    # Cancel rate, 7 days to 26 July (PDT): MFN orders 0001 (20th), 0002, 0003, 0004, 113-3281105 (25th,
+    # 09:07 PDT), 0006 = 6; 113-8871452 and 114-5642155 (18th) are outside. Seller cancellations:
+    # 113-3281105 and 0004's cancelled item = 2 (no column says a buyer asked for either).
+    cancel = rows.loc[("cancel_rate", "MFN")]
+    assert (cancel["numerator"], cancel["denominator"], cancel["status"]) == (2, 6, "breach")
+    # No delivery dates, invoice uploads, ship confirmations or tracking for seller-fulfilled orders in
+    # any of these reports: no data, never 0% or 100%.
+    for metric in ("on_time_delivery_rate", "valid_tracking_rate", "late_shipment_rate_10d",
+                   "late_shipment_rate_30d"):
+        assert rows.loc[(metric, "MFN"), "status"] == "no_data", metric
+        assert pd.isna(rows.loc[(metric, "MFN"), "rate"]), metric
+    # Amazon does not compute Invoice Defect Rate in the US: no row at all.
+    assert "invoice_defect_rate" not in rows.index.get_level_values("metric")
+    # Return rate, 30 days: the Returns report's return of 0001 among the 9 MFN orders; the FBA Customer
+    # Returns report's return of 0005, the only AFN order.
+    assert tuple(rows.loc[("return_rate", "MFN"), ["numerator", "denominator"]]) == (1, 9)
+    assert tuple(rows.loc[("return_rate", "AFN"), ["numerator", "denominator"]]) == (1, 1)
+    # Return Dissatisfaction judges the seller's own answers: 0001's request only (Approved, in policy).
+    rd = rows.loc[("return_dissatisfaction_rate", "all")]
+    assert (rd["numerator"], rd["denominator"]) == (0, 1)
+    assert run.returncode == 1
+    hits = [ln for ln in run.stderr.splitlines() if ln.startswith("perfkit: --fail-on")]
+    assert hits == ["perfkit: --fail-on breach: us-seller: cancel_rate (MFN)"]
+
+
+def test_the_reports_headline_agrees_with_its_table(tmp_path):
+    out = tmp_path / "reports"
+    run = perfkit("report", str(us_seller(tmp_path / "data")), "--out", str(out), "--jobs", "1", "--quiet")
+    assert run.returncode == 0, run.stderr
+    page = next(out.glob("*/us-seller.html")).read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style).*?</\1>", "", page, flags=re.S)))
+    # The report's week ends Sunday 24 July. Cancel rate, 18-24 July (PDT): 113-8871452 and 114-5642155
+    # (18th, both cancelled), 0001, 0002, 0003, 0004 (0004's cancelled item) = 3 of 6, 50.00%.
+    assert "1 miss their target: Pre-fulfillment Cancel Rate (Seller-fulfilled) 50.00%." in text
+    assert "Pre-fulfillment Cancel Rate Seller-fulfilled 50.00%" in text and "3 defective / 6" in text
+    headline = text.split("Figures as of")[0]
+    not_judged = headline.split("Not judged")[1]
+    assert "On-Time Delivery Rate" in not_judged and "Valid Tracking Rate" in not_judged
+    assert "Invoice Defect" not in text.split("Data quality notes")[0]
+    assert "safe" not in headline
+
+
+# One negative feedback (on 111-0000002, purchased 21 July) dated the way each marketplace's Feedback
+# report writes it (airbytehq/airbyte's MARKETPLACE_DATE_FORMAT_MAP): as of 15 August, ODR (60 days
+# ending 1 August, 14 days' lag) holds the 9 MFN orders, and the feedback counts only when read as a day
+# in 2022 up to 15 August. Read the wrong way, 12/8/22 is 8 December and 22/7/25 is 22 July 2025.
+@pytest.mark.parametrize("marketplace, tz, day, encoding", [
+    ("US", "America/Los_Angeles", "7/25/22", "cp1252"),
+    ("CA", "America/Toronto", "12/8/22", "cp1252"),
+    ("MX", "America/Mexico_City", "12/8/22", "cp1252"),
+    ("DE", "Europe/Berlin", "12.8.22", "cp1252"),
+    ("SE", "Europe/Stockholm", "2022-08-12", "cp1252"),
+    ("JP", "Asia/Tokyo", "22/7/25", "cp932"),
+])
+def test_each_marketplaces_feedback_dates(tmp_path, marketplace, tz, day, encoding):
+    folder = tmp_path / marketplace.lower()
+    folder.mkdir()
+    (folder / "account.json").write_text(json.dumps({"marketplace": marketplace, "timezone": tz}))
+    # Amazon writes flat files in the marketplace's code page: a product name only it can encode.
+    orders = (FIXTURES / "us-seller" / "All Orders.txt").read_text(encoding="utf-8")
+    name = "バルミューダ トースター" if marketplace == "JP" else "Müller Leuchte"
+    (folder / "All Orders.txt").write_bytes(orders.replace("Airbyte T-Shirt Black", name).encode(encoding))
+    (folder / "Feedback.txt").write_bytes(("Date\tRating\tComments\tYour Response\tOrder ID\tRater Email\n"
+                                           f"{day}\t1\tLate\t\t111-0000002-0000002\t\n").encode(encoding))
+    rows, run = metrics(tmp_path, "--as-of", "2022-08-15")
+    fb = rows.loc[("odr_negative_feedback", "MFN")]
+    assert (fb["numerator"], fb["denominator"]) == (1, 9), run.stderr
+    assert "after the last order" not in run.stderr and "only possible" not in run.stderr
