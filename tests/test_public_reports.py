@@ -135,3 +135,23 @@ def test_each_marketplaces_feedback_dates(tmp_path, marketplace, tz, day, encodi
     fb = rows.loc[("odr_negative_feedback", "MFN")]
     assert (fb["numerator"], fb["denominator"]) == (1, 9), run.stderr
     assert "after the last order" not in run.stderr and "only possible" not in run.stderr
+
+
+def test_a_quote_in_an_amazon_report_is_text_not_quoting(tmp_path):
+    # Amazon's flat files are tab-separated with no quoting (bhushankummar/amazon-mws pull request #43:
+    # product names with quotes broke its reader). Read as CSV, the '"' opening 113-8871452's product
+    # name would swallow the rows up to the next '"' (113-3281105's): two orders lost in silence.
+    root = us_seller(tmp_path)
+    report = root / "us-seller" / "All Orders.txt"
+    lines = report.read_text(encoding="utf-8").splitlines()
+    burger = "Beyond Meat Beyond Burger Plant-Based Patties 2 pk, 8 oz (Frozen)"
+    lines[1] = lines[1].replace(burger, '"Deluxe 12 inch lamp')  # 113-8871452
+    lines[3] = lines[3].replace(burger, 'Lamp 10" wide')  # 113-3281105
+    report.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run = perfkit("check", str(root))
+    assert run.returncode == 0, run.stderr
+    # All 10 orders, as in the file without quotes.
+    assert "orders: 10  (MFN 9, AFN 1)  2022-07-15 to 2022-07-26" in [ln.strip() for ln in run.stdout.splitlines()]
+    rows, _ = metrics(root)
+    # The cancel rate of the unquoted file: 2 of 6 (113-3281105 still among them).
+    assert tuple(rows.loc[("cancel_rate", "MFN"), ["numerator", "denominator"]]) == (2, 6)

@@ -18,6 +18,9 @@ class ReportFormat:
     defaults: dict[str, str] = field(default_factory=dict)
     local_dates: bool = False  # dates like 1/15/26 whose order depends on the marketplace
     english: str | None = None  # for localised titles: the name of the English report
+    # Amazon's flat files are tab-separated with no quoting: a '"' is part of the text (a product named
+    # '"Deluxe" lamp 12"'), never the start of a quoted field that would swallow the next rows.
+    quotes: bool = False
 
     @property
     def report(self) -> str:

@@ -39,6 +39,7 @@ class Source:
     encoding: str | None = None  # mapping.json's "encoding" for the file (else decided by the marketplace)
     marketplace: str | None = None  # the account's: which encodings a file that is not UTF-8 may be in
     report: str | None = None  # the English name of the Amazon report it is, whatever its titles' language
+    quotes: bool = True  # '"' opens a quoted field (CSV); Amazon's flat files have no quoting
 
 
 MAPPING_KEYS = {"table", "columns", "values", "defaults", "date_order", "timezone", "encoding"}
@@ -162,7 +163,7 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
             continue
         found.append(Source(path, fmt.table, label, dict(fmt.columns), {}, dict(fmt.defaults),
                             _date_order(marketplace) if fmt.local_dates else None, fmt=fmt.name,
-                            encoding=encoding, marketplace=marketplace, report=fmt.report))
+                            encoding=encoding, marketplace=marketplace, report=fmt.report, quotes=fmt.quotes))
     return found
 
 
@@ -192,7 +193,7 @@ def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
         wanted = names + [k for k, v in src.columns.items() if v in names]
     few = {c for c, col in TABLES[src.table].items() if col.kind in FEW_VALUES or c in ("category", "carrier")}
     raw = read_table_file(src.path, src.label, wanted, few | {k for k, v in src.columns.items() if v in few},
-                          marketplace=src.marketplace, encoding=src.encoding, read=read)
+                          marketplace=src.marketplace, encoding=src.encoding, read=read, quotes=src.quotes)
     raw = raw.reset_index(drop=True)  # the index is each row's position in the file
     if src.columns and src.fmt == "mapping.json":
         # A header named in mapping.json that the file lacks is a typo, not an empty column.
