@@ -155,3 +155,41 @@ def test_a_quote_in_an_amazon_report_is_text_not_quoting(tmp_path):
     rows, _ = metrics(root)
     # The cancel rate of the unquoted file: 2 of 6 (113-3281105 still among them).
     assert tuple(rows.loc[("cancel_rate", "MFN"), ["numerator", "denominator"]]) == (2, 6)
+
+
+# The Unshipped Orders report as a US seller's download writes it (41 columns, with
+# is-buyer-requested-cancellation and the verge-of-* flags; the header of osman's AmazonTxtOrderParser
+# tests, a public Java project), and the buyer's request read from it.
+UNSHIPPED_41 = ("order-id order-item-id purchase-date payments-date reporting-date promise-date days-past-promise "
+                "buyer-email buyer-name cpf buyer-phone-number sku number-of-items product-name quantity-purchased "
+                "quantity-shipped quantity-to-ship ship-service-level ship-service-name recipient-name ship-address-1 "
+                "ship-address-2 ship-address-3 ship-city ship-state ship-postal-code ship-country sales-channel "
+                "customized-url customized-page is-business-order purchase-order-number price-designation is-prime "
+                "is-buyer-requested-cancellation buyer-requested-cancel-reason verge-of-cancellation "
+                "verge-of-lateShipment signature-confirmation-recommended buyer-identification-number "
+                "buyer-identification-type").split()
+
+
+def test_the_buyers_cancellation_request_in_the_unshipped_report_is_not_the_sellers(tmp_path):
+    root = us_seller(tmp_path)
+    folder = root / "us-seller"
+    row = dict.fromkeys(UNSHIPPED_41, "")
+    row.update({"order-id": "111-0000006-0000006", "order-item-id": "1", "purchase-date": "2022-07-26T17:00:00+00:00",
+                "payments-date": "2022-07-26T10:05:00-07:00", "reporting-date": "2022-07-26T18:00:00+00:00",
+                "promise-date": "2022-07-28T06:59:59+00:00", "days-past-promise": "-1", "sku": "IA-VREM-8L92",
+                "number-of-items": "1", "product-name": "Airbyte T-Shirt Black", "quantity-purchased": "1",
+                "quantity-shipped": "0", "quantity-to-ship": "1", "ship-service-level": "Standard",
+                "ship-country": "US", "sales-channel": "Amazon.com", "is-business-order": "false",
+                "is-prime": "false", "is-buyer-requested-cancellation": "true",
+                "buyer-requested-cancel-reason": "Order created by mistake", "verge-of-cancellation": "false",
+                "verge-of-lateShipment": "false", "signature-confirmation-recommended": "false"})
+    (folder / "Unshipped Orders.txt").write_text("\t".join(UNSHIPPED_41) + "\n" + "\t".join(row.values()) + "\n",
+                                                 encoding="utf-8")
+    # The All Orders report, downloaded later, has 111-0000006 Cancelled.
+    orders = folder / "All Orders.txt"
+    orders.write_text(orders.read_text(encoding="utf-8").replace("\tPending\tMerchant", "\tCancelled\tMerchant")
+                      .replace("Unshipped\t1\tUSD", "Cancelled\t0\tUSD"), encoding="utf-8")
+    rows, _ = metrics(root)
+    # Cancel rate to 26 July: the same 6 orders; cancelled 113-3281105, 0004's item and now 0006, which
+    # the buyer asked for: 2 seller cancellations, as before.
+    assert tuple(rows.loc[("cancel_rate", "MFN"), ["numerator", "denominator"]]) == (2, 6)
