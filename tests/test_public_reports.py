@@ -193,3 +193,21 @@ def test_the_buyers_cancellation_request_in_the_unshipped_report_is_not_the_sell
     # Cancel rate to 26 July: the same 6 orders; cancelled 113-3281105, 0004's item and now 0006, which
     # the buyer asked for: 2 seller cancellations, as before.
     assert tuple(rows.loc[("cancel_rate", "MFN"), ["numerator", "denominator"]]) == (2, 6)
+
+
+def test_the_fba_returns_report_as_seller_central_describes_it(tmp_path):
+    # Help item 200453320 (FBA customer returns report): the download header of Order ID is
+    # amazon-order-id (the SP-API's file has order-id), and return-date is "DD-MM-YYYY" in every
+    # marketplace. 01-08-2022 is 1 August, even in a US account (8 January read month-first).
+    root = us_seller(tmp_path)
+    header = ("return-date\tamazon-order-id\tsku\tasin\tfnsku\tproduct-name\tquantity\tfulfillment-center-id\t"
+              "detailed-disposition\treason\tstatus\tlicense-plate-number\tcustomer-comments")
+    (root / "us-seller" / "FBA Customer Returns.txt").write_text(
+        header + "\n01-08-2022\t111-0000005-0000005\tIA-VREM-8L92\tB0CJ5Q3NLP\tX0041NMBPF\tAirbyte T-Shirt Black\t1\t"
+        "SMF3\tSELLABLE\tUNWANTED_ITEM\tUnit returned to inventory\tLPNRR123456789\t\n", encoding="utf-8")
+    run = perfkit("check", str(root))
+    assert "inputs: feedback 2, returns 2" in [ln.strip() for ln in run.stdout.splitlines()], run.stdout
+    # Return rate of the one AFN order (0005): its return counts from 1 August, not before.
+    for day, returned in (("2022-07-31", 0), ("2022-08-01", 1)):
+        rows, _ = metrics(root, "--as-of", day)
+        assert tuple(rows.loc[("return_rate", "AFN"), ["numerator", "denominator"]]) == (returned, 1), day

@@ -162,7 +162,7 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
                             "describe it in mapping.json to load it")
             continue
         found.append(Source(path, fmt.table, label, dict(fmt.columns), {}, dict(fmt.defaults),
-                            _date_order(marketplace) if fmt.local_dates else None, fmt=fmt.name,
+                            fmt.date_order or (_date_order(marketplace) if fmt.local_dates else None), fmt=fmt.name,
                             encoding=encoding, marketplace=marketplace, report=fmt.report, quotes=fmt.quotes))
     return found
 
