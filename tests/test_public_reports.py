@@ -211,3 +211,47 @@ def test_the_fba_returns_report_as_seller_central_describes_it(tmp_path):
     for day, returned in (("2022-07-31", 0), ("2022-08-01", 1)):
         rows, _ = metrics(root, "--as-of", day)
         assert tuple(rows.loc[("return_rate", "AFN"), ["numerator", "denominator"]]) == (returned, 1), day
+
+
+# The order report with ship-by and deliver-by dates, 45 columns: the header a public order dashboard
+# (React, found by its text) names column by column when it imports the report.
+ORDER_REPORT_45 = ("order-id order-item-id purchase-date payments-date buyer-email buyer-name payment-method-details cpf "
+                   "buyer-phone-number sku number-of-items product-name quantity-purchased currency item-price item-tax "
+                   "shipping-price shipping-tax ship-service-level recipient-name ship-address-1 ship-address-2 "
+                   "ship-address-3 ship-city ship-state ship-postal-code ship-country ship-phone-number "
+                   "item-promotion-discount item-promotion-id ship-promotion-discount ship-promotion-id "
+                   "delivery-start-date delivery-end-date delivery-time-zone delivery-Instructions earliest-ship-date "
+                   "latest-ship-date earliest-delivery-date latest-delivery-date is-business-order purchase-order-number "
+                   "price-designation is-prime signature-confirmation-recommended").split()
+
+
+def test_ship_by_dates_without_any_seller_confirmation_give_no_late_shipment(tmp_path):
+    # All Orders + the order report (ship-by dates for 0001-0004 and 0006) + the Amazon Fulfilled
+    # Shipments report, whose shipment-date is FBA's only: no file says when an MFN order shipped.
+    # Read as "not confirmed", 0001-0004 (shipped, ship-by passed) were 4 late of 4: a false breach.
+    root = us_seller(tmp_path)
+    rows = []
+    for n, day in ((1, 20), (2, 21), (3, 22), (4, 23), (6, 26)):
+        row = dict.fromkeys(ORDER_REPORT_45, "")
+        row.update({"order-id": f"111-000000{n}-000000{n}", "order-item-id": str(n),
+                    "purchase-date": f"2022-07-{day}T17:00:00+00:00", "payments-date": f"2022-07-{day}T17:05:00+00:00",
+                    "sku": "IA-VREM-8L92", "number-of-items": "1", "product-name": "Airbyte T-Shirt Black",
+                    "quantity-purchased": "1", "currency": "USD", "item-price": "15.00", "ship-service-level": "Standard",
+                    "ship-country": "US", "earliest-ship-date": f"2022-07-{day}T07:00:00+00:00",
+                    "latest-ship-date": f"2022-07-{day + 2}T06:59:59+00:00",
+                    "earliest-delivery-date": f"2022-07-{day + 3}T07:00:00+00:00",
+                    "latest-delivery-date": f"2022-07-{min(day + 6, 31)}T06:59:59+00:00",
+                    "is-business-order": "false", "is-prime": "false", "signature-confirmation-recommended": "false"})
+        rows.append("\t".join(row.values()))
+    (root / "us-seller" / "Order Report.txt").write_text("\t".join(ORDER_REPORT_45) + "\n" + "\n".join(rows) + "\n",
+                                                         encoding="utf-8")
+    run = perfkit("check", str(root))
+    # Late Shipment's units in the 10 days to 26 July: 0001-0004 and 0006, none from a file with
+    # ship confirmations (0005, the one that is, is FBA).
+    assert ("partial: late_shipment_rate_10d: orders.ship_confirm_date on 0 of 5 units; the value is computed on "
+            "part of its units and not judged") in [ln.strip() for ln in run.stdout.splitlines()], run.stdout
+    got, run = metrics(root, "--fail-on", "breach")
+    for metric in ("late_shipment_rate_10d", "late_shipment_rate_30d", "on_time_delivery_rate"):
+        assert got.loc[(metric, "MFN"), "status"] == "no_data", metric
+    hits = [ln for ln in run.stderr.splitlines() if ln.startswith("perfkit: --fail-on")]
+    assert hits == ["perfkit: --fail-on breach: us-seller: cancel_rate (MFN)"]

@@ -317,6 +317,9 @@ _LATE = dict(
     notes={"orders.latest_ship_date": "Late Shipment Rate has no data",
            "orders.ship_confirm_date": "Late Shipment Rate has no data"},
     suggested=("late_confirmation", "carrier_pickup"), segments=("MFN",), index=True, anchor="orders.latest_ship_date",
+    # An empty confirmation is "not shipped yet" only in a file that has the column: Amazon's order
+    # reports carry none, and the Amazon Fulfilled Shipments report carries it for FBA orders only.
+    covers=("orders.ship_confirm_date",),
     amazon=(AmazonField(("lateShipmentRate",), "MFN", ("lateShipmentCount", "lateShipmentsCount"), ("orderCount",),
                         listed="lateShipmentRateList"),))
 
