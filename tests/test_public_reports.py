@@ -225,11 +225,8 @@ ORDER_REPORT_45 = ("order-id order-item-id purchase-date payments-date buyer-ema
                    "price-designation is-prime signature-confirmation-recommended").split()
 
 
-def test_ship_by_dates_without_any_seller_confirmation_give_no_late_shipment(tmp_path):
-    # All Orders + the order report (ship-by dates for 0001-0004 and 0006) + the Amazon Fulfilled
-    # Shipments report, whose shipment-date is FBA's only: no file says when an MFN order shipped.
-    # Read as "not confirmed", 0001-0004 (shipped, ship-by passed) were 4 late of 4: a false breach.
-    root = us_seller(tmp_path)
+def write_order_report(folder: Path) -> None:
+    """The order report's rows for 0001-0004 and 0006: ship by two days after purchase, deliver by six."""
     rows = []
     for n, day in ((1, 20), (2, 21), (3, 22), (4, 23), (6, 26)):
         row = dict.fromkeys(ORDER_REPORT_45, "")
@@ -243,8 +240,16 @@ def test_ship_by_dates_without_any_seller_confirmation_give_no_late_shipment(tmp
                     "latest-delivery-date": f"2022-07-{min(day + 6, 31)}T06:59:59+00:00",
                     "is-business-order": "false", "is-prime": "false", "signature-confirmation-recommended": "false"})
         rows.append("\t".join(row.values()))
-    (root / "us-seller" / "Order Report.txt").write_text("\t".join(ORDER_REPORT_45) + "\n" + "\n".join(rows) + "\n",
-                                                         encoding="utf-8")
+    (folder / "Order Report.txt").write_text("\t".join(ORDER_REPORT_45) + "\n" + "\n".join(rows) + "\n",
+                                             encoding="utf-8")
+
+
+def test_ship_by_dates_without_any_seller_confirmation_give_no_late_shipment(tmp_path):
+    # All Orders + the order report (ship-by dates for 0001-0004 and 0006) + the Amazon Fulfilled
+    # Shipments report, whose shipment-date is FBA's only: no file says when an MFN order shipped.
+    # Read as "not confirmed", 0001-0004 (shipped, ship-by passed) were 4 late of 4: a false breach.
+    root = us_seller(tmp_path)
+    write_order_report(root / "us-seller")
     run = perfkit("check", str(root))
     # Late Shipment's units in the 10 days to 26 July: 0001-0004 and 0006, none from a file with
     # ship confirmations (0005, the one that is, is FBA).
@@ -255,3 +260,24 @@ def test_ship_by_dates_without_any_seller_confirmation_give_no_late_shipment(tmp
         assert got.loc[(metric, "MFN"), "status"] == "no_data", metric
     hits = [ln for ln in run.stderr.splitlines() if ln.startswith("perfkit: --fail-on")]
     assert hits == ["perfkit: --fail-on breach: us-seller: cancel_rate (MFN)"]
+
+
+def test_fba_tracking_numbers_do_not_make_seller_shipments_invalid(tmp_path):
+    # As above, plus the seller's own export of ship confirmations for 0001-0004 (no tracking
+    # columns). The only tracking numbers are the Amazon Fulfilled Shipments report's (FBA, 0005):
+    # read as "no tracking id", 0001-0003 (promised by 10 August's window) were 0 valid of 3.
+    root = us_seller(tmp_path)
+    write_order_report(root / "us-seller")
+    (root / "us-seller" / "erp.csv").write_text(
+        "order_id,ship_confirm_date\n" + "".join(f"111-000000{n}-000000{n},2022-07-{20 + n}T18:00:00+00:00\n"
+                                                 for n in (1, 2, 3, 4)), encoding="utf-8")
+    (root / "us-seller" / "mapping.json").write_text(json.dumps({"files": {"erp.csv": {
+        "table": "orders", "columns": {"order_id": "order_id", "ship_confirm_date": "ship_confirm_date"}}}}))
+    run = perfkit("check", str(root))
+    # Valid Tracking's units: 0001-0004, confirmed and with a promised delivery date; none from a file
+    # with tracking ids.
+    assert ("partial: valid_tracking_rate: orders.tracking_id on 0 of 4 units; the value is computed on part "
+            "of its units and not judged") in [ln.strip() for ln in run.stdout.splitlines()], run.stdout
+    got, _ = metrics(root, "--as-of", "2022-08-10")
+    assert got.loc[("valid_tracking_rate", "MFN"), "status"] == "no_data"
+    assert pd.isna(got.loc[("valid_tracking_rate", "MFN"), "rate"])
