@@ -25,7 +25,7 @@ from perfkit.core.errors import PerfkitError
 from perfkit.core.encodings import decode
 from perfkit.core.policy import Policy, parse_policy, read_policy
 from perfkit.engine import rules
-from perfkit.engine.units import AccountDays, Units, segment_masks, without_uncovered
+from perfkit.engine.units import AccountDays, Units, judged_rows, segment_masks, without_uncovered
 from perfkit.loading.schema import TABLE_NOTES, TABLES
 
 if TYPE_CHECKING:
@@ -317,6 +317,9 @@ _LATE = dict(
     notes={"orders.latest_ship_date": "Late Shipment Rate has no data",
            "orders.ship_confirm_date": "Late Shipment Rate has no data"},
     suggested=("late_confirmation", "carrier_pickup"), segments=("MFN",), index=True, anchor="orders.latest_ship_date",
+    # An empty confirmation is "not shipped yet" only in a file that has the column: Amazon's order
+    # reports carry none, and the Amazon Fulfilled Shipments report carries it for FBA orders only.
+    covers=("orders.ship_confirm_date",),
     amazon=(AmazonField(("lateShipmentRate",), "MFN", ("lateShipmentCount", "lateShipmentsCount"), ("orderCount",),
                         listed="lateShipmentRateList"),))
 
@@ -352,6 +355,9 @@ declare(Metric(
            "orders.category": "Valid Tracking Rate has no per-category figures"},
     family="valid_tracking_rate", suggested=("carrier_no_tracking",), segments=("MFN", "category"), index=True,
     anchor="orders.latest_delivery_date",
+    # A missing tracking id is invalid tracking only in a file that has the column: the Amazon
+    # Fulfilled Shipments report's tracking numbers are FBA's.
+    covers=("orders.tracking_id",),
     essential=(("orders.ship_confirm_date",), ("orders.latest_delivery_date",),
                ("orders.tracking_id", "orders.tracking_valid")),
     amazon=(AmazonField(("validTrackingRate",), "MFN", ("validTrackingCount",), ("shipmentCount",)),)))
@@ -404,6 +410,11 @@ declare(Metric("return_rate", rules.returned, ("returns",), tables=("returns",),
                essential=(("returns",),), index=True, headline=True))
 
 
+# A file that carries one of these answers the defect test as well as the column itself: a
+# tracking_valid flag says whether a shipment had valid tracking without its tracking id.
+COVER_ALTERNATIVES = {"orders.tracking_id": ("orders.tracking_valid",)}
+
+
 def build_units(days: AccountDays, metric: Metric, mp: MetricPolicy) -> Units:
     """A metric's units for an account, split by the policy's segments.
 
@@ -415,9 +426,9 @@ def build_units(days: AccountDays, metric: Metric, mp: MetricPolicy) -> Units:
             days._raw[metric.rule] = metric.rule(days)
         units = dataclasses.replace(days._raw[metric.rule])
         for column in metric.covers:
-            carried = days.account.orders.get(f"_carried_{column.partition('.')[2]}")
-            if carried is not None:  # several orders files, not all with the column
-                units = without_uncovered(units, carried.notna().to_numpy(), column)
+            judged = judged_rows(days.account.orders, column, COVER_ALTERNATIVES.get(column, ()))
+            if judged is not None:  # several orders files, not all with the column
+                units = without_uncovered(units, judged, column)
         units.segments = segment_masks(units, mp.segments, days)
         if units.uncovered is not None:
             units.uncovered = dataclasses.replace(units.uncovered)

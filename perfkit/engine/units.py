@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -335,6 +335,18 @@ def segment_mask(units: Units, metric: str, segment: str | None) -> np.ndarray:
         choices = ", ".join(units.segments) or "none (no units)"
         raise PerfkitError(f"metric {metric} has no segment {segment!r}; choose from {choices}")
     return units.segments[segment]
+
+
+def judged_rows(orders: pd.DataFrame, column: str, alternatives: Iterable[str] = ()) -> np.ndarray | None:
+    """Per order row, whether a file it comes from carries ``column`` ("orders.x", marked
+    ``_carried_x`` by loading) or one of ``alternatives``, or None when the column is not uneven
+    (one orders file, or every file has it: nothing to split)."""
+    mark = orders.get(f"_carried_{column.partition('.')[2]}")
+    if mark is None:
+        return None
+    # An alternative counts where its file has it (loading fills absent columns, so presence says nothing).
+    marks = [mark] + [m for m in (orders.get(f"_carried_{a.partition('.')[2]}") for a in alternatives) if m is not None]
+    return np.logical_or.reduce([m.notna().to_numpy() for m in marks])
 
 
 def without_uncovered(units: Units, judged: np.ndarray, column: str) -> Units:

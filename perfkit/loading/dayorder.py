@@ -14,8 +14,9 @@ import pandas as pd
 from perfkit.core.errors import DataError, describe_rows
 from perfkit.core.notes import Note
 
-# Day and month first, as one or two digits, then a year: "9/10/26", "13.09.2026", "09-10-26 10:00".
-_SHORT = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?:\D|$)"
+# Day and month first, as one or two digits, then a year: "9/10/26", "13.09.2026", "09-10-26 10:00"
+# (or, in a year-first marketplace, a two-digit year, month and day: Amazon Japan's "22/7/26").
+_SHORT = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})(?:\D|$)"
 
 
 def column_order(text: pd.Series, rows: list[int], order: str, label: str, column: str,
@@ -28,6 +29,10 @@ def column_order(text: pd.Series, rows: list[int], order: str, label: str, colum
     with np.errstate(invalid="ignore"):
         day_first = (first > 12) & (second <= 12)
         month_first = (second > 12) & (first <= 12)
+    if order == "ymd":
+        # Year first (Amazon Japan's Feedback report writes 22/7/26, YY/M/D): a first field over 12 is
+        # the year, not a day, unless the last field is a four-digit year (26/07/2022).
+        day_first &= parts[2].str.len().to_numpy() == 4
     shown = text.astype(str).to_numpy()
     if day_first.any() and month_first.any():
         at = np.asarray(rows)

@@ -17,7 +17,11 @@ class ReportFormat:
     columns: dict[str, str]  # report header (lower case) -> canonical column
     defaults: dict[str, str] = field(default_factory=dict)
     local_dates: bool = False  # dates like 1/15/26 whose order depends on the marketplace
+    date_order: str | None = None  # the order of its short dates in every marketplace ('dmy', ...)
     english: str | None = None  # for localised titles: the name of the English report
+    # Amazon's flat files are tab-separated with no quoting: a '"' is part of the text (a product named
+    # '"Deluxe" lamp 12"'), never the start of a quoted field that would swallow the next rows.
+    quotes: bool = False
 
     @property
     def report(self) -> str:
@@ -136,9 +140,21 @@ FBA_RETURNS = ReportFormat(
     },
     # Amazon handled these returns: they count in the return rate, never in Return Dissatisfaction.
     defaults={"fba": "true"},
+    # "Date returned merchandise was processed at the fulfillment center (DD-MM-YYYY)", in every
+    # marketplace's help page (help item 200453320); the SP-API's download writes ISO instants.
+    date_order="dmy",
 )
 
-REPORT_FORMATS = (ALL_ORDERS, SHIPPING_DATES, UNSHIPPED, AMAZON_SHIPMENTS, FEEDBACK, RETURNS, FBA_RETURNS)
+# The same report downloaded from Seller Central: its help page (200453320) names the order column
+# amazon-order-id, where the SP-API's file has order-id.
+FBA_RETURNS_DOWNLOAD = replace(
+    FBA_RETURNS,
+    signature=frozenset({"return-date", "amazon-order-id", "detailed-disposition"}),
+    columns={("amazon-order-id" if k == "order-id" else k): v for k, v in FBA_RETURNS.columns.items()},
+)
+
+REPORT_FORMATS = (ALL_ORDERS, SHIPPING_DATES, UNSHIPPED, AMAZON_SHIPMENTS, FEEDBACK, RETURNS, FBA_RETURNS,
+                  FBA_RETURNS_DOWNLOAD)
 
 # Column titles of the same reports downloaded with another report language (Seller Central's
 # "Language for feed processing reports", SP-API's preferredReportDocumentLocale): English header
@@ -172,8 +188,11 @@ RETURN_STATUS_DECISIONS = {
 # Amazon's marketplaces by the code account.json gives (GB is accepted for UK).
 MARKETPLACES = frozenset({"US", "CA", "MX", "BR", "UK", "GB", "DE", "FR", "IT", "ES", "NL", "SE", "PL", "BE", "IE",
                           "TR", "JP", "AU", "SG", "IN", "AE", "SA", "EG", "ZA", "CN"})
-# Marketplaces that write dates month first (1/15/26) or year first (26/01/15).
-MONTH_FIRST = frozenset({"US", "CA", "MX", "BR"})
+# Marketplaces that write dates month first (1/15/26) or year first (26/01/15) in the Feedback report:
+# only the US writes M/D/YY (CA, MX and BR write D/M/YY, DE D.M.YY, JP YY/M/D), as airbytehq/airbyte's
+# connector reads each marketplace's report (source-amazon-seller-partner, MARKETPLACE_DATE_FORMAT_MAP,
+# pull request #8810).
+MONTH_FIRST = frozenset({"US"})
 YEAR_FIRST = frozenset({"JP", "CN"})
 
 
@@ -196,7 +215,7 @@ def localised(fmt: ReportFormat, language: str, titles: dict[str, str]) -> Repor
     its dates in the marketplace's order."""
     columns = {titles[h].lower(): canonical for h, canonical in fmt.columns.items() if h in titles}
     return replace(fmt, name=f"{fmt.name} ({language} titles)", english=fmt.name, columns=columns,
-                   signature=frozenset(titles[h].lower() for h in fmt.signature), local_dates=True)
+                   signature=frozenset(titles[h].lower() for h in fmt.signature), local_dates=True, date_order=None)
 
 
 def date_order(marketplace: str | None) -> str:

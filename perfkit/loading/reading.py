@@ -67,7 +67,8 @@ def read_header(path: Path, label: str, marketplace: str | None = None, encoding
 
 def _read_text_table(path: Path, label: str, columns: Collection[str] | None = None,
                      read: dict[str, Decoded] | None = None, marketplace: str | None = None,
-                     encoding: str | None = None, encodings: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
+                     encoding: str | None = None, encodings: dict[str, tuple[str, ...]] | None = None,
+                     quotes: bool = True) -> pd.DataFrame:
     with open(path, "rb") as fh:
         refuse_binary(fh.read(HEAD), label)  # before the whole file is read
     raw = path.read_bytes()
@@ -76,9 +77,10 @@ def _read_text_table(path: Path, label: str, columns: Collection[str] | None = N
     if not raw.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in raw[:4096]:
         # UTF-8 goes to Arrow as it is (Arrow checks the encoding: anything else falls through).
         head = utf8[:HEAD].split(b"\n", 1)[0].decode("utf-8", errors="replace")
+        quotes = quotes or _quoted(head, _separator(path, head))
         if "\ufffd" not in head:  # a header in another encoding is checked once decoded, below
-            refuse_duplicate_headers(_names(head, _separator(path, head)), label)
-        frame = _arrow_csv(utf8, head, _separator(path, head), columns)
+            refuse_duplicate_headers(_names(head, _separator(path, head), quotes), label)
+        frame = _arrow_csv(utf8, head, _separator(path, head), columns, quotes)
     if frame is None:
         decoded = read_text(raw, label, declared=encoding, marketplace=marketplace, table=encodings)
         if read is not None and decoded.encoding != "utf-8":
@@ -88,15 +90,16 @@ def _read_text_table(path: Path, label: str, columns: Collection[str] | None = N
             raise DataError(label, "is empty", expected="a header line and one row per record")
         first = text.split("\n", 1)[0]
         sep = _separator(path, first)
-        refuse_duplicate_headers(_names(first, sep), label)
-        frame = _arrow_csv(text.encode("utf-8"), first, sep, columns)
+        quotes = quotes or _quoted(first, sep)
+        refuse_duplicate_headers(_names(first, sep, quotes), label)
+        frame = _arrow_csv(text.encode("utf-8"), first, sep, columns, quotes)
     if frame is None:  # anything Arrow does not read exactly like pandas: the pandas reader decides
         # pandas pads a short row and guesses at a long one: a row cut off (a truncated download)
         # or shifted is refused here, named, before it becomes data.
-        refuse_ragged_rows(text, sep, label)
+        refuse_ragged_rows(text, sep, label, quotes)
         try:
             frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                                na_values=[], skipinitialspace=False)
+                                na_values=[], skipinitialspace=False, quoting=_quoting(quotes))
         except (pd.errors.ParserError, ValueError) as exc:
             detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             raise DataError(label, f"cannot be read as a table ({detail})",
@@ -105,11 +108,24 @@ def _read_text_table(path: Path, label: str, columns: Collection[str] | None = N
     return frame
 
 
-def _names(first: str, sep: str) -> list[str]:
+def _quoted(first: str, sep: str) -> bool:
+    """Whether a file's '"' are quoting, not text, though its report has none: a comma-separated
+    file (a comma in a value must be quoted), or a header line written with quotes (a report saved
+    again by a spreadsheet)."""
+    return sep != "\t" or first.lstrip("\ufeff").startswith('"')
+
+
+def _quoting(quotes: bool) -> int:
+    import csv
+
+    return csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE
+
+
+def _names(first: str, sep: str, quotes: bool = True) -> list[str]:
     import csv
 
     try:
-        return next(csv.reader([first.rstrip("\r")], delimiter=sep))
+        return next(csv.reader([first.rstrip("\r")], delimiter=sep, quoting=_quoting(quotes)))
     except (csv.Error, StopIteration):
         return []
 
@@ -127,11 +143,11 @@ def refuse_duplicate_headers(names: list[str], label: str) -> None:
         seen[folded] = name
 
 
-def refuse_ragged_rows(text: str, sep: str, label: str) -> None:
+def refuse_ragged_rows(text: str, sep: str, label: str, quotes: bool = True) -> None:
     """Fail on the first row with fewer or more fields than the header (blank lines aside)."""
     import csv
 
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    reader = csv.reader(io.StringIO(text), delimiter=sep, quoting=_quoting(quotes))
     try:
         width = len(next(reader))
         for n, record in enumerate(reader, start=2):  # the header is row 1
@@ -151,7 +167,8 @@ def _separator(path: Path, first: str) -> str:
     return ";" if first.count(";") > first.count(",") else ","
 
 
-def _arrow_csv(data: bytes, first: str, sep: str, columns: Collection[str] | None = None) -> pd.DataFrame | None:
+def _arrow_csv(data: bytes, first: str, sep: str, columns: Collection[str] | None = None,
+               quotes: bool = True) -> pd.DataFrame | None:
     """A text table through Arrow's CSV reader (every cell as text, '' for empty), or None when
     the file needs the pandas reader (duplicate headers, short or long rows, odd quoting).
     With ``columns`` (names in any case) only those columns are converted.
@@ -164,7 +181,7 @@ def _arrow_csv(data: bytes, first: str, sep: str, columns: Collection[str] | Non
     import pyarrow.csv as pacsv
 
     try:
-        names = next(csv.reader([first.rstrip("\r")], delimiter=sep))
+        names = next(csv.reader([first.rstrip("\r")], delimiter=sep, quoting=_quoting(quotes)))
     except (csv.Error, StopIteration):
         return None
     if len(set(names)) != len(names) or "" in names:
@@ -178,7 +195,8 @@ def _arrow_csv(data: bytes, first: str, sep: str, columns: Collection[str] | Non
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False,
                                            block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=quotes,
+                                             quote_char='"' if quotes else False),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in include},
                                                  include_columns=include,
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
@@ -283,19 +301,20 @@ def _utf8(value: bytes) -> bool:
 def read_table_file(path: Path, label: str | None = None, columns: list[str] | None = None,
                     few_values: Collection[str] = (), *, marketplace: str | None = None,
                     encoding: str | None = None, read: dict[str, Decoded] | None = None,
-                    encodings: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
+                    encodings: dict[str, tuple[str, ...]] | None = None, quotes: bool = True) -> pd.DataFrame:
     """Read one CSV/TSV/TXT/Parquet file as a raw frame (text cells, '' for empty).
 
     ``few_values`` names Parquet text columns to read as categoricals. A text file that is not
     UTF-8 is decoded by ``encoding`` (mapping.json's) or the ``marketplace``'s candidates; ``read``
     then records how (label -> :class:`~perfkit.core.encodings.Decoded`); ``encodings`` is the
-    policy's ``[encodings]`` (default: the default policy's).
+    policy's ``[encodings]`` (default: the default policy's). ``quotes=False`` reads '"'
+    as text (Amazon's flat files), unless the header line itself is quoted.
     """
     label = label or path.name
     try:
         if path.suffix.lower() == ".parquet":
             return _read_parquet(path, label, columns, few_values)
-        return _read_text_table(path, label, columns, read, marketplace, encoding, encodings)
+        return _read_text_table(path, label, columns, read, marketplace, encoding, encodings, quotes)
     except OSError as exc:  # permissions, a file removed while reading, a disk error
         raise unreadable(label, exc) from None
 

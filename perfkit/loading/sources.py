@@ -41,6 +41,7 @@ class Source:
     marketplace: str | None = None  # the account's: which encodings a file that is not UTF-8 may be in
     report: str | None = None  # the English name of the Amazon report it is, whatever its titles' language
     encodings: dict[str, tuple[str, ...]] | None = None  # the policy's [encodings] (None: the default policy's)
+    quotes: bool = True  # '"' opens a quoted field (CSV); Amazon's flat files have no quoting
 
 
 MAPPING_KEYS = {"table", "columns", "values", "defaults", "date_order", "timezone", "encoding"}
@@ -163,8 +164,9 @@ def find_sources(folder: Path, account_id: str, marketplace: str | None, warning
             warnings.append(Note("unrecognised", label=label, header=header_text(header)))
             continue
         found.append(Source(path, fmt.table, label, dict(fmt.columns), {}, dict(fmt.defaults),
-                            _date_order(marketplace) if fmt.local_dates else None, fmt=fmt.name,
-                            encoding=encoding, marketplace=marketplace, report=fmt.report, encodings=encodings))
+                            fmt.date_order or (_date_order(marketplace) if fmt.local_dates else None), fmt=fmt.name,
+                            encoding=encoding, marketplace=marketplace, report=fmt.report, encodings=encodings,
+                            quotes=fmt.quotes))
     return found
 
 
@@ -191,7 +193,8 @@ def canonical_frame(src: Source, tz: str, keep: set[str] | None = None,
         wanted = names + [k for k, v in src.columns.items() if v in names]
     few = {c for c, col in TABLES[src.table].items() if col.kind in FEW_VALUES or c in ("category", "carrier")}
     raw = read_table_file(src.path, src.label, wanted, few | {k for k, v in src.columns.items() if v in few},
-                          marketplace=src.marketplace, encoding=src.encoding, read=read, encodings=src.encodings)
+                          marketplace=src.marketplace, encoding=src.encoding, read=read, encodings=src.encodings,
+                          quotes=src.quotes)
     raw = raw.reset_index(drop=True)  # the index is each row's position in the file
     if src.columns and src.fmt == "mapping.json":
         # A header named in mapping.json that the file lacks is a typo, not an empty column.
