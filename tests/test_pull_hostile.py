@@ -344,3 +344,19 @@ def test_a_document_over_max_document_mb_is_refused_unpacked_or_not(tmp_path, sp
                and f.endswith(f": more than 0.1 MB once unpacked {tail}") for f in orders)
     assert all("): us-shop's report document " in f and f.endswith(f": more than 0.1 MB {tail}") for f in fb)
     assert not list((root / "us-shop").glob("amazon-all-orders-*")) and not list((root / "us-shop").glob("amazon-feedback-*"))
+
+
+def test_gunzip_stops_at_its_limit_reads_every_member_and_refuses_a_cut_stream():
+    import gzip
+    import zlib
+
+    from perfkit.pull.client import gunzip
+    text = b"302-1\tShipped\n" * 100_000  # 14 bytes a row: 1 400 000 bytes
+    packed = gzip.compress(text)
+    assert gunzip(packed, 1_400_000) == text  # exactly the limit: kept
+    assert gunzip(packed, 1_399_999) is None  # one byte over: refused
+    assert gunzip(packed + gzip.compress(b"tail\n"), 2_000_000) == text + b"tail\n"  # two members, as gzip.decompress
+    with pytest.raises(EOFError):
+        gunzip(packed[:-8], 2_000_000)  # the trailer cut off
+    with pytest.raises(zlib.error):
+        gunzip(b"\x1f\x8b" + b"\x00" * 20, 2_000_000)
