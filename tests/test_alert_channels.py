@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import warnings
 
 import pytest
@@ -193,3 +194,48 @@ def test_batch_of_three_accounts_with_a_broken_channel_exits_as_without_alerts(t
     assert "- 新超标: 订单缺陷率 (自配送) " in feishu
     others = accounts["uk-homechoice"] + accounts["us-summit-outdoor"]
     assert others and not any(han(line) for line in others) and "- NEW BREACH: " in feishu
+
+
+def test_an_account_name_reaches_each_service_as_its_own_text_without_markup_or_visible_escapes(proxy):
+    # A name with Markdown characters, an @all, Feishu's mention tag, a newline and a bell.
+    from .receivers import json_server, smtp_server
+    name = 'shop_[1]*@all <at user_id="all">\nsecond line\x07'
+    outcomes = {"e-shop": Outcome("e-shop", True, html="e.html", row={
+        "_name": name, "_last": "2026-11-16", "late_shipment_rate_10d": _cell("breach", 0.05, 5, 100, -2, "< 4%")})}
+    alert = compose(outcomes, {}, resolve_policy(None), dt.date(2026, 11, 15), {}, "en", {}, "", dt.date(2026, 11, 17), 3)
+    # One line; a zero-width joiner (U+200D) after < and @: it reads the same, but no service sees a
+    # tag or a mention; no backslash (Apprise escapes for the channels that render Markdown).
+    shown = 'shop_[1]*@\u200dall <\u200dat user_id="all"> second line'
+    head = f"{shown} [e-shop]"
+    assert alert.lines[0] == head
+    body = alert.body()
+    smtp, mails = smtp_server()
+    web, posts = json_server()
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        failures = send(alert, ["feishu://F1/?verify=no", "lark://L1/?verify=no", "wecombot://W1/?verify=no",
+                                "dingtalk://D1/?verify=no", "dingtalk://D2/?verify=no&format=markdown",
+                                "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/?verify=no",
+                                f"mailto://127.0.0.1:{smtp.server_address[1]}?smtp=127.0.0.1&mode=insecure"
+                                "&from=alerts@example.invalid&to=team@example.invalid",
+                                f"json://127.0.0.1:{web.server_address[1]}/hook"])
+    finally:
+        smtp.shutdown()
+        web.shutdown()
+    assert failures == []
+    got = {g["path"]: g["json"] for g in proxy}
+    title = alert.title
+    # Plain-text channels: the text as the team should read it.
+    assert got["/open-apis/bot/v2/hook/F1/"]["content"]["text"] == f"{title}\r\n{body}"
+    assert got["/open-apis/bot/v2/hook/L1"]["content"]["text"] == f"{title}\n{body}"
+    assert got["/cgi-bin/webhook/send?key=W1"]["text"]["content"] == f"{title}\r\n{body}"
+    assert got["/robot/send?access_token=D1"]["text"]["content"] == f"{title}\r\n{body}"
+    assert got["/robot/send?access_token=D1"]["at"] == {"atMobiles": [], "isAtAll": False}
+    # Slack with mrkdwn off: only its own entities for & < > (Slack's formatting rules).
+    assert got["/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"]["attachments"][0]["text"] == body.replace("<", "&lt;").replace(">", "&gt;")
+    # DingTalk markdown: Apprise's one escape per Markdown character, never a doubled backslash.
+    md = got["/robot/send?access_token=D2"]["markdown"]["text"].split("\n")[1]
+    assert md == 'shop\\_\\[1\\]\\*@\u200dall <\u200dat user\\_id\\="all"\\> second line \\[e\\-shop\\]'
+    assert mails[0]["message"].get_body().get_content().replace("\r\n", "\n") == body + "\n"
+    assert posts[0]["json"]["message"] == body
+    assert "\\" not in body and "\n" not in alert.lines[0] and "\x07" not in body

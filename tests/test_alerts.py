@@ -93,11 +93,13 @@ def test_the_ahr_status_is_amazons_word_without_an_escape():
     row["_ahr"]["text"] = "at_risk [x](y)"
     alert = compose({"a": Outcome("a", True, html="a.html", row=row)}, {}, resolve_policy(None), dt.date(2026, 11, 15),
                     {}, "en", {}, "", dt.date(2026, 11, 17), 3)
-    assert alert.lines[1] == "- now at risk: AHR 180 at\\_risk \\[x\\](y)"
+    assert alert.lines[1] == "- now at risk: AHR 180 at_risk [x](y)"  # data, kept as written (no escape to show)
 
 
 def test_buyer_or_seller_text_cannot_inject_markup():
-    assert plain("Shop\u202e [click](http://evil) @all\x07") == "Shop \\[click\\](http://evil) \\@all"
+    # Direction override and bell gone, the line break a space, a zero-width joiner after < and @
+    # (no mention, no tag); Markdown is Apprise's to escape per channel (see test_alert_channels).
+    assert plain("Shop\u202e [click](http://evil)\r\n@all <at>\x07") == "Shop [click](http://evil) @\u200dall <\u200dat>"
 
 
 def test_send_delivers_to_a_webhook_and_names_a_broken_channel(receiver):

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from perfkit import account_series, load_account
 from perfkit.loading import cache as parsed

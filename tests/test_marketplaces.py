@@ -10,7 +10,6 @@ import pytest
 
 from perfkit.engine.context import AccountContext
 from perfkit.engine.metrics import account_series
-from perfkit.engine.registry import load_policy
 
 from .conftest import write_account
 

@@ -316,3 +316,47 @@ def test_a_429_waits_as_its_rate_limit_header_says_and_by_backoff_without_one(sp
         # the first backoff is 0.01 s; a stated rate raises it to 1/rate; up to 10% jitter on top
         low = max(floor, 0.01)
         assert low <= slept[0] <= low * 1.1
+
+
+def test_a_document_over_max_document_mb_is_refused_unpacked_or_not(tmp_path, spapi):
+    # A decompression bomb: the orders document gzip-compressed (a few kB on the wire) unpacks to
+    # 1.95 MB of padding rows; the feedback document, sent plain, is 0.2 MB. The config's cap is
+    # 0.1 MB (104857 bytes): both refused, nothing written.
+    padding = (ORDERS_HEADER + "\n" + "302-0\t\t\t\t\t\t\t\n" * 150_000).encode()  # 150000 rows of 13 bytes
+    assert len(padding) == len(ORDERS_HEADER) + 1 + 1_950_000
+    feedback = ("Date\tRating\tComments\tYour Response\tOrder ID\tRater Email\n" + "x" * 200_000 + "\n").encode()
+    stub = spapi(stub_for(plans={ORDERS: Plan(["DONE"], lambda s, e: padding, gzip=True),
+                                 FEEDBACK: Plan(["DONE"], lambda s, e: feedback)}))
+    root, config = setup(tmp_path, stub, {"us-shop": ("US", ["orders", "feedback"])}, max_document_mb=0.1)
+    res = run_pull(root, config)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    docs = {c["document_id"]: c for c in stub.operations("getReportDocument")}
+    assert len(gzip_sizes := [len(stub.documents[d][0]) for d in docs if stub.documents[d][2] == ORDERS]) >= 1
+    assert all(size < 104857 for size in gzip_sizes)  # what came over the wire was under the cap
+    failed = [line for line in account_block(res.stderr, "us-shop") if line.startswith("  failed: ")]
+    orders = [f for f in failed if f.startswith(f"  failed: {ORDERS} (")]
+    fb = [f for f in failed if f.startswith(f"  failed: {FEEDBACK} (")]
+    assert orders and fb and len(orders) + len(fb) == len(failed)
+    tail = ("([pull] max_document_mb = 0.1); not kept: if the report really is that big, raise max_document_mb "
+            "in the config file's [pull]")
+    # One line each: the report and its month, the account, the document, the setting.
+    assert all(f.startswith(f"  failed: {ORDERS} (20") and "): us-shop's report document amzn1." in f
+               and f.endswith(f": more than 0.1 MB once unpacked {tail}") for f in orders)
+    assert all("): us-shop's report document " in f and f.endswith(f": more than 0.1 MB {tail}") for f in fb)
+    assert not list((root / "us-shop").glob("amazon-all-orders-*")) and not list((root / "us-shop").glob("amazon-feedback-*"))
+
+
+def test_gunzip_stops_at_its_limit_reads_every_member_and_refuses_a_cut_stream():
+    import gzip
+    import zlib
+
+    from perfkit.pull.client import gunzip
+    text = b"302-1\tShipped\n" * 100_000  # 14 bytes a row: 1 400 000 bytes
+    packed = gzip.compress(text)
+    assert gunzip(packed, 1_400_000) == text  # exactly the limit: kept
+    assert gunzip(packed, 1_399_999) is None  # one byte over: refused
+    assert gunzip(packed + gzip.compress(b"tail\n"), 2_000_000) == text + b"tail\n"  # two members, as gzip.decompress
+    with pytest.raises(EOFError):
+        gunzip(packed[:-8], 2_000_000)  # the trailer cut off
+    with pytest.raises(zlib.error):
+        gunzip(b"\x1f\x8b" + b"\x00" * 20, 2_000_000)

@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from perfkit.cli.arguments import check_arguments
-from perfkit.engine import registry
 from perfkit.core.errors import PerfkitError, explain
 from perfkit.core.terminal import printable
-from perfkit.cli.output import err, fail_on_hits, say, use_colour, format_table, print_warnings
+from perfkit.cli.output import err, fail_on_hits, use_colour, format_table, print_warnings
 
 
 CORES = os.cpu_count() or 1

@@ -28,7 +28,7 @@ from perfkit.core.errors import PerfkitError
 
 if TYPE_CHECKING:
     from perfkit.core.account import Account
-    from perfkit.core.policy import MetricPolicy, Policy
+    from perfkit.core.policy import Policy
 
 @dataclass
 class Units:

@@ -231,7 +231,7 @@ def draft_poa(ctx: AccountContext, mp: MetricPolicy, day: int, causes: pd.DataFr
                   + (f": {md_text(c.note)}" if str(c.note or "").strip() else "") for c in elsewhere.itertuples()]
         lines += [""]
     lines += ["## Documents to attach", ""] + [f"- [ ] {d}" for d in DOCUMENTS.get(family, DOCUMENTS["odr"][:1])]
-    lines += ["", f"(`perfkit poa --out FILE.md` writes the evidence CSV beside the draft as FILE-evidence.csv.)", ""]
+    lines += ["", "(`perfkit poa --out FILE.md` writes the evidence CSV beside the draft as FILE-evidence.csv.)", ""]
     return "\n".join(lines)
 
 

@@ -9,7 +9,6 @@ is asked for with a Restricted Data Token for that one document (Tokens API). An
 """
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import random
@@ -17,6 +16,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable
 from datetime import datetime
 
@@ -32,6 +32,44 @@ class PullError(PerfkitError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class DocumentTooBig(PullError):
+    """A report document over ``[pull] max_document_mb`` (downloaded, or once unpacked)."""
+
+
+_CHUNK = 1 << 20  # read and unpack a document a megabyte at a time
+
+
+def _limit(settings: dict) -> int:
+    return int(float(settings["max_document_mb"]) * 1024 * 1024)
+
+
+def _too_big(document_id: str, settings: dict, unpacked: bool) -> DocumentTooBig:
+    mb = settings["max_document_mb"]
+    return DocumentTooBig(f"report document {document_id}: more than {mb} MB{' once unpacked' if unpacked else ''} "
+                          f"([pull] max_document_mb = {mb}); not kept: if the report really is that big, raise "
+                          "max_document_mb in the config file's [pull]")
+
+
+def gunzip(raw: bytes, limit: int) -> bytes | None:
+    """A gzip stream (one member or several, as gzip.decompress reads) unpacked a megabyte at a
+    time, so a small download that unpacks to gigabytes (a decompression bomb) stops at ``limit``:
+    None then. zlib.error or EOFError for a damaged or cut stream."""
+    out, data = bytearray(), raw
+    while data[:2] == b"\x1f\x8b":
+        unpack = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        chunk = b"-"
+        while not unpack.eof and (data or chunk):
+            chunk = unpack.decompress(data, _CHUNK)
+            data = unpack.unconsumed_tail
+            out += chunk
+            if len(out) > limit:
+                return None
+        if not unpack.eof:
+            raise EOFError("the stream ends before its end marker")
+        data = unpack.unused_data
+    return bytes(out)
 
 
 class _UrlExpired(Exception):
@@ -251,10 +289,15 @@ class ReportsClient:
         # GZIP as Amazon declares it, or a gzip stream sent without the declaration
         if (doc.compression_algorithm or "").upper() == "GZIP" or raw[:2] == b"\x1f\x8b":
             try:
-                raw = gzip.decompress(raw)
-            except (OSError, EOFError) as exc:
+                if raw and raw[:2] != b"\x1f\x8b":
+                    raise EOFError("not a gzip stream")
+                unpacked = gunzip(raw, _limit(self._settings))
+            except (zlib.error, EOFError) as exc:
                 raise PullError(f"report document {document_id}: Amazon said GZIP but it does not unpack ({exc}); "
                                 "the next run downloads it again") from None
+            if unpacked is None:
+                raise _too_big(document_id, self._settings, unpacked=True)
+            raw = unpacked
         return raw, charset
 
     def _new_rdt(self, client, document_id: str) -> Callable[[], None]:
@@ -271,6 +314,15 @@ class ReportsClient:
                          lambda: api.create_restricted_data_token(body, _request_timeout=self._timeout()))
         return str(out.restricted_data_token)
 
+    def _read(self, resp, document_id: str) -> bytes:
+        """The answer's bytes, a megabyte at a time, refused past max_document_mb."""
+        limit, out = _limit(self._settings), bytearray()
+        while chunk := resp.read(_CHUNK):
+            out += chunk
+            if len(out) > limit:
+                raise _too_big(document_id, self._settings, unpacked=False)
+        return bytes(out)
+
     def _download(self, url: str, document_id: str) -> tuple[bytes, str | None]:
         """The pre-signed document URL: no token, retried like the API on 5xx and network errors.
         Only an https URL is opened (http too when the API itself is plain http, a local test
@@ -285,7 +337,7 @@ class ReportsClient:
             try:
                 with urllib.request.urlopen(url, timeout=self._timeout()) as resp:
                     # perfkit's own reading of Content-Type: an empty "charset=" is no charset
-                    return resp.read(), charset(resp.headers.get("Content-Type"))
+                    return self._read(resp, document_id), charset(resp.headers.get("Content-Type"))
             except urllib.error.HTTPError as exc:
                 if exc.code < 500 and exc.code != 429:
                     raise _UrlExpired(exc.code) from None

@@ -22,14 +22,24 @@ from perfkit.views.labels import metric_name, segment_name, t
 
 STATE = ".alerts.json"
 BAD = ("breach", "at_risk")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# A zero-width joiner after each of these: the text reads the same, but no service sees a mention
+# or a tag in it any more (Feishu/Lark's <at user_id="all">, Slack's <!channel>, an @all).
+_MENTION = re.compile(r"([<@])")
+ZWJ = "\u200d"
 
 
 def plain(text: object) -> str:
-    """Text from a data file made safe for a chat message: no control or direction characters,
-    no markup a channel would render (links, mentions, bold)."""
-    cleaned = _CONTROL.sub("", str(text))
-    return re.sub(r"([\[\]<>*_`#@|])", r"\\\1", cleaned)
+    """Text from a data file (an account name, a failure reason) made safe for any channel: one
+    line, no control or direction characters, no mention or tag a service would act on.
+
+    No Markdown escapes: the message goes to Apprise as TEXT, and Apprise escapes it for each
+    channel that renders Markdown (Teams, DingTalk or Feishu with ?format=markdown) and for HTML
+    e-mail; an escape of ours would show as a backslash in the plain-text ones (DingTalk, Feishu,
+    Lark and WeCom text, Slack with mrkdwn off, text e-mail, json://)."""
+    cleaned = _CONTROL.sub("", _BREAKS.sub(" ", str(text)))
+    return _MENTION.sub(r"\1" + ZWJ, cleaned)
 
 
 @dataclass
@@ -75,7 +85,7 @@ def account_lines(aid: str, name: str, row: dict, before: dict, policy: Policy, 
                      f"{_value(cell, lang)}{_due(m, policy, lang) if key == 'alert_breach' else ''}")
     lines += _health_lines(row, before, now, lang, policy)
     if lines:
-        lines = [f"{plain(name)} [{aid}]{(' ' + link) if link else ''}"] + lines
+        lines = [f"{plain(name)} [{plain(aid)}]{(' ' + link) if link else ''}"] + lines
     return lines, now
 
 
@@ -90,8 +100,7 @@ def _due(metric: str | None, policy: Policy, lang: str) -> str:
 
 
 def _status_word(text: object) -> str:
-    """Amazon's AHR status as words (AT_RISK -> AT RISK): a plain-text message would otherwise show
-    :func:`plain`'s escape of the underscore (AT\\_RISK); anything else is escaped as data."""
+    """Amazon's AHR status as words (AT_RISK -> AT RISK); anything else is kept as data (:func:`plain`)."""
     text = str(text or "")
     return text.replace("_", " ") if re.fullmatch(r"[A-Z][A-Z_]*", text) else plain(text)
 
@@ -133,7 +142,7 @@ def compose(outcomes: dict, previous: dict, policy: Policy, day: dt.date, langs:
             state[aid] = {"_failed": True}
             if not before.get("_failed"):
                 changes += 1
-                lines += [f"{aid}", f"- {t('alert_failed', lang, reason=plain(o.reason))}"]
+                lines += [f"{plain(aid)}", f"- {t('alert_failed', lang, reason=plain(o.reason))}"]
             continue
         name = o.row.get("_name") or aid
         acc_lines, now = account_lines(aid, name, o.row, before, policy, lang, links.get(aid, ""))
@@ -142,7 +151,7 @@ def compose(outcomes: dict, previous: dict, policy: Policy, day: dt.date, langs:
         stale = age is not None and age > stale_days
         now["_stale"] = stale
         if stale and not before.get("_stale"):
-            acc_lines = acc_lines or [f"{plain(name)} [{aid}]"]
+            acc_lines = acc_lines or [f"{plain(name)} [{plain(aid)}]"]
             acc_lines.append(f"- {t('alert_stale', lang, last=last, days=age)}")
         changes += max(len(acc_lines) - 1, 0)
         lines += acc_lines
