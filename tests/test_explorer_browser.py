@@ -179,7 +179,7 @@ def open_every_chart(session) -> None:
     page.wait_for_function(f"() => ({drawn})([...document.querySelectorAll('{figures}')].filter(e => e.offsetParent).pop())",
                            timeout=60000)
     # ... and a figure scrolled away says it is not on screen (it is not redrawn there).
-    assert page.evaluate(f"() => document.querySelector('{figures}').dataset.visible") == "0"
+    page.wait_for_function(f"() => document.querySelector('{figures}').dataset.visible === '0'", timeout=10000)
 
 
 def click_point(session, day: str) -> None:
