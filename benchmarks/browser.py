@@ -1,12 +1,13 @@
 """The explorer's browser timings: JupyterLab (`make lab`) in Debian's Chromium on a 1 M-order
 account, with the all-charts panel open, each figure beside a peer.
 
-    make bench-browser                       # not part of `make bench` (needs Chromium; ~5 min)
+    make bench-browser                       # not part of `make bench` (needs Chromium; ~3 min)
     python benchmarks/browser.py --runs 3
 
 Each timing runs from the browser action (a click, a choice, a date typed) until the kernel is
-idle again (JupyterLab's status bar says Idle) and every chart of the panel is drawn; the
-median of ``--runs`` runs is printed beside the spread.
+idle for good (its busy/idle messages, read from its websocket) and every panel figure on screen
+has drawn the new figure (the figures' data-visible and data-revision); the median of
+``--runs`` runs is printed beside the spread, with the kernel's and the drawing's parts apart.
 
 Peer: Seller Central's own page cannot be measured here, so the peer is a plain plotly figure
 of the same series: a cell that shows each of the panel's charts as ``go.Figure(...).show()``
