@@ -74,7 +74,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 ## make bench-browser: the explorer's timings in Chromium (JupyterLab, 1 M-order account, every
-## chart open), median of RUNS runs beside the peer (plain plotly figures); about 5 minutes
+## chart open), median of RUNS runs beside the peer (plain plotly figures); about 3 minutes
 RUNS ?= 5
 bench-browser: $(STAMP) chromium
 	$(PY) benchmarks/browser.py --runs $(RUNS)

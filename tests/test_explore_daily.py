@@ -287,3 +287,23 @@ def test_the_charts_panel_never_takes_a_figure_out_when_the_account_lacks_its_me
     assert idr.layout.display == "none" and idr.figure == {}
     shown = [m for m, f in panel.figures.items() if f.layout.display != "none" and f.figure.get("data")]
     assert len(shown) == 8 and "invoice_defect_rate" not in shown
+
+
+def test_the_charts_panel_sends_each_figure_as_plotly_would_write_it(tmp_path):
+    # The panel sends rate_chart_spec's dict as it is (no JSON round trip): it must already be what
+    # plotly's own encoder writes (no NaN, numpy number or date object left for the browser).
+    import json
+
+    import plotly.io as pio
+
+    from perfkit.explore.panel import ChartsPanel
+
+    ex = Explorer(SAMPLE, "us-summit-outdoor", causes_db=tmp_path / "c.sqlite", poa_dir=tmp_path / "poa")
+    panel = ChartsPanel(ex.state)
+    panel.fold.selected_index = 0
+    sent = [f.figure for f in panel.figures.values() if f.figure]
+    assert len(sent) == 8  # the US account's 8 rates (no Invoice Defect)
+    for figure in sent:
+        assert json.loads(pio.to_json(figure, validate=False)) == figure
+        json.dumps(figure, allow_nan=False)  # a NaN would be no JSON at all
+        assert figure["layout"]["datarevision"] == panel.revision

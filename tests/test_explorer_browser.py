@@ -170,12 +170,16 @@ def open_every_chart(session) -> None:
     figures = ".perfkit-charts-panel .perfkit-panel-figure"
     page.wait_for_function(f"() => document.querySelectorAll('{figures}').length >= 5", timeout=120000)
     page.locator(figures).first.scroll_into_view_if_needed()
-    page.wait_for_function(f"() => document.querySelector('{figures} .js-plotly-plot .scatterlayer .trace')",
-                           timeout=60000)
+    # The figure says it is on screen (data-visible) and which figure it drew (data-revision, set
+    # once Plotly.react is done): the signal the browser benchmark waits for.
+    drawn = "e => e.dataset.visible === '1' && Number(e.dataset.revision) > 0 && e.querySelector('.js-plotly-plot .scatterlayer .trace')"
+    page.wait_for_function(f"() => [...document.querySelectorAll('{figures}')].some({drawn})", timeout=60000)
     last = page.locator(f"{figures}:not([style*='display: none'])").last
     last.scroll_into_view_if_needed()
-    page.wait_for_function(f"() => [...document.querySelectorAll('{figures}')].filter(e => e.offsetParent)"
-                           ".pop().querySelector('.js-plotly-plot .scatterlayer .trace')", timeout=60000)
+    page.wait_for_function(f"() => ({drawn})([...document.querySelectorAll('{figures}')].filter(e => e.offsetParent).pop())",
+                           timeout=60000)
+    # ... and a figure scrolled away says it is not on screen (it is not redrawn there).
+    page.wait_for_function(f"() => document.querySelector('{figures}').dataset.visible === '0'", timeout=10000)
 
 
 def click_point(session, day: str) -> None:

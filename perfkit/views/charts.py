@@ -25,12 +25,22 @@ def _pct(value) -> str:
     return f"{float(value) * 100:.4g}%"
 
 
+# Columns are turned into Python lists whole (``tolist``): iterating an Arrow-backed column
+# element by element cost most of a chart's time, and the explorer's panel draws ten at a time.
+
 def _days(values: pd.Series) -> list[str]:
-    return [str(v) for v in values]
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return [str(v) for v in values]  # str(Timestamp) keeps the time of day, as before
+    return values.astype(str).tolist()    # dates (Arrow or datetime.date) as YYYY-MM-DD
 
 
 def _pct_values(rates: pd.Series) -> list[float | None]:
-    return [None if pd.isna(r) else float(r) * 100 for r in rates]
+    pct = rates.to_numpy(dtype=float, na_value=np.nan) * 100
+    return [None if r != r else r for r in pct.tolist()]  # NaN (undefined) is a gap, never a 0
+
+
+def _ints(values: pd.Series) -> list[int]:
+    return values.to_numpy(dtype=float).astype(np.int64).tolist()
 
 
 @functools.lru_cache(maxsize=1)
@@ -43,17 +53,11 @@ def _template() -> dict:
 
 def _runs(dates: pd.Series, flags: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """Contiguous runs of True as (first day, last day)."""
-    runs, start, prev = [], None, None
-    for d, f in zip(dates, flags):
-        if f and start is None:
-            start = d
-        if not f and start is not None:
-            runs.append((start, prev))
-            start = None
-        prev = d
-    if start is not None:
-        runs.append((start, prev))
-    return runs
+    f = np.asarray(flags, dtype=bool)
+    edges = np.diff(np.r_[False, f, False].astype(np.int8))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    days = list(dates)
+    return [(days[a], days[b]) for a, b in zip(starts.tolist(), ends.tolist())]
 
 
 def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str = "en",
@@ -66,7 +70,7 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
     pol = policy
     mp = pol[metric]
     rows = series[series["metric"] == metric]
-    early_id = registry.early_view(metric, set(series["metric"]))
+    early_id = registry.early_view(metric, set(series["metric"].unique()))  # unique first: iterating every row cost most of a chart
     early = series[series["metric"] == early_id] if early_id else None
     segs = segments or drawn_segments(rows)
     traces: list[dict] = []
@@ -76,15 +80,17 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
         s = rows[rows["segment"] == seg].sort_values("as_of")
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
         # Values on part of their window are drawn apart (dotted, faded): they are no verdict.
-        partial = partial_values(s).to_numpy()
-        shown = [t("partial" if p and x in ("ok", "at_risk", "breach", "advisory") else x, lang)
-                 for p, x in zip(partial, s["status"])]
-        custom = [[int(n), int(d), x] for n, d, x in zip(s["numerator"], s["denominator"], shown)]
+        partial = partial_values(s).to_numpy(dtype=bool)
+        words: dict[str, str] = {}  # each status said once in ``lang``, not once per day
+        shown = [words.setdefault(k, t(k, lang)) for k in
+                 ("partial" if p and x in ("ok", "at_risk", "breach", "advisory") else x
+                  for p, x in zip(partial.tolist(), s["status"].tolist()))]
+        custom = [[n, d, x] for n, d, x in zip(_ints(s["numerator"]), _ints(s["denominator"]), shown)]
         hover = (f"%{{x|%Y-%m-%d}}<br>{html.escape(segment_name(seg, lang))}: %{{y:.2f}}%<br>"
                  f"{count_label}: %{{customdata[0]}} / %{{customdata[1]}}<br>%{{customdata[2]}}<extra></extra>")
         rates = _pct_values(s["rate"])
         traces.append(dict(
-            type="scatter", x=_days(s["as_of"]), y=[None if p else r for p, r in zip(partial, rates)], mode="lines",
+            type="scatter", x=_days(s["as_of"]), y=[None if p else r for p, r in zip(partial.tolist(), rates)], mode="lines",
             name=html.escape(segment_name(seg, lang)), line={"color": colour, "width": 2.4 if i == 0 else 1.6},
             customdata=custom, hovertemplate=hover, legendgroup=seg,
         ))
@@ -92,7 +98,7 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
             # Each partial run is joined to its whole neighbours, so the line does not break.
             near = partial | np.r_[partial[1:], False] | np.r_[False, partial[:-1]]
             traces.append(dict(
-                type="scatter", x=_days(s["as_of"]), y=[r if n else None for n, r in zip(near, rates)], mode="lines",
+                type="scatter", x=_days(s["as_of"]), y=[r if n else None for n, r in zip(near.tolist(), rates)], mode="lines",
                 name=html.escape(f"{segment_name(seg, lang)} ({t('partial_trace', lang)})"),
                 line={"color": colour, "dash": "dot", "width": 1.4}, opacity=0.45,
                 customdata=custom, hovertemplate=hover, legendgroup=seg,
@@ -104,7 +110,7 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
                     type="scatter", x=_days(e["as_of"]), y=_pct_values(e["rate"]), mode="lines",
                     name=html.escape(f"{segment_name(seg, lang)} ({t('maturing', lang)})"),
                     line={"color": colour, "dash": "dash", "width": 1.3}, opacity=0.8,
-                    customdata=[[int(n), int(d)] for n, d in zip(e["numerator"], e["denominator"])],
+                    customdata=[list(p) for p in zip(_ints(e["numerator"]), _ints(e["denominator"]))],
                     hovertemplate=(f"%{{x|%Y-%m-%d}}<br>{html.escape(t('maturing', lang))}: %{{y:.2f}}%<br>"
                                    f"{count_label}: %{{customdata[0]}} / %{{customdata[1]}}<extra></extra>"),
                 ))
