@@ -69,6 +69,7 @@ class AccountReport:
     causes: pd.DataFrame
     recoveries: list[Recovery] = field(default_factory=list)
     as_of_chosen: bool = False  # the day was given, not the default last full week
+    _judged: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def account(self) -> Account:
@@ -116,10 +117,13 @@ class AccountReport:
     # --- data ----------------------------------------------------------------------------------
 
     def judged(self) -> pd.DataFrame:
-        """This week's and last week's values of every metric with a target, and the headline ones."""
-        table = status_table(self.series, self.policy, self.as_of).rename(columns={"rate_before": "rate_last_week"})
-        keep = (table["target"] != "") | table["metric"].map(registry.headline)
-        return table[keep].reset_index(drop=True)
+        """This week's and last week's values of every metric with a target, and the headline ones
+        (worked out once: four sections read it; none changes it)."""
+        if self._judged is None:
+            table = status_table(self.series, self.policy, self.as_of).rename(columns={"rate_before": "rate_last_week"})
+            keep = (table["target"] != "") | table["metric"].map(registry.headline)
+            self._judged = table[keep].reset_index(drop=True)
+        return self._judged
 
     def health_section(self) -> tuple[str, dict | None]:
         """Account Health Rating and policy compliance (HTML), and the notices chart (or None)."""

@@ -25,20 +25,36 @@ def _pct(value) -> str:
     return f"{float(value) * 100:.4g}%"
 
 
+# Plain lists first (tolist): iterating a pandas column element by element (Arrow strings
+# above all) was most of a chart's time.
 def _days(values: pd.Series) -> list[str]:
-    return [str(v) for v in values]
+    return [str(v) for v in values.tolist()]
 
 
 def _pct_values(rates: pd.Series) -> list[float | None]:
-    return [None if pd.isna(r) else float(r) * 100 for r in rates]
+    return [None if r != r else r * 100 for r in rates.astype(float).tolist()]  # NaN != NaN
 
 
 @functools.lru_cache(maxsize=1)
 def _template() -> dict:
-    """The plotly_white template as plain JSON, looked up once."""
-    import plotly.io as pio
+    """The plotly_white template as plain JSON, looked up once.
 
-    return pio.templates["plotly_white"].to_plotly_json()
+    Read from the JSON file plotly builds it from (the same dict; a test compares them), so a
+    report kernel need not import plotly's figure classes for it (about 0.15 s each).
+    """
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("plotly")  # finds the package without importing it
+    path = Path(next(iter(spec.submodule_search_locations))) / "package_data" / "templates" / "plotly_white.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return {"data": raw["data"], "layout": raw["layout"]}  # plotly's own key order: the same page bytes
+    except (OSError, ValueError, KeyError):  # another plotly layout: ask plotly itself
+        import plotly.io as pio
+
+        return pio.templates["plotly_white"].to_plotly_json()
 
 
 def _runs(dates: pd.Series, flags: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -78,13 +94,14 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
         # Values on part of their window are drawn apart (dotted, faded): they are no verdict.
         partial = partial_values(s).to_numpy()
         shown = [t("partial" if p and x in ("ok", "at_risk", "breach", "advisory") else x, lang)
-                 for p, x in zip(partial, s["status"])]
-        custom = [[int(n), int(d), x] for n, d, x in zip(s["numerator"], s["denominator"], shown)]
+                 for p, x in zip(partial.tolist(), s["status"].tolist())]
+        custom = [[int(n), int(d), x] for n, d, x in zip(s["numerator"].tolist(), s["denominator"].tolist(), shown)]
         hover = (f"%{{x|%Y-%m-%d}}<br>{html.escape(segment_name(seg, lang))}: %{{y:.2f}}%<br>"
                  f"{count_label}: %{{customdata[0]}} / %{{customdata[1]}}<br>%{{customdata[2]}}<extra></extra>")
         rates = _pct_values(s["rate"])
+        days = _days(s["as_of"])
         traces.append(dict(
-            type="scatter", x=_days(s["as_of"]), y=[None if p else r for p, r in zip(partial, rates)], mode="lines",
+            type="scatter", x=days, y=[None if p else r for p, r in zip(partial.tolist(), rates)], mode="lines",
             name=html.escape(segment_name(seg, lang)), line={"color": colour, "width": 2.4 if i == 0 else 1.6},
             customdata=custom, hovertemplate=hover, legendgroup=seg,
         ))
@@ -92,7 +109,7 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
             # Each partial run is joined to its whole neighbours, so the line does not break.
             near = partial | np.r_[partial[1:], False] | np.r_[False, partial[:-1]]
             traces.append(dict(
-                type="scatter", x=_days(s["as_of"]), y=[r if n else None for n, r in zip(near, rates)], mode="lines",
+                type="scatter", x=days, y=[r if n else None for n, r in zip(near.tolist(), rates)], mode="lines",
                 name=html.escape(f"{segment_name(seg, lang)} ({t('partial_trace', lang)})"),
                 line={"color": colour, "dash": "dot", "width": 1.4}, opacity=0.45,
                 customdata=custom, hovertemplate=hover, legendgroup=seg,
@@ -104,7 +121,7 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
                     type="scatter", x=_days(e["as_of"]), y=_pct_values(e["rate"]), mode="lines",
                     name=html.escape(f"{segment_name(seg, lang)} ({t('maturing', lang)})"),
                     line={"color": colour, "dash": "dash", "width": 1.3}, opacity=0.8,
-                    customdata=[[int(n), int(d)] for n, d in zip(e["numerator"], e["denominator"])],
+                    customdata=[[int(n), int(d)] for n, d in zip(e["numerator"].tolist(), e["denominator"].tolist())],
                     hovertemplate=(f"%{{x|%Y-%m-%d}}<br>{html.escape(t('maturing', lang))}: %{{y:.2f}}%<br>"
                                    f"{count_label}: %{{customdata[0]}} / %{{customdata[1]}}<extra></extra>"),
                 ))
