@@ -167,15 +167,19 @@ class AccountReport:
         j = self.judged()
         j = j[j["target"] != ""]
         out: dict[str, list] = {"breach": [], "at_risk": [], "advisory": [], "unjudged": [], "ok": []}
-        for metric, rows in j.groupby("metric", sort=False):
-            rows = rows[rows["segment"].isin(judged_segments(list(rows["segment"])))]
-            if rows.empty:
-                continue
-            shown = rows["shown"].replace({"partial": "unjudged", "no_data": "unjudged", "too_few": "unjudged"})
+        # Plain records grouped by metric in order of appearance: a few rows per metric, where
+        # pandas' per-group filtering cost more than the rest of the headline.
+        groups: dict[str, list[dict]] = {}
+        for rec in j[["metric", "segment", "shown", "rate"]].to_dict("records"):
+            groups.setdefault(rec["metric"], []).append(rec)
+        unjudged = {"partial": "unjudged", "no_data": "unjudged", "too_few": "unjudged"}
+        for metric, recs in groups.items():
+            keep = set(judged_segments([r["segment"] for r in recs]))
+            recs = [r for r in recs if r["segment"] in keep]
             for key in ("breach", "at_risk", "advisory", "unjudged", "ok"):
-                hit = rows[shown == key]
-                if len(hit):
-                    out[key].append((metric, list(hit["segment"]), hit["rate"].iloc[0]))
+                hit = [r for r in recs if unjudged.get(r["shown"], r["shown"]) == key]
+                if hit:
+                    out[key].append((metric, [r["segment"] for r in hit], hit[0]["rate"]))
                     break
         return out
 
