@@ -18,3 +18,66 @@ def test_jsonschema_is_imported_without_the_iri_grammar():
     # pass a format_checker, so it is kept out, and jsonschema still validates: one type error for [].
     res = subprocess.run([sys.executable, "-c", SNIPPET], capture_output=True, text=True, check=True)
     assert res.stdout.split() == ["1", "False"]
+
+
+# --- a page's charts without plotly in the kernel (issue 24 item 4) ---------------------------
+
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+
+from perfkit.views.figures import CONFIG, figure_html  # noqa: E402
+
+from .conftest import SAMPLE  # noqa: E402
+
+
+def _plotly_html(spec: dict, div_id: str) -> str:
+    import plotly.io as pio
+
+    return pio.to_html(spec, full_html=False, include_plotlyjs=False, config=CONFIG, validate=False, div_id=div_id)
+
+
+@pytest.mark.parametrize("spec", [
+    # hostile and non-ASCII text in names and titles, a gap, a pixel height, a template width
+    {"data": [{"type": "scatter", "x": ["2026-11-01", "2026-11-02"], "y": [None, 3.5],
+               "name": "</script><img src=x onerror=alert(1)> & 发货"}],
+     "layout": {"title": {"text": "a<b"}, "height": 360, "template": {"layout": {"width": 500}}}},
+    # NaN is left to plotly's encoder (it writes null), so the page still matches plotly's
+    {"data": [{"type": "bar", "x": [1, 2], "y": [float("nan"), 1.0]}], "layout": {}},
+])
+def test_figure_div_is_the_one_plotly_writes(spec):
+    assert figure_html(spec, "pk-test") == _plotly_html(spec, "pk-test")
+    assert "</script><img" not in figure_html(spec, "pk-test").split("<script>")[1]
+
+
+def test_report_charts_are_plotlys_markup_and_template():
+    # Every chart of a sample account's page, as plotly.io would write it, byte for byte.
+    import plotly.io as pio
+
+    from perfkit.report.page import AccountReport
+    from perfkit.views.charts import _template
+
+    assert json.dumps(_template()) == json.dumps(pio.templates["plotly_white"].to_plotly_json())
+    report = AccountReport.build(SAMPLE, "uk-homechoice", "2026-11-15", "zh")
+    charts = report.charts()
+    assert len(charts) >= 8  # one per metric the account has
+    for i, (_, spec) in enumerate(charts):
+        assert figure_html(spec, f"c{i}") == _plotly_html(spec, f"c{i}")
+
+
+KERNEL_PATH = """
+import sys
+from perfkit.report.page import AccountReport
+from perfkit.views.figures import figure_html
+r = AccountReport.build(sys.argv[1], "us-summit-outdoor", "2026-11-15", "en")
+pieces = [r.headline(), r.status_table(), r.health_section()[0], r.recovery_section(), r.drivers_section()[0], r.quality_section()]
+pieces += [figure_html(f) for _, f in r.charts()]
+print(len(pieces), "plotly.io" in sys.modules, "plotly.basedatatypes" in sys.modules)
+"""
+
+
+def test_report_page_is_built_without_importing_plotly():
+    # plotly.io and its figure classes cost a report kernel about 0.15 s per account.
+    res = subprocess.run([sys.executable, "-c", KERNEL_PATH, str(SAMPLE)], capture_output=True, text=True,
+                         check=True)
+    assert res.stdout.split()[1:] == ["False", "False"]

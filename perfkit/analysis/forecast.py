@@ -101,19 +101,18 @@ def recovery(ctx: AccountContext, mp: MetricPolicy, day: int, segment: str | Non
     bad_anchors = np.sort(a[in_window & bad_now])
     all_anchors = np.sort(a[in_window])
 
-    def project(j: int, defects_per_day: Fraction) -> tuple[Fraction, Fraction]:
+    def first_day(defects_per_day: Fraction) -> pd.Timestamp | None:
+        # Every day of the horizon at once, in integers: both counts times `pace` (the rates'
+        # common denominator), which leaves "meets the target" unchanged, so still exact.
+        j = np.arange(1, ctx.policy.horizon_days + 1, dtype=np.int64)
         lo_f = window_bounds(mp, day + j)[0]  # old units anchored before it have left
         old_den = len(all_anchors) - np.searchsorted(all_anchors, lo_f, side="left")
         old_bad = len(bad_anchors) - np.searchsorted(bad_anchors, lo_f, side="left")
-        new_days = min(j, W)
-        return old_bad + defects_per_day * new_days, old_den + daily_units * new_days
-
-    def first_day(defects_per_day: Fraction) -> pd.Timestamp | None:
-        for j in range(1, ctx.policy.horizon_days + 1):
-            bad, den = project(j, defects_per_day)
-            if den > 0 and meets(mp, bad, den):
-                return day_to_date(day + j)
-        return None
+        new_days = np.minimum(j, W)
+        bad = old_bad * pace + int(defects_per_day * pace) * new_days
+        den = old_den * pace + int(daily_units * pace) * new_days
+        hit = np.flatnonzero((den > 0) & meets(mp, bad, den))
+        return day_to_date(day + int(j[hit[0]])) if len(hit) else None
 
     leave = bad_anchors + L + W  # the first as-of day whose window no longer holds the unit
     dates, counts = np.unique(leave, return_counts=True)

@@ -8,6 +8,7 @@ good one stood; rerunning a week replaces its files.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import sys
@@ -59,28 +60,37 @@ def plotly_head(mode: str) -> str:
     return '<script type="text/javascript" src="plotly.min.js" charset="utf-8"></script>'
 
 
-def export_html(notebook_path: Path, head: str) -> str:
-    """The executed notebook as a page without code, prompts or network fetches."""
-    import nbformat
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    """One HTML exporter per worker process: its template is compiled once, not once per account."""
     from nbconvert import HTMLExporter
-
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    nb = nbformat.read(notebook_path, as_version=4)
     exporter = HTMLExporter(template_name="perfkit_report", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True,
                             extra_template_basedirs=[str(Path(__file__).parent / "templates")])
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={ROW_TAG}), enabled=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"perfkit_head": head})
+    return exporter
+
+
+def _notebook(notebook: Path | object):
+    """A notebook node, read from its path if given one."""
+    import nbformat
+
+    return nbformat.read(notebook, as_version=4) if isinstance(notebook, (str, Path)) else notebook
+
+
+def export_html(notebook: Path | object, head: str) -> str:
+    """The executed notebook (a path or the node papermill returned) as a page without code,
+    prompts or network fetches."""
+    body, _ = _exporter().from_notebook_node(_notebook(notebook), resources={"perfkit_head": head})  # it copies the node
     return body
 
 
-def index_row(notebook_path: Path) -> dict:
-    """The index row the executed notebook displayed (under :data:`ROW_MIME`); empty if none."""
-    import nbformat
-
-    nb = nbformat.read(notebook_path, as_version=4)
-    for cell in nb.cells:
+def index_row(notebook: Path | object) -> dict:
+    """The index row the executed notebook (a path or a node) displayed (under :data:`ROW_MIME`);
+    empty if none."""
+    for cell in _notebook(notebook).cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if ROW_MIME in data:
@@ -119,11 +129,14 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
     try:
         for attempt in range(attempts):
             try:
-                pm.execute_notebook(notebook, str(tmp_nb), parameters=params, kernel_name=KERNEL,
-                                    start_timeout=START_TIMEOUT, execution_timeout=CELL_TIMEOUT,
-                                    progress_bar=False, log_output=False, cwd=str(paths().root),
-                                    # the kernel's own log (plain TCP on localhost, sockets closed on a stop) is not the user's
-                                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                # Saved once at the end, not at every cell's start and end (two dozen writes of the
+                # growing notebook per account); the temporary file is only kept on success anyway.
+                executed = pm.execute_notebook(notebook, str(tmp_nb), parameters=params, kernel_name=KERNEL,
+                                               request_save_on_cell_execute=False,
+                                               start_timeout=START_TIMEOUT, execution_timeout=CELL_TIMEOUT,
+                                               progress_bar=False, log_output=False, cwd=str(paths().root),
+                                               # the kernel's own log (plain TCP on localhost) is not the user's
+                                               extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
                 break
             except PapermillExecutionError as exc:
                 # perfkit's own errors are already one line for the user; anything else names its type.
@@ -132,8 +145,8 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
             except Exception as exc:  # the kernel failed to start or died: try once more
                 if attempt + 1 == attempts:
                     return Outcome(account_id, False, one_line(f"kernel failed: {type(exc).__name__}: {exc}"))
-        page = export_html(tmp_nb, plotly_head(plotly_mode))
-        row = index_row(tmp_nb)
+        page = export_html(executed, plotly_head(plotly_mode))
+        row = index_row(executed)
         html_path = out / f"{account_id}.html"
         atomic_write_text(html_path, page)
         os.replace(tmp_nb, out / f"{account_id}.ipynb")

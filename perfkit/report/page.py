@@ -70,6 +70,7 @@ class AccountReport:
     causes: pd.DataFrame
     recoveries: list[Recovery] = field(default_factory=list)
     as_of_chosen: bool = False  # the day was given, not the default last full week
+    _judged: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def account(self) -> Account:
@@ -117,10 +118,13 @@ class AccountReport:
     # --- data ----------------------------------------------------------------------------------
 
     def judged(self) -> pd.DataFrame:
-        """This week's and last week's values of every metric with a target, and the headline ones."""
-        table = status_table(self.series, self.policy, self.as_of).rename(columns={"rate_before": "rate_last_week"})
-        keep = (table["target"] != "") | table["metric"].map(registry.headline)
-        return table[keep].reset_index(drop=True)
+        """This week's and last week's values of every metric with a target, and the headline ones
+        (worked out once: four sections read it; none changes it)."""
+        if self._judged is None:
+            table = status_table(self.series, self.policy, self.as_of).rename(columns={"rate_before": "rate_last_week"})
+            keep = (table["target"] != "") | table["metric"].map(registry.headline)
+            self._judged = table[keep].reset_index(drop=True)
+        return self._judged
 
     def health_section(self) -> tuple[str, dict | None]:
         """Account Health Rating and policy compliance (HTML), and the notices chart (or None)."""
@@ -164,15 +168,19 @@ class AccountReport:
         j = self.judged()
         j = j[j["target"] != ""]
         out: dict[str, list] = {"breach": [], "at_risk": [], "advisory": [], "unjudged": [], "ok": []}
-        for metric, rows in j.groupby("metric", sort=False):
-            rows = rows[rows["segment"].isin(judged_segments(list(rows["segment"])))]
-            if rows.empty:
-                continue
-            shown = rows["shown"].replace({"partial": "unjudged", "no_data": "unjudged", "too_few": "unjudged"})
+        # Plain records grouped by metric in order of appearance: a few rows per metric, where
+        # pandas' per-group filtering cost more than the rest of the headline.
+        groups: dict[str, list[dict]] = {}
+        for rec in j[["metric", "segment", "shown", "rate"]].to_dict("records"):
+            groups.setdefault(rec["metric"], []).append(rec)
+        unjudged = {"partial": "unjudged", "no_data": "unjudged", "too_few": "unjudged"}
+        for metric, recs in groups.items():
+            keep = set(judged_segments([r["segment"] for r in recs]))
+            recs = [r for r in recs if r["segment"] in keep]
             for key in ("breach", "at_risk", "advisory", "unjudged", "ok"):
-                hit = rows[shown == key]
-                if len(hit):
-                    out[key].append((metric, list(hit["segment"]), hit["rate"].iloc[0]))
+                hit = [r for r in recs if unjudged.get(r["shown"], r["shown"]) == key]
+                if hit:
+                    out[key].append((metric, [r["segment"] for r in hit], hit[0]["rate"]))
                     break
         return out
 

@@ -118,9 +118,13 @@ def status_table(series: pd.DataFrame, policy: Policy, day: dt.date, compare_day
     compare_days : int
         How far back ``rate_before`` looks (NaN where the series does not reach).
     """
-    shown = series[~series["metric"].map(lambda m: policy[m].maturing if m in policy.metrics else False)]
+    # The two days first (a few dozen rows of a year's series), then the maturing views.
+    earlier = day - dt.timedelta(days=compare_days)
+    near = series[(series["as_of"] == day) | (series["as_of"] == earlier)]
+    maturing = [m for m in near["metric"].unique() if m in policy.metrics and policy[m].maturing]
+    shown = near[~near["metric"].isin(maturing)]
     now = shown[shown["as_of"] == day]
-    before = shown[shown["as_of"] == day - dt.timedelta(days=compare_days)][["metric", "segment", "rate"]]
+    before = shown[shown["as_of"] == earlier][["metric", "segment", "rate"]]
     out = now.merge(before.rename(columns={"rate": "rate_before"}), on=["metric", "segment"], how="left")
     out["shown"] = shown_statuses(out)
     return out.reset_index(drop=True)
