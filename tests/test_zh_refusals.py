@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
+
 from .conftest import write_account
 from .test_notes import _notes
 
@@ -79,3 +81,22 @@ def test_kept_reports_left_out_say_why_in_chinese(tmp_path):
         f"已保存的亚马逊报告未采用:2026-02-28.json:{path}2026-02-28.json:accountHealthRating.ahrScore 1200 "
         f"高于亚马逊评分的上限 1000;应为{zasis}"]
 
+
+def test_dates_after_this_run_are_said_in_the_accounts_zone(tmp_path):
+    # F1 was bought at 2099-01-01 02:00 UTC: 11:00 that day in Tokyo. F2's delivery at 2099-02-01
+    # 20:00 UTC is 05:00 on 2 February in Tokyo. One row each (rows 3 and 2 of the file).
+    root = tmp_path / "data"
+    write_account(root, "tokyo", tz="Asia/Tokyo", marketplace="JP", orders=(
+        "order_id,purchase_date,fulfillment_channel,order_status,latest_ship_date,delivered_date\n"
+        "F2,2026-03-01T10:00:00Z,MFN,Shipped,2026-03-04,2099-02-01T20:00:00Z\n"
+        "F1,2099-01-01T02:00:00Z,MFN,Shipped,2099-01-04,\n"
+        "F3,2026-03-02T10:00:00Z,MFN,Shipped,2026-03-05,\n"))
+    assert pd.Timestamp.now(tz="UTC").year < 2099
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "check", str(root)], capture_output=True,
+                         text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    said = res.stdout + res.stderr
+    assert ("tokyo/orders.csv, row 3, column 'purchase_date': dated after this run (2099-01-01 11:00:00+09:00); "
+            "those rows are left out of every rate until the date is corrected") in said
+    assert ("tokyo/orders.csv, row 2, column 'delivered_date': dated after this run (2099-02-02 05:00:00+09:00); "
+            "read as missing until corrected") in said
