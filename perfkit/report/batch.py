@@ -59,14 +59,15 @@ def plotly_head(mode: str) -> str:
     return '<script type="text/javascript" src="plotly.min.js" charset="utf-8"></script>'
 
 
-def export_html(notebook_path: Path, head: str) -> str:
-    """The executed notebook as a page without code, prompts or network fetches."""
+def export_html(notebook_path: Path, head: str, lang: str = "en") -> str:
+    """The executed notebook as a page without code, prompts or network fetches, its <title> in ``lang``."""
     import nbformat
     from nbconvert import HTMLExporter
 
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.read(notebook_path, as_version=4)
+    nb.metadata["title"] = t("page_title", lang)  # nbconvert's <title>; the notebook's own is English
     exporter = HTMLExporter(template_name="perfkit_report", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True,
                             extra_template_basedirs=[str(Path(__file__).parent / "templates")])
@@ -132,7 +133,7 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
             except Exception as exc:  # the kernel failed to start or died: try once more
                 if attempt + 1 == attempts:
                     return Outcome(account_id, False, one_line(f"kernel failed: {type(exc).__name__}: {exc}"))
-        page = export_html(tmp_nb, plotly_head(plotly_mode))
+        page = export_html(tmp_nb, plotly_head(plotly_mode), lang)
         row = index_row(tmp_nb)
         html_path = out / f"{account_id}.html"
         atomic_write_text(html_path, page)
