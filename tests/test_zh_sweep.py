@@ -119,29 +119,38 @@ def _hostile(root: Path) -> None:
                   **{"stranger.csv": "foo,bar\n1,2\n", "notes.docx": "not a table\n"})
 
 
+def _render(root: Path, out: Path, *extra: str) -> dict[str, str]:
+    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "report", str(root), "--out", str(out),
+                          "--lang", "zh", "--quiet", *extra], capture_output=True, text=True, timeout=900)
+    assert res.returncode in (0, 1), res.stderr  # 1: a breach (some accounts have one)
+    return {f"{root.name}/{p.name}": p.read_text(encoding="utf-8") for p in out.rglob("*.html")}
+
+
 @pytest.fixture(scope="module")
 def zh_pages(tmp_path_factory) -> tuple[dict[str, str], list[str]]:
-    root = tmp_path_factory.mktemp("sweep") / "data"
-    shutil.copytree(ROOT / "data" / "sample", root)  # stale, breaches with their POA due, kept reports
-    _hostile(root)
-    out = root.parent / "out"
-    res = subprocess.run([sys.executable, "-m", "perfkit.cli.main", "report", str(root), "--out", str(out),
-                          "--lang", "zh", "--quiet"], capture_output=True, text=True, timeout=900)
-    assert res.returncode in (0, 1), res.stderr  # 1: a breach (sample accounts have some)
-    pages = {p.name: p.read_text(encoding="utf-8") for p in out.rglob("*.html")}
-    return pages, data_strings(root)
+    base = tmp_path_factory.mktemp("sweep")
+    sample, hostile = base / "sample", base / "hostile"
+    shutil.copytree(ROOT / "data" / "sample", sample)  # stale, breaches with their POA due, kept reports
+    _hostile(hostile)
+    # The hostile accounts on a day of their own data (one batch judges every account on one day).
+    pages = {**_render(sample, base / "out-sample"), **_render(hostile, base / "out-hostile", "--as-of", "2026-03-31")}
+    return pages, data_strings(sample) + data_strings(hostile)
 
 
 @pytest.mark.slow
 def test_every_zh_page_is_chinese(zh_pages):
     pages, data = zh_pages
-    names = {Path(n).stem for n in pages}
-    assert {"index", "portfolio", "de-shenzhen-elec", "jp-tiny-shop", "uk-homechoice", "us-healthy-fba",
-            "us-summit-outdoor", "advisory-de", "partial-kept", "noisy"} <= names
+    assert {f"sample/{n}.html" for n in ("index", "portfolio", "de-shenzhen-elec", "jp-tiny-shop", "uk-homechoice",
+                                         "us-healthy-fba", "us-summit-outdoor")} <= set(pages)
+    assert {f"hostile/{n}.html" for n in ("index", "portfolio", "advisory-de", "partial-kept", "noisy")} <= set(pages)
+    # The hostile pages are what they are meant to be: an advisory value, a partial one, refused kept reports.
+    assert "未达建议目标" in pages["hostile/advisory-de.html"]
+    assert "数据不完整" in pages["hostile/partial-kept.html"]
+    assert "已保存的亚马逊报告未采用" in pages["hostile/partial-kept.html"]
     left = {name: sorted(set(english_runs(page, data))) for name, page in sorted(pages.items())}
     assert {name: runs for name, runs in left.items() if runs} == {}
     # Words too short for a run are ours too: ODR's chart says its window and lag in Chinese (60 and
     # 14 days in the policy), and the page's <title> is Chinese.
-    shown = visible(pages["us-summit-outdoor.html"])
+    shown = visible(pages["sample/us-summit-outdoor.html"])
     assert any("(60 天,滞后 14 天)" in s for s in shown) and not any(", lag " in s for s in shown)
-    assert "<title>perfkit 账户绩效周报</title>" in pages["us-summit-outdoor.html"]
+    assert "<title>perfkit 账户绩效周报</title>" in pages["sample/us-summit-outdoor.html"]
