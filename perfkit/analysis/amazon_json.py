@@ -21,11 +21,12 @@ from importlib import resources
 
 from perfkit.core.encodings import decode
 from perfkit.core.errors import DataError
+from perfkit.core.notes import Note
 
 MAX_DEPTH = 64  # Amazon's report nests 5 levels; 64 leaves room and stays far from recursion limits
 MAX_DIGITS = 18  # digits of a whole number: no count of a seller needs more (int() refuses 4300+ itself)
 MAX_FLOAT_CHARS = 64  # characters of a fraction: a double prints in at most 24
-EXPECTED = "the JSON of Amazon's Seller Performance report (GET_V2_SELLER_PERFORMANCE_REPORT), as downloaded"
+EXPECTED = Note("expected_sp_json")
 SCHEMA = "accountHealthReport-2020-11-18.json"
 _TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|[\[\]{}]')
 
@@ -47,7 +48,7 @@ def load_json(raw: bytes, label: str) -> object:
     """The parsed report; a DataError naming the file for anything that is not sane JSON."""
     text = decode(raw, label)
     if nesting_depth(text) > MAX_DEPTH:
-        raise DataError(label, f"is nested more than {MAX_DEPTH} levels deep: not a report Amazon writes",
+        raise DataError(label, Note("json_too_deep", n=MAX_DEPTH),
                         expected=EXPECTED)
 
     def number(token: str) -> float | int:
@@ -56,22 +57,22 @@ def load_json(raw: bytes, label: str) -> object:
         # decimals (0.009216589861751152), only its length is bounded
         digits = len(token.lstrip("-"))
         if (not is_float and digits > MAX_DIGITS) or digits > MAX_FLOAT_CHARS:
-            raise DataError(label, f"number {token[:20]}... has {digits} digits: no figure of a report is that large",
+            raise DataError(label, Note("json_digits", token=token[:20], digits=digits),
                             expected=EXPECTED)
         value = float(token) if is_float else int(token)
         if not math.isfinite(value):
-            raise DataError(label, f"number {token[:20]} is out of range", expected=EXPECTED)
+            raise DataError(label, Note("json_out_of_range", token=token[:20]), expected=EXPECTED)
         return value
 
     def constant(token: str) -> float:
-        raise DataError(label, f"{token} is not a number JSON allows", expected=EXPECTED)
+        raise DataError(label, Note("json_constant", token=token), expected=EXPECTED)
 
     try:
         return json.loads(text, parse_int=number, parse_float=number, parse_constant=constant)
     except json.JSONDecodeError as exc:
-        raise DataError(label, f"is not JSON ({exc})", expected=EXPECTED) from None
+        raise DataError(label, Note("json_invalid", why=str(exc)), expected=EXPECTED) from None
     except RecursionError:  # defence in depth: the depth scan above should have caught it
-        raise DataError(label, "is nested too deep to read", expected=EXPECTED) from None
+        raise DataError(label, Note("json_nested"), expected=EXPECTED) from None
 
 
 @lru_cache(maxsize=1)
@@ -117,7 +118,7 @@ def validate(data: object, label: str) -> list[str]:
         where = _where(error.absolute_path)
         if error.validator == "type":
             shown = plain_text(json.dumps(error.instance), 60)
-            raise DataError(label, f"{where} is {shown}, Amazon's schema wants {error.validator_value}",
+            raise DataError(label, Note("schema_type", where=where, shown=shown, wants=str(error.validator_value)),
                             expected=EXPECTED)
         if error.validator == "required":  # one line for all: real reports leave many out
             missing.append(f"{where}.{error.message.split(chr(39))[1]}".removeprefix("(top level)."))

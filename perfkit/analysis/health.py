@@ -18,9 +18,10 @@ import pandas as pd
 
 from perfkit.analysis.amazon_json import plain_text
 from perfkit.core.errors import DataError
+from perfkit.core.notes import Note
 from perfkit.loading.schema import POLICY_CATEGORIES, category_name
 
-EXPECTED = "Amazon's report as downloaded (do not edit it)"
+EXPECTED = Note("expected_as_downloaded")
 AHR_MAX = 1000  # the Account Health Rating runs 0 to 1,000 (Amazon, sellercentral.amazon.co.uk forums t/577933)
 
 
@@ -83,13 +84,13 @@ def _number(value: object, where: str, label: str, whole: bool = False) -> float
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise DataError(label, f"{where}: {value!r} is not a number", expected=EXPECTED)
+        raise DataError(label, Note("value_not_number", where=where, value=repr(value)), expected=EXPECTED)
     try:
         number = float(value)
     except ValueError:
-        raise DataError(label, f"{where}: {value!r} is not a number", expected=EXPECTED) from None
+        raise DataError(label, Note("value_not_number", where=where, value=repr(value)), expected=EXPECTED) from None
     if not math.isfinite(number) or (whole and (number < 0 or number != int(number))):
-        raise DataError(label, f"{where}: {value!r} is not {'a whole number >= 0' if whole else 'finite'}",
+        raise DataError(label, Note("value_not_whole" if whole else "value_not_finite", where=where, value=repr(value)),
                         expected=EXPECTED)
     return number
 
@@ -103,7 +104,7 @@ def read_health(entry: dict, label: str, get, read_range) -> Health:
     ahr = get(entry, "accountHealthRating") or get(get(entry, "warningStates") or {}, "accountHealthRating") or {}
     score = _number(get(ahr, "ahrScore"), "accountHealthRating.ahrScore", label, whole=True)
     if score is not None and score > AHR_MAX:
-        raise DataError(label, f"accountHealthRating.ahrScore {score:g} is above {AHR_MAX}, the top of Amazon's scale",
+        raise DataError(label, Note("ahr_above", score=f"{score:g}", top=AHR_MAX),
                         expected=EXPECTED)
     status = get(ahr, "ahrStatus", "accountHealthRatingStatus", "status")
     blocks = []

@@ -24,6 +24,7 @@ from perfkit.core.atomic import atomic_write_text
 from perfkit.engine.context import AccountContext
 from perfkit.engine.dates import date_to_day, day_to_date
 from perfkit.core.errors import DataError
+from perfkit.core.notes import Note
 from perfkit.analysis.amazon_json import load_json, validate
 from perfkit.analysis.health import EXPECTED, Health, health_history, kept_reports, read_health
 from perfkit.core.encodings import decode
@@ -71,22 +72,35 @@ def _count(value: object) -> int | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"count {value!r} is not a number") from None
+        raise ValueError(Note("count_not_number", value=repr(value))) from None
     if not np.isfinite(number) or number < 0 or number != int(number):
-        raise ValueError(f"count {value!r} is not a whole number >= 0")
+        raise ValueError(Note("count_not_whole", value=repr(value)))
     return int(number)
+
+
+def _why(exc: ValueError) -> str:
+    """A value's refusal as its note (so a page renders it in its language), else its message."""
+    return exc.args[0] if exc.args and isinstance(exc.args[0], Note) else str(exc)
+
+
+def _skip_reason(name: str, exc: Exception) -> str:
+    """Why the kept report ``name`` is left out: a note when perfkit refused it with one, else
+    the error's English (``explain``'s line for an unexpected failure has no Chinese)."""
+    if (isinstance(exc, DataError) and isinstance(exc.problem, Note) and isinstance(exc.expected, Note)
+            and not (exc.rows or exc.column or exc.found)):
+        return Note("kept_refused", name=name, label=exc.file, problem=exc.problem, expected=exc.expected)
+    return f"{name}: {exc}"
 
 
 def _check(v: AmazonValue, label: str) -> AmazonValue:
     """Refuse a value Amazon cannot have sent: a window ending before it starts or outside the
     years of any data, more defects than units, a rate that is not a finite share."""
-    where = f"{v.metric} ({v.segment}) window {v.date_from.date()}..{v.date_to.date()}"
-    expected = EXPECTED
+    where = {"metric": v.metric, "segment": v.segment, "lo": str(v.date_from.date()), "hi": str(v.date_to.date())}
     problem = _possible(v.date_from, v.date_to)
     if problem:
-        raise DataError(label, f"{where}: {problem}", expected=expected)
+        raise DataError(label, Note("window_refused", **where, problem=problem), expected=EXPECTED)
     if v.rate is not None and not (np.isfinite(v.rate) and 0 <= v.rate <= 1):
-        raise DataError(label, f"{where}: rate {v.rate!r} is not a share between 0 and 1", expected=expected)
+        raise DataError(label, Note("rate_not_share", **where, rate=repr(v.rate)), expected=EXPECTED)
     return v
 
 
@@ -101,22 +115,22 @@ def _date(value: object, tz: str = "UTC") -> pd.Timestamp | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not _ISO_DAY.fullmatch(value.strip()):
-        raise ValueError(f"reporting date {str(value)[:40]!r} is not an ISO date such as 2026-01-31T23:59Z")
+        raise ValueError(Note("date_not_iso", value=repr(str(value)[:40])))
     try:
         stamp = pd.Timestamp(value.strip())
     except ValueError:
-        raise ValueError(f"reporting date {value[:40]!r} is not a real date") from None
+        raise ValueError(Note("date_not_real", value=repr(value[:40]))) from None
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(tz).tz_localize(None)
     return stamp.normalize()
 
 
-def _possible(lo: pd.Timestamp | None, hi: pd.Timestamp | None) -> str | None:
+def _possible(lo: pd.Timestamp | None, hi: pd.Timestamp | None) -> Note | None:
     """Why a reporting range cannot be Amazon's (None when it can): Amazon reports past days only."""
     if lo is not None and hi is not None and lo > hi:
-        return "the window ends before it starts"
+        return Note("window_backwards")
     if (lo is not None and lo.year < 2000) or (hi is not None and hi > pd.Timestamp.now() + pd.Timedelta(days=2)):
-        return "the window lies outside any possible data (before 2000 or in the future)"
+        return Note("window_impossible")
     return None
 
 
@@ -151,7 +165,7 @@ def read_report(path: str | Path, marketplace: str | None, policy: Policy,
     warnings = validate(data, label)  # a wrong type is refused here, before anything is read or kept
     metrics = _get(data, "performanceMetrics")
     if not isinstance(metrics, list) or not metrics:
-        raise DataError(label, "has no performanceMetrics list", expected="Amazon's Seller Performance report JSON")
+        raise DataError(label, Note("no_metrics_list"), expected=Note("expected_sp_report_json"))
     entry = _entry(metrics, marketplace, label)
     values: list[AmazonValue] = []
     for metric_id, fields in _fields(policy).items():
@@ -159,7 +173,8 @@ def read_report(path: str | Path, marketplace: str | None, policy: Policy,
             try:
                 value = _read_field(entry, f, metric_id, policy, tz)
             except ValueError as exc:
-                raise DataError(label, f"{metric_id} ({f.segment}): {exc}", expected=EXPECTED) from None
+                raise DataError(label, Note("field_refused", metric=metric_id, segment=f.segment, why=_why(exc)),
+                                expected=EXPECTED) from None
             if value is not None:
                 values.append(_check(value, label))
     def read_range(node: dict, key: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -167,7 +182,7 @@ def read_report(path: str | Path, marketplace: str | None, policy: Policy,
         try:
             lo, hi = _date(_get(rng, "reportingDateFrom"), tz), _date(_get(rng, "reportingDateTo"), tz)
         except ValueError as exc:
-            raise DataError(label, f"{key}.reportingDateRange: {exc}", expected=EXPECTED) from None
+            raise DataError(label, Note("range_refused", node=key, why=_why(exc)), expected=EXPECTED) from None
         problem = _possible(lo, hi)
         if problem and lo is not None and hi is not None and lo > hi and hi <= pd.Timestamp.now():
             # Amazon's own published example has such a block (documentRequest): its count is
@@ -175,19 +190,19 @@ def read_report(path: str | Path, marketplace: str | None, policy: Policy,
             warnings.append(f"{label}: {key}: {problem} ({lo.date()}..{hi.date()}); its count is kept, its range is not")
             return None, None
         if problem:
-            raise DataError(label, f"{key}: {problem} ({lo and lo.date()}..{hi and hi.date()})", expected=EXPECTED)
+            raise DataError(label, Note("range_impossible", node=key, problem=problem, lo=str(lo and lo.date()),
+                                         hi=str(hi and hi.date())), expected=EXPECTED)
         return lo, hi
 
     health = read_health(entry, label, _get, read_range)
     if not values and not health.blocks and health.ahr_score is None and not health.ahr_status:
-        raise DataError(label, "its performanceMetrics entry holds no metric, policy block or Account Health Rating",
+        raise DataError(label, Note("entry_empty"),
                         expected=EXPECTED)
     warnings += [_disagreement(v, label) for v in values if _disagreement(v, label)]
     mid = _get(entry, "marketplaceId")
     if marketplace and not mid:
         # An entry that names no marketplace may be any marketplace's: refused, never compared.
-        raise DataError(label, f"its performanceMetrics entry has no marketplaceId, the account is "
-                        f"{marketplace.upper()}: download the report of the account's marketplace", expected=EXPECTED)
+        raise DataError(label, Note("entry_no_marketplace", marketplace=marketplace.upper()), expected=EXPECTED)
     extras = {"ahrScore": health.ahr_score, "ahrStatus": health.ahr_status, "marketplaceId": mid, "health": health,
               "accountStatus": _account_status(data, mid), "warnings": warnings}
     return values, extras
@@ -201,11 +216,10 @@ def _entry(metrics: list, marketplace: str | None, label: str) -> dict:
         return metrics[codes.index(wanted)]
     named = [c for c in codes if c != "None"]
     if wanted and named:
-        raise DataError(label, f"is for marketplace {', '.join(sorted(set(named)))}, the account is {wanted}: "
-                        "download the report of the account's marketplace", expected=EXPECTED)
+        raise DataError(label, Note("wrong_marketplace", named=", ".join(sorted(set(named))), wanted=wanted),
+                        expected=EXPECTED)
     if not wanted and len(metrics) > 1:
-        raise DataError(label, f"covers {len(metrics)} marketplaces ({', '.join(named)}) and the account names none: "
-                        "set the account's marketplace", expected=EXPECTED)
+        raise DataError(label, Note("many_marketplaces", n=len(metrics), named=", ".join(named)), expected=EXPECTED)
     return metrics[0]
 
 
@@ -266,7 +280,7 @@ def _value(node: dict, metric: str, segment: str, num_keys, den_keys, tz: str = 
     rate = _get(node, "rate")
     rate = float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None
     if rate is not None and not np.isfinite(rate):
-        raise ValueError(f"rate {rate!r} is not a finite number")
+        raise ValueError(Note("rate_not_finite", value=repr(rate)))
     if rate is not None and rate > 1:
         rate /= 100  # documented as a percentage; real payloads send a fraction
     if num is not None and den and num <= den:
@@ -415,7 +429,7 @@ def official_points(ctx: AccountContext) -> pd.DataFrame:
             try:
                 values, _ = read_report(f, account.marketplace, pol, account.timezone)
             except Exception as exc:  # a kept report that went bad never breaks a chart or a report
-                skipped.append(f"{f.name}: {exc}")
+                skipped.append(_skip_reason(f.name, exc))
                 continue
             for v in values:
                 lag = pol[v.metric].lag if v.metric in pol.metrics else 0

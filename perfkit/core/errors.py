@@ -30,6 +30,7 @@ class DataError(PerfkitError):
         expected: str | None = None,
     ) -> None:
         self.file = file
+        self.problem = problem  # a Note (core/notes.py) where a page may show it in another language
         self.column = column
         self.rows = list(rows)
         self.found = list(found)

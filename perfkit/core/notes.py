@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from perfkit.core.refusals import REFUSALS
+
 ROWS_SHOWN = 5  # as core.errors.describe_rows shows them
 
 AS_GIVEN_EN = "counted as given (each date where it falls): check the export's time zone or the dates"
@@ -139,6 +141,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
                      "zh": "{label}:已忽略,既不是 perfkit 的表,也不是已知的亚马逊报告(表头:{header});"
                            "请在 mapping.json 中描述它以便读取"},
 }
+CATALOGUE.update(REFUSALS)  # a refused Seller Performance report's reasons (core/refusals.py)
 
 
 def _rows(shown: Sequence[int], n: int, lang: str) -> str:

@@ -292,7 +292,7 @@ def _parse_account(folder: Path, columns: Collection[str] | None, tables: Collec
         else:  # when pruning, the buyers' and claimants' free text (shown, never counted) stays unread
             wanted = None if keep is None else {c for c in TABLES[src.table] if c not in FREE_TEXT}
         frame = canonical_frame(src, tz, wanted, warnings, read)
-        by_table[src.table].append(without_future(src.table, frame, now, warnings))
+        by_table[src.table].append(without_future(src.table, frame, now, warnings, tz))
     if not by_table["orders"]:
         # A file that was not recognised is named with its header: it may be the orders, in a layout
         # perfkit does not know (rather than "missing", which sends the user looking for a file they have).

@@ -68,10 +68,12 @@ def resolve_item_rows(rows: pd.DataFrame, merged: pd.DataFrame, codes: np.ndarra
                              shown=shown, rule=Note(f"item_rule.{name}")))
 
 
-def without_future(table: str, frame: pd.DataFrame, now: pd.Timestamp, warnings: list[str]) -> pd.DataFrame:
+def without_future(table: str, frame: pd.DataFrame, now: pd.Timestamp, warnings: list[str],
+                   tz: str = "UTC") -> pd.DataFrame:
     """Dates later than this run cannot have happened: a row whose own date (purchase, feedback,
     claim, ...) is in the future is left out, other future times read as missing; both are said,
-    naming the rows, and neither moves the default as-of day."""
+    naming the rows (times in the account's zone ``tz``, as for item rows), and neither moves the
+    default as-of day."""
     drop = np.zeros(len(frame), bool)
     for name, col in TABLES[table].items():
         if col.kind != "datetime" or name not in frame.columns:
@@ -80,7 +82,10 @@ def without_future(table: str, frame: pd.DataFrame, now: pd.Timestamp, warnings:
         if not ahead.any():
             continue
         where = note_rows(frame["_row"].to_numpy()[ahead].tolist())
-        found = ", ".join(str(v) for v in frame.loc[ahead, name].head(2))
+        shown = frame.loc[ahead, name].head(2)
+        if isinstance(shown.dtype, pd.DatetimeTZDtype):
+            shown = shown.dt.tz_convert(tz)
+        found = ", ".join(str(v) for v in shown)
         if col.required:
             drop |= ahead
             warnings.append(Note("future_left_out", file=str(frame["_file"].iat[0]), **where, column=name, found=found))

@@ -80,10 +80,12 @@ def _notebook(notebook: Path | object):
     return nbformat.read(notebook, as_version=4) if isinstance(notebook, (str, Path)) else notebook
 
 
-def export_html(notebook: Path | object, head: str) -> str:
+def export_html(notebook: Path | object, head: str, lang: str = "en") -> str:
     """The executed notebook (a path or the node papermill returned) as a page without code,
-    prompts or network fetches."""
-    body, _ = _exporter().from_notebook_node(_notebook(notebook), resources={"perfkit_head": head})  # it copies the node
+    prompts or network fetches, its <title> in ``lang``."""
+    nb = _notebook(notebook)
+    nb.metadata["title"] = t("page_title", lang)  # nbconvert's <title>; the notebook's own is English (already saved)
+    body, _ = _exporter().from_notebook_node(nb, resources={"perfkit_head": head})  # it copies the node
     return body
 
 
@@ -145,7 +147,7 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
             except Exception as exc:  # the kernel failed to start or died: try once more
                 if attempt + 1 == attempts:
                     return Outcome(account_id, False, one_line(f"kernel failed: {type(exc).__name__}: {exc}"))
-        page = export_html(executed, plotly_head(plotly_mode))
+        page = export_html(executed, plotly_head(plotly_mode), lang)
         row = index_row(executed)
         html_path = out / f"{account_id}.html"
         atomic_write_text(html_path, page)

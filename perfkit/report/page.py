@@ -354,7 +354,7 @@ class AccountReport:
         # Loading's warnings are notes of the one catalogue (core/notes.py): rendered in the page's language.
         notes = [render_note(w, self.lang) for w in self.account.warnings]
         notes += [input_note_text(item, registry.input_notes(item), self.lang) for item in self.account.missing]
-        notes += [t("kept_skipped", self.lang, why=w) for w in self.official.attrs.get("skipped", [])]
+        notes += [t("kept_skipped", self.lang, why=render_note(w, self.lang)) for w in self.official.attrs.get("skipped", [])]
         if self.as_of > self.ctx.last_day.date():
             notes.append(t("after_last_order", self.lang, day=self.as_of, last=self.ctx.last_day.date()))
         zh = self.lang == "zh"  # English keeps the ids check prints; Chinese names them

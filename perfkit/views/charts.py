@@ -161,7 +161,7 @@ def rate_chart_spec(series: pd.DataFrame, metric: str, policy: Policy, lang: str
                            "fillcolor": STATUS_COLOURS["breach"], "opacity": 0.10, "line": {"width": 0},
                            "layer": "below"})
     title = metric_name(metric, lang, pol)
-    window = f"{mp.window}d" + (f", lag {mp.lag}d" if mp.lag else "")
+    window = t("window_days", lang, n=mp.window) + (t("lag_days", lang, n=mp.lag) if mp.lag else "")
     layout = {
         "title": {"text": f"{html.escape(title)} <span style='font-size:12px;color:#666'>({window})</span>", "x": 0.01},
         "height": height, "margin": {"l": 50, "r": 20, "t": 50, "b": 40}, "hovermode": "x unified",

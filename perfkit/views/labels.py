@@ -143,6 +143,9 @@ TEXT: dict[str, dict[str, str]] = {
     "missing_input": {"en": "Missing input", "zh": "缺少输入"},
     "warning": {"en": "Warning", "zh": "警告"},
     "report_title": {"en": "Account health report", "zh": "账户绩效周报"},
+    "page_title": {"en": "perfkit weekly account report", "zh": "perfkit 账户绩效周报"},  # the page's <title>
+    "window_days": {"en": "{n}d", "zh": "{n} 天"},  # a chart title's window, then its lag
+    "lag_days": {"en": ", lag {n}d", "zh": ",滞后 {n} 天"},
     "index_title": {"en": "Portfolio account health", "zh": "账户组合绩效总览"},
     "generated": {"en": "Generated", "zh": "生成时间"},
     "week": {"en": "Week", "zh": "周"},
