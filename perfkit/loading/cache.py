@@ -179,7 +179,9 @@ def read(place: Path, digest: str, folder: Path) -> dict | None:
             return None
         meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
         layout = meta.pop(LAYOUT)
-        tables = {t: _with_absent(t, pd.read_feather(entry / f"{t}{SUFFIX}"), *layout[t]) for t in TABLES}
+        # One thread: the accounts are spread over processes already, one a core.
+        tables = {t: _with_absent(t, pd.read_feather(entry / f"{t}{SUFFIX}", use_threads=False), *layout[t])
+                  for t in TABLES}
     except (OSError, ValueError, ImportError, KeyError, TypeError, pa.ArrowException):
         return None
     _save_memo(place, folder)  # the entry's hashes too: the next run checks its seal by stat
@@ -212,9 +214,10 @@ def write(place: Path, digest: str, account: Account, folder: Path) -> None:
             gone = _absent_columns(t, frame)
             layout[t] = [list(frame.columns), gone]
             sink = pa.BufferOutputStream()
-            # The kept columns named to Arrow: dropping the others from the frame first copied it.
+            # The kept columns named to Arrow (dropping the others from the frame first copied it);
+            # one thread: else pyarrow starts a Python thread pool per table (10 ms an account).
             kept = [c for c in frame.columns if c not in gone]
-            feather.write_feather(pa.Table.from_pandas(frame, columns=kept, preserve_index=False), sink,
+            feather.write_feather(pa.Table.from_pandas(frame, columns=kept, preserve_index=False, nthreads=1), sink,
                                   compression=CODEC)
             _write_hashed(tmp, entry, f"{t}{SUFFIX}", sink.getvalue(), hashes)
         meta = {k: getattr(account, k) for k in ("account_id", "name", "marketplace", "timezone", "missing",
