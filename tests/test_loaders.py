@@ -612,3 +612,26 @@ def test_unshipped_and_amazon_shipments_reports_are_recognised(tmp_path):
     assert (o.loc["111-0000004-0000004", "carrier"], o.loc["111-0000004-0000004", "tracking_id"]) == (
         "AMZN_US", "TBA000111")
     assert str(o.loc["111-0000004-0000004", "fulfillment_channel"]) == "AFN"
+
+
+def test_iso_dates_the_same_whether_screened_or_not():
+    # Four Berlin values: a bare deadline, one in the spring gap, one in the autumn hour that
+    # happens twice, an empty cell. With every date in range they take the numpy path; a fifth,
+    # 9999-12-31 (an ERP placeholder, read as no date), sends the column through the screening.
+    from perfkit.loading.converting import _to_datetime
+    from perfkit.loading.schema import TABLES
+
+    col = TABLES["orders"]["latest_ship_date"]  # a deadline: a bare date is the end of the local day
+    values = ["2026-03-29", "2026-03-29 02:30:00", "2026-10-25 02:30:00", ""]
+
+    def parse(vals: list[str]) -> list:
+        series = pd.Series(vals, dtype="string")
+        return _to_datetime(series, "Europe/Berlin", col, "orders.csv", pd.DataFrame({"x": series}), None, []).tolist()
+
+    fast, screened = parse(values), parse(values + ["9999-12-31"])
+    utc = [pd.Timestamp(t, tz="UTC") for t in
+           ("2026-03-29 21:59:59",  # 23:59:59 CEST (+2)
+            "2026-03-29 01:00:00",  # 02:30 does not exist: forward to 03:00 CEST
+            "2026-10-25 00:30:00")]  # 02:30 happens twice: the first, CEST
+    assert fast[:3] == utc and pd.isna(fast[3])
+    assert screened[:3] == utc and pd.isna(screened[3]) and pd.isna(screened[4])

@@ -188,7 +188,19 @@ def _iso_column(series: pd.Series, tz: str, col: Column, label: str, frame: pd.D
             continue
     else:
         return None
-    parsed = pd.Series(stamps.to_numpy(zero_copy_only=False), index=series.index)
+    raw = stamps.to_numpy(zero_copy_only=False)  # datetime64[us], NaT where empty
+    micros = raw.view(np.int64)
+    if not (~np.isnat(raw) & ((micros < _EARLIEST) | (micros >= _LATEST))).any():
+        # The common case, every date from 2000 to 2099: nothing to screen, so numpy only (the
+        # pandas steps below cost about 2 ms a column in overhead, whatever its length).
+        ns = raw.astype("datetime64[ns]")
+        if not target.tz:
+            if col.kind == "deadline":  # a bare date is the end of that local day
+                bare = pc.equal(pc.utf8_length(text), 10).fill_null(False).to_numpy(zero_copy_only=False)
+                ns[bare] += np.timedelta64(86399, "s")
+            ns = timezones.localize(ns, tz)  # NaT stays NaT
+        return pd.Series(ns, index=series.index, dtype="datetime64[ns, UTC]")  # the values are UTC
+    parsed = pd.Series(raw, index=series.index)
     if target.tz:
         parsed = parsed.dt.tz_localize("UTC")
     parsed, _ = _screened(parsed, col, label, frame, series.astype("string"), notes)

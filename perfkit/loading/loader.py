@@ -158,9 +158,11 @@ def _finish_events(table: str, frame: pd.DataFrame, unknown: np.ndarray, warning
             if col.note and missing is not None:  # a column whose absence (or emptiness) changes what is counted
                 missing.append(f"{table}.{name}")
     columns = {name: frame[name] for name in TABLES[table]}
+    before = dict(columns)
     _with_defaults(table, columns)
     for name, values in columns.items():
-        frame[name] = values
+        if values is not before[name]:  # only the columns given defaults: each assignment costs
+            frame[name] = values
     if table == "returns":
         dup = frame["return_id"].duplicated(keep=False)
         if dup.any():
