@@ -24,6 +24,8 @@ describes it, plus the LWA token endpoint and the Tokens API's createRestrictedD
   Content-Length, send half of it and close the connection (a connection lost mid-body).
 - ``drop``: operation (or ``"operation:REPORT_TYPE"``) -> calls whose connection is closed without
   any answer (a proxy or load balancer dropping it: the client sees RemoteDisconnected).
+- ``stall``: operation -> calls answered only after ``stall_seconds`` of silence (a read that
+  times out); for ``"download"`` the headers and half the body come first, then the silence.
 - A scripted body may be bytes, with its own ``Content-Type`` in the headers (an HTML error page
   from a proxy, a 200 that is not JSON).
 
@@ -35,6 +37,7 @@ import gzip
 import json
 import secrets
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,6 +72,8 @@ class Stub:
     expired_downloads: int = 0               # downloads still to refuse as an expired pre-signed URL
     cut_downloads: dict[str, int] = field(default_factory=dict)  # report type -> downloads to cut in half
     drop: dict[str, int] = field(default_factory=dict)       # op -> connections still to close unanswered
+    stall: dict[str, int] = field(default_factory=dict)      # op -> calls still to answer after a silence
+    stall_seconds: float = 2.0
     document_url: str | None = None          # a URL getReportDocument gives instead of the stub's own
     token_lifetime: int = 3600
     expire_tokens_after: int | None = None   # API calls each access token serves before it "expires"
@@ -111,6 +116,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
 
+    def _stalled(self, operation: str) -> bool:
+        with self.stub.lock:
+            if self.stub.stall.get(operation, 0) <= 0:
+                return False
+            self.stub.stall[operation] -= 1
+            self.stub.refused.append((operation, "stalled"))
+        return True
+
     def _dropped(self, operation: str, report_type: str = "") -> bool:
         """Close the connection without a word when the test says so for ``operation``."""
         with self.stub.lock:
@@ -135,6 +148,8 @@ class _Handler(BaseHTTPRequestHandler):
         when the call may go on."""
         if self._dropped(operation, report_type):
             return "dropped"
+        if self._stalled(operation):
+            time.sleep(self.stub.stall_seconds)  # the client has given up by now: its answer goes nowhere
         with self.stub.lock:
             queue = self.stub.script.get(f"{operation}:{report_type}") or self.stub.script.get(operation)
             scripted = queue.pop(0) if queue else None
@@ -181,6 +196,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/auth/o2/token":
             form = dict(urllib.parse.parse_qsl(body.decode()))
             self._record("token", form_keys=sorted(form))
+            if self._dropped("token"):
+                return
             if (form.get("grant_type") != "refresh_token" or form.get("client_id") != CLIENT_ID
                     or form.get("client_secret") != CLIENT_SECRET or form.get("refresh_token") not in st.refresh_tokens):
                 self._send(400, {"error": "invalid_grant", "error_description": "The request has an invalid grant parameter : refresh_token"})
@@ -238,6 +255,15 @@ class _Handler(BaseHTTPRequestHandler):
                 if cut:
                     st.cut_downloads[key] -= 1
                     st.refused.append(("download", "cut"))
+            if self._stalled("download"):  # half the body, then silence past the client's timeout
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[:len(data) // 2])
+                self.wfile.flush()
+                time.sleep(st.stall_seconds)
+                self.close_connection = True
+                return
             self._send(200, data, ctype="text/plain" if plan.charset is None else f"text/plain; charset={plan.charset}",
                        cut=cut)
             return

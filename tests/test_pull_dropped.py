@@ -151,3 +151,16 @@ def test_answers_that_are_not_amazons_model_are_one_line_quoting_them(tmp_path, 
     assert "IwEBIleak42" not in res.stdout + res.stderr
     assert TOKENS["de-shop"] not in res.stderr
     no_secret_anywhere(res, root)
+
+
+def test_a_read_that_times_out_is_retried(tmp_path, spapi):
+    # timeout_seconds = 0.5; the stub goes silent for 2 s: once before answering getReport (urllib3's
+    # ReadTimeoutError), once after half the document (a socket timeout mid-body). Both retried.
+    stub = spapi(stub_for(plans={ORDERS: Plan(["DONE"], orders_document())}, stall={"getReport": 1, "download": 1}))
+    root, config = setup(tmp_path, stub, {"us-shop": ("US", ["orders"])}, history_days=1, timeout_seconds=0.5)
+    res = run_pull(root, config)
+    assert res.returncode == 0, res.stderr
+    assert stub.refused.count(("getReport", "stalled")) == 1 and stub.refused.count(("download", "stalled")) == 1
+    assert order_ids(root / "us-shop") == expected_ids(stub) and expected_ids(stub)
+    assert "failed:" not in res.stdout + res.stderr
+    assert account_block(res.stdout, "us-shop")[0].endswith(" written, 2 throttled or failed calls retried")
