@@ -24,8 +24,8 @@ describes it, plus the LWA token endpoint and the Tokens API's createRestrictedD
   Content-Length, send half of it and close the connection (a connection lost mid-body).
 - ``drop``: operation (or ``"operation:REPORT_TYPE"``) -> calls whose connection is closed without
   any answer (a proxy or load balancer dropping it: the client sees RemoteDisconnected).
-- ``stall``: operation -> calls answered only after ``stall_seconds`` of silence (a read that
-  times out); for ``"download"`` the headers and half the body come first, then the silence.
+- ``stall``: operation -> calls answered only after ``stall_seconds`` of silence (a client with a
+  shorter read timeout has hung up by then); for ``"download"`` the headers and half the body come first, then the silence.
 - A scripted body may be bytes, with its own ``Content-Type`` in the headers (an HTML error page
   from a proxy, a 200 that is not JSON).
 
@@ -111,7 +111,11 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in headers.items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(data[:len(data) // 2] if cut else data)
+        try:
+            self.wfile.write(data[:len(data) // 2] if cut else data)
+        except (BrokenPipeError, ConnectionResetError):  # the client timed out and hung up (``stall``)
+            self.close_connection = True
+            return
         if cut:
             self.wfile.flush()
             self.close_connection = True
@@ -149,7 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self._dropped(operation, report_type):
             return "dropped"
         if self._stalled(operation):
-            time.sleep(self.stub.stall_seconds)  # the client has given up by now: its answer goes nowhere
+            # Then the answer, as a slow server gives it: a client without a read timeout takes it.
+            time.sleep(self.stub.stall_seconds)
         with self.stub.lock:
             queue = self.stub.script.get(f"{operation}:{report_type}") or self.stub.script.get(operation)
             scripted = queue.pop(0) if queue else None

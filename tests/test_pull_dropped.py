@@ -156,6 +156,7 @@ def test_answers_that_are_not_amazons_model_are_one_line_quoting_them(tmp_path, 
 def test_a_read_that_times_out_is_retried(tmp_path, spapi):
     # timeout_seconds = 0.5; the stub goes silent for 2 s: once before answering getReport (urllib3's
     # ReadTimeoutError), once after half the document (a socket timeout mid-body). Both retried.
+    # (The SDK ignored a timeout that is not an int: getReport waited the 2 s and took the answer.)
     stub = spapi(stub_for(plans={ORDERS: Plan(["DONE"], orders_document())}, stall={"getReport": 1, "download": 1}))
     root, config = setup(tmp_path, stub, {"us-shop": ("US", ["orders"])}, history_days=1, timeout_seconds=0.5)
     res = run_pull(root, config)

@@ -312,8 +312,11 @@ class ReportsClient:
         return PullError(f"{what}: Amazon's answer does not follow the Reports API model ({why}); it sent: "
                          f"{body}; the next run tries again")
 
-    def _timeout(self) -> float:
-        return float(self._settings["timeout_seconds"])
+    def _timeout(self) -> tuple[float, float]:
+        """(connect, read) seconds. A pair, as the SDK ignores a single number that is not an
+        int (60.0 from the config meant no timeout at all: a silent server hung the run)."""
+        seconds = float(self._settings["timeout_seconds"])
+        return seconds, seconds
 
     def create(self, report_type: str, marketplace_id: str, start: datetime | None, end: datetime | None,
                label: str | None = None) -> str:
@@ -414,7 +417,7 @@ class ReportsClient:
             raise PullError(f"{self._document(document_id)}: Amazon's document URL starts {scheme or '(none)'}://, "
                             "not https://; not downloaded (check the endpoint in the config file)")
         try:
-            with urllib.request.urlopen(url, timeout=self._timeout()) as resp:
+            with urllib.request.urlopen(url, timeout=self._timeout()[1]) as resp:
                 # perfkit's own reading of Content-Type: an empty "charset=" is no charset
                 return self._read(resp, document_id), charset(resp.headers.get("Content-Type"))
         except urllib.error.HTTPError as exc:
