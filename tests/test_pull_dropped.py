@@ -94,6 +94,8 @@ def test_a_connection_that_keeps_dropping_is_one_line_per_report_and_the_other_a
     assert de[1:] == [f"  failed: createReport {RETURNS} ({m}) for de-shop: gave up after 5 attempts (last: {DROPPED}); "
                       "the next run resumes" for m in months]
     assert sum(1 for c in stub.operations("createReport") if c["body"]["reportType"] == RETURNS) == 5 * len(months)
+    # 4 waits between the 5 calls of each month: none after the last one, which only fails
+    assert de[0] == f"de-shop: 0 files written, {4 * len(months)} throttled or failed calls retried"
     # uk-shop is pulled as if nothing happened.
     uk_reports = [r for r in stub.reports.values() if r["spec"]["reportType"] == ORDERS]
     ids = sorted({f"302-{d:%Y%m%d}" for r in uk_reports for d in _days(r["spec"]["dataStartTime"], r["spec"]["dataEndTime"])})

@@ -260,6 +260,8 @@ class ReportsClient:
         attempts, renewed, lwa_failures = int(self._settings["max_attempts"]), False, 0
         last, what = "", what + self._for()
         for attempt in range(max(attempts, 1)):
+            # no wait after the last attempt: nothing follows it but the failure line
+            pause = self._wait if attempt + 1 < attempts else (lambda *_: None)
             self._answer = None
             try:
                 return fn()
@@ -268,7 +270,7 @@ class ReportsClient:
                     raise self._not_the_model(what, exc.reason) from None
                 if not exc.status:  # no HTTP answer at all (the SDK's SSLError): the network's trouble
                     last = sent(exc.reason)
-                    self._wait(attempt)
+                    pause(attempt)
                     continue
                 last = f"{exc.status} {_amazon_error(exc, self._creds.secrets())}"
                 if exc.status in (401, 403) and not renewed:
@@ -279,7 +281,7 @@ class ReportsClient:
                         self._client.configuration.access_token_cache = self._token_cache()
                     continue
                 if exc.status == 429 or (exc.status or 0) >= 500:
-                    self._wait(attempt, _rate_wait(exc.headers) if exc.status == 429 else 0.0)
+                    pause(attempt, _rate_wait(exc.headers) if exc.status == 429 else 0.0)
                     continue
                 raise PullError(f"{what}: Amazon answered {last}; {_what_to_do(exc.status or 0)}", exc.status) from None
             except LwaException as exc:
@@ -287,7 +289,7 @@ class ReportsClient:
                 lwa_failures += 1
                 if lwa_failures >= 3:
                     raise LoginError(_lwa_refused(exc)) from None
-                self._wait(attempt)
+                pause(attempt)
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 # The SDK's models refuse an answer that is not Amazon's model (a required field
                 # missing, not JSON at all: a proxy's page with a 200): not retried, quoted.
@@ -295,11 +297,11 @@ class ReportsClient:
                                           else "not the object the model describes") from None
             except _NETWORK as exc:  # connection refused, reset, cut, timed out: Amazon's side or the network's
                 last = _network(exc)
-                self._wait(attempt)
+                pause(attempt)
             except Exception as exc:  # urllib3's MaxRetryError and kin are not OSErrors
                 if type(exc).__module__.startswith("urllib3"):
                     last = _network(exc)
-                    self._wait(attempt)
+                    pause(attempt)
                     continue
                 raise
         raise PullError(f"{what}: gave up after {attempts} attempts (last: "
