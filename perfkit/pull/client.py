@@ -292,7 +292,10 @@ class ReportsClient:
                 pause(attempt)
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 # The SDK's models refuse an answer that is not Amazon's model (a required field
-                # missing, not JSON at all: a proxy's page with a 200): not retried, quoted.
+                # missing, not JSON at all: a proxy's page with a 200): not retried, quoted. With no
+                # answer read, the error is not Amazon's: a traceback under --debug, as any bug.
+                if self._answer is None:
+                    raise
                 raise self._not_the_model(what, str(exc) if isinstance(exc, ValueError)
                                           else "not the object the model describes") from None
             except _NETWORK as exc:  # connection refused, reset, cut, timed out: Amazon's side or the network's
