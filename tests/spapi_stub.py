@@ -20,6 +20,14 @@ describes it, plus the LWA token endpoint and the Tokens API's createRestrictedD
 - ``script``: answers a test sets for an operation (``"createReport"``, or
   ``"createReport:REPORT_TYPE"`` for one type), given before anything else, one per call.
 - ``expired_downloads``: pre-signed URLs that answer 403 as S3 does once one has expired.
+- ``cut_downloads``: report type ("" for any) -> downloads that promise the whole document in
+  Content-Length, send half of it and close the connection (a connection lost mid-body).
+- ``drop``: operation (or ``"operation:REPORT_TYPE"``) -> calls whose connection is closed without
+  any answer (a proxy or load balancer dropping it: the client sees RemoteDisconnected).
+- ``stall``: operation -> calls answered only after ``stall_seconds`` of silence (a client with a
+  shorter read timeout has hung up by then); for ``"download"`` the headers and half the body come first, then the silence.
+- A scripted body may be bytes, with its own ``Content-Type`` in the headers (an HTML error page
+  from a proxy, a 200 that is not JSON).
 
 A test says what each report type does (``Plan``) and reads back every request made (``calls``).
 """
@@ -29,6 +37,7 @@ import gzip
 import json
 import secrets
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,6 +70,10 @@ class Stub:
     throttle_rate: str | None = "0.0167"     # x-amzn-RateLimit-Limit on a 429 (None: no such header)
     expired_status: int = 403                # what an expired access token gets (403 or 401)
     expired_downloads: int = 0               # downloads still to refuse as an expired pre-signed URL
+    cut_downloads: dict[str, int] = field(default_factory=dict)  # report type -> downloads to cut in half
+    drop: dict[str, int] = field(default_factory=dict)       # op -> connections still to close unanswered
+    stall: dict[str, int] = field(default_factory=dict)      # op -> calls still to answer after a silence
+    stall_seconds: float = 2.0
     document_url: str | None = None          # a URL getReportDocument gives instead of the stub's own
     token_lifetime: int = 3600
     expire_tokens_after: int | None = None   # API calls each access token serves before it "expires"
@@ -86,16 +99,45 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:  # quiet test output
         pass
 
-    def _send(self, status: int, body: dict | bytes, ctype: str = "application/json", headers: dict | None = None) -> None:
+    def _send(self, status: int, body: dict | bytes, ctype: str = "application/json", headers: dict | None = None,
+              cut: bool = False) -> None:
+        """``cut``: Content-Length says the whole body, half of it is sent, the connection closed."""
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = dict(headers or {})
         self.send_response(status)
-        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Type", headers.pop("Content-Type", ctype))
         self.send_header("Content-Length", str(len(data)))
         self.send_header("x-amzn-RequestId", secrets.token_hex(8))
-        for k, v in (headers or {}).items():
+        for k, v in headers.items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data[:len(data) // 2] if cut else data)
+        except (BrokenPipeError, ConnectionResetError):  # the client timed out and hung up (``stall``)
+            self.close_connection = True
+            return
+        if cut:
+            self.wfile.flush()
+            self.close_connection = True
+
+    def _stalled(self, operation: str) -> bool:
+        with self.stub.lock:
+            if self.stub.stall.get(operation, 0) <= 0:
+                return False
+            self.stub.stall[operation] -= 1
+            self.stub.refused.append((operation, "stalled"))
+        return True
+
+    def _dropped(self, operation: str, report_type: str = "") -> bool:
+        """Close the connection without a word when the test says so for ``operation``."""
+        with self.stub.lock:
+            key = next((k for k in (f"{operation}:{report_type}", operation) if self.stub.drop.get(k, 0) > 0), None)
+            if key is None:
+                return False
+            self.stub.drop[key] -= 1
+            self.stub.refused.append((operation, "dropped"))
+        self.close_connection = True
+        return True
 
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -106,7 +148,13 @@ class _Handler(BaseHTTPRequestHandler):
                                     "token": self.headers.get("x-amz-access-token"), **extra})
 
     def _gate(self, operation: str, restricted_ok: bool = False, report_type: str = "") -> str | None:
-        """A scripted answer, throttle, fail, or check the access token; None when the call may go on."""
+        """A dropped connection, a scripted answer, throttle, fail, or check the access token; None
+        when the call may go on."""
+        if self._dropped(operation, report_type):
+            return "dropped"
+        if self._stalled(operation):
+            # Then the answer, as a slow server gives it: a client without a read timeout takes it.
+            time.sleep(self.stub.stall_seconds)
         with self.stub.lock:
             queue = self.stub.script.get(f"{operation}:{report_type}") or self.stub.script.get(operation)
             scripted = queue.pop(0) if queue else None
@@ -153,6 +201,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/auth/o2/token":
             form = dict(urllib.parse.parse_qsl(body.decode()))
             self._record("token", form_keys=sorted(form))
+            if self._dropped("token"):
+                return
             if (form.get("grant_type") != "refresh_token" or form.get("client_id") != CLIENT_ID
                     or form.get("client_secret") != CLIENT_SECRET or form.get("refresh_token") not in st.refresh_tokens):
                 self._send(400, {"error": "invalid_grant", "error_description": "The request has an invalid grant parameter : refresh_token"})
@@ -194,7 +244,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = urllib.parse.urlparse(self.path).path
         parts = path.strip("/").split("/")
         if parts[:1] == ["download"]:
-            self._record("download", authorised=bool(self.headers.get("x-amz-access-token")))
+            self._record("download", authorised=bool(self.headers.get("x-amz-access-token")), document_id=parts[1])
+            if self._dropped("download", st.documents[parts[1]][2] if parts[1] in st.documents else ""):
+                return
             with st.lock:
                 expired, st.expired_downloads = st.expired_downloads > 0, max(st.expired_downloads - 1, 0)
             if expired:  # S3's answer to a pre-signed URL past its 5 minutes
@@ -202,7 +254,23 @@ class _Handler(BaseHTTPRequestHandler):
                                 b"<Message>Request has expired</Message></Error>", ctype="application/xml")
                 return
             data, plan, _ = st.documents[parts[1]]
-            self._send(200, data, ctype="text/plain" if plan.charset is None else f"text/plain; charset={plan.charset}")
+            with st.lock:
+                key = next((k for k in (st.documents[parts[1]][2], "") if st.cut_downloads.get(k, 0) > 0), None)
+                cut = key is not None
+                if cut:
+                    st.cut_downloads[key] -= 1
+                    st.refused.append(("download", "cut"))
+            if self._stalled("download"):  # half the body, then silence past the client's timeout
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[:len(data) // 2])
+                self.wfile.flush()
+                time.sleep(st.stall_seconds)
+                self.close_connection = True
+                return
+            self._send(200, data, ctype="text/plain" if plan.charset is None else f"text/plain; charset={plan.charset}",
+                       cut=cut)
             return
         if parts[:3] == ["reports", "2021-06-30", "reports"] and len(parts) == 4:
             self._record("getReport", report_id=parts[3])

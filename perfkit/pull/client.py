@@ -9,6 +9,7 @@ is asked for with a Restricted Data Token for that one document (Tokens API). An
 """
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import random
@@ -45,9 +46,9 @@ def _limit(settings: dict) -> int:
     return int(float(settings["max_document_mb"]) * 1024 * 1024)
 
 
-def _too_big(document_id: str, settings: dict, unpacked: bool) -> DocumentTooBig:
+def _too_big(document: str, settings: dict, unpacked: bool) -> DocumentTooBig:
     mb = settings["max_document_mb"]
-    return DocumentTooBig(f"report document {document_id}: more than {mb} MB{' once unpacked' if unpacked else ''} "
+    return DocumentTooBig(f"{document}: more than {mb} MB{' once unpacked' if unpacked else ''} "
                           f"([pull] max_document_mb = {mb}); not kept: if the report really is that big, raise "
                           "max_document_mb in the config file's [pull]")
 
@@ -74,6 +75,20 @@ def gunzip(raw: bytes, limit: int) -> bytes | None:
 
 class _UrlExpired(Exception):
     """The pre-signed document URL was refused (S3's 403 once its 5 minutes are over)."""
+
+
+class _Lost(Exception):
+    """A download that failed on the way (5xx, 429, a connection refused, reset or timed out, a
+    body cut short): worth another try. Its argument says what happened, for the failure line."""
+
+
+# Network trouble while a call is made or its answer read. http.client's IncompleteRead and
+# BadStatusLine are not OSErrors (RemoteDisconnected and socket timeouts are).
+_NETWORK = (OSError, http.client.HTTPException)
+
+
+def _network(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {sent(str(exc))}" if str(exc) else type(exc).__name__
 
 
 class LoginError(PullError):
@@ -120,14 +135,27 @@ class _FixedToken:
         return self._token
 
 
-def _amazon_error(exc) -> str:
-    """Amazon's ErrorList as ``Code: message (details)``; the status line when the body is not one."""
+_SHOWN = 200  # characters of an answer quoted in a failure line
+
+
+def sent(body: bytes | str | None, secrets: tuple[str, ...] = ()) -> str:
+    """What a server sent, for one line: whitespace runs as one space, control and format
+    characters gone (a terminal must not read escapes from it), credentials hidden (before it is
+    cut, so no half of one is left), at most 200 characters."""
+    text = body.decode("utf-8", "replace") if isinstance(body, (bytes, bytearray)) else str(body or "")
+    text = without_secrets("".join(c for c in " ".join(text.split()) if c.isprintable()), secrets)
+    return (text[:_SHOWN] + "…" if len(text) > _SHOWN else text) or "(nothing)"
+
+
+def _amazon_error(exc, secrets: tuple[str, ...] = ()) -> str:
+    """Amazon's ErrorList as ``Code: message (details)``; otherwise the reason and what came
+    instead (a proxy's HTML error page, say)."""
     try:
         first = json.loads(exc.body or b"{}")["errors"][0]
         details = f" ({first['details']})" if first.get("details") else ""
         return f"{first.get('code', '')}: {first.get('message', '')}{details}"
-    except (ValueError, KeyError, IndexError, TypeError):
-        return f"{exc.status} {exc.reason or ''}".strip()
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return f"{exc.reason or 'no reason given'}; it sent: {sent(exc.body, secrets)}"
 
 
 # Login with Amazon's tokens (access "Atza|", refresh "Atzr|", restricted data "Atz.sprdt|") and
@@ -175,12 +203,21 @@ class ReportsClient:
     """One seller's Reports API: create a report, read its status, fetch its document."""
 
     def __init__(self, creds: Credentials, endpoint: str, token_url: str, settings: dict,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, account: str = "",
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._sdk = _sdk()
         self._creds, self._endpoint, self._token_url = creds, endpoint.rstrip("/"), token_url
-        self._settings, self._sleep = settings, sleep
+        self._settings, self._sleep, self._clock = settings, sleep, clock
+        self._account = account  # named in every failure line: the one a human must look at
+        self._answer: bytes | str | None = None  # the body the SDK last read, quoted when it is not the model's
         self._client = self._api_client(self._token_cache())
         self.retries = 0  # throttled or failed calls retried, for the run's summary
+
+    def _for(self) -> str:
+        return f" for {self._account}" if self._account else ""
+
+    def _document(self, document_id: str) -> str:
+        return f"{self._account}'s report document {document_id}" if self._account else f"report document {document_id}"
 
     def _token_cache(self):
         # max_retries=0: a refused refresh token fails at once; this class does the waiting.
@@ -198,6 +235,15 @@ class ReportsClient:
         config.access_token_cache = _FixedToken("")
         client = self._sdk["ApiClient"](configuration=config)
         config.access_token_cache = tokens
+        # urllib3 would retry a GET three times at once on a dropped connection, and a POST not at
+        # all: off, so every call waits by this class's backoff and the failure names the real cause.
+        client.rest_client.pool_manager.connection_pool_kw["retries"] = False
+        deserialize = client.deserialize
+
+        def remembered(response, response_type):  # the raw answer kept, to quote one the model refuses
+            self._answer = getattr(response, "data", None)
+            return deserialize(response, response_type)
+        client.deserialize = remembered
         return client
 
     def _wait(self, attempt: int, floor: float = 0.0) -> None:
@@ -212,12 +258,21 @@ class ReportsClient:
         (by default a new LWA access token; a restricted call's is a new Restricted Data Token)."""
         ApiException, LwaException = self._sdk["ApiException"], self._sdk["LwaException"]
         attempts, renewed, lwa_failures = int(self._settings["max_attempts"]), False, 0
-        last = ""
+        last, what = "", what + self._for()
         for attempt in range(max(attempts, 1)):
+            # no wait after the last attempt: nothing follows it but the failure line
+            pause = self._wait if attempt + 1 < attempts else (lambda *_: None)
+            self._answer = None
             try:
                 return fn()
             except ApiException as exc:
-                last = f"{exc.status} {_amazon_error(exc)}"
+                if not exc.status and self._answer is not None:  # the SDK could not read a date in the answer
+                    raise self._not_the_model(what, exc.reason) from None
+                if not exc.status:  # no HTTP answer at all (the SDK's SSLError): the network's trouble
+                    last = sent(exc.reason)
+                    pause(attempt)
+                    continue
+                last = f"{exc.status} {_amazon_error(exc, self._creds.secrets())}"
                 if exc.status in (401, 403) and not renewed:
                     renewed = True  # Amazon says the token expired (or was revoked): get a new one, once
                     if renew is not None:
@@ -226,7 +281,7 @@ class ReportsClient:
                         self._client.configuration.access_token_cache = self._token_cache()
                     continue
                 if exc.status == 429 or (exc.status or 0) >= 500:
-                    self._wait(attempt, _rate_wait(exc.headers) if exc.status == 429 else 0.0)
+                    pause(attempt, _rate_wait(exc.headers) if exc.status == 429 else 0.0)
                     continue
                 raise PullError(f"{what}: Amazon answered {last}; {_what_to_do(exc.status or 0)}", exc.status) from None
             except LwaException as exc:
@@ -234,23 +289,39 @@ class ReportsClient:
                 lwa_failures += 1
                 if lwa_failures >= 3:
                     raise LoginError(_lwa_refused(exc)) from None
-                self._wait(attempt)
-            except ValueError:  # the SDK's models refuse an answer that does not follow Amazon's model
-                raise PullError(f"{what}: Amazon's answer does not follow the Reports API model; "
-                                "the next run tries again") from None
-            except OSError as exc:  # connection refused, reset, timed out: Amazon's side or the network's
-                last = type(exc).__name__
-                self._wait(attempt)
+                pause(attempt)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                # The SDK's models refuse an answer that is not Amazon's model (a required field
+                # missing, not JSON at all: a proxy's page with a 200): not retried, quoted. With no
+                # answer read, the error is not Amazon's: a traceback under --debug, as any bug.
+                if self._answer is None:
+                    raise
+                raise self._not_the_model(what, str(exc) if isinstance(exc, ValueError)
+                                          else "not the object the model describes") from None
+            except _NETWORK as exc:  # connection refused, reset, cut, timed out: Amazon's side or the network's
+                last = _network(exc)
+                pause(attempt)
             except Exception as exc:  # urllib3's MaxRetryError and kin are not OSErrors
                 if type(exc).__module__.startswith("urllib3"):
-                    last = type(exc).__name__
-                    self._wait(attempt)
+                    last = _network(exc)
+                    pause(attempt)
                     continue
                 raise
-        raise PullError(f"{what}: gave up after {attempts} attempts (last: {last}); the next run resumes")
+        raise PullError(f"{what}: gave up after {attempts} attempts (last: "
+                        f"{without_secrets(last, self._creds.secrets())}); the next run resumes")
 
-    def _timeout(self) -> float:
-        return float(self._settings["timeout_seconds"])
+    def _not_the_model(self, what: str, why: str) -> PullError:
+        body = sent(self._answer, self._creds.secrets())
+        # the SDK names the field by its Python name (`report_id`): said as the model does, reportId
+        why = re.sub(r"`([a-z]+(?:_[a-z]+)+)`", lambda m: re.sub(r"_([a-z])", lambda c: c[1].upper(), m[1]), sent(why))
+        return PullError(f"{what}: Amazon's answer does not follow the Reports API model ({why}); it sent: "
+                         f"{body}; the next run tries again")
+
+    def _timeout(self) -> tuple[float, float]:
+        """(connect, read) seconds. A pair, as the SDK ignores a single number that is not an
+        int (60.0 from the config meant no timeout at all: a silent server hung the run)."""
+        seconds = float(self._settings["timeout_seconds"])
+        return seconds, seconds
 
     def create(self, report_type: str, marketplace_id: str, start: datetime | None, end: datetime | None,
                label: str | None = None) -> str:
@@ -275,17 +346,29 @@ class ReportsClient:
             client = self._api_client(_FixedToken(self._restricted_token(document_id)))
             renew = self._new_rdt(client, document_id)
         api = self._sdk["ReportsApi"](client)
-        for _ in range(3):  # a pre-signed URL lasts 5 minutes: a refused one is asked for anew
-            doc = self._call(f"getReportDocument {document_id}",
-                             lambda: api.get_report_document(document_id, _request_timeout=self._timeout()), renew)
+        attempts, refused, lost = max(int(self._settings["max_attempts"]), 1), 0, 0
+        doc, issued = None, 0.0
+        while True:
+            # A pre-signed URL lasts document_url_seconds (5 minutes): one refused, or old enough to
+            # have expired while the backoff waited, is asked for anew.
+            if doc is None or self._clock() - issued >= float(self._settings["document_url_seconds"]):
+                doc = self._call(f"getReportDocument {document_id}",
+                                 lambda: api.get_report_document(document_id, _request_timeout=self._timeout()), renew)
+                issued = self._clock()
             try:
                 raw, charset = self._download(doc.url, document_id)
                 break
             except _UrlExpired as exc:
-                code = exc.args[0]
-        else:
-            raise PullError(f"report document {document_id}: its download was refused ({code}) 3 times, each with "
-                            "a new URL from Amazon; the next run tries again", code)
+                refused, code, doc = refused + 1, exc.args[0], None
+                if refused >= 3:
+                    raise PullError(f"{self._document(document_id)}: its download was refused ({code}) 3 times, each "
+                                    "with a new URL from Amazon; the next run tries again", code) from None
+            except _Lost as exc:
+                lost += 1
+                if lost >= attempts:
+                    raise PullError(f"{self._document(document_id)}: the download failed {attempts} times (last: "
+                                    f"{exc.args[0]}); the next run downloads it again") from None
+                self._wait(lost - 1)
         # GZIP as Amazon declares it, or a gzip stream sent without the declaration
         if (doc.compression_algorithm or "").upper() == "GZIP" or raw[:2] == b"\x1f\x8b":
             try:
@@ -293,10 +376,10 @@ class ReportsClient:
                     raise EOFError("not a gzip stream")
                 unpacked = gunzip(raw, _limit(self._settings))
             except (zlib.error, EOFError) as exc:
-                raise PullError(f"report document {document_id}: Amazon said GZIP but it does not unpack ({exc}); "
+                raise PullError(f"{self._document(document_id)}: Amazon said GZIP but it does not unpack ({exc}); "
                                 "the next run downloads it again") from None
             if unpacked is None:
-                raise _too_big(document_id, self._settings, unpacked=True)
+                raise _too_big(self._document(document_id), self._settings, unpacked=True)
             raw = unpacked
         return raw, charset
 
@@ -320,28 +403,34 @@ class ReportsClient:
         while chunk := resp.read(_CHUNK):
             out += chunk
             if len(out) > limit:
-                raise _too_big(document_id, self._settings, unpacked=False)
+                raise _too_big(self._document(document_id), self._settings, unpacked=False)
+        # http.client ends a read early without a word when the connection closes before the
+        # Content-Length it announced (a chunked body cut short raises IncompleteRead itself).
+        declared = resp.headers.get("Content-Length")
+        if declared and declared.strip().isdigit() and len(out) < int(declared):
+            raise http.client.IncompleteRead(bytes(out), int(declared) - len(out))
         return bytes(out)
 
     def _download(self, url: str, document_id: str) -> tuple[bytes, str | None]:
-        """The pre-signed document URL: no token, retried like the API on 5xx and network errors.
-        Only an https URL is opened (http too when the API itself is plain http, a local test
-        server): urllib would read a ``file://`` URL from this machine's disk."""
+        """One download of the pre-signed document URL (no token): _Lost on 5xx, 429 and network
+        errors, the body cut short included, which :meth:`document` retries with backoff. Only an
+        https URL is opened (http too when the API itself is plain http, a local test server):
+        urllib would read a ``file://`` URL from this machine's disk."""
         allowed = ("https", "http") if self._endpoint.startswith("http://") else ("https",)
         scheme = url.partition(":")[0].lower()
         if scheme not in allowed:
-            raise PullError(f"report document {document_id}: Amazon's document URL starts {scheme or '(none)'}://, "
+            raise PullError(f"{self._document(document_id)}: Amazon's document URL starts {scheme or '(none)'}://, "
                             "not https://; not downloaded (check the endpoint in the config file)")
-        attempts = max(int(self._settings["max_attempts"]), 1)
-        for attempt in range(attempts):
-            try:
-                with urllib.request.urlopen(url, timeout=self._timeout()) as resp:
-                    # perfkit's own reading of Content-Type: an empty "charset=" is no charset
-                    return self._read(resp, document_id), charset(resp.headers.get("Content-Type"))
-            except urllib.error.HTTPError as exc:
-                if exc.code < 500 and exc.code != 429:
-                    raise _UrlExpired(exc.code) from None
-                self._wait(attempt)
-            except OSError:
-                self._wait(attempt)
-        raise PullError(f"report document {document_id}: download failed {attempts} times; the next run resumes")
+        try:
+            with urllib.request.urlopen(url, timeout=self._timeout()[1]) as resp:
+                # perfkit's own reading of Content-Type: an empty "charset=" is no charset
+                return self._read(resp, document_id), charset(resp.headers.get("Content-Type"))
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500 and exc.code != 429:
+                raise _UrlExpired(exc.code) from None
+            raise _Lost(f"{exc.code} {sent(exc.reason)}") from None
+        except http.client.IncompleteRead as exc:  # its own str() would quote every byte received
+            raise _Lost(f"IncompleteRead: the connection closed {exc.expected} bytes short, after "
+                        f"{len(exc.partial)}") from None
+        except _NETWORK as exc:
+            raise _Lost(_network(exc)) from None

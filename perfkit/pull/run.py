@@ -23,7 +23,7 @@ from perfkit.core.policy import MARKET_ALIASES
 from perfkit.pull import catalogue
 from perfkit.pull.agency import Agency
 from perfkit.pull.catalogue import ReportKind
-from perfkit.pull.client import DocumentTooBig, LoginError, PullError, ReportsClient, without_secrets
+from perfkit.pull.client import LoginError, PullError, ReportsClient, without_secrets
 from perfkit.pull.files import merge_rows, owned_text, read_state, write_owned, write_state
 
 UTC = dt.timezone.utc
@@ -233,7 +233,7 @@ def pull_account(folder: Path, agency: Agency, now: dt.datetime,
         now = now.astimezone(ZoneInfo(tz))
         tasks = plan(kinds, state, now, int(agency.pull["history_days"]), folder, tz)
         client = client_factory(creds, agency.endpoint or catalogue.endpoint(creds.region),
-                                agency.token_url or catalogue.token_url(), agency.pull, sleep=sleep)
+                                agency.token_url or catalogue.token_url(), agency.pull, sleep=sleep, account=folder.name)
         open_tasks: dict[str, tuple[Task, str]] = {}
         for task in tasks:
             pending = state["pending"].get(task.id)
@@ -279,10 +279,7 @@ def pull_account(folder: Path, agency: Agency, now: dt.datetime,
                     state["pending"].pop(tid, None)
                 except PerfkitError as exc:  # this report's trouble: the others go on, the next run retries it
                     label = f"{task.kind.type} ({task.period})"
-                    if isinstance(exc, DocumentTooBig):  # the line names the account too: it is the one to raise the cap for
-                        result.failed.append(f"{label}: {folder.name}'s {exc}")
-                    else:
-                        result.failed.append(str(exc) if str(exc).startswith(task.kind.type) else f"{label}: {exc}")
+                    result.failed.append(str(exc) if str(exc).startswith(task.kind.type) else f"{label}: {exc}")
                 del open_tasks[tid]
                 write_state(folder, state)
             if open_tasks:
