@@ -352,3 +352,20 @@ def test_remembered_figures_follow_the_period_and_language_and_are_built_once(sa
     built = []
     assert st.memo("x", lambda: built.append(1) or 5) == 5 and st.memo("x", lambda: built.append(1) or 6) == 5
     assert built == [1]   # the second call was remembered: built once
+
+
+def test_the_breach_picker_zooms_the_chart_and_keeps_clicks_good(sample):
+    ex = sample
+    chart = ex.view("chart")
+    metric = next((m for m in ex.chart_metrics() if (setattr(chart.metric, "value", m) or len(chart.breach.options) > 1)),
+                  None)
+    assert metric is not None, "the sample has a breach on some chart"
+    revision = chart.revision
+    first, last = chart.breach.options[1][1]
+    chart.breach.value = (first, last)
+    pad = max(dt.timedelta(days=14), last - first)   # as many days again each side, at least two weeks
+    assert chart.figure.figure["layout"]["xaxis"]["range"] == [str(first - pad), str(last + pad)]
+    chart.breach.value = None
+    xaxis = chart.figure.figure["layout"]["xaxis"]
+    assert xaxis["autorange"] is True and "range" not in xaxis
+    assert chart.revision == revision   # the same data: a click on the zoomed chart is still taken

@@ -86,8 +86,8 @@ def figure_class() -> type:
         config = T.Dict(CONFIG).tag(sync=True)
         clicks = T.Bool(False).tag(sync=True)  # send clicks on points back to the kernel
         # Drawn only while on screen (the panel's figures). The explorer's own chart is not: in
-        # JupyterLab its observer never said it was on screen (its tab's panel is not the
-        # scroller's child when observed), and its tab draws it only when shown anyway.
+        # JupyterLab its observer never said it was on screen (why was not found), and its tab
+        # sends it only while shown anyway.
         lazy = T.Bool(True).tag(sync=True)
 
     return Figure
