@@ -7,7 +7,6 @@ import datetime as dt
 import shutil
 
 import pytest
-from plotly.callbacks import Points
 
 from perfkit.core.errors import PerfkitError
 from perfkit.explore.widget import Explorer
@@ -134,23 +133,50 @@ def test_a_period_is_a_slice_of_the_series_not_a_recount(sample):
     assert st.full_series() is full
 
 
-def points(trace, i):
-    return Points(point_inds=[i], xs=[trace.x[i]], ys=[trace.y[i]], trace_name=trace.name, trace_index=0)
+def click(chart, i, y=None, revision=None, curve=0):
+    """What the browser sends for a click on point ``i`` of trace ``curve`` (as drawn at ``revision``)."""
+    trace = chart.figure.figure["data"][curve]
+    return {"event": "click", "revision": str(chart.revision if revision is None else revision), "curve": curve,
+            "index": i, "x": trace["x"][i], "y": trace["y"][i] if y is None else y}
 
 
 def test_a_click_made_on_the_chart_drawn_before_is_ignored(sample):
     ex = sample
     chart = ex.view("chart")
     chart.metric.value = "valid_tracking_rate"
-    trace = chart.figure.data[0]
-    i = next(k for k, y in enumerate(trace.y) if y is not None)
-    stale = Points(point_inds=[i], xs=[trace.x[i]], ys=[float(trace.y[i]) + 1.0], trace_name=trace.name,
-                   trace_index=0)  # what the browser still showed (another account's line) is not drawn now
+    trace = chart.figure.figure["data"][0]
+    i = next(k for k, y in enumerate(trace["y"]) if y is not None)
     day = ex.state.day
-    chart._clicked(trace, stale, None)
+    # What the browser still showed (another account's line): a y not drawn now, or the revision before.
+    chart.clicked(click(chart, i, y=float(trace["y"][i]) + 1.0))
     assert ex.state.day == day and "click again" in chart.note.value
-    chart._clicked(trace, points(trace, i), None)
-    assert str(ex.state.day) == str(trace.x[i])[:10]
+    chart.note.value = ""
+    chart.clicked(click(chart, i, revision=chart.revision - 1))
+    assert ex.state.day == day and "click again" in chart.note.value
+    chart.clicked(click(chart, i))
+    assert str(ex.state.day) == str(trace["x"][i])[:10]
+
+
+def test_a_click_after_an_account_switch_back_is_on_the_figure_sent_last(sample):
+    # Switching away and back sends the same (remembered) figure with a new revision: a click made
+    # on the first drawing is ignored, one on the figure sent last is taken.
+    ex, st = sample, sample.state
+    chart = ex.view("chart")
+    chart.metric.value = "valid_tracking_rate"
+    first, other = st.account, next(a for a in ex._names if a != st.account and a not in st.refused)
+    before = chart.revision
+    sent = chart.figure.figure
+    st.account = other
+    st.account = first
+    chart.metric.value = "valid_tracking_rate"
+    assert chart.revision > before and chart.figure.figure["data"] == sent["data"]
+    trace = sent["data"][0]
+    i = next(k for k, y in enumerate(trace["y"]) if y is not None)
+    day = st.day
+    chart.clicked(click(chart, i, revision=before))
+    assert st.day == day and "click again" in chart.note.value
+    chart.clicked(click(chart, i))
+    assert str(st.day) == str(trace["x"][i])[:10]
 
 
 def test_lines_too_close_to_tell_apart_are_decided_by_the_segment_picker(sample):
@@ -307,3 +333,39 @@ def test_the_charts_panel_sends_each_figure_as_plotly_would_write_it(tmp_path):
         assert json.loads(pio.to_json(figure, validate=False)) == figure
         json.dumps(figure, allow_nan=False)  # a NaN would be no JSON at all
         assert figure["layout"]["datarevision"] == panel.revision
+
+
+def test_remembered_figures_follow_the_period_and_language_and_are_built_once(sample):
+    ex, st = sample, sample.state
+    chart = ex.view("chart")
+    chart.metric.value = "valid_tracking_rate"
+    whole = chart.figure.figure["data"][0]["x"]
+    first = st.start
+    ex.start.value = st.end - dt.timedelta(days=6)
+    # 7 days shown (the last 7 of the period), not the remembered whole period.
+    assert chart.figure.figure["data"][0]["x"] == whole[-7:] and len(whole) > 7
+    ex.start.value = first
+    assert chart.figure.figure["data"][0]["x"] == whole
+    title = chart.figure.figure["layout"]["title"]
+    ex.lang.value = "zh"
+    assert chart.figure.figure["layout"]["title"] != title
+    built = []
+    assert st.memo("x", lambda: built.append(1) or 5) == 5 and st.memo("x", lambda: built.append(1) or 6) == 5
+    assert built == [1]   # the second call was remembered: built once
+
+
+def test_the_breach_picker_zooms_the_chart_and_keeps_clicks_good(sample):
+    ex = sample
+    chart = ex.view("chart")
+    metric = next((m for m in ex.chart_metrics() if (setattr(chart.metric, "value", m) or len(chart.breach.options) > 1)),
+                  None)
+    assert metric is not None, "the sample has a breach on some chart"
+    revision = chart.revision
+    first, last = chart.breach.options[1][1]
+    chart.breach.value = (first, last)
+    pad = max(dt.timedelta(days=14), last - first)   # as many days again each side, at least two weeks
+    assert chart.figure.figure["layout"]["xaxis"]["range"] == [str(first - pad), str(last + pad)]
+    chart.breach.value = None
+    xaxis = chart.figure.figure["layout"]["xaxis"]
+    assert xaxis["autorange"] is True and "range" not in xaxis
+    assert chart.revision == revision   # the same data: a click on the zoomed chart is still taken

@@ -1,11 +1,11 @@
 """The explorer's chart: the chosen metric's chart (a click opens its orders). The panel of every
 rate's chart under the widget is :mod:`perfkit.explore.panel`.
 
-Both draw from the state's series (computed once per account, sliced for the period) and keep
-their FigureWidgets for the view's life, updated in place: a new widget would ship plotly's
-bundle to the browser again. A click is taken only if it was made on the figure shown now,
-and names the line it was made on; where lines lie too close to tell apart, the segment
-picker beside the chart decides.
+Both draw from the state's series (computed once per account, sliced for the period) with the
+light :mod:`perfkit.explore.figure` widget, kept for the view's life and updated in place. A
+click is taken only if it was made on the figure shown now (its revision), and names the line
+it was made on; where lines lie too close to tell apart, the segment picker beside the chart
+decides.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pandas as pd
 
 from perfkit.analysis.reconcile import official_points
 from perfkit.engine import registry
+from perfkit.explore.figure import figure_class, plain, shared_loader
 from perfkit.explore.state import ExplorerState
 from perfkit.explore.views import Bound, TabView, heading, refill, tagged
 from perfkit.views.charts import breach_runs, drawn_segments, rate_chart_spec
@@ -33,26 +34,9 @@ def plot_height(layout: dict) -> float:
     return float(layout.get("height", 360)) - float(margin.get("t", 50)) - float(margin.get("b", 40))
 
 
-def update_figure(figure, spec: dict) -> None:
-    """Show ``spec`` in ``figure`` in place: traces updated one by one when their number and
-    types stay (one message), replaced otherwise."""
-    data = spec["data"]
-    same = len(figure.data) == len(data) and all(tr.type == d["type"] for tr, d in zip(figure.data, data))
-    with figure.batch_update():
-        if same:
-            for trace, new in zip(figure.data, data):
-                trace.update(new, overwrite=True)
-        else:
-            figure.data = ()
-        figure.layout = spec["layout"]
-    if not same:
-        figure.add_traces(data)
-
-
-def same_point(trace, index: int, x: object, y: object) -> bool:
-    """Whether point ``index`` of ``trace`` (as drawn now) is at (x, y): a click sent from the
-    figure drawn before (another account, another metric) is not."""
-    xs, ys = trace.x, trace.y
+def same_point(trace: dict, index: int, x: object, y: object) -> bool:
+    """Whether point ``index`` of ``trace`` (a trace dict as sent) is at (x, y)."""
+    xs, ys = trace.get("x"), trace.get("y")
     if xs is None or ys is None or not 0 <= index < len(xs) or str(xs[index])[:10] != str(x)[:10]:
         return False
     if ys[index] is None or y is None:
@@ -61,7 +45,7 @@ def same_point(trace, index: int, x: object, y: object) -> bool:
 
 
 class ChartView(TabView):
-    """The chosen metric's chart as a FigureWidget: clicking a point picks that day and segment;
+    """The chosen metric's chart: clicking a point picks that day and segment;
     a segment picker beside it and a breach picker that zooms the chart to a breach."""
 
     tab = "chart"
@@ -76,27 +60,39 @@ class ChartView(TabView):
         self.breach.observe(state.guard(lambda _c: self.zoom()), "value")
         self.hint, self.note = W.HTML(), tagged(W.HTML(), "chart-note")
         self.box = W.Box(layout=W.Layout(width="100%"))
-        self.figure = None  # the go.FigureWidget, made on the first draw
+        self.figure = None  # the figure widget, made on the first draw
+        self.revision = 0   # of the figure sent: a click names the revision it was made on
         self._layout: dict = {}
+        self._data: list = []
         self._zooming = False
         state.on_change(lambda _c: self.update(), {"account", "start", "end", "lang", "metric"})
         state.on_change(lambda _c: self.bound_segment.set(state.current_segment()), {"segment"})
         self.update()
 
     def spec(self) -> dict:
-        st = self.state
-        spec = rate_chart_spec(st.series(), st.metric, st.policy, st.lang, official=official_points(st.ctx()))
-        spec["layout"]["hovermode"] = "closest"  # a click then names one point, on one segment's line
-        return spec
+        """The chart's figure dict, built once per account, period, language and metric."""
+        def build() -> dict:
+            st = self.state
+            spec = rate_chart_spec(st.series(), st.metric, st.policy, st.lang, official=official_points(st.ctx()))
+            spec["layout"]["hovermode"] = "closest"  # a click then names one point, on one segment's line
+            return spec
+        return self.state.memo("chart-spec", build, self.state.metric)
 
     def drawn(self) -> list[str]:
         """The segments drawn on the chart (those with units), in the chart's order."""
-        s = self.state.series()
-        return drawn_segments(s[s["metric"] == self.state.metric])
+        def build() -> list[str]:
+            s = self.state.series()
+            return drawn_segments(s[s["metric"] == self.state.metric])
+        return self.state.memo("drawn", build, self.state.metric)
+
+    def runs(self, first: str | None) -> list:
+        """The breaches of the chart's first line, for the breach picker."""
+        def build() -> list:
+            s = self.state.series()
+            return breach_runs(s[s["metric"] == self.state.metric], first)
+        return self.state.memo("runs", build, self.state.metric, first)
 
     def draw(self) -> None:
-        import plotly.graph_objects as go
-
         st, lang = self.state, self.state.lang
         targets = registry.chart_metrics(st.policy, with_info=True)
         self.metric.description, self.segment.description = t("metric", lang), t("segment", lang)
@@ -108,52 +104,60 @@ class ChartView(TabView):
         self.hint.value = heading(st, t("click_hint", lang))
         self.note.value = ""
         spec = self.spec()
-        self._layout = spec["layout"]
+        self._layout, self._data = spec["layout"], spec["data"]
         if self.figure is None:
-            # One FigureWidget for the view's life: each new one would ship plotly's 5 MB bundle
-            # to the browser again, and Voila gives a widget 2 s to start.
-            self.figure = go.FigureWidget(spec)
-            self.box.children = [self.figure]
-        else:
-            update_figure(self.figure, spec)
-        for trace in self.figure.data:
-            trace.on_click(self.state.guard(self._clicked))
-        s = st.series()
-        runs = breach_runs(s[s["metric"] == st.metric], segs[0] if segs else None)
+            # One light figure for the view's life (a FigureWidget validated every trace in the
+            # kernel on each update: a third of an account switch); plotly.js comes once.
+            self.figure = figure_class()(clicks=True, lazy=False, layout=W.Layout(width="100%"))
+            self.figure.on_msg(lambda _w, content, _b: self.state.guard(self.clicked)(content))
+            self.box.children = [shared_loader(), self.figure]
+        self.revision += 1
+        self.figure.figure = plain(spec, self.revision)
         self._zooming = True
         try:
             refill(self.breach, [(t("whole_period", lang), None)]
-                   + [(f"{a.date()} – {b.date()}", (a.date(), b.date())) for a, b in runs], None)
+                   + [(f"{a.date()} – {b.date()}", (a.date(), b.date())) for a, b in self.runs(segs[0] if segs else None)],
+                   None)
         finally:
             self._zooming = False
 
     def zoom(self) -> None:
         """The chart's days: the chosen breach with as many days again on each side (at least two
-        weeks), or the whole period."""
-        if self._zooming or self.figure is None:
+        weeks), or the whole period (the same data: the revision, and so clicks, stay good)."""
+        if self._zooming or self.figure is None or not self.figure.figure:
             return
-        chosen = self.breach.value
+        chosen, fig = self.breach.value, self.figure.figure
+        xaxis = {k: v for k, v in fig["layout"].get("xaxis", {}).items() if k not in ("range", "autorange")}
         if chosen is None:
-            self.figure.layout.xaxis.autorange = True
-            return
-        first, last = chosen
-        pad = max(dt.timedelta(days=14), last - first)
-        self.figure.layout.xaxis.range = [str(first - pad), str(last + pad)]
+            xaxis["autorange"] = True
+        else:
+            first, last = chosen
+            pad = max(dt.timedelta(days=14), last - first)
+            xaxis["range"] = [str(first - pad), str(last + pad)]
+        self.figure.figure = {**fig, "layout": {**fig["layout"], "xaxis": xaxis}}
 
     def clear(self) -> None:
         self.hint.value = heading(self.state)
         self.note.value = ""
         if self.figure is not None:
-            self.figure.data = ()
+            self.revision += 1  # a click on what was drawn before is not on anything shown now
+            self.figure.figure = {}
+            self._data = []
 
-    def _clicked(self, trace, points, _selector) -> None:
-        if not points.xs:
+    def clicked(self, content: dict) -> None:
+        """A click sent by the browser: {event, revision, curve, index, x, y}. Taken only if it was
+        made on the figure sent last, at a point it has (one made on the figure drawn before,
+        another account's or metric's, is not: the analyst is asked to click again)."""
+        if not isinstance(content, dict) or content.get("event") != "click":
             return
-        if not same_point(trace, points.point_inds[0], points.xs[0], points.ys[0]):
-            self.note.value = E(t("stale_click", self.state.lang))  # made on the figure drawn before
+        curve, index = content.get("curve"), content.get("index")
+        trace = self._data[curve] if isinstance(curve, int) and 0 <= curve < len(self._data) else None
+        if (str(content.get("revision")) != str(self.revision) or trace is None or not isinstance(index, int)
+                or not same_point(trace, index, content.get("x"), content.get("y"))):
+            self.note.value = E(t("stale_click", self.state.lang))
             return
-        day = str(points.xs[0])[:10]
-        self.pick(day, self.line_at(day, trace.legendgroup or None, points.ys[0]))
+        day = str(content["x"])[:10]
+        self.pick(day, self.line_at(day, trace.get("legendgroup") or None, content.get("y")))
 
     def line_at(self, day: str, segment: str | None, y: float | None) -> str | None:
         """The segment a click on ``segment``'s line at ``y`` (percent) on ``day`` names: itself,

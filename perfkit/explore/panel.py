@@ -1,106 +1,23 @@
 """Every rate's chart of the current account, under the widget: one small figure per metric.
 
-A plotly ``FigureWidget`` carries plotly.js (5 MB) in every instance: ten of them sent 50 MB to
-the browser when the panel opened. Here plotly.js goes to the browser once (:class:`plotly_loader`,
-the same file the weekly report inlines) and each figure is a small widget holding only its
-figure dict: a change of account or dates sends each figure's new dict, and the browser redraws
-it in place with ``Plotly.react``, only while the figure is on screen (one scrolled away is
-drawn when it comes into view).
+Each figure is the light :mod:`perfkit.explore.figure` widget (a plotly ``FigureWidget`` carries
+plotly.js, 5 MB, in every instance: ten of them sent 50 MB when the panel opened). A change of
+account or dates sends each figure's new dict, built once per account, period and language
+(:meth:`ExplorerState.memo`): switching back to an account is only sending.
 """
 from __future__ import annotations
 
-import functools
-
 import ipywidgets as W
-import traitlets as T
 
 from perfkit.analysis.reconcile import official_points
 from perfkit.engine import registry
+from perfkit.explore.figure import figure_class, plain, shared_loader
 from perfkit.explore.state import ExplorerState
 from perfkit.explore.views import heading, tagged
 from perfkit.views.charts import rate_chart_spec
-from perfkit.views.figures import CONFIG
 from perfkit.views.labels import t
 
 PANEL_HEIGHT = 260   # each figure: small, so ten fit on a few screens
-
-# A figure draws once plotly.js is there, while it is on screen (or within 200 px of it), and again
-# in place (Plotly.react) when its figure changes. "On screen" is judged against JupyterLab's
-# notebook scroller where there is one (it clips the page, and an observer's margin applies only
-# to its root), else the page (Voila). Two attributes say what the browser shows, for tests and the
-# browser benchmark: data-visible ("1" while on screen) and data-revision (the revision of the
-# figure drawn, set once Plotly.react has finished).
-FIGURE_JS = """
-const plotly = () => new Promise(resolve => {
-  const wait = () => (globalThis.Plotly ? resolve(globalThis.Plotly) : setTimeout(wait, 30));
-  wait();
-});
-export default {
-  async render({ model, el }) {
-    el.classList.add("perfkit-panel-figure");
-    el.dataset.visible = "0";
-    const Plotly = await plotly();
-    const div = document.createElement("div");
-    el.appendChild(div);
-    let visible = false, stale = true, seen = null, gone = false;
-    const draw = () => {
-      const fig = model.get("figure") || {};
-      el.style.minHeight = ((fig.layout || {}).height || 0) + "px";
-      if (!visible) { stale = true; return; }
-      stale = false;
-      const revision = String((fig.layout || {}).datarevision ?? "");
-      Plotly.react(div, fig.data || [], fig.layout || {}, model.get("config"))
-        .then(() => { el.dataset.revision = revision; });
-    };
-    const watch = () => {
-      if (gone) return;
-      if (!el.isConnected) { setTimeout(watch, 50); return; }  // placed in the page after render
-      seen = new IntersectionObserver(entries => {
-        visible = entries[entries.length - 1].isIntersecting;
-        el.dataset.visible = visible ? "1" : "0";
-        if (visible && stale) draw();
-      }, { root: el.closest(".jp-WindowedPanel-outer"), rootMargin: "200px" });
-      seen.observe(el);
-    };
-    model.on("change:figure", draw);
-    draw();
-    watch();
-    return () => { gone = true; seen?.disconnect(); model.off("change:figure", draw); Plotly.purge(div); };
-  }
-};
-"""
-
-
-@functools.lru_cache(maxsize=1)
-def figure_class() -> type:
-    """The panel's figure widget (made on first use: nothing is built at import)."""
-    import anywidget
-
-    class PanelFigure(anywidget.AnyWidget):
-        _esm = FIGURE_JS
-        figure = T.Dict().tag(sync=True)
-        config = T.Dict(CONFIG).tag(sync=True)
-
-    return PanelFigure
-
-
-@functools.lru_cache(maxsize=1)
-def loader_class() -> type:
-    """A widget that only loads plotly.js into the page, once (the figures wait for it)."""
-    import anywidget
-    from plotly.offline import get_plotlyjs
-
-    class PlotlyLoader(anywidget.AnyWidget):
-        _esm = ("if (!globalThis.Plotly) {\n" + get_plotlyjs() + "\n}\nexport default { render() {} };\n")
-
-    return PlotlyLoader
-
-
-def plain(spec: dict, revision: int) -> dict:
-    """A figure dict to send, with its revision. ``rate_chart_spec`` builds plain JSON already
-    (lists of str, float, int and None), so no JSON round trip through plotly's encoder: it cost
-    a sixth of a redraw (a test checks the dict equals what plotly's encoder writes)."""
-    return {**spec, "layout": {**spec["layout"], "datarevision": revision}}
 
 
 class ChartsPanel:
@@ -127,7 +44,7 @@ class ChartsPanel:
         self.update()
 
     def metrics(self) -> list[str]:
-        present = set(self.state.series()["metric"])
+        present = self.state.memo("metrics", lambda: set(self.state.series()["metric"]))
         return [m for m in registry.chart_metrics(self.state.policy) if m in present]
 
     def update(self) -> None:
@@ -146,19 +63,20 @@ class ChartsPanel:
         if self.loader is None:
             # Every slot once, in policy order, and never taken out: ipywidgets re-creates each
             # child view after the first changed one; a metric the account lacks is hidden.
-            self.loader = loader_class()(layout=W.Layout(display="none"))
+            self.loader = shared_loader()
             for metric in registry.chart_metrics(st.policy):
-                self.figures[metric] = tagged(figure_class()(layout=W.Layout(width="100%")), f"panel-{metric}")
+                figure = tagged(figure_class()(layout=W.Layout(width="100%")), "panel-figure")
+                self.figures[metric] = tagged(figure, f"panel-{metric}")
             self.box.children = [self.loader, *self.figures.values()]
-        official = official_points(st.ctx())
-        series = st.series()
         self.revision += 1
         present = set(self.metrics())
         for metric, figure in self.figures.items():
-            if metric not in present:
-                figure.layout.display = "none"
-                figure.figure = {}
-                continue
-            figure.figure = plain(rate_chart_spec(series, metric, st.policy, st.lang, official=official,
-                                                  height=PANEL_HEIGHT), self.revision)
-            figure.layout.display = None
+            with figure.hold_sync():  # figure and display in one message
+                if metric not in present:
+                    figure.layout.display = "none"
+                    figure.figure = {}
+                    continue
+                figure.figure = plain(st.memo("panel-spec", lambda m=metric: rate_chart_spec(
+                    st.series(), m, st.policy, st.lang, official=official_points(st.ctx()), height=PANEL_HEIGHT),
+                    metric), self.revision)
+                figure.layout.display = None

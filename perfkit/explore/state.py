@@ -13,6 +13,7 @@ period, so a date change costs a slice, not a recount.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +32,8 @@ from perfkit.core.policy import Policy
 from perfkit.core.notes import render as render_note
 from perfkit.views.labels import t
 from perfkit.views.status import rank, status_table
+
+MEMO_SIZE = 400  # figure dicts and tables kept (about ten per account and period seen)
 
 Listener = Callable[[set[str]], None]
 
@@ -63,6 +66,7 @@ class ExplorerState(T.HasTraits):
         self.root, self.policy = root, policy
         self._contexts: dict[str, AccountContext] = {}
         self._series: dict[tuple, pd.DataFrame] = {}
+        self._memo: collections.OrderedDict[tuple, object] = collections.OrderedDict()
         self._listeners: list[tuple[Listener, frozenset[str]]] = []
         self._pending: set[str] = set()
         self._depth = 0
@@ -271,6 +275,19 @@ class ExplorerState(T.HasTraits):
                 keep = (days >= pd.Timestamp(self.start)) & (days <= pd.Timestamp(self.end))
                 self._series[key] = full[keep.to_numpy()].reset_index(drop=True)
         return self._series[key]
+
+    def memo(self, kind: str, build: Callable[[], object], *extra: object) -> object:
+        """``build()`` made once per account, period, language and ``extra`` (the views' figure
+        dicts and status table: a switch back to an account, or a period seen before, is then
+        only sending). It depends on nothing else: the state's data never change for a key."""
+        key = (kind, self.account, self.start, self.end, self.lang, *extra)
+        if key in self._memo:
+            self._memo.move_to_end(key)
+        else:
+            self._memo[key] = build()
+            while len(self._memo) > MEMO_SIZE:  # the least recently used go: periods pile up
+                self._memo.popitem(last=False)
+        return self._memo[key]
 
     def notes(self) -> list[str]:
         """What loading noticed about the current account (what ``perfkit check`` prints), and

@@ -143,7 +143,7 @@ class StatusView:
                 f"<tbody>{''.join(rows)}</tbody></table>{health}</div>")
 
     def draw(self) -> None:
-        show(self.out, _html(self.html()))
+        show(self.out, _html(self.state.memo("status-html", self.html)))  # once per account, period, language
 
 
 def defect_names(units: pd.DataFrame, lang: str) -> list[str]:
