@@ -44,6 +44,16 @@ def pair_ratios(ours: list[dict], peer: list[dict]) -> list[float]:
     return [o["seconds"] / p["seconds"] for o, p in zip(ours, peer)]
 
 
+def cpu_ratios(ours: list[dict], peer: list[dict]) -> list[float]:
+    """Each interleaved pair's ratio of CPU seconds (every process of the run's tree)."""
+    return [o["cpu"] / p["cpu"] for o, p in zip(ours, peer)]
+
+
+def per_account(runs: list[dict], accounts: int) -> str:
+    """Each run's CPU seconds per account."""
+    return " ".join(f"{r['cpu'] / accounts:.2f}" for r in runs)
+
+
 def cpu_seconds() -> float:
     """User and system CPU time of this process and of the worker processes it waited for: on a
     shared machine the wall time depends on the neighbours, the CPU time much less."""
@@ -317,13 +327,15 @@ def naive(size: int) -> list[str]:
 BATCH_ACCOUNTS, BATCH_DAYS = 50, 365  # the issue's Monday: 50 accounts of a year each, from CSV
 
 
-def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess]:
-    """(seconds, peak MB of the whole process tree at once, the result): the tree's resident
-    sets are summed every 0.2 s, since the batch's memory is its workers' and kernels' together."""
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, float, subprocess.CompletedProcess]:
+    """(seconds, peak MB of the whole process tree at once, the tree's CPU seconds, the result):
+    the tree's resident sets are summed every 0.2 s, since the batch's memory is its workers' and
+    kernels' together; its CPU is every process it waited for (workers and their kernels)."""
     import threading
 
     import psutil
 
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = [0]
@@ -345,7 +357,9 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, su
     seconds = time.perf_counter() - t0
     done.set()
     watcher.join()
-    return seconds, peak[0] / 1e6, subprocess.CompletedProcess(args, proc.returncode, out, err)
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
+    return seconds, peak[0] / 1e6, cpu, subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 
 def batch(accounts: int = BATCH_ACCOUNTS, days: int = BATCH_DAYS) -> list[str]:
@@ -375,10 +389,10 @@ def batch(accounts: int = BATCH_ACCOUNTS, days: int = BATCH_DAYS) -> list[str]:
                     str(DATA / f"out_{name}"), "--jobs", "2", "--quiet", "--causes-db", str(DATA / "none.sqlite")]
             if notebook:
                 args += ["--notebook", str(notebook)]
-            seconds, peak, res = run_measured(args, env)
+            seconds, peak, cpu, res = run_measured(args, env)
             if res.returncode != 0:
                 raise SystemExit(f"batch {name} failed: {res.stderr[-2000:]}")
-            runs[name].append({"seconds": seconds, "peak_mb": peak})
+            runs[name].append({"seconds": seconds, "peak_mb": peak, "cpu": cpu})
     rep, flo = median_run(runs["report"]), median_run(runs["floor"])
     return [
         f"batch: perfkit report, {accounts} accounts of {days} days from CSV, --jobs 2, median of {REPEATS} runs",
@@ -389,6 +403,9 @@ def batch(accounts: int = BATCH_ACCOUNTS, days: int = BATCH_DAYS) -> list[str]:
         f"  ratio report/floor               : {rep['seconds'] / flo['seconds']:6.2f}   (target <= 1.3; runs "
         f"{' '.join(f'{r:.2f}' for r in pair_ratios(runs['report'], runs['floor']))})",
         f"  peak memory of the batch         : {rep['peak_mb'] / 1000:6.2f} GB   (target < 4 GB)",
+        # CPU moves far less with the neighbours' load than wall time does on a shared machine.
+        f"  CPU of the tree, report / floor  : {' '.join(f'{r:.2f}' for r in cpu_ratios(runs['report'], runs['floor']))}"
+        f"   ({per_account(runs['report'], accounts)} s vs {per_account(runs['floor'], accounts)} s per account)",
     ]
 
 

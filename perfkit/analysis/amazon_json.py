@@ -90,18 +90,30 @@ def plain_text(text: object, limit: int = 200) -> str:
     return "".join(c for c in str(text) if c.isprintable())[:limit]
 
 
+# The optional packages jsonschema's format checks import when installed (jsonschema/_format.py).
+# perfkit never asks for a format check (no ``format_checker``), so none of them is needed.
+_FORMAT_PACKAGES = ("rfc3987_syntax", "rfc3987", "rfc3986_validator", "rfc3339_validator", "isoduration",
+                    "webcolors", "jsonpointer", "uri_template", "fqdn", "idna")
+
+
 def import_jsonschema() -> types.ModuleType:
-    """jsonschema, imported without ``rfc3987_syntax``: when that optional package is installed,
-    jsonschema compiles its IRI grammar at import (about 5 s, in every report kernel, so most of
-    a small account's page), for a format check we never ask for (no ``format_checker``)."""
+    """jsonschema, imported without the optional packages of its format checks: when
+    ``rfc3987_syntax`` is installed jsonschema compiles its IRI grammar at import (about 5 s, in
+    every report kernel, so most of a small account's page), and the others (isoduration, which
+    imports arrow, rfc3986_validator, ...) cost about 0.05-0.1 s more in every kernel, for format
+    checks we never ask for (no ``format_checker``). A package already imported is left alone
+    (it costs nothing then), and each is importable again afterwards."""
     import sys
 
-    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
-        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # an import of it raises ImportError
+    if "jsonschema" not in sys.modules:
+        blocked = [name for name in _FORMAT_PACKAGES if name not in sys.modules]
+        for name in blocked:
+            sys.modules[name] = None  # type: ignore[assignment]  # an import of it raises ImportError
         try:
             import jsonschema
         finally:
-            del sys.modules["rfc3987_syntax"]
+            for name in blocked:
+                del sys.modules[name]
         return jsonschema
     import jsonschema
 

@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from perfkit.config import paths
 from perfkit.engine.dates import last_order_day
 from perfkit.core.errors import PerfkitError, explain
 from perfkit.views.labels import check_lang, metric_name, segment_name, t
+from perfkit.loading import cache as parsed
 from perfkit.loading.loader import check_account_id, load_account, select_account_dirs
 from perfkit.core.policy import Policy
 from perfkit.engine.registry import resolve_policy
@@ -101,8 +103,31 @@ def index_row(notebook: Path | object) -> dict:
     return {}
 
 
+def prefetch_account(folder: str | Path, policy: str | None) -> threading.Thread | None:
+    """Start parsing an account into the parsed cache in a thread, by the same call and policy as
+    the report kernel's ``AccountContext.of``, so the kernel, still starting (spawn, ZMQ
+    handshakes, ``import perfkit``, most of it waiting), then reads the cache warm.
+
+    None, and nothing read, when the cache is off: the kernel would parse it again. A failure is
+    not this thread's to report: the kernel meets it and the account fails as it always did.
+    """
+    if not parsed.enabled():
+        return None
+
+    def load() -> None:
+        try:
+            load_account(folder, cache=True, policy=resolve_policy(policy or None))
+        except Exception:  # noqa: BLE001 - the kernel's own load names it
+            pass
+
+    thread = threading.Thread(target=load, name="perfkit-prefetch", daemon=True)
+    thread.start()
+    return thread
+
+
 def render_account(notebook: str, data_root: str, account_id: str, as_of: str, lang: str, policy: str | None,
-                   out_dir: str, causes_db: str, plotly_mode: str, attempts: int = 2) -> Outcome:
+                   out_dir: str, causes_db: str, plotly_mode: str, attempts: int = 2,
+                   prefetch: bool = False) -> Outcome:
     """Execute the report notebook for one account and export it; never raises for a user problem.
 
     Parameters
@@ -117,6 +142,9 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
         ``inline`` (self-contained page) or ``file`` (plotly.min.js beside it).
     attempts : int
         Kernel starts to try before the account is reported as failed.
+    prefetch : bool
+        Parse the account into the parsed cache while the kernel starts (see
+        :func:`prefetch_account`); off when the batch has just read every account for its week.
     """
     from perfkit.analysis.amazon_json import import_jsonschema
 
@@ -128,6 +156,7 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
     tmp_nb = out / f"{temp_prefix(account_id)}tmp.ipynb"
     params = {"data_root": data_root, "account_id": account_id, "as_of": as_of, "lang": lang,
               "policy": policy or "", "causes_db": causes_db}
+    loading = prefetch_account(Path(data_root) / account_id, policy) if prefetch else None
     try:
         for attempt in range(attempts):
             try:
@@ -154,6 +183,8 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
         os.replace(tmp_nb, out / f"{account_id}.ipynb")
         return Outcome(account_id, True, html=html_path.name, row=row)
     finally:
+        if loading is not None:
+            loading.join()  # long done by now: the next account starts with no thread of this one
         tmp_nb.unlink(missing_ok=True)
 
 
@@ -310,6 +341,9 @@ def run_batch(data_root: str | Path, accounts: list[str] | None = None, as_of: s
     names: dict[str, str] = {}
     ids = [d.name for d in dirs]
     firsts, lasts = [], []
+    # Given the week, nobody has read the accounts yet: each worker parses its account while the
+    # kernel starts. Without it, the dates just read them into the parsed cache.
+    prefetch = bool(as_of)
     if as_of:
         day = _iso_date(as_of)
     else:
@@ -346,7 +380,7 @@ def run_batch(data_root: str | Path, accounts: list[str] | None = None, as_of: s
     for i, res in imap_accounts(_render, ids, scheduler, jobs, method="spawn", notebook=str(nb), data_root=str(root),
                                 as_of=day.isoformat(), lang=lang,
                                 policy=str(Path(policy).resolve()) if policy else None, out_dir=str(folder),
-                                causes_db=db, plotly_mode=mode):
+                                causes_db=db, plotly_mode=mode, prefetch=prefetch):
         aid = ids[i]
         outcomes[aid] = res if isinstance(res, Outcome) else Outcome(aid, False, one_line(f"{type(res).__name__}: {res}"))
         bar.set_postfix_str(aid)
