@@ -59,3 +59,20 @@ def warnings_are_notes(request, parsed_cache):
             if not (isinstance(w, dict) and w.get("key") in CATALOGUE):
                 raw.append(w)
     assert raw == [], "warnings not made from the catalogue (core/notes.py)"
+
+
+@pytest.fixture
+def proxy(tmp_path, monkeypatch):
+    """A local intercepting HTTPS proxy (tests/receivers.py) that every HTTPS call of this test
+    goes through and that answers it itself, never connecting onwards: what it received."""
+    from .receivers import intercepting_proxy
+
+    started = intercepting_proxy(tmp_path)
+    if started is None:
+        pytest.skip("openssl is needed to make the proxy's certificate")
+    server, got = started
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+    yield got
+    server.shutdown()

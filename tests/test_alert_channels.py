@@ -34,17 +34,6 @@ def _no_proxy_env() -> dict[str, str]:
             if k.lower() not in ("no_proxy", "all_proxy", "https_proxy", "http_proxy")}
 
 
-@pytest.fixture
-def proxy(tmp_path, monkeypatch):
-    started = intercepting_proxy(tmp_path)
-    if started is None:
-        pytest.skip("openssl is needed to make the proxy's certificate")
-    server, got = started
-    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
-    yield got
-    server.shutdown()
 
 
 def _alert():

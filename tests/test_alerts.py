@@ -220,23 +220,13 @@ def test_teams_gets_its_adaptive_card_at_a_local_https_host(tmp_path):
     assert texts == {"title": "perfkit: 1 change(s)", "body": "A Shop \\[a\\-shop\\]\n\\- NEW BREACH: ODR"}
 
 
-def test_dingtalk_gets_its_text_message_through_a_local_proxy(tmp_path, monkeypatch):
+def test_dingtalk_gets_its_text_message_through_a_local_proxy(proxy):
     # Apprise's DingTalk plugin always posts to https://oapi.dingtalk.com: HTTPS_PROXY sends the
     # tunnel to a local proxy that answers it itself (never connecting onwards), ?verify=no
     # accepts its self-signed certificate.
-    from .receivers import intercepting_proxy
-    started = intercepting_proxy(tmp_path)
-    if started is None:
-        pytest.skip("openssl is needed to make the proxy's certificate")
-    server, got = started
-    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+    got = proxy
     alert = Alert("perfkit: 1 change(s)", ["深圳 B [b-shop]", "- 新超标: ODR"], 1)
-    try:
-        failures = send(alert, ["dingtalk://ACCESSTOKEN123/?verify=no"])
-    finally:
-        server.shutdown()
+    failures = send(alert, ["dingtalk://ACCESSTOKEN123/?verify=no"])
     assert failures == [] and len(got) == 1
     # DingTalk's robot API: the token in the query, a "text" message with the title and body.
     assert (got[0]["tunnel"], got[0]["method"], got[0]["path"]) == (
