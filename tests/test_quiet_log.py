@@ -86,7 +86,7 @@ def test_the_cron_log_is_one_line_per_run_and_per_account_that_needs_a_human(tmp
     months = (today.year * 12 + today.month) - (first.year * 12 + first.month) + 1
     yesterday = today - dt.timedelta(days=1)  # the report's week ends on the last Sunday before today
     week = tmp_path / "reports" / str(yesterday - dt.timedelta(days=(yesterday.weekday() + 1) % 7))
-    assert len(got) == 6, got  # counted: pull 2 (e-broken, the run), report 4 (c-breach, d-stale, e-broken, the run)
+    assert len(got) == 6, "\n".join(got)  # counted: pull 2 (e-broken, the run), report 4 (c-breach, d-stale, e-broken, the run)
     assert got[0].startswith("e-broken: FAILED: Login with Amazon refused the credentials")
     assert got[1] == f"pull: 5 accounts, {4 * months} files written, 1 need a human"
     # the accounts in order of their ids, the failed one on stderr among them

@@ -33,6 +33,10 @@ from perfkit.views.status import STATUS_COLOURS
 KERNEL = "python3"
 START_TIMEOUT = 120  # seconds for a kernel to start
 CELL_TIMEOUT = 900   # seconds for one cell
+# nbclient waits 4 s by default for a cell's output after the kernel's reply, then logs a warning
+# and goes on *without* it: on a loaded machine a page could lose a section in silence (and the
+# cron log got a stray line). Wait longer, and fail the account rather than publish half a page.
+IOPUB_TIMEOUT = 120
 
 
 ROW_MIME = "application/vnd.perfkit.index-row+json"  # the report notebook's index row (not shown)
@@ -165,6 +169,7 @@ def render_account(notebook: str, data_root: str, account_id: str, as_of: str, l
                 executed = pm.execute_notebook(notebook, str(tmp_nb), parameters=params, kernel_name=KERNEL,
                                                request_save_on_cell_execute=False,
                                                start_timeout=START_TIMEOUT, execution_timeout=CELL_TIMEOUT,
+                                               iopub_timeout=IOPUB_TIMEOUT, raise_on_iopub_timeout=True,
                                                progress_bar=False, log_output=False, cwd=str(paths().root),
                                                # the kernel's own log (plain TCP on localhost) is not the user's
                                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
