@@ -8,11 +8,16 @@ class PerfkitError(Exception):
     """A user mistake (bad input, bad option). The CLI prints ``str(err)`` and exits 2."""
 
 
-def describe_rows(rows: Sequence[int], limit: int = 5) -> str:
-    """``rows 3, 7, 9 (3 in all)``: the first few file row numbers and the total."""
+ROWS_SHOWN = 5  # file row numbers named in a message; the rest are counted
+
+
+def describe_rows(rows: Sequence[int], limit: int = ROWS_SHOWN, total: int | None = None) -> str:
+    """``rows 3, 7, 9 (3 in all)``: the first few file row numbers and the total (``total``: of
+    rows not all given, as a note keeps only the first few)."""
+    n = len(rows) if total is None else total
     shown = ", ".join(str(r) for r in rows[:limit])
-    noun = "row" if len(rows) == 1 else "rows"
-    more = f" ({len(rows)} in all)" if len(rows) > 1 else ""
+    noun = "row" if n == 1 else "rows"
+    more = f" ({n} in all)" if n > 1 else ""
     return f"{noun} {shown}{more}"
 
 

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from perfkit.core.errors import ROWS_SHOWN, describe_rows
 from perfkit.core.refusals import REFUSALS
-
-ROWS_SHOWN = 5  # as core.errors.describe_rows shows them
 
 AS_GIVEN_EN = "counted as given (each date where it falls): check the export's time zone or the dates"
 AS_GIVEN_ZH = "按原样计入(各日期按其所在日计):请检查导出文件的时区或日期"
@@ -145,8 +144,8 @@ CATALOGUE.update(REFUSALS)  # a refused Seller Performance report's reasons (cor
 
 
 def _rows(shown: Sequence[int], n: int, lang: str) -> str:
-    if lang != "zh":  # as core.errors.describe_rows writes them
-        return ("row " if n == 1 else "rows ") + ", ".join(str(r) for r in shown) + (f" ({n} in all)" if n > 1 else "")
+    if lang != "zh":
+        return describe_rows(shown, total=n)
     listed = "、".join(str(r) for r in shown)
     return f"第 {listed} 行" + (f"(共 {n} 行)" if n > 1 else "")
 
