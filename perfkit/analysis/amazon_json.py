@@ -5,7 +5,9 @@ parsing: nesting deeper than :data:`MAX_DEPTH` (Python's parser would hit its re
 and numbers with more than :data:`MAX_DIGITS` digits or out of float range (Python refuses
 ints over 4300 digits with a bare ValueError). Then the payload is checked against Amazon's
 schema (``schemas/accountHealthReport-2020-11-18.json``, copied from
-amzn/selling-partner-api-models): a value of the wrong type (a date range given as text, ``mfn``
+amzn/selling-partner-api-models) by :mod:`perfkit.analysis.schema_check` (jsonschema's draft 7
+rules and messages for the keywords that schema uses, without importing jsonschema in every
+report kernel): a value of the wrong type (a date range given as text, ``mfn``
 as a list, a count as a fraction) is refused, because reading it would mean guessing. A key the
 schema calls required but that is missing, or a status outside its enum, is only a warning:
 Amazon's own published example breaks both rules (``SUSPENDED`` is not in its enum).
@@ -22,6 +24,7 @@ from importlib import resources
 from perfkit.core.encodings import decode
 from perfkit.core.errors import DataError
 from perfkit.core.notes import Note
+from perfkit.analysis.schema_check import Validator
 
 MAX_DEPTH = 64  # Amazon's report nests 5 levels; 64 leaves room and stays far from recursion limits
 MAX_DIGITS = 18  # digits of a whole number: no count of a seller needs more (int() refuses 4300+ itself)
@@ -80,6 +83,11 @@ def _schema() -> dict:
     return json.loads(resources.files("perfkit.analysis").joinpath("schemas", SCHEMA).read_text("utf-8"))
 
 
+@lru_cache(maxsize=1)
+def _validator() -> Validator:
+    return Validator(_schema())
+
+
 def _where(path) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "(top level)"
 
@@ -97,10 +105,11 @@ _FORMAT_PACKAGES = ("rfc3987_syntax", "rfc3987", "rfc3986_validator", "rfc3339_v
 
 
 def import_jsonschema() -> types.ModuleType:
-    """jsonschema, imported without the optional packages of its format checks: when
-    ``rfc3987_syntax`` is installed jsonschema compiles its IRI grammar at import (about 5 s, in
-    every report kernel, so most of a small account's page), and the others (isoduration, which
-    imports arrow, rfc3986_validator, ...) cost about 0.05-0.1 s more in every kernel, for format
+    """jsonschema, imported without the optional packages of its format checks (for the batch's
+    workers, where nbformat imports jsonschema; report kernels no longer import it, see
+    :func:`validate`): when ``rfc3987_syntax`` is installed jsonschema compiles its IRI grammar
+    at import (about 5 s per process), and the others (isoduration, which
+    imports arrow, rfc3986_validator, ...) cost about 0.05-0.1 s more in every process, for format
     checks we never ask for (no ``format_checker``). A package already imported is left alone
     (it costs nothing then), and each is importable again afterwards."""
     import sys
@@ -122,12 +131,12 @@ def import_jsonschema() -> types.ModuleType:
 
 def validate(data: object, label: str) -> list[str]:
     """Check ``data`` against Amazon's schema: a wrong type is refused (DataError naming the key),
-    a missing required key or an unlisted status comes back as a warning."""
-    validator = import_jsonschema().Draft7Validator(_schema())
+    a missing required key or an unlisted status comes back as a warning. The check is
+    :class:`perfkit.analysis.schema_check.Validator` (jsonschema's messages, in jsonschema's order)."""
     warnings: list[str] = []
     missing: list[str] = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        where = _where(error.absolute_path)
+    for error in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.path))):
+        where = _where(error.path)
         if error.validator == "type":
             shown = plain_text(json.dumps(error.instance), 60)
             raise DataError(label, Note("schema_type", where=where, shown=shown, wants=str(error.validator_value)),
