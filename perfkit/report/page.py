@@ -265,8 +265,9 @@ class AccountReport:
                 + "".join(f"<th>{E(h)}</th>" for h in head) + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
     def charts(self) -> list[tuple[str, dict]]:
-        """Every metric's chart as a figure dict (rendered as is: validating each costs more than drawing it)."""
-        return metric_charts(self.series, self.policy, self.lang, self.official, as_spec=True)
+        """Every metric's chart as a figure dict (rendered as is: validating each costs more than drawing
+        it), compact: every byte of it goes through the kernel, papermill, the notebook and the page."""
+        return metric_charts(self.series, self.policy, self.lang, self.official, as_spec=True, compact=True)
 
     def recovery_section(self) -> str:
         out = [f"<h2>{E(t('recovery_heading', self.lang))}</h2>"]
