@@ -289,8 +289,15 @@ def interval_changes(starts: dict[str, np.ndarray], ends: dict[str, np.ndarray]
     block's start.
     """
     names = list(starts)
-    s = np.stack([starts[c] for c in names], axis=1)
-    e = np.stack([ends.get(c, np.full(len(s), NEVER, dtype=np.int64)) for c in names], axis=1)
+    # Only units with a defect can have a change (most have none): the sweep runs on those rows
+    # alone and their positions are mapped back, in the same order as over every row.
+    n = len(next(iter(starts.values()))) if names else 0
+    some = np.zeros(n, bool)
+    for c in names:
+        some |= starts[c] < NEVER
+    rows = np.flatnonzero(some)
+    s = np.stack([starts[c][rows] for c in names], axis=1)
+    e = np.stack([ends[c][rows] if c in ends else np.full(len(rows), NEVER, dtype=np.int64) for c in names], axis=1)
     e = np.where(s >= NEVER, NEVER, e)
     order = np.argsort(s, axis=1, kind="stable")
     s, e = np.take_along_axis(s, order, 1), np.take_along_axis(e, order, 1)
@@ -305,7 +312,7 @@ def interval_changes(starts: dict[str, np.ndarray], ends: dict[str, np.ndarray]
         reach = np.where(gap, end, np.where(start < NEVER, np.maximum(reach, end), reach))
     last = np.flatnonzero((reach < NEVER) & (s[:, 0] < NEVER))
     units.append(last), days.append(reach[last]), signs.append(np.full(len(last), -1))
-    return (np.concatenate(units).astype(np.int64), np.concatenate(days).astype(np.int64),
+    return (rows[np.concatenate(units).astype(np.int64)], np.concatenate(days).astype(np.int64),
             np.concatenate(signs).astype(np.int64))
 
 

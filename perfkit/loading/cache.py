@@ -80,7 +80,7 @@ def _hasher():
 
 
 def _digest(path: Path) -> str:
-    """A file's content hash, read in chunks (a huge file costs time, not memory).
+    """A file's content hash (see :func:`_hash_open`).
 
     Hashing is some hundreds of MB/s, seconds for a big export on every load, so a hash is remembered with
     the file's device, inode, size, mtime and ctime. ctime cannot be set from user space (utime,
@@ -92,13 +92,37 @@ def _digest(path: Path) -> str:
     known = _memo().get(name)
     if known and known[0] == stamp:
         return known[1]
-    h = _hasher()
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+        h = _hash_open(fh, st.st_size)
     _memo()[name] = [stamp, h.hexdigest()]
     _unsaved().add(name)
     return h.hexdigest()
+
+
+def _hash_open(fh, size: int):
+    """The hash of an open file's bytes, taken from its pages mapped in memory (no copy into
+    Python objects: reading 1 MiB chunks cost a fifth again of the hashing); a file system that
+    cannot map files, a file that changed size meanwhile, and a file over 256 MiB (its mapped
+    pages would count in the process's resident memory) are read in chunks instead (a huge file
+    costs time, not memory)."""
+    import mmap
+
+    h = _hasher()
+    try:
+        if size > 1 << 28:
+            raise ValueError("read in chunks")
+        if size:
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as pages:
+                if len(pages) != size:
+                    raise ValueError("the file changed size")
+                h.update(pages)
+        return h
+    except (OSError, ValueError):
+        fh.seek(0)
+        h = _hasher()
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+        return h
 
 
 @functools.cache
@@ -218,13 +242,15 @@ def write(place: Path, digest: str, account: Account, folder: Path) -> None:
             frame = account.table(t)
             gone = _absent_columns(t, frame)
             layout[t] = [list(frame.columns), gone]
-            sink = pa.BufferOutputStream()
             # The kept columns named to Arrow (dropping the others from the frame first copied it);
             # one thread: else pyarrow starts a Python thread pool per table (10 ms an account).
             kept = [c for c in frame.columns if c not in gone]
-            feather.write_feather(pa.Table.from_pandas(frame, columns=kept, preserve_index=False, nthreads=1), sink,
-                                  compression=CODEC)
-            _write_hashed(tmp, entry, f"{t}{SUFFIX}", sink.getvalue(), hashes)
+            # Straight into the file: a buffer in memory first cost a copy of every table into
+            # freshly mapped pages (8 ms for a 200,000-order table), then the file's hash is
+            # taken from the file's pages in place.
+            feather.write_feather(pa.Table.from_pandas(frame, columns=kept, preserve_index=False, nthreads=1),
+                                  str(tmp / f"{t}{SUFFIX}"), compression=CODEC)
+            _hash_written(tmp, entry, f"{t}{SUFFIX}", hashes)
         meta = {k: getattr(account, k) for k in ("account_id", "name", "marketplace", "timezone", "missing",
                                                   "warnings", "sources", "encodings")}
         meta["warnings"] = [notes.to_json(w) for w in account.warnings]
@@ -262,7 +288,21 @@ def _absent_columns(table: str, frame) -> list[str]:
     # the emptiness only for columns of the absent type.
     cols = TABLES[table]
     same = [c for c, dtype in zip(frame.columns, frame.dtypes) if c in cols and dtype == _absent_dtype(table, c)]
-    return [c for c in same if frame[c].count() == 0]
+    return [c for c in same if _holds_nothing(frame[c])]
+
+
+def _holds_nothing(series) -> bool:
+    """Whether every value is missing, from Arrow's null count or one pass over the instants
+    (``count`` made a mask and summed it: 0.18 ms a column of 200,000, 2.7 ms an orders table)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        return pa.array(series.array).null_count == len(series)
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return bool(np.isnat(series.to_numpy(dtype="datetime64[ns]")).all())
+    return series.count() == 0
 
 
 def _with_absent(table: str, frame, order: list[str], gone: list[str]):
@@ -277,17 +317,22 @@ def _with_absent(table: str, frame, order: list[str], gone: list[str]):
     return pd.DataFrame({c: made[c] if c in made else frame[c] for c in order}, index=frame.index)
 
 
-def _write_hashed(tmp: Path, entry: Path, name: str, data, hashes: dict[str, str]) -> None:
-    """Write one file of an entry (in ``tmp``, renamed to ``entry`` after) and hash its bytes in
-    memory: the seal costs no second read, and the hash is remembered by the file's stat under
-    its final name (renaming the folder keeps inode and ctime), so a warm run reads it by stat."""
-    path = tmp / name
-    with open(path, "wb") as fh:
+def _write_hashed(tmp: Path, entry: Path, name: str, data: bytes, hashes: dict[str, str]) -> None:
+    """Write one file of an entry (in ``tmp``, renamed to ``entry`` after) and hash it (see
+    :func:`_hash_written`)."""
+    with open(tmp / name, "wb") as fh:
         fh.write(data)
-    st = path.stat()
-    h = _hasher()
-    h.update(data)
-    hashes[name] = h.hexdigest()
+    _hash_written(tmp, entry, name, hashes)
+
+
+def _hash_written(tmp: Path, entry: Path, name: str, hashes: dict[str, str]) -> None:
+    """Hash a file just written in ``tmp`` from its pages in memory (mapped, no copy and no read
+    from disk), and remember the hash by the file's stat under its final name in ``entry``
+    (renaming the folder keeps inode and ctime), so a warm run checks the seal by stat."""
+    path = tmp / name
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        hashes[name] = _hash_open(fh, st.st_size).hexdigest()
     final = str(entry.resolve() / name)
     _memo()[final] = [[st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns], hashes[name]]
     _unsaved().add(final)

