@@ -26,6 +26,10 @@ describes it, plus the LWA token endpoint and the Tokens API's createRestrictedD
   any answer (a proxy or load balancer dropping it: the client sees RemoteDisconnected).
 - ``stall``: operation -> calls answered only after ``stall_seconds`` of silence (a client with a
   shorter read timeout has hung up by then); for ``"download"`` the headers and half the body come first, then the silence.
+- ``script``, ``stall`` and ``drop`` also take ``"token"``: LWA's endpoint answering as a test
+  says (a 200 without an access_token, a 429), never answering in time, or closing the connection.
+- ``extra_fields``: every JSON object a success carries has fields the model does not define (a
+  later version of Amazon's API adds some): a client must ignore them.
 - A scripted body may be bytes, with its own ``Content-Type`` in the headers (an HTML error page
   from a proxy, a 200 that is not JSON).
 
@@ -76,6 +80,7 @@ class Stub:
     stall_seconds: float = 2.0
     document_url: str | None = None          # a URL getReportDocument gives instead of the stub's own
     token_lifetime: int = 3600
+    extra_fields: bool = False               # unknown fields in every successful JSON answer
     expire_tokens_after: int | None = None   # API calls each access token serves before it "expires"
     calls: list[dict] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (operation, throttled|failed|denied|expired)
@@ -102,6 +107,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: dict | bytes, ctype: str = "application/json", headers: dict | None = None,
               cut: bool = False) -> None:
         """``cut``: Content-Length says the whole body, half of it is sent, the connection closed."""
+        if isinstance(body, dict) and self.stub.extra_fields and status < 300:
+            body = {**body, "someFutureField": {"nested": [1, "x"]}, "x-amzn-note": None}
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         headers = dict(headers or {})
         self.send_response(status)
@@ -202,6 +209,14 @@ class _Handler(BaseHTTPRequestHandler):
             form = dict(urllib.parse.parse_qsl(body.decode()))
             self._record("token", form_keys=sorted(form))
             if self._dropped("token"):
+                return
+            if self._stalled("token"):  # then too late: the client hung up (or waits for ever)
+                time.sleep(self.stub.stall_seconds)
+            with st.lock:
+                queue = st.script.get("token")
+                scripted = queue.pop(0) if queue else None
+            if scripted:
+                self._send(scripted[0], scripted[1], headers=scripted[2])
                 return
             if (form.get("grant_type") != "refresh_token" or form.get("client_id") != CLIENT_ID
                     or form.get("client_secret") != CLIENT_SECRET or form.get("refresh_token") not in st.refresh_tokens):

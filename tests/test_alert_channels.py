@@ -228,3 +228,28 @@ def test_an_account_name_reaches_each_service_as_its_own_text_without_markup_or_
     assert mails[0]["message"].get_body().get_content().replace("\r\n", "\n") == body + "\n"
     assert posts[0]["json"]["message"] == body
     assert "\\" not in body and "\n" not in alert.lines[0] and "\x07" not in body
+
+
+def test_a_50_account_message_is_cut_to_what_wecom_accepts_and_keeps_the_index_link(proxy):
+    # 50 accounts with one new breach each: 8.6 KB of text (172 bytes an account), where WeCom's group robot refuses
+    # more than 2048 bytes ("最长不超过2048个字节"). Before, the whole body went and WeCom said no.
+    outcomes = {f"shop-{n:02d}": Outcome(f"shop-{n:02d}", True, html=f"{n}.html", row={
+        "_name": f"Shop {n:02d}", "_last": "2026-11-16",
+        "late_shipment_rate_10d": _cell("breach", 0.05, 5, 100, -2, "< 4%")}) for n in range(50)}
+    alert = compose(outcomes, {}, resolve_policy(None), dt.date(2026, 11, 15), {}, "en", {}, "https://r.example/index.html",
+                    dt.date(2026, 11, 17), 3)
+    whole = alert.body()
+    assert len(whole.encode()) > 4 * 2048 and whole.count("NEW BREACH") == 50
+    failures = send(alert, ["wecombot://WECOMKEY1/?verify=no", "feishu://FEISHUHOOK1/?verify=no"])
+    assert failures == []
+    got = {g["tunnel"]: g["json"] for g in proxy}
+    wecom = got["qyapi.weixin.qq.com:443"]["text"]["content"]
+    assert len(wecom.encode()) <= 2048 and wecom.startswith(alert.title + "\r\n")
+    lines = wecom.split("\r\n", 1)[1].split("\n")
+    kept = [line for line in lines if line.startswith("Shop ")]
+    # Whole accounts only (a name line, then its breach line), in order, then the count left out and the link.
+    assert kept == [f"Shop {n:02d} [shop-{n:02d}]" for n in range(len(kept))] and 5 <= len(kept) < 50
+    assert lines[:2 * len(kept)] == alert.lines[:2 * len(kept)]
+    assert lines[2 * len(kept):] == [f"… (+{50 - len(kept)})", "All accounts: https://r.example/index.html"]
+    # Feishu takes about 20 KB: the whole message.
+    assert got["open.feishu.cn:443"]["content"]["text"] == f"{alert.title}\r\n{whole}"

@@ -104,12 +104,13 @@ def test_buyer_or_seller_text_cannot_inject_markup():
 
 def test_send_delivers_to_a_webhook_and_names_a_broken_channel(receiver):
     url, got = receiver
-    broken = f"json://127.0.0.1:{closed_port()}/hook?token=s3cr3t-value"
+    port = closed_port()
+    broken = f"json://127.0.0.1:{port}/hook?token=s3cr3t-value"
     failures = send(Alert("perfkit: 1 change(s)", ["A Shop [a-shop]", "- NEW BREACH: ODR"], 1), [broken, url])
     assert len(got) == 1 and got[0]["path"] == "/hook"
     assert got[0]["json"]["title"] == "perfkit: 1 change(s)"
     assert got[0]["json"]["message"] == "A Shop [a-shop]\n- NEW BREACH: ODR"
-    assert len(failures) == 1 and failures[0].startswith("json://127.0.0.1/…: not delivered")
+    assert len(failures) == 1 and failures[0].startswith(f"json://127.0.0.1:{port}/…: not delivered")
     assert "s3cr3t-value" not in failures[0]
 
 
@@ -118,7 +119,8 @@ def test_report_notifies_once_then_stays_quiet(tmp_path, receiver):
     url, got = receiver
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data/sample/de-shenzhen-elec", data / "de-shenzhen-elec")
-    broken = f"json://127.0.0.1:{closed_port()}/down"
+    port = closed_port()
+    broken = f"json://127.0.0.1:{port}/down"
 
     def report(*extra):
         return subprocess.run([sys.executable, "-m", "perfkit.cli.main", "report", str(data), "--out", str(tmp_path / "r"),
@@ -128,7 +130,7 @@ def test_report_notifies_once_then_stays_quiet(tmp_path, receiver):
     res = report()
     # The broken channel is named; the run exits as the reports do (0: the account rendered), and
     # the working one got the message.
-    assert "alert channel json://127.0.0.1/…: not delivered" in res.stderr
+    assert f"alert channel json://127.0.0.1:{port}/…: not delivered" in res.stderr
     assert res.returncode == 0 and "Traceback" not in res.stderr
     # --quiet: the account that needs a human (a breach; its orders.csv ends on 2026-11-15) and the run's line.
     lines = res.stdout.splitlines()

@@ -24,6 +24,7 @@ from datetime import datetime
 from perfkit.core.encodings import charset
 from perfkit.core.errors import PerfkitError
 from perfkit.pull.agency import Credentials
+from perfkit.pull.lwa import AccessTokens, LwaRefused, LwaUnavailable
 
 
 class PullError(PerfkitError):
@@ -104,8 +105,6 @@ def _sdk():
     import spapi.api.reports_v2021_06_30.reports_api as reports_api
     import spapi.api.tokens_v2021_03_01.tokens_api as tokens_api
     from spapi.api_client import ApiClient
-    from spapi.auth.lwa_exception import LwaException
-    from spapi.auth.lwa_request import AccessTokenCache
     from spapi.configuration import Configuration
     from spapi.models.reports_v2021_06_30.create_report_specification import CreateReportSpecification
     from spapi.models.tokens_v2021_03_01 import CreateRestrictedDataTokenRequest, RestrictedResource
@@ -120,8 +119,7 @@ def _sdk():
     for name in ("spapi.auth.lwa_request", "spapi.rest", "urllib3.connectionpool", "urllib3.util.retry"):
         logging.getLogger(name).disabled = True
     return {"ReportsApi": reports_api.ReportsApi, "TokensApi": tokens_api.TokensApi, "ApiClient": ApiClient,
-            "Configuration": Configuration, "AccessTokenCache": AccessTokenCache, "LwaException": LwaException,
-            "ApiException": ApiException, "Spec": CreateReportSpecification,
+            "Configuration": Configuration, "ApiException": ApiException, "Spec": CreateReportSpecification,
             "RdtRequest": CreateRestrictedDataTokenRequest, "Resource": RestrictedResource}
 
 
@@ -182,9 +180,17 @@ def _what_to_do(status: int) -> str:
             "and that Amazon offers this report there")
 
 
-def _lwa_refused(exc) -> str:
-    return (f"Login with Amazon refused the credentials or could not be reached ({getattr(exc, 'error_code', '?')}); "
-            "check the refresh token, client id and secret, that the seller still authorises the app, and the token_url")
+def _lwa_refused(exc: LwaRefused) -> str:
+    """LWA's refusal as it gave it (its OAuth error code) and what fixes that one."""
+    said = f"{exc.code}: {sent(exc.description)}" if exc.description else exc.code
+    if exc.code == "invalid_grant":  # a refresh token revoked, expired (app re-authorised) or mistyped
+        todo = ("the refresh token was revoked or is wrong: ask the seller to authorise the app again (Seller Central > "
+                "Apps and Services > Manage Your Apps) and put the new refresh token in the config file")
+    elif exc.code in ("invalid_client", "unauthorized_client"):
+        todo = "check the app's client id and secret ([sp_api] in the config file, or PERFKIT_LWA_CLIENT_ID/SECRET)"
+    else:
+        todo = "check the refresh token, the client id and secret, and the token_url"
+    return f"Login with Amazon refused the credentials ({said}); {todo}"
 
 
 def _rate_wait(headers) -> float:
@@ -220,10 +226,8 @@ class ReportsClient:
         return f"{self._account}'s report document {document_id}" if self._account else f"report document {document_id}"
 
     def _token_cache(self):
-        # max_retries=0: a refused refresh token fails at once; this class does the waiting.
-        return self._sdk["AccessTokenCache"](client_id=self._creds.client_id, client_secret=self._creds.client_secret,
-                                             refresh_token=self._creds.refresh_token, grant_type="refresh_token",
-                                             oauth_endpoint=self._token_url, max_retries=0)
+        # perfkit's own LWA exchange (pull/lwa.py: the SDK's has no timeout); this class does the waiting.
+        return AccessTokens(self._creds, self._token_url, self._timeout()[1])
 
     def _api_client(self, tokens):
         config = self._sdk["Configuration"]()
@@ -256,7 +260,7 @@ class ReportsClient:
         """``fn()`` with backoff on 429/5xx and one token renewal on 401 or 403 (the model lists
         both for a token that is expired, revoked or malformed). ``renew`` gets the new token
         (by default a new LWA access token; a restricted call's is a new Restricted Data Token)."""
-        ApiException, LwaException = self._sdk["ApiException"], self._sdk["LwaException"]
+        ApiException = self._sdk["ApiException"]
         attempts, renewed, lwa_failures = int(self._settings["max_attempts"]), False, 0
         last, what = "", what + self._for()
         for attempt in range(max(attempts, 1)):
@@ -284,11 +288,14 @@ class ReportsClient:
                     pause(attempt, _rate_wait(exc.headers) if exc.status == 429 else 0.0)
                     continue
                 raise PullError(f"{what}: Amazon answered {last}; {_what_to_do(exc.status or 0)}", exc.status) from None
-            except LwaException as exc:
-                # The SDK does not say whether LWA refused or was unreachable: two more tries, then stop.
+            except LwaRefused as exc:  # LWA will refuse the same credentials again: not asked twice
+                raise LoginError(without_secrets(_lwa_refused(exc), self._creds.secrets())) from None
+            except LwaUnavailable as exc:  # no answer, throttled or failing: two more tries, then stop
                 lwa_failures += 1
                 if lwa_failures >= 3:
-                    raise LoginError(_lwa_refused(exc)) from None
+                    raise LoginError(f"Login with Amazon could not be reached or gave no token (last: "
+                                     f"{without_secrets(sent(exc.args[0]), self._creds.secrets())}); check the "
+                                     "token_url and this machine's network; the next run tries again") from None
                 pause(attempt)
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 # The SDK's models refuse an answer that is not Amazon's model (a required field

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,12 @@ class AccountPull:
     @property
     def needs_human(self) -> bool:
         return bool(self.error or self.failed)
+
+    @property
+    def came_through(self) -> bool:
+        """Logged in and either kept a file or had nothing fail: its pages can be made. An account
+        whose app lacks one report's role (Unshipped's restricted one, say) still came through."""
+        return self.error is None and (bool(self.written) or not self.failed)
 
 
 def _iso(t: dt.datetime) -> str:
@@ -209,6 +216,22 @@ def _finish(folder: Path, task: Task, client: ReportsClient, status: str, doc: s
         state["months"].setdefault(task.kind.kind, {})[task.period] = {"through": _iso(task.end), "pulled_at": _iso(now)}
 
 
+_MONTH = re.compile(r"\((\d{4}-\d{2})\)")
+_MONTHS = "(\ufffcmonths)"  # where the months go back in (U+FFFC is in no message of Amazon's or ours)
+
+
+def grouped(lines: list[str]) -> list[str]:
+    """Failures that differ only by their month as one line naming the months: Amazon refusing a
+    report type (400 in that marketplace, say) refuses each of a year's months the same way, and
+    a cron log needs that said once, not thirteen times."""
+    groups: dict[str, list[str]] = {}
+    for line in lines:
+        found = _MONTH.search(line)
+        key = _MONTH.sub(lambda m: _MONTHS, line, count=1) if found else line
+        groups.setdefault(key, []).append(found.group(1) if found else "")
+    return [key.replace(_MONTHS, f"({', '.join(months)})", 1) for key, months in groups.items()]
+
+
 def pull_account(folder: Path, agency: Agency, now: dt.datetime,
                  client_factory: Callable[..., ReportsClient] = ReportsClient,
                  sleep: Callable[[float], None] | None = None, clock: Callable[[], float] | None = None) -> AccountPull:
@@ -292,7 +315,7 @@ def pull_account(folder: Path, agency: Agency, now: dt.datetime,
         result.error = explain(exc)
     # Amazon's messages are quoted in these lines: never with a credential a server echoed back.
     secrets = creds.secrets() if creds is not None else ()
-    result.failed = [without_secrets(f, secrets) for f in result.failed]
+    result.failed = grouped([without_secrets(f, secrets) for f in result.failed])
     result.notes = [without_secrets(n, secrets) for n in result.notes]
     result.error = result.error and without_secrets(result.error, secrets)
     return result

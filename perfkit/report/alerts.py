@@ -28,6 +28,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # or a tag in it any more (Feishu/Lark's <at user_id="all">, Slack's <!channel>, an @all).
 _MENTION = re.compile(r"([<@])")
 ZWJ = "\u200d"
+# What a service refuses (not just folds) in one text message, in UTF-8 bytes: WeCom's group robot
+# "最长不超过2048个字节" (work.weixin.qq.com/api/doc/90000/90136/91770); DingTalk's, Feishu's and
+# Lark's robots about 20 KB (Apprise's body_maxlen for them: 19985). A 50-account batch's message is
+# ~20 KB, ten times WeCom's: sent whole, the robot refused it and the team heard nothing.
+HARD_LIMITS = {"wecombot": 2048, "dingtalk": 19985, "feishu": 19985, "lark": 19985}
 
 
 def plain(text: object) -> str:
@@ -50,9 +55,31 @@ class Alert:
     lines: list[str] = field(default_factory=list)
     changes: int = 0
     state: dict = field(default_factory=dict)
+    index_line: str = ""  # the link to every page, kept when the message is cut to fit a channel
 
-    def body(self) -> str:
-        return "\n".join(self.lines)
+    def body(self, limit: int | None = None) -> str:
+        """The message; with ``limit`` (UTF-8 bytes), whole accounts are left out from the end
+        until it fits, a line ``… (+N)`` counts them and the index link stays last."""
+        text = "\n".join(self.lines)
+        if limit is None or len(text.encode()) <= limit:
+            return text
+        lines = self.lines[:-1] if self.index_line and self.lines[-1:] == [self.index_line] else self.lines
+        blocks: list[list[str]] = []
+        for line in lines:  # an account's name line, then its "- " lines
+            if line.startswith("- ") and blocks:
+                blocks[-1].append(line)
+            else:
+                blocks.append([line])
+        tail = [f"… (+{len(blocks)})"] + ([self.index_line] if self.index_line else [])
+        budget, kept, size = limit - len("\n".join(tail).encode()) - 1, [], 0
+        for block in blocks:
+            cost = len("\n".join(block).encode()) + (1 if kept else 0)
+            if size + cost > budget:
+                break
+            kept.append("\n".join(block))
+            size += cost
+        out = "\n".join(kept + [f"… (+{len(blocks) - len(kept)})"] + tail[1:])
+        return out.encode()[:max(limit, 0)].decode("utf-8", "ignore")  # a limit smaller than the tail: cut
 
 
 def _value(cell: dict, lang: str) -> str:
@@ -156,9 +183,10 @@ def compose(outcomes: dict, previous: dict, policy: Policy, day: dt.date, langs:
         changes += max(len(acc_lines) - 1, 0)
         lines += acc_lines
         state[aid] = now
-    if lines and index_link:
-        lines.append(t("alert_index", default_lang, link=index_link))
-    return Alert(t("alert_title", default_lang, n=changes, day=day.isoformat()), lines, changes, state)
+    index_line = t("alert_index", default_lang, link=index_link) if index_link else ""
+    if lines and index_line:
+        lines.append(index_line)
+    return Alert(t("alert_title", default_lang, n=changes, day=day.isoformat()), lines, changes, state, index_line)
 
 
 def read_state(reports_root: Path) -> dict:
@@ -174,10 +202,11 @@ def write_state(reports_root: Path, state: dict) -> None:
 
 
 def redact(url: str) -> str:
-    """A channel as it may be shown: its scheme and host, never its tokens or passwords."""
+    """A channel as it may be shown: its scheme, and a webhook's host and port (two webhooks on
+    one host are told apart in the log), never its path, tokens or passwords."""
     scheme, _, rest = url.partition("://")
-    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
-    return f"{scheme}://{host.split(':')[0] if scheme in ('json', 'jsons', 'form', 'forms', 'xml') else '…'}/…"
+    host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+    return f"{scheme}://{host if scheme in ('json', 'jsons', 'form', 'forms', 'xml') else '…'}/…"
 
 
 def _scrub(text: str, url: str) -> str:
@@ -197,6 +226,15 @@ def _channel(url: str, plugin) -> str:
         if proto and proto not in ("json", "jsons", "form", "forms", "xml", "xmls"):
             return f"{proto}://…/…"
     return redact(url)
+
+
+def _room(plugin, title: str) -> int | None:
+    """The bytes of body a channel takes (None: no limit it enforces). These robots' text message
+    has no title field: Apprise puts the title on its first line (joined by CRLF)."""
+    proto = getattr(plugin, "secure_protocol", None) or getattr(plugin, "protocol", None)
+    protos = proto if isinstance(proto, (tuple, list)) else (proto,)
+    limit = next((HARD_LIMITS[p] for p in protos if p in HARD_LIMITS), None)
+    return None if limit is None else limit - len(title.encode()) - 2
 
 
 def send(alert: Alert, urls: list[str], notes: list[str] | None = None) -> list[str]:
@@ -227,7 +265,8 @@ def send(alert: Alert, urls: list[str], notes: list[str] | None = None) -> list[
         with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log, warnings.catch_warnings():
             if unverified:
                 warnings.simplefilter("ignore", InsecureRequestWarning)
-            ok = sender.notify(body=alert.body(), title=alert.title, body_format=apprise.NotifyFormat.TEXT)
+            ok = sender.notify(body=alert.body(_room(plugin, alert.title)), title=alert.title,
+                               body_format=apprise.NotifyFormat.TEXT)
         if not ok:
             reason = _scrub(" ".join(log.getvalue().split()), url)[:200] or "no reason given"
             failures.append(f"{name}: not delivered ({reason})")
