@@ -135,7 +135,7 @@ def test_pull_every_case_end_to_end(tmp_path, spapi):
     assert res.returncode == 0, res.stderr
     assert "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE" in res.stderr and "FATAL" in res.stderr
     assert "The report could not be generated." in res.stderr
-    assert res.stdout.strip().splitlines()[-1].startswith("pull: 1 accounts, ")
+    assert res.stdout.strip().splitlines()[-1].startswith("pull: 1 account, ")
     assert res.stdout.strip().splitlines()[-1].endswith(" files written, 1 need a human")
 
     first = _first_day(before, 10)

@@ -287,7 +287,7 @@ def test_an_expired_restricted_data_token_is_replaced_and_echoed_secrets_are_hid
     res = run_pull(root, config)
     # Unshipped kept, Feedback refused: the account came through (exit 0) and needs a human.
     assert res.returncode == 0 and "Traceback" not in res.stderr
-    assert res.stdout.splitlines()[-1] == "pull: 1 accounts, 1 files written, 1 need a human"
+    assert res.stdout.splitlines()[-1] == "pull: 1 account, 1 file written, 1 need a human"
     # A new RDT for the same document, then the document: the snapshot is written.
     rdts = stub.operations("createRestrictedDataToken")
     assert len(rdts) == 2 and rdts[0]["body"] == rdts[1]["body"]

@@ -179,7 +179,8 @@ def test_a_status_outside_the_model_is_one_line_and_the_other_reports_go_on(tmp_
         assert line.startswith(f"  failed: {FEEDBACK} ({month}): getReport ") and line.endswith("; the next run tries again")
         assert ("Amazon's answer does not follow the Reports API model (Invalid value for processingStatus "
                 "(DONE_NO_DATA), must be one of ['CANCELLED', 'DONE', 'FATAL', 'IN_PROGRESS', 'IN_QUEUE'])") in line
-    assert res.stdout.splitlines()[-1] == f"pull: 1 accounts, {len(list((root / 'us-shop').glob('*.txt')))} files written, 1 need a human"
+    files = len(list((root / "us-shop").glob("*.txt")))
+    assert res.stdout.splitlines()[-1] == f"pull: 1 account, {files} file{'s' if files != 1 else ''} written, 1 need a human"
     assert order_ids(root / "us-shop") == expected_ids(stub)
 
 

@@ -11,14 +11,14 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from perfkit.cli.output import say
+from perfkit.cli.output import counted, say
 from perfkit.core.errors import PerfkitError
 
 
 def _line(r) -> str:
     if r.error:
         return f"{r.account_id}: FAILED: {r.error}"
-    parts = [f"{len(r.written)} file{'s' if len(r.written) != 1 else ''} written"]
+    parts = [f"{counted(len(r.written), 'file')} written"]
     if r.waiting:
         parts.append(f"{len(r.waiting)} still being prepared by Amazon after the {r.max_wait_minutes:g}-minute wait "
                      f"({', '.join(r.waiting)}): the next run resumes them; raise max_wait_minutes in [pull] to "
@@ -56,7 +56,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
         if r.needs_human or not args.quiet:
             say(_line(r), sys.stderr if r.needs_human else sys.stdout)
     written = sum(len(r.written) for r in results)
-    print(f"pull: {len(results)} accounts, {written} files written, {len(human)} need a human")
+    print(f"pull: {counted(len(results), 'account')}, {counted(written, 'file')} written, {len(human)} need a human")
     # One account Amazon refused must not stop `perfkit pull && perfkit report` for the others:
     # its line above is the alarm; only a pull where no account came through fails the run (one
     # report refused for every account, as Unshipped is to an app without the restricted role, is not that).

@@ -16,6 +16,11 @@ STATUS_COLOURS = {"ok": "32", "at_risk": "33", "breach": "1;31", "no_data": "2",
                   "advisory": "35", "too_few": "2"}
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 file``, ``2 files``: a count as a line of output says it."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def err(message: str) -> None:
     print(f"perfkit: error: {printable(message)}", file=sys.stderr)
 
