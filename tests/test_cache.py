@@ -193,3 +193,10 @@ def test_absent_columns_are_not_stored_and_come_back_the_same(tmp_path, monkeypa
     for table in parsed.TABLES:
         pd.testing.assert_frame_equal(warm.table(table), parsed_.table(table), check_categorical=False)
         assert list(warm.table(table).dtypes.astype(str)) == list(parsed_.table(table).dtypes.astype(str))
+
+
+def test_the_version_in_the_key_is_the_installed_one():
+    # The key reads perfkit.__version__ (cheap) for the installed version: they must not drift apart.
+    from importlib.metadata import version
+
+    assert parsed._version() == version("perfkit")

@@ -190,10 +190,11 @@ def _with_buyer_words(account: Account, frame: pd.DataFrame, day: int) -> pd.Dat
     tz = account.timezone
     cutoff = day_to_date(day + 1).tz_localize(tz)
     bad_ids = frame.loc[frame["defective"], "order_id"]
-    fb = account.feedback[(account.feedback["feedback_date"] < cutoff) & (account.feedback["rating"] <= 2)]
-    cl = account.claims[account.claims["claim_date"] < cutoff]
-    fb = fb[positions(bad_ids, fb["order_id"]) >= 0].sort_values("feedback_date")
-    cl = cl[positions(bad_ids, cl["order_id"]) >= 0].sort_values("claim_date")
+    # The units' own events first (a report asks for a handful of units), then the day and rating.
+    fb = account.feedback[positions(bad_ids, account.feedback["order_id"]) >= 0]
+    cl = account.claims[positions(bad_ids, account.claims["order_id"]) >= 0]
+    fb = fb[(fb["feedback_date"] < cutoff) & (fb["rating"] <= 2)].sort_values("feedback_date")
+    cl = cl[cl["claim_date"] < cutoff].sort_values("claim_date")
     for column, source, field_name in (("buyer_comment", fb, "comments"), ("claim_reason", cl, "reason"),
                                        ("claim_status", cl, "status")):
         latest = source.groupby("order_id")[field_name].last()

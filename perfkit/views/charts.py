@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import functools
 import html
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from perfkit.views.labels import metric_name, segment_name, t
 from perfkit.engine import registry
 from perfkit.engine.metrics import partial_values
 from perfkit.core.policy import Policy
 from perfkit.views.status import STATUS_COLOURS
+
+if TYPE_CHECKING:  # imported where a go.Figure is built: a report kernel draws dicts and never needs it
+    import plotly.graph_objects as go
 
 DAY_MS = 86_400_000  # a date axis counts in milliseconds
 LINE_COLOURS = ["#1f5fa8", "#e07b00", "#2a9d8f", "#8e44ad", "#c0392b", "#6d6875", "#3a86ff", "#8ab17d"]
@@ -323,6 +326,8 @@ def rate_chart(series: pd.DataFrame, metric: str, policy: Policy, lang: str = "e
     official : DataFrame, optional
         Amazon's own figures (:func:`perfkit.analysis.reconcile.official_points`), drawn as markers.
     """
+    import plotly.graph_objects as go
+
     return go.Figure(rate_chart_spec(series, metric, policy, lang, segments, official, height))
 
 
@@ -353,7 +358,11 @@ def metric_charts(series: pd.DataFrame, policy: Policy, lang: str = "en", offici
     cols = _Lines(series)  # split once for every chart
     specs = [(m, _spec(cols, m, policy, lang, None, official, 360, compact))
              for m in registry.chart_metrics(policy, with_info) if m in cols.segments]
-    return specs if as_spec else [(m, go.Figure(spec)) for m, spec in specs]
+    if as_spec:
+        return specs
+    import plotly.graph_objects as go
+
+    return [(m, go.Figure(spec)) for m, spec in specs]
 
 
 def drivers_chart(table: pd.DataFrame, key: str, lang: str = "en", height: int = 280) -> go.Figure:
@@ -370,6 +379,8 @@ def drivers_chart(table: pd.DataFrame, key: str, lang: str = "en", height: int =
     height : int
         In pixels.
     """
+    import plotly.graph_objects as go
+
     label = table.columns[0]
     names = [html.escape(t(str(v), lang) if key == "component" else str(v)) for v in table[label]]
     fig = go.Figure(go.Bar(x=table["defects"], y=names, orientation="h", marker_color=STATUS_COLOURS["breach"],

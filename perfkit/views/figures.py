@@ -1,7 +1,10 @@
 """Small helpers for notebooks: showing figures the same way in JupyterLab and exported HTML."""
 from __future__ import annotations
 
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # plotly itself only where a go.Figure is drawn: a report kernel shows dicts
+    import plotly.graph_objects as go
 
 CONFIG = {"displaylogo": False, "responsive": True}
 
