@@ -250,6 +250,35 @@ def test_a_50_account_message_is_cut_to_what_wecom_accepts_and_keeps_the_index_l
     # Whole accounts only (a name line, then its breach line), in order, then the count left out and the link.
     assert kept == [f"Shop {n:02d} [shop-{n:02d}]" for n in range(len(kept))] and 5 <= len(kept) < 50
     assert lines[:2 * len(kept)] == alert.lines[:2 * len(kept)]
-    assert lines[2 * len(kept):] == [f"… (+{50 - len(kept)})", "All accounts: https://r.example/index.html"]
+    assert lines[2 * len(kept):] == [f"… and {50 - len(kept)} more account(s), left out to fit this channel's limit",
+                                     "All accounts: https://r.example/index.html"]
     # Feishu takes about 20 KB: the whole message.
     assert got["open.feishu.cn:443"]["content"]["text"] == f"{alert.title}\r\n{whole}"
+
+
+def test_teams_gets_a_message_cut_under_its_size_limit_with_the_count_left_out(tmp_path):
+    # 150 accounts with a new breach each: about 26 KB of text, over what a Teams webhook takes (28 KB
+    # of JSON by Microsoft's page, refused from about 21 KB in practice); Apprise would send it whole.
+    from .receivers import https_server
+
+    outcomes = {f"shop-{n:03d}": Outcome(f"shop-{n:03d}", True, html=f"{n}.html", row={
+        "_name": f"Shop {n:03d}", "_last": "2026-11-16",
+        "late_shipment_rate_10d": _cell("breach", 0.05, 5, 100, -2, "< 4%")}) for n in range(150)}
+    alert = compose(outcomes, {}, resolve_policy(None), dt.date(2026, 11, 15), {}, "zh", {}, "https://r.example/index.html",
+                    dt.date(2026, 11, 17), 3)
+    assert len(alert.body().encode()) > 21000
+    started = https_server(tmp_path)
+    if started is None:
+        pytest.skip("openssl is needed to make the receiver's certificate")
+    server, got = started
+    try:
+        failures = send(alert, [f"workflows://127.0.0.1:{server.server_address[1]}/WF1/SIG1/?verify=no"])
+    finally:
+        server.shutdown()
+    assert failures == [] and len(got) == 1
+    body = next(b["text"] for b in got[0]["json"]["attachments"][0]["content"]["body"] if b.get("id") == "body")
+    lines = body.replace("\\", "").split("\n")
+    kept = [line for line in lines if line.startswith("Shop ")]
+    assert 50 < len(kept) < 150 and len(body.encode()) < 21000
+    # In the run's language: how many accounts were left out, then the link to them all.
+    assert lines[-2:] == [f"……另有 {150 - len(kept)} 个账户未列出(超出该渠道的消息长度上限)", "全部账户:https://r.example/index.html"]

@@ -274,14 +274,15 @@ def test_two_accounts_of_one_seller_each_get_their_own_marketplace(tmp_path, spa
     assert token not in res.stdout + res.stderr
 
 
-@pytest.mark.parametrize("mode", [0o640, 0o604, 0o660])
-def test_a_config_any_group_or_other_may_read_is_refused(tmp_path, spapi, mode):
+@pytest.mark.parametrize("mode, what", [(0o640, "readable"), (0o604, "readable"), (0o660, "readable"),
+                                        (0o620, "writable"), (0o602, "writable")])
+def test_a_config_any_group_or_other_may_read_or_write_is_refused(tmp_path, spapi, mode, what):
     stub = spapi(stub_for())
     root, config = setup(tmp_path, stub, {"us-shop": ("US", ["orders"])})
     config.chmod(mode)
     res = run_pull(root, config)
     assert res.returncode == 2
-    assert res.stderr.strip() == (f"perfkit: error: {config}: readable by others (mode {mode:o}); it holds credentials: "
+    assert res.stderr.strip() == (f"perfkit: error: {config}: {what} by others (mode {mode:o}); it holds credentials: "
                                   f"run chmod 600 {config}")
     assert stub.calls == []
 

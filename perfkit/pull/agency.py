@@ -104,7 +104,8 @@ def check_private(path: Path, data_root: Path | None) -> None:
         raise PerfkitError(f"{path}: no such config file; create it (docs/agency.md) or drop --config")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise PerfkitError(f"{path}: readable by others (mode {mode:o}); it holds credentials: run chmod 600 {path}")
+        what = "readable" if mode & 0o044 else "writable"  # written by another, the credentials could be swapped
+        raise PerfkitError(f"{path}: {what} by others (mode {mode:o}); it holds credentials: run chmod 600 {path}")
     if data_root is not None:
         root = Path(data_root).resolve()
         if root == path.resolve().parent or root in path.resolve().parents:

@@ -32,7 +32,12 @@ ZWJ = "\u200d"
 # "最长不超过2048个字节" (work.weixin.qq.com/api/doc/90000/90136/91770); DingTalk's, Feishu's and
 # Lark's robots about 20 KB (Apprise's body_maxlen for them: 19985). A 50-account batch's message is
 # ~20 KB, ten times WeCom's: sent whole, the robot refused it and the team heard nothing.
-HARD_LIMITS = {"wecombot": 2048, "dingtalk": 19985, "feishu": 19985, "lark": 19985}
+# Teams: "The message size limit is 28 KB" for the whole JSON (learn.microsoft.com, Create an
+# Incoming Webhook); client libraries found Teams refusing from about 21 KB (msteams_hermes,
+# go-teams-notify). Apprise's Workflows plugin (workflow://) sends the text whole, with a backslash
+# before each Markdown character, in an Adaptive Card: 16 KB of text stays under that.
+HARD_LIMITS = {"wecombot": 2048, "dingtalk": 19985, "feishu": 19985, "lark": 19985,
+               "workflow": 16000, "workflows": 16000}
 
 
 def plain(text: object) -> str:
@@ -56,10 +61,11 @@ class Alert:
     changes: int = 0
     state: dict = field(default_factory=dict)
     index_line: str = ""  # the link to every page, kept when the message is cut to fit a channel
+    lang: str = "en"  # of the line saying how many accounts a cut left out
 
     def body(self, limit: int | None = None) -> str:
         """The message; with ``limit`` (UTF-8 bytes), whole accounts are left out from the end
-        until it fits, a line ``… (+N)`` counts them and the index link stays last."""
+        until it fits, a line (``… and N more account(s)``) counts them and the index link stays last."""
         text = "\n".join(self.lines)
         if limit is None or len(text.encode()) <= limit:
             return text
@@ -70,7 +76,7 @@ class Alert:
                 blocks[-1].append(line)
             else:
                 blocks.append([line])
-        tail = [f"… (+{len(blocks)})"] + ([self.index_line] if self.index_line else [])
+        tail = [t("alert_more", self.lang, n=len(blocks))] + ([self.index_line] if self.index_line else [])
         budget, kept, size = limit - len("\n".join(tail).encode()) - 1, [], 0
         for block in blocks:
             cost = len("\n".join(block).encode()) + (1 if kept else 0)
@@ -78,7 +84,7 @@ class Alert:
                 break
             kept.append("\n".join(block))
             size += cost
-        out = "\n".join(kept + [f"… (+{len(blocks) - len(kept)})"] + tail[1:])
+        out = "\n".join(kept + [t("alert_more", self.lang, n=len(blocks) - len(kept))] + tail[1:])
         return out.encode()[:max(limit, 0)].decode("utf-8", "ignore")  # a limit smaller than the tail: cut
 
 
@@ -186,7 +192,8 @@ def compose(outcomes: dict, previous: dict, policy: Policy, day: dt.date, langs:
     index_line = t("alert_index", default_lang, link=index_link) if index_link else ""
     if lines and index_line:
         lines.append(index_line)
-    return Alert(t("alert_title", default_lang, n=changes, day=day.isoformat()), lines, changes, state, index_line)
+    return Alert(t("alert_title", default_lang, n=changes, day=day.isoformat()), lines, changes, state, index_line,
+                 default_lang)
 
 
 def read_state(reports_root: Path) -> dict:

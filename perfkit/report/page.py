@@ -29,7 +29,7 @@ from perfkit.engine.metrics import account_series
 from perfkit.core.policy import Policy
 from perfkit.analysis.reconcile import official_points
 from perfkit.views.status import (STATUS_COLOURS, counted_text, judged_segments, shown_statuses, status_reason,
-                                  status_table, worst)
+                                  status_table, worst_record)
 
 HISTORY_DAYS = 180
 E = html.escape
@@ -136,7 +136,9 @@ class AccountReport:
         """The account's row of the portfolio index: per index metric, its worst segment's value
         (status, rate, segment, counts), plus the data's first and last day and the name."""
         latest = self.series[self.series["as_of"] == self.as_of]
-        latest = latest.assign(shown=shown_statuses(latest))
+        by_metric: dict[str, list[dict]] = {}  # a few rows per metric, as plain records
+        for rec, shown in zip(latest.to_dict("records"), shown_statuses(latest)):
+            by_metric.setdefault(rec["metric"], []).append({**rec, "shown": shown})
         from perfkit.views.health import index_cells
 
         row: dict = {"_name": self.account.name, "_last": self.ctx.last_day.date().isoformat(),
@@ -145,10 +147,9 @@ class AccountReport:
         if first == first:
             row["_first"] = first.tz_convert("UTC").date().isoformat()
         for m, channel in registry.index_columns(self.policy):
-            rows = latest[latest["metric"] == m]
-            rows = rows[rows["segment"] == channel] if channel else rows[rows["segment"].isin(
-                judged_segments(list(rows["segment"])))]
-            r = worst(rows, "shown")
+            rows = by_metric.get(m, [])
+            keep = {channel} if channel else set(judged_segments([r["segment"] for r in rows]))
+            r = worst_record([r for r in rows if r["segment"] in keep], "shown")
             if r is not None:
                 row[registry.index_key(m, channel)] = {
                     "status": r["shown"], "coverage": float(r["coverage"]),

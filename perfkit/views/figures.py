@@ -61,17 +61,6 @@ def figure_html(fig: go.Figure | dict, div_id: str | None = None) -> str:
             f'{pad * 4}{script};{pad * 3}</script>{pad * 2}</div>')
 
 
-def show_figure(fig: go.Figure | dict) -> None:
-    """Display a figure as a plain HTML div that draws with the page's own plotly.js.
-
-    Exported reports load plotly.js once in their head (inline or from a file beside them), so
-    the figures themselves carry none and the page needs no network.
-    """
-    from IPython.display import HTML, display
-
-    display(HTML(figure_html(fig)))
-
-
 class FigureSpec:
     """A figure dict that displays as a plotly figure in JupyterLab without building a go.Figure."""
 

@@ -227,6 +227,8 @@ TEXT: dict[str, dict[str, str]] = {
     "alert_claims_due": {"en": "answer A-to-z requests within {hours} h, chargebacks within {days} days",
                          "zh": "A-to-z 索赔信息请求须在 {hours} 小时内答复,信用卡拒付须在 {days} 天内答复"},
     "alert_index": {"en": "All accounts: {link}", "zh": "全部账户:{link}"},
+    "alert_more": {"en": "… and {n} more account(s), left out to fit this channel's limit",
+                   "zh": "……另有 {n} 个账户未列出(超出该渠道的消息长度上限)"},
     # the explorer's own messages (never a command-line flag)
     "start_label": {"en": "From", "zh": "开始日期"},
     "end_label": {"en": "To", "zh": "结束日期"},

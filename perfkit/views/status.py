@@ -59,6 +59,12 @@ def worst(rows: pd.DataFrame, column: str = "status") -> pd.Series | None:
     return rows.iloc[int(rank(rows[column]).to_numpy().argmin())]
 
 
+def worst_record(records: list[dict], key: str = "status") -> dict | None:
+    """:func:`worst` over plain records (a few rows: pandas' per-call cost is most of the work)."""
+    order = {s: i for i, s in enumerate(STATUS_ORDER)}
+    return min(records, key=lambda r: order.get(r[key], len(STATUS_ORDER)), default=None)
+
+
 def counted_text(policy: Policy, metric: str, numerator: int, denominator: int, lang: str) -> str:
     """``6 defective / 100`` or, for a rate of good units, ``94 good / 100``."""
     from perfkit.views.labels import t
