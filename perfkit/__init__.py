@@ -22,7 +22,7 @@ from perfkit.core.policy import Policy
 from perfkit.engine.registry import load_policy
 from perfkit.analysis.portfolio import portfolio_series
 
-__version__ = "0.1.0"
+from perfkit.core import __version__
 
 __all__ = [
     "Account", "AccountContext", "COLUMNS", "DataError", "PerfkitError", "Policy", "Portfolio", "Recovery",

@@ -7,3 +7,5 @@ zone conversion, the decision of which text encoding a file is in, and the worke
 runs one task per account (local processes or Dask). Modules here import only the standard
 library, NumPy, pandas and pyarrow, and each other: never another perfkit layer.
 """
+
+__version__ = "0.1.0"  # as pyproject.toml says (a test holds the two equal); perfkit.__version__

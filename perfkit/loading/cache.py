@@ -169,9 +169,9 @@ def _save_memo(place: Path, folder: Path) -> None:
 def _version() -> str:
     """perfkit's version, from the package itself: importlib.metadata scans every installed
     distribution for it, about 16 ms of a report kernel (tests hold the two equal)."""
-    import perfkit
+    from perfkit.core import __version__
 
-    return perfkit.__version__
+    return __version__
 
 
 def key(folder: Path, columns: Collection[str] | None, tables: Collection[str] | None,
