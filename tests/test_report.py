@@ -74,6 +74,15 @@ def test_batch_finishes_with_the_broken_account_listed(batch):
     assert 'href="us-summit-outdoor.html"' in index
 
 
+def test_a_missing_value_is_an_empty_cell_never_pandas_marker(batch):
+    # us-summit-outdoor's latest late shipment in the evidence table has no carrier: it showed "<NA>".
+    _, folder = batch
+    for name in ("jp-tiny-shop", "uk-homechoice", "us-summit-outdoor"):
+        page = (folder / f"{name}.html").read_text(encoding="utf-8")
+        cells = re.findall(r"<td>([^<]*)</td>", page)
+        assert cells and not {"&lt;NA&gt;", "NaT", "nan", "None"} & set(cells), name
+
+
 @pytest.mark.browser
 def test_pages_render_offline_without_errors_or_code(batch):
     _, folder = batch

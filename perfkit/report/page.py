@@ -36,7 +36,9 @@ E = html.escape
 
 
 def _e(value: object) -> str:
-    return E("" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value))
+    """A cell's value as escaped text; missing (None, NaN, pandas' NA or NaT) as nothing, never ``<NA>``."""
+    missing = value is None or (pd.api.types.is_scalar(value) and pd.isna(value))
+    return E("" if missing else str(value))
 
 
 def fmt_rate(value: object) -> str:
@@ -334,7 +336,7 @@ class AccountReport:
             "<tr>" + "".join(
                 f"<td>{E(', '.join(t(x, self.lang) for x in str(r[c]).split(', '))) if c == 'defect' else _e(r[c])}</td>"
                 for c, _ in cols) + "</tr>"
-            for _, r in bad.iterrows())
+            for r in bad.to_dict("records"))
         return (f"<table class='pk-table pk-small'><caption>{E(t('examples', self.lang))}</caption>"
                 f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
