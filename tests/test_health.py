@@ -121,3 +121,12 @@ def test_missing_required_keys_are_one_warning_not_a_refusal(tmp_path):
     _, extras = read_report(path, "JP", load_policy(), "Asia/Tokyo")
     missing = [w for w in extras["warnings"] if "calls required are missing" in w]
     assert len(missing) == 1 and "accountStatuses" in missing[0]
+
+
+@pytest.mark.parametrize("text, status", [("GREAT", "ok"), ("WARNED", "at_risk"), ("AT_RISK", "at_risk"),
+                                          ("Critical", "breach"), ("", "no_data"), ("SOMETHING_NEW", "no_data")])
+def test_amazons_own_ahr_statuses_are_read(text, status):
+    # The published schema's accountHealthRatingStatus enum is GREAT or WARNED: WARNED was "no data".
+    from perfkit.views.health import ahr_status
+
+    assert ahr_status(text) == status

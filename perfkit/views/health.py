@@ -22,9 +22,12 @@ from perfkit.analysis.reconcile import kept_health
 from perfkit.loading.schema import category_name
 from perfkit.views.status import STATUS_COLOURS
 
-# Amazon's AHR statuses (Seller Central and the report spell them several ways) as perfkit's.
+# Amazon's AHR statuses (Seller Central and the report spell them several ways) as perfkit's. The
+# V2 Seller Performance report's own schema has only GREAT and WARNED (no score): WARNED is Amazon's
+# warning that the rating is no longer healthy, so at risk (it cannot tell At Risk from Critical).
 AHR_STATUS = {"great": "ok", "good": "ok", "healthy": "ok", "fair": "at_risk", "at_risk": "at_risk",
-              "at risk": "at_risk", "poor": "breach", "unhealthy": "breach", "critical": "breach"}
+              "at risk": "at_risk", "warned": "at_risk", "poor": "breach", "unhealthy": "breach",
+              "critical": "breach"}
 
 
 def ahr_status(text: str | None) -> str:
