@@ -269,11 +269,14 @@ def _wrong_format(carrier: pd.Series, ids: pd.Series, todo: np.ndarray,
                   formats: dict[str, tuple[str, ...]]) -> np.ndarray:
     """Which of the ``todo`` rows name a carrier with published formats but an id that is none of
     them (wrong length, letters or check digit), checked with the tracking-numbers library."""
-    from tracking_numbers import get_tracking_number
-
     out = np.zeros(len(ids), bool)
     names = carrier.astype("string").str.strip().str.lower()
-    for i in np.flatnonzero(todo & names.isin(list(formats)).to_numpy(bool, na_value=False)):
+    rows = np.flatnonzero(todo & names.isin(list(formats)).to_numpy(bool, na_value=False))
+    if not len(rows):
+        return out  # nothing to check: the library's import (its patterns compiled) is not paid
+    from tracking_numbers import get_tracking_number
+
+    for i in rows:
         found = get_tracking_number(str(ids.iat[i]).strip().replace(" ", "").upper())
         out[i] = found is None or not found.valid or found.courier.name not in formats[names.iat[i]]
     return out
