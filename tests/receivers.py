@@ -70,7 +70,7 @@ def json_server(status: int = 200) -> tuple[ThreadingHTTPServer, list[dict]]:
 
         def do_POST(self):  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            got.append({"path": self.path, "json": json.loads(body)})
+            got.append({"path": self.path, "json": json.loads(body), "size": len(body)})
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()

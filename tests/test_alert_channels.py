@@ -259,10 +259,11 @@ def test_a_50_account_message_is_cut_to_what_wecom_accepts_and_keeps_the_index_l
 def test_teams_gets_a_message_cut_under_its_size_limit_with_the_count_left_out(tmp_path):
     # 150 accounts with a new breach each: about 26 KB of text, over what a Teams webhook takes (28 KB
     # of JSON by Microsoft's page, refused from about 21 KB in practice); Apprise would send it whole.
+    # In Chinese: Apprise's request escapes each character as \uXXXX, six bytes where UTF-8 has three.
     from .receivers import https_server
 
     outcomes = {f"shop-{n:03d}": Outcome(f"shop-{n:03d}", True, html=f"{n}.html", row={
-        "_name": f"Shop {n:03d}", "_last": "2026-11-16",
+        "_name": f"深圳优品电子 {n:03d}", "_last": "2026-11-16",
         "late_shipment_rate_10d": _cell("breach", 0.05, 5, 100, -2, "< 4%")}) for n in range(150)}
     alert = compose(outcomes, {}, resolve_policy(None), dt.date(2026, 11, 15), {}, "zh", {}, "https://r.example/index.html",
                     dt.date(2026, 11, 17), 3)
@@ -278,7 +279,22 @@ def test_teams_gets_a_message_cut_under_its_size_limit_with_the_count_left_out(t
     assert failures == [] and len(got) == 1
     body = next(b["text"] for b in got[0]["json"]["attachments"][0]["content"]["body"] if b.get("id") == "body")
     lines = body.replace("\\", "").split("\n")
-    kept = [line for line in lines if line.startswith("Shop ")]
-    assert 50 < len(kept) < 150 and len(body.encode()) < 21000
+    kept = [line for line in lines if line.startswith("深圳优品电子 ")]
+    assert 20 < len(kept) < 150 and got[0]["size"] < 21000  # the whole request, as it went
     # In the run's language: how many accounts were left out, then the link to them all.
     assert lines[-2:] == [f"……另有 {150 - len(kept)} 个账户未列出(超出该渠道的消息长度上限)", "全部账户:https://r.example/index.html"]
+
+
+def test_an_account_named_like_a_detail_line_is_still_its_own_account_when_a_message_is_cut():
+    # "- Outlet" starts as an account's detail lines do: a cut kept or dropped it with the account before it.
+    outcomes = {f"shop-{n}": Outcome(f"shop-{n}", True, html=f"{n}.html", row={
+        "_name": "- Outlet" if n % 2 else f"Shop {n}", "_last": "2026-11-16",
+        "late_shipment_rate_10d": _cell("breach", 0.05, 5, 100, -2, "< 4%")}) for n in range(6)}
+    alert = compose(outcomes, {}, resolve_policy(None), dt.date(2026, 11, 15), {}, "en", {}, "https://r.example/index.html",
+                    dt.date(2026, 11, 17), 3)
+    assert alert.sizes == [2] * 6
+    whole = alert.body()
+    cut = alert.body(len(whole.encode()) - 1)  # one byte short: the last account gives way to the count
+    lines = cut.split("\n")
+    assert lines[-2] == "… and 1 more account(s), left out to fit this channel's limit"
+    assert lines[:-2] == alert.lines[:10]

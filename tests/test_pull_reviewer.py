@@ -274,8 +274,8 @@ def test_two_accounts_of_one_seller_each_get_their_own_marketplace(tmp_path, spa
     assert token not in res.stdout + res.stderr
 
 
-@pytest.mark.parametrize("mode, what", [(0o640, "readable"), (0o604, "readable"), (0o660, "readable"),
-                                        (0o620, "writable"), (0o602, "writable")])
+@pytest.mark.parametrize("mode, what", [(0o640, "readable"), (0o604, "readable"), (0o660, "readable and writable"),
+                                        (0o620, "writable"), (0o602, "writable"), (0o610, "accessible")])
 def test_a_config_any_group_or_other_may_read_or_write_is_refused(tmp_path, spapi, mode, what):
     stub = spapi(stub_for())
     root, config = setup(tmp_path, stub, {"us-shop": ("US", ["orders"])})

@@ -104,7 +104,8 @@ def check_private(path: Path, data_root: Path | None) -> None:
         raise PerfkitError(f"{path}: no such config file; create it (docs/agency.md) or drop --config")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        what = "readable" if mode & 0o044 else "writable"  # written by another, the credentials could be swapped
+        # Written by another, the credentials could be swapped; an execute bit alone is still access.
+        what = " and ".join(w for w, bits in (("readable", 0o044), ("writable", 0o022)) if mode & bits) or "accessible"
         raise PerfkitError(f"{path}: {what} by others (mode {mode:o}); it holds credentials: run chmod 600 {path}")
     if data_root is not None:
         root = Path(data_root).resolve()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,7 @@ ZWJ = "\u200d"
 # before each Markdown character, in an Adaptive Card: 16 KB of text stays under that.
 HARD_LIMITS = {"wecombot": 2048, "dingtalk": 19985, "feishu": 19985, "lark": 19985,
                "workflow": 16000, "workflows": 16000}
+_MARKDOWN = "\\`*_{}[]()#+-.!|<>~"  # what Apprise escapes for a channel that renders Markdown
 
 
 def plain(text: object) -> str:
@@ -52,6 +54,19 @@ def plain(text: object) -> str:
     return _MENTION.sub(r"\1" + ZWJ, cleaned)
 
 
+def utf8_size(text: str) -> int:
+    return len(text.encode())
+
+
+def teams_size(text: str) -> int:
+    """The bytes a text takes in Apprise's Teams Workflows request: JSON with ASCII escapes (six
+    bytes a Chinese character) and a backslash, itself escaped, before each Markdown character."""
+    return len(json.dumps(text)) + 2 * sum(text.count(c) for c in _MARKDOWN)
+
+
+SIZES = {"workflow": teams_size, "workflows": teams_size}  # how each channel's limit is counted (else UTF-8)
+
+
 @dataclass
 class Alert:
     """One run's message: its lines per account and whether anything changed."""
@@ -62,30 +77,44 @@ class Alert:
     state: dict = field(default_factory=dict)
     index_line: str = ""  # the link to every page, kept when the message is cut to fit a channel
     lang: str = "en"  # of the line saying how many accounts a cut left out
+    sizes: list[int] = field(default_factory=list)  # lines of each account's block, in order
 
-    def body(self, limit: int | None = None) -> str:
-        """The message; with ``limit`` (UTF-8 bytes), whole accounts are left out from the end
-        until it fits, a line (``… and N more account(s)``) counts them and the index link stays last."""
+    def body(self, limit: int | None = None, measure: Callable[[str], int] = utf8_size) -> str:
+        """The message; with ``limit`` (in ``measure``'s units: UTF-8 bytes unless a channel sends
+        it otherwise), whole accounts are left out from the end until it fits, a line
+        (``… and N more account(s)``) counts them and the index link stays last."""
         text = "\n".join(self.lines)
-        if limit is None or len(text.encode()) <= limit:
+        if limit is None or measure(text) <= limit:
             return text
         lines = self.lines[:-1] if self.index_line and self.lines[-1:] == [self.index_line] else self.lines
-        blocks: list[list[str]] = []
-        for line in lines:  # an account's name line, then its "- " lines
-            if line.startswith("- ") and blocks:
-                blocks[-1].append(line)
-            else:
-                blocks.append([line])
+        sizes = self.sizes if sum(self.sizes) == len(lines) else _blocks_of(lines)
+        blocks, at = [], 0
+        for n in sizes:
+            blocks.append("\n".join(lines[at:at + n]))
+            at += n
         tail = [t("alert_more", self.lang, n=len(blocks))] + ([self.index_line] if self.index_line else [])
-        budget, kept, size = limit - len("\n".join(tail).encode()) - 1, [], 0
+        budget, kept, size = limit - measure("\n".join(tail)) - 1, [], 0
         for block in blocks:
-            cost = len("\n".join(block).encode()) + (1 if kept else 0)
+            cost = measure(block) + (1 if kept else 0)
             if size + cost > budget:
                 break
-            kept.append("\n".join(block))
+            kept.append(block)
             size += cost
         out = "\n".join(kept + [t("alert_more", self.lang, n=len(blocks) - len(kept))] + tail[1:])
-        return out.encode()[:max(limit, 0)].decode("utf-8", "ignore")  # a limit smaller than the tail: cut
+        while out and measure(out) > limit:  # a limit smaller than the tail itself: cut the text
+            out = out[:min(len(out) - 1, len(out) * max(limit, 0) // measure(out))]
+        return out
+
+
+def _blocks_of(lines: list[str]) -> list[int]:
+    """Each account's lines in an alert built by hand (no ``sizes``): a name line, then its "- " lines."""
+    sizes: list[int] = []
+    for line in lines:
+        if line.startswith("- ") and sizes:
+            sizes[-1] += 1
+        else:
+            sizes.append(1)
+    return sizes
 
 
 def _value(cell: dict, lang: str) -> str:
@@ -167,6 +196,7 @@ def compose(outcomes: dict, previous: dict, policy: Policy, day: dt.date, langs:
     run's state (``previous``): only what changed; ``changes`` is 0 when nothing did."""
     state: dict = {}
     lines: list[str] = []
+    sizes: list[int] = []  # each account's lines: a name can start with "- " as its details do
     changes = 0
     for aid in sorted(outcomes):
         o, before = outcomes[aid], previous.get(aid, {})
@@ -176,6 +206,7 @@ def compose(outcomes: dict, previous: dict, policy: Policy, day: dt.date, langs:
             if not before.get("_failed"):
                 changes += 1
                 lines += [f"{plain(aid)}", f"- {t('alert_failed', lang, reason=plain(o.reason))}"]
+                sizes.append(2)
             continue
         name = o.row.get("_name") or aid
         acc_lines, now = account_lines(aid, name, o.row, before, policy, lang, links.get(aid, ""))
@@ -188,12 +219,13 @@ def compose(outcomes: dict, previous: dict, policy: Policy, day: dt.date, langs:
             acc_lines.append(f"- {t('alert_stale', lang, last=last, days=age)}")
         changes += max(len(acc_lines) - 1, 0)
         lines += acc_lines
+        sizes += [len(acc_lines)] if acc_lines else []
         state[aid] = now
     index_line = t("alert_index", default_lang, link=index_link) if index_link else ""
     if lines and index_line:
         lines.append(index_line)
     return Alert(t("alert_title", default_lang, n=changes, day=day.isoformat()), lines, changes, state, index_line,
-                 default_lang)
+                 default_lang, sizes)
 
 
 def read_state(reports_root: Path) -> dict:
@@ -235,13 +267,14 @@ def _channel(url: str, plugin) -> str:
     return redact(url)
 
 
-def _room(plugin, title: str) -> int | None:
-    """The bytes of body a channel takes (None: no limit it enforces). These robots' text message
-    has no title field: Apprise puts the title on its first line (joined by CRLF)."""
+def _room(plugin, title: str) -> tuple[int | None, Callable[[str], int]]:
+    """The body a channel takes (None: no limit it enforces) and how it is counted. These robots'
+    text message has no title field: Apprise puts the title on its first line (joined by CRLF)."""
     proto = getattr(plugin, "secure_protocol", None) or getattr(plugin, "protocol", None)
     protos = proto if isinstance(proto, (tuple, list)) else (proto,)
     limit = next((HARD_LIMITS[p] for p in protos if p in HARD_LIMITS), None)
-    return None if limit is None else limit - len(title.encode()) - 2
+    measure = next((SIZES[p] for p in protos if p in SIZES), utf8_size)
+    return (None if limit is None else limit - measure(title) - 2), measure
 
 
 def send(alert: Alert, urls: list[str], notes: list[str] | None = None) -> list[str]:
@@ -272,7 +305,7 @@ def send(alert: Alert, urls: list[str], notes: list[str] | None = None) -> list[
         with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log, warnings.catch_warnings():
             if unverified:
                 warnings.simplefilter("ignore", InsecureRequestWarning)
-            ok = sender.notify(body=alert.body(_room(plugin, alert.title)), title=alert.title,
+            ok = sender.notify(body=alert.body(*_room(plugin, alert.title)), title=alert.title,
                                body_format=apprise.NotifyFormat.TEXT)
         if not ok:
             reason = _scrub(" ".join(log.getvalue().split()), url)[:200] or "no reason given"

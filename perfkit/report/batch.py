@@ -66,11 +66,22 @@ def plotly_head(mode: str) -> str:
     return '<script type="text/javascript" src="plotly.min.js" charset="utf-8"></script>'
 
 
+# What nbconvert's HTML page shows before text/html when an output has it too (its display priority).
+_BEFORE_HTML = ("application/vnd.jupyter.widget-view+json", "application/javascript")
+
+
 def _html_outputs_only(nb) -> bool:
-    """Whether every cell is code and every output shows as text/html (a report notebook's; the
-    index row's cell is left out of the page): the page then needs nothing of nbconvert's last
-    pass that the template does not write itself."""
-    return all(c.cell_type == "code" and all("text/html" in o.get("data", {}) for o in c.get("outputs", []))
+    """Whether every cell is code and every output shows as text/html without an image in it (a
+    report notebook's; the index row's cell is left out of the page): the page then needs nothing
+    of nbconvert's last pass (``tabindex`` on outputs, ``alt`` on images) that the template does
+    not write itself."""
+    def shown_as_html(o) -> bool:
+        data = o.get("data", {})
+        html = data.get("text/html")
+        return (html is not None and not any(m in data for m in _BEFORE_HTML)
+                and "<img" not in ("".join(html) if isinstance(html, list) else str(html)).lower())
+
+    return all(c.cell_type == "code" and all(shown_as_html(o) for o in c.get("outputs", []))
                for c in nb.cells if ROW_TAG not in c.get("metadata", {}).get("tags", []))
 
 
