@@ -93,6 +93,25 @@ def https_server(tmp: Path) -> tuple[ThreadingHTTPServer, list[dict]] | None:
     return server, got
 
 
+def send_to_teams(tmp: Path, alert) -> tuple[list[str], list[dict]]:
+    """``alert`` sent to Teams Workflows at a local HTTPS receiver (Apprise's plugin takes the flow's
+    host from the URL and speaks only HTTPS; ``?verify=no`` for the self-signed certificate): the
+    failures and what the receiver got. Skips the test without openssl."""
+    import pytest
+
+    from perfkit.report.alerts import send
+
+    started = https_server(tmp)
+    if started is None:
+        pytest.skip("openssl is needed to make the receiver's certificate")
+    server, got = started
+    try:
+        failures = send(alert, [f"workflows://127.0.0.1:{server.server_address[1]}/WF1/SIG1/?verify=no"])
+    finally:
+        server.shutdown()
+    return failures, got
+
+
 # What each service's robot webhook answers a message it accepted (its published docs): Slack's
 # incoming webhook a plain "ok"; Feishu and Lark {"code": 0, ...}; DingTalk and WeCom {"errcode": 0, ...}.
 ACCEPTED = {

@@ -230,14 +230,19 @@ def test_an_account_name_reaches_each_service_as_its_own_text_without_markup_or_
     assert "\\" not in body and "\n" not in alert.lines[0] and "\x07" not in body
 
 
+def breach_alert(names: list[str], lang: str = "en"):
+    """The alert of a run where each named account has a new late-shipment breach."""
+    outcomes = {f"shop-{n:03d}": Outcome(f"shop-{n:03d}", True, html=f"{n}.html", row={
+        "_name": name, "_last": "2026-11-16",
+        "late_shipment_rate_10d": _cell("breach", 0.05, 5, 100, -2, "< 4%")}) for n, name in enumerate(names)}
+    return compose(outcomes, {}, resolve_policy(None), dt.date(2026, 11, 15), {}, lang, {}, "https://r.example/index.html",
+                   dt.date(2026, 11, 17), 3)
+
+
 def test_a_50_account_message_is_cut_to_what_wecom_accepts_and_keeps_the_index_link(proxy):
     # 50 accounts with one new breach each: 8.6 KB of text (172 bytes an account), where WeCom's group robot refuses
     # more than 2048 bytes ("最长不超过2048个字节"). Before, the whole body went and WeCom said no.
-    outcomes = {f"shop-{n:02d}": Outcome(f"shop-{n:02d}", True, html=f"{n}.html", row={
-        "_name": f"Shop {n:02d}", "_last": "2026-11-16",
-        "late_shipment_rate_10d": _cell("breach", 0.05, 5, 100, -2, "< 4%")}) for n in range(50)}
-    alert = compose(outcomes, {}, resolve_policy(None), dt.date(2026, 11, 15), {}, "en", {}, "https://r.example/index.html",
-                    dt.date(2026, 11, 17), 3)
+    alert = breach_alert([f"Shop {n:02d}" for n in range(50)])
     whole = alert.body()
     assert len(whole.encode()) > 4 * 2048 and whole.count("NEW BREACH") == 50
     failures = send(alert, ["wecombot://WECOMKEY1/?verify=no", "feishu://FEISHUHOOK1/?verify=no"])
@@ -248,7 +253,7 @@ def test_a_50_account_message_is_cut_to_what_wecom_accepts_and_keeps_the_index_l
     lines = wecom.split("\r\n", 1)[1].split("\n")
     kept = [line for line in lines if line.startswith("Shop ")]
     # Whole accounts only (a name line, then its breach line), in order, then the count left out and the link.
-    assert kept == [f"Shop {n:02d} [shop-{n:02d}]" for n in range(len(kept))] and 5 <= len(kept) < 50
+    assert kept == [f"Shop {n:02d} [shop-{n:03d}]" for n in range(len(kept))] and 5 <= len(kept) < 50
     assert lines[:2 * len(kept)] == alert.lines[:2 * len(kept)]
     assert lines[2 * len(kept):] == [f"… and {50 - len(kept)} more account(s), left out to fit this channel's limit",
                                      "All accounts: https://r.example/index.html"]
@@ -260,22 +265,11 @@ def test_teams_gets_a_message_cut_under_its_size_limit_with_the_count_left_out(t
     # 150 accounts with a new breach each: about 26 KB of text, over what a Teams webhook takes (28 KB
     # of JSON by Microsoft's page, refused from about 21 KB in practice); Apprise would send it whole.
     # In Chinese: Apprise's request escapes each character as \uXXXX, six bytes where UTF-8 has three.
-    from .receivers import https_server
+    from .receivers import send_to_teams
 
-    outcomes = {f"shop-{n:03d}": Outcome(f"shop-{n:03d}", True, html=f"{n}.html", row={
-        "_name": f"深圳优品电子 {n:03d}", "_last": "2026-11-16",
-        "late_shipment_rate_10d": _cell("breach", 0.05, 5, 100, -2, "< 4%")}) for n in range(150)}
-    alert = compose(outcomes, {}, resolve_policy(None), dt.date(2026, 11, 15), {}, "zh", {}, "https://r.example/index.html",
-                    dt.date(2026, 11, 17), 3)
+    alert = breach_alert([f"深圳优品电子 {n:03d}" for n in range(150)], "zh")
     assert len(alert.body().encode()) > 21000
-    started = https_server(tmp_path)
-    if started is None:
-        pytest.skip("openssl is needed to make the receiver's certificate")
-    server, got = started
-    try:
-        failures = send(alert, [f"workflows://127.0.0.1:{server.server_address[1]}/WF1/SIG1/?verify=no"])
-    finally:
-        server.shutdown()
+    failures, got = send_to_teams(tmp_path, alert)
     assert failures == [] and len(got) == 1
     body = next(b["text"] for b in got[0]["json"]["attachments"][0]["content"]["body"] if b.get("id") == "body")
     lines = body.replace("\\", "").split("\n")
@@ -287,11 +281,7 @@ def test_teams_gets_a_message_cut_under_its_size_limit_with_the_count_left_out(t
 
 def test_an_account_named_like_a_detail_line_is_still_its_own_account_when_a_message_is_cut():
     # "- Outlet" starts as an account's detail lines do: a cut kept or dropped it with the account before it.
-    outcomes = {f"shop-{n}": Outcome(f"shop-{n}", True, html=f"{n}.html", row={
-        "_name": "- Outlet" if n % 2 else f"Shop {n}", "_last": "2026-11-16",
-        "late_shipment_rate_10d": _cell("breach", 0.05, 5, 100, -2, "< 4%")}) for n in range(6)}
-    alert = compose(outcomes, {}, resolve_policy(None), dt.date(2026, 11, 15), {}, "en", {}, "https://r.example/index.html",
-                    dt.date(2026, 11, 17), 3)
+    alert = breach_alert(["- Outlet" if n % 2 else f"Shop {n}" for n in range(6)])
     assert alert.sizes == [2] * 6
     whole = alert.body()
     cut = alert.body(len(whole.encode()) - 1)  # one byte short: the last account gives way to the count

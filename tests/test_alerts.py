@@ -197,17 +197,9 @@ def test_email_reaches_a_local_smtp_server():
 
 
 def test_teams_gets_its_adaptive_card_at_a_local_https_host(tmp_path):
-    # Apprise's Teams Workflows plugin takes the flow's host from the URL and speaks only HTTPS:
-    # a local HTTPS receiver with a self-signed certificate, and ?verify=no for that certificate.
-    from .receivers import https_server
-    started = https_server(tmp_path)
-    if started is None:
-        pytest.skip("openssl is needed to make the receiver's certificate")
-    server, got = started
-    try:
-        failures = send(ALERT, [f"workflows://127.0.0.1:{server.server_address[1]}/WF1/SIG1/?verify=no"])
-    finally:
-        server.shutdown()
+    from .receivers import send_to_teams
+
+    failures, got = send_to_teams(tmp_path, ALERT)
     assert failures == [] and len(got) == 1
     # The Workflows trigger's own path and Microsoft's message with one Adaptive Card attachment.
     assert got[0]["path"].startswith("/workflows/WF1/triggers/manual/paths/invoke?") and "sig=SIG1" in got[0]["path"]

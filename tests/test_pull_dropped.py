@@ -10,8 +10,8 @@ import json
 
 from .spapi_stub import CLIENT_SECRET, Plan
 from .test_pull import _days, orders_document
-from .test_pull_hostile import (FEEDBACK, ORDERS, RETURNS, TOKENS, account_block, no_secret_anywhere, run_pull,
-                                setup, spapi, stub_for)
+from .test_pull_hostile import (FEEDBACK, ORDERS, RETURNS, TOKENS, account_block, expected_ids, no_secret_anywhere,
+                                order_ids, run_pull, setup, spapi, stub_for)
 
 __all__ = ["spapi"]  # the fixture, imported for pytest
 
@@ -22,16 +22,6 @@ DROPPED = "ProtocolError: ('Connection aborted.', RemoteDisconnected('Remote end
 def feedback_document(start: str | None, end: str | None) -> bytes:
     return "".join([FEEDBACK_HEADER + "\n"] + [f"{d:%d/%m/%y}\t5\tgood\t\t302-{d:%Y%m%d}\tx@example.invalid\n"
                                                for d in _days(start, end)]).encode()
-
-
-def order_ids(folder) -> list[str]:
-    return sorted(line.split("\t")[0] for p in folder.glob("amazon-all-orders-*.txt")
-                  for line in p.read_text(encoding="utf-8").splitlines()[1:])
-
-
-def expected_ids(stub) -> list[str]:
-    return sorted({f"302-{d:%Y%m%d}" for r in stub.reports.values()
-                   for d in _days(r["spec"]["dataStartTime"], r["spec"]["dataEndTime"])})
 
 
 def test_a_cut_document_and_dropped_calls_are_retried_and_the_pull_completes(tmp_path, spapi):

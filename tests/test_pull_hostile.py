@@ -45,6 +45,25 @@ def _error(code: str, message: str, details: str = "") -> dict:
     return {"errors": [{"code": code, "message": message, "details": details}]}
 
 
+def order_ids(folder: Path) -> list[str]:
+    """Every order id in the All Orders files a pull kept in ``folder``."""
+    return sorted(line.split("\t")[0] for p in folder.glob("amazon-all-orders-*.txt")
+                  for line in p.read_text(encoding="utf-8").splitlines()[1:])
+
+
+def expected_ids(stub: Stub, report_type: str = ORDERS) -> list[str]:
+    """The ids of the one-order-a-day document for every range the stub was asked for (once each)."""
+    from .test_pull import _days
+
+    return sorted({f"302-{d:%Y%m%d}" for r in stub.reports.values() if r["spec"]["reportType"] == report_type
+                   for d in _days(r["spec"]["dataStartTime"], r["spec"]["dataEndTime"])})
+
+
+def kept_feedback(folder: Path) -> list[str]:
+    """The Feedback files a pull kept in ``folder``, as text."""
+    return [p.read_text(encoding="utf-8") for p in folder.glob("amazon-feedback-*.txt")]
+
+
 def setup(tmp_path: Path, stub: Stub, accounts: dict[str, tuple[str, list[str]]], **pull) -> tuple[Path, Path]:
     """A data root with each account's folder (marketplace, its zone) and a private config pulling
     ``reports`` for each: ``accounts`` maps id -> (marketplace, reports)."""
@@ -199,7 +218,7 @@ def test_documents_in_cp1252_and_windows_31j_are_kept_as_utf8(tmp_path, spapi):
     root, config = setup(tmp_path, stub, {"jp-shop": ("JP", ["feedback"])})
     res = run_pull(root, config)
     assert res.returncode == 0, res.stderr
-    kept = [p.read_text(encoding="utf-8") for p in (root / "jp-shop").glob("amazon-feedback-*.txt")]
+    kept = kept_feedback(root / "jp-shop")
     assert kept and all("配送が遅い、梱包も悪い" in k for k in kept)
     # Cp932 bytes with no charset, or an empty "charset=": the JP marketplace's candidates read them.
     for n, charset in enumerate((None, "")):
@@ -209,14 +228,14 @@ def test_documents_in_cp1252_and_windows_31j_are_kept_as_utf8(tmp_path, spapi):
             p.unlink()
         res = run_pull(root, config)
         assert res.returncode == 0, res.stderr
-        kept = [p.read_text(encoding="utf-8") for p in (root / "jp-shop").glob("amazon-feedback-*.txt")]
+        kept = kept_feedback(root / "jp-shop")
         assert kept and all(f"返品の対応が遅い{n}" in k for k in kept)
     # EU: a German comment in Cp1252, as Amazon declares EU documents.
     stub.plans[FEEDBACK] = Plan(["DONE"], feedback("Größe falsch, Rücksendung", "cp1252"), charset="Cp1252")
     root, config = setup(tmp_path / "eu", stub, {"de-shop": ("DE", ["feedback"])})
     res = run_pull(root, config)
     assert res.returncode == 0, res.stderr
-    kept = [p.read_text(encoding="utf-8") for p in (root / "de-shop").glob("amazon-feedback-*.txt")]
+    kept = kept_feedback(root / "de-shop")
     assert kept and all("Größe falsch, Rücksendung" in k for k in kept)
 
 

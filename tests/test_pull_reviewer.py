@@ -21,7 +21,8 @@ from . import spapi_stub
 from .conftest import write_account
 from .spapi_stub import CLIENT_ID, CLIENT_SECRET, Plan
 from .test_pull import ORDERS_HEADER, _days, orders_document
-from .test_pull_hostile import FEEDBACK, ORDERS, TOKENS, account_block, no_secret_anywhere, run_pull, setup, stub_for
+from .test_pull_hostile import (FEEDBACK, ORDERS, TOKENS, account_block, expected_ids, kept_feedback, no_secret_anywhere,
+                                order_ids, run_pull, setup, stub_for)
 
 # Amazon's Marketplace IDs page (developer-docs.amazon.com/sp-api/docs/marketplace-ids), region by region.
 AMAZON_IDS = {
@@ -63,17 +64,6 @@ def config_for(tmp_path: Path, stub, accounts: dict[str, tuple[str, str]], **pul
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     config.chmod(0o600)
     return root, config
-
-
-def order_ids(folder: Path) -> list[str]:
-    return sorted(line.split("\t")[0] for p in folder.glob("amazon-all-orders-*.txt")
-                  for line in p.read_text(encoding="utf-8").splitlines()[1:])
-
-
-def expected_ids(stub, report_type: str = ORDERS) -> list[str]:
-    """The ids of the one-order-a-day document for every range the stub was asked for."""
-    return sorted(f"302-{d:%Y%m%d}" for r in stub.reports.values() if r["spec"]["reportType"] == report_type
-                  for d in _days(r["spec"]["dataStartTime"], r["spec"]["dataEndTime"]))
 
 
 def test_a_token_endpoint_that_never_answers_fails_the_account_in_bounded_time(tmp_path, spapi):
@@ -218,7 +208,7 @@ def test_bom_crlf_and_declared_shift_jis_documents(tmp_path, spapi):
         assert res.returncode == 0, res.stderr
     files = list((root / "us-shop").glob("amazon-all-orders-*.txt"))
     assert files and all(f.read_text(encoding="utf-8").startswith(ORDERS_HEADER + "\n") for f in files)
-    assert order_ids(root / "us-shop") == sorted(set(expected_ids(stub)))
+    assert order_ids(root / "us-shop") == expected_ids(stub)
     # JP: Content-Type "text/plain; charset=Shift_JIS", the bytes Windows-31J (～ is 0x8160 there).
     header = "Date\tRating\tComments\tYour Response\tOrder ID\tRater Email"
     stub.plans[FEEDBACK] = Plan(["DONE"], lambda s, e: f"{header}\n{_days(s, e)[0]:%y/%m/%d}\t1\t遅い～\t\t302-1\t"
@@ -226,7 +216,7 @@ def test_bom_crlf_and_declared_shift_jis_documents(tmp_path, spapi):
     root, config = setup(tmp_path / "jp", stub, {"jp-shop": ("JP", ["feedback"])})
     res = run_pull(root, config)
     assert res.returncode == 0, res.stderr
-    kept = [p.read_text(encoding="utf-8") for p in (root / "jp-shop").glob("amazon-feedback-*.txt")]
+    kept = kept_feedback(root / "jp-shop")
     assert kept and all("\t遅い～\t" in k for k in kept)
 
 
