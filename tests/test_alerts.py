@@ -94,6 +94,12 @@ def test_the_ahr_status_is_amazons_word_without_an_escape():
     alert = compose({"a": Outcome("a", True, html="a.html", row=row)}, {}, resolve_policy(None), dt.date(2026, 11, 15),
                     {}, "en", {}, "", dt.date(2026, 11, 17), 3)
     assert alert.lines[1] == "- now at risk: AHR 180 at_risk [x](y)"  # data, kept as written (no escape to show)
+    # In Chinese, its meaning first and Amazon's word after; the report's own GREAT/WARNED (no score) too.
+    for text, score, said in (("AT_RISK", 180, "健康评级 180 有风险 (AT RISK)"), ("WARNED", None, "健康评级 有风险 (WARNED)")):
+        row["_ahr"] = {"status": "at_risk", "score": score, "text": text}
+        alert = compose({"a": Outcome("a", True, html="a.html", row=row)}, {}, resolve_policy(None),
+                        dt.date(2026, 11, 15), {"a": "zh"}, "en", {}, "", dt.date(2026, 11, 17), 3)
+        assert alert.lines[1] == f"- 新风险: {said}"
 
 
 def test_buyer_or_seller_text_cannot_inject_markup():

@@ -167,6 +167,15 @@ def _status_word(text: object) -> str:
     return text.replace("_", " ") if re.fullmatch(r"[A-Z][A-Z_]*", text) else plain(text)
 
 
+def _ahr_words(text: object, lang: str) -> str:
+    """Amazon's AHR status as it wrote it, after its meaning in the alert's language when that is
+    not English (``有风险 (AT RISK)``, ``有风险 (WARNED)``)."""
+    from perfkit.views.health import ahr_status
+
+    word, status = _status_word(text), ahr_status(str(text or ""))
+    return f"{t(status, lang)} ({word})" if lang != "en" and word and status != "no_data" else word
+
+
 def _health_lines(row: dict, before: dict, now: dict, lang: str, policy: Policy) -> list[str]:
     """Policy compliance (open notices) and the Account Health Rating, as Amazon's report states
     them: a new breach or at-risk status, or a recovery (``now`` gains their statuses)."""
@@ -183,7 +192,7 @@ def _health_lines(row: dict, before: dict, now: dict, lang: str, policy: Policy)
         if kind is None:
             continue
         value = (f"({t('notices_open', lang)}) {cell.get('open', 0)} / {cell.get('notices', 0)}" if key == "_policy"
-                 else f"{cell.get('score') if cell.get('score') is not None else ''} {_status_word(cell.get('text', ''))}".strip())
+                 else f"{cell.get('score') if cell.get('score') is not None else ''} {_ahr_words(cell.get('text'), lang)}".strip())
         due = _due(None, policy, lang) if kind == "alert_breach" else ""
         lines.append(f"- {t(kind, lang)}: {t(label, lang)} {value}{due}")
     return lines
