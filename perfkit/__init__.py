@@ -27,5 +27,5 @@ from perfkit.core import __version__
 __all__ = [
     "Account", "AccountContext", "COLUMNS", "DataError", "PerfkitError", "Policy", "Portfolio", "Recovery",
     "account_series", "defective_units", "load_account", "load_accounts", "load_policy", "portfolio_series",
-    "recovery_forecast", "window_drivers", "window_units",
+    "recovery_forecast", "window_drivers", "window_units", "__version__",
 ]

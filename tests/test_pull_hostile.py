@@ -64,9 +64,19 @@ def kept_feedback(folder: Path) -> list[str]:
     return [p.read_text(encoding="utf-8") for p in folder.glob("amazon-feedback-*.txt")]
 
 
-def setup(tmp_path: Path, stub: Stub, accounts: dict[str, tuple[str, list[str]]], **pull) -> tuple[Path, Path]:
-    """A data root with each account's folder (marketplace, its zone) and a private config pulling
-    ``reports`` for each: ``accounts`` maps id -> (marketplace, reports)."""
+def pulled_feedback(where: Path, stub: Stub, account: str, marketplace: str) -> list[str]:
+    """Pull one account's Feedback report into a new data root at ``where``: the files kept, as text."""
+    root, config = setup(where, stub, {account: (marketplace, ["feedback"])})
+    res = run_pull(root, config)
+    assert res.returncode == 0, res.stderr
+    return kept_feedback(root / account)
+
+
+def setup(tmp_path: Path, stub: Stub, accounts: dict[str, tuple[str, list[str]]], tokens: dict[str, str] | None = None,
+          tz: str | None = None, **pull) -> tuple[Path, Path]:
+    """A data root with each account's folder (marketplace, its zone, or ``tz``) and a private config
+    pulling ``reports`` for each: ``accounts`` maps id -> (marketplace, reports); refresh tokens
+    from ``tokens``, else :data:`TOKENS`."""
     zones = {"DE": "Europe/Berlin", "UK": "Europe/London", "US": "America/Los_Angeles", "JP": "Asia/Tokyo"}
     root = tmp_path / "data"
     settings = {"history_days": 3, "poll_seconds": 0.01, "backoff_seconds": 0.01, "max_backoff_seconds": 0.05,
@@ -75,8 +85,8 @@ def setup(tmp_path: Path, stub: Stub, accounts: dict[str, tuple[str, list[str]]]
              f'client_id = "{CLIENT_ID}"', f'client_secret = "{CLIENT_SECRET}"', "", "[pull]"]
     lines += [f"{k} = {v}" for k, v in settings.items()]
     for aid, (market, reports) in accounts.items():
-        write_account(root, aid, marketplace=market, tz=zones[market])
-        lines += ["", f"[accounts.{aid}]", f'refresh_token = "{TOKENS[aid]}"', f"reports = {json.dumps(reports)}"]
+        write_account(root, aid, marketplace=market, tz=tz or zones[market])
+        lines += ["", f"[accounts.{aid}]", f'refresh_token = "{(tokens or TOKENS)[aid]}"', f"reports = {json.dumps(reports)}"]
     config = tmp_path / "private" / "agency.toml"
     config.parent.mkdir(exist_ok=True)
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -232,10 +242,7 @@ def test_documents_in_cp1252_and_windows_31j_are_kept_as_utf8(tmp_path, spapi):
         assert kept and all(f"返品の対応が遅い{n}" in k for k in kept)
     # EU: a German comment in Cp1252, as Amazon declares EU documents.
     stub.plans[FEEDBACK] = Plan(["DONE"], feedback("Größe falsch, Rücksendung", "cp1252"), charset="Cp1252")
-    root, config = setup(tmp_path / "eu", stub, {"de-shop": ("DE", ["feedback"])})
-    res = run_pull(root, config)
-    assert res.returncode == 0, res.stderr
-    kept = kept_feedback(root / "de-shop")
+    kept = pulled_feedback(tmp_path / "eu", stub, "de-shop", "DE")
     assert kept and all("Größe falsch, Rücksendung" in k for k in kept)
 
 

@@ -18,11 +18,10 @@ import pytest
 from perfkit.pull import catalogue
 
 from . import spapi_stub
-from .conftest import write_account
-from .spapi_stub import CLIENT_ID, CLIENT_SECRET, Plan
+from .spapi_stub import Plan
 from .test_pull import ORDERS_HEADER, _days, orders_document
-from .test_pull_hostile import (FEEDBACK, ORDERS, TOKENS, account_block, expected_ids, kept_feedback, no_secret_anywhere,
-                                order_ids, run_pull, setup, stub_for)
+from .test_pull_hostile import (FEEDBACK, ORDERS, TOKENS, account_block, expected_ids, no_secret_anywhere, order_ids,
+                                pulled_feedback, run_pull, setup, stub_for)
 
 # Amazon's Marketplace IDs page (developer-docs.amazon.com/sp-api/docs/marketplace-ids), region by region.
 AMAZON_IDS = {
@@ -49,21 +48,9 @@ def spapi():
 
 def config_for(tmp_path: Path, stub, accounts: dict[str, tuple[str, str]], **pull) -> tuple[Path, Path]:
     """A data root and a private config: ``accounts`` maps id -> (marketplace, refresh token); every
-    account pulls the orders report only, over 2 days (1 or 2 months)."""
-    root = tmp_path / "data"
-    settings = {"history_days": 2, "poll_seconds": 0.01, "backoff_seconds": 0.01, "max_backoff_seconds": 0.05,
-                "max_attempts": 5, "max_wait_minutes": 1, **pull}
-    lines = ["[sp_api]", f'endpoint = "{stub.base}"', f'token_url = "{stub.base}/auth/o2/token"',
-             f'client_id = "{CLIENT_ID}"', f'client_secret = "{CLIENT_SECRET}"', "", "[pull]"]
-    lines += [f"{k} = {v}" for k, v in settings.items()]
-    for aid, (market, token) in accounts.items():
-        write_account(root, aid, marketplace=market, tz="UTC")
-        lines += ["", f"[accounts.{aid}]", f'refresh_token = "{token}"', 'reports = ["orders"]']
-    config = tmp_path / "private" / "agency.toml"
-    config.parent.mkdir(exist_ok=True)
-    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    config.chmod(0o600)
-    return root, config
+    account, in UTC, pulls the orders report only, over 2 days (1 or 2 months)."""
+    return setup(tmp_path, stub, {aid: (market, ["orders"]) for aid, (market, _) in accounts.items()},
+                 tokens={aid: token for aid, (_, token) in accounts.items()}, tz="UTC", **{"history_days": 2, **pull})
 
 
 def test_a_token_endpoint_that_never_answers_fails_the_account_in_bounded_time(tmp_path, spapi):
@@ -213,10 +200,7 @@ def test_bom_crlf_and_declared_shift_jis_documents(tmp_path, spapi):
     header = "Date\tRating\tComments\tYour Response\tOrder ID\tRater Email"
     stub.plans[FEEDBACK] = Plan(["DONE"], lambda s, e: f"{header}\n{_days(s, e)[0]:%y/%m/%d}\t1\t遅い～\t\t302-1\t"
                                 "x@example.invalid\n".encode("cp932"), charset="Shift_JIS")
-    root, config = setup(tmp_path / "jp", stub, {"jp-shop": ("JP", ["feedback"])})
-    res = run_pull(root, config)
-    assert res.returncode == 0, res.stderr
-    kept = kept_feedback(root / "jp-shop")
+    kept = pulled_feedback(tmp_path / "jp", stub, "jp-shop", "JP")
     assert kept and all("\t遅い～\t" in k for k in kept)
 
 
