@@ -294,8 +294,7 @@ def interval_changes(starts: dict[str, np.ndarray], ends: dict[str, np.ndarray]
     names = list(starts)
     # Only units with a defect can have a change (most have none): the sweep runs on those rows
     # alone and their positions are mapped back, in the same order as over every row.
-    n = len(next(iter(starts.values()))) if names else 0
-    some = np.zeros(n, bool)
+    some = np.zeros(len(starts[names[0]]), bool)
     for c in names:
         some |= starts[c] < NEVER
     rows = np.flatnonzero(some)

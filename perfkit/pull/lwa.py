@@ -30,7 +30,8 @@ class LwaRefused(Exception):
 
 
 class LwaUnavailable(Exception):
-    """No token this time (its argument says why, for the failure line); another try may work."""
+    """No token this time (its argument says why, with what came, whole: the failure line quotes
+    it through ``client.sent``); another try may work."""
 
 
 _MAX_ANSWER = 1 << 16  # an LWA answer is a few hundred bytes; a page larger than this is not LWA's
@@ -71,13 +72,13 @@ class AccessTokens:
         if status == 200:
             token, lifetime = answer.get("access_token"), answer.get("expires_in", 3600)
             if not isinstance(token, str) or not token:
-                raise LwaUnavailable(f"200 without an access_token; it sent: {_shown(body)}")
+                raise LwaUnavailable(f"200 without an access_token; it sent: {_text(body)}")
             if isinstance(lifetime, bool) or not isinstance(lifetime, (int, float)) or lifetime <= 0:
                 lifetime = 3600  # LWA's access tokens last an hour
             return token, float(lifetime)
         if status == 429 or status >= 500 or not isinstance(answer.get("error"), str):
             # Throttled, failing, or not LWA's OAuth answer (a proxy's page): worth another try.
-            raise LwaUnavailable(f"{status}; it sent: {_shown(body)}")
+            raise LwaUnavailable(f"{status}; it sent: {_text(body)}")
         raise LwaRefused(answer["error"], str(answer.get("error_description") or ""))
 
 
@@ -89,6 +90,7 @@ def _json(body: bytes) -> dict:
     return answer if isinstance(answer, dict) else {}
 
 
-def _shown(body: bytes) -> str:
-    text = "".join(c for c in " ".join(body.decode("utf-8", "replace").split()) if c.isprintable())
-    return (text[:200] + "…" if len(text) > 200 else text) or "(nothing)"
+def _text(body: bytes) -> str:
+    """An answer as text; the failure line quotes it through :func:`perfkit.pull.client.sent`
+    (one line, printable, credentials hidden, cut to length)."""
+    return body.decode("utf-8", "replace").strip() or "(nothing)"

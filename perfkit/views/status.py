@@ -47,9 +47,12 @@ def judged_segments(segments: list[str]) -> list[str]:
     return list(segments)
 
 
+_PLACE = {s: i for i, s in enumerate(STATUS_ORDER)}
+
+
 def rank(status: pd.Series) -> pd.Series:
     """Each status's place in :data:`STATUS_ORDER` (unknown ones last)."""
-    return status.map({s: i for i, s in enumerate(STATUS_ORDER)}).fillna(len(STATUS_ORDER))
+    return status.map(_PLACE).fillna(len(STATUS_ORDER))
 
 
 def worst(rows: pd.DataFrame, column: str = "status") -> pd.Series | None:
@@ -61,8 +64,7 @@ def worst(rows: pd.DataFrame, column: str = "status") -> pd.Series | None:
 
 def worst_record(records: list[dict], key: str = "status") -> dict | None:
     """:func:`worst` over plain records (a few rows: pandas' per-call cost is most of the work)."""
-    order = {s: i for i, s in enumerate(STATUS_ORDER)}
-    return min(records, key=lambda r: order.get(r[key], len(STATUS_ORDER)), default=None)
+    return min(records, key=lambda r: _PLACE.get(r[key], len(STATUS_ORDER)), default=None)
 
 
 def counted_text(policy: Policy, metric: str, numerator: int, denominator: int, lang: str) -> str:
